@@ -1,0 +1,31 @@
+# make demo | make test | make bench -- each creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Scan the bundled demo app; it has planted issues, so the scan's exit status 1 is the expected result.
+demo: install
+	mkdir -p reports
+	$(BIN)/launchready scan fixtures/demo-app --json reports/demo.json; \
+	  status=$$?; [ $$status -le 1 ] || exit $$status
+	@echo "reports written to reports/"
+
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) build dist reports/*.json reports/*.sarif reports/*.html

@@ -1,0 +1,198 @@
+"""Command line: ``launchready scan``, ``launchready rules``.
+
+Exit codes: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 usage or fatal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from scanner import __version__
+from scanner.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
+from scanner.reporters import REPORTERS, get_reporter
+from scanner.rules import Registry, RuleError, default_registry
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageFailure(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def fail(message: str) -> NoReturn:
+    raise UsageFailure(message)
+
+
+def _report_file_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--json FILE``, ``--sarif FILE``... one per registered reporter, so one scan writes several."""
+    for name in reversed(list(REPORTERS)):
+        command = click.option(
+            f"--{name}", f"report_{name}", metavar="FILE",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help=f"Also write the {name} report to FILE.",
+        )(command)
+    return command
+
+
+def find_root(paths: list[Path]) -> Path:
+    """The project root for a scan: the directory given, else the git top level or common folder."""
+    absolute = [p.absolute() for p in paths]
+    if len(absolute) == 1 and absolute[0].is_dir():
+        return absolute[0]
+    common = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in absolute]))
+    for folder in (common, *common.parents):
+        if (folder / ".git").exists():
+            return folder
+    return common
+
+
+def _load_registry() -> Registry:
+    try:
+        return default_registry()
+    except RuleError as exc:
+        fail(f"invalid rule: {exc}")
+
+
+def _load_config(root: Path, config_path: Path | None, registry: Registry) -> Config:
+    try:
+        config = load_config(root, config_path)
+    except ConfigError as exc:
+        fail(str(exc))
+    unknown = sorted((set(config.severity) | config.disable) - set(registry.rules))
+    if unknown:
+        fail(f"{config.source}: unknown rule id(s) {', '.join(unknown)} (see 'launchready rules')")
+    return config
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="launchready")
+def cli() -> None:
+    """Find what breaks at launch: leaked keys, routes without auth, queries without a tenant filter,
+    client-exposed secrets and agent tools without confirmation."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(list(REPORTERS)), default="text", show_default=True,
+              help="Output format for stdout or --output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@_report_file_options
+@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default=None,
+              help="Lowest severity that makes the exit code 1 [default: config, else high].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Configuration file (default: .launchready.toml or pyproject.toml at the root).")
+@click.option("--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes.")
+@click.option("--verbose", "-v", is_flag=True, help="List skipped files and suppressed findings.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout; only the exit code speaks.")
+def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
+         config_path: Path | None, no_gitignore: bool, verbose: bool, quiet: bool, **report_files: Path | None
+         ) -> None:
+    """Scan PATHS (default: the current directory)."""
+    from scanner.detectors import DETECTORS
+    from scanner.engine import Engine
+    from scanner.sources.worktree import WorktreeSource
+
+    targets = list(paths) or [Path(".")]
+    for target in targets:
+        if not target.exists():
+            fail(f"no such file or directory: {target}")
+        if not (target.is_dir() or target.is_file()):
+            fail(f"not a file or directory: {target}")
+        if target.is_dir() and not os.access(target, os.R_OK | os.X_OK):
+            fail(f"cannot read directory: {target}")
+    root = find_root(targets)
+    registry = _load_registry()
+    config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
+    source = WorktreeSource(root=root, paths=targets, exclude=config.exclude,
+                            max_file_size=config.max_file_size, use_gitignore=not no_gitignore)
+    engine = Engine(registry, config, DETECTORS)
+    result = engine.run([source], root=str(root), source_names=["working tree"])
+
+    for name, path in report_files.items():
+        if path is not None:
+            _write(path, get_reporter(name.removeprefix("report_"), verbose=verbose).render(result))
+    if output is not None:
+        _write(output, get_reporter(fmt, verbose=verbose).render(result))
+    elif not quiet:
+        color = fmt == "text" and sys.stdout.isatty()
+        click.echo(get_reporter(fmt, verbose=verbose, color=color).render(result), nl=False, color=color)
+    sys.exit(EXIT_FINDINGS if result.fails(config.fail_on) else EXIT_CLEAN)
+
+
+@cli.command()
+@click.argument("rule_id", required=False)
+def rules(rule_id: str | None) -> None:
+    """List every rule, or show one rule in full."""
+    registry = _load_registry()
+    if rule_id is None:
+        width = max(len(r.id) for r in registry)
+        for rule in registry:
+            click.echo(f"{rule.id:<{width}}  {rule.severity.label:<8}  {rule.check:<16}  {rule.title}")
+        click.echo(f"{len(registry)} rules")
+        return
+    if rule_id not in registry:
+        fail(f"unknown rule {rule_id!r} (see 'launchready rules')")
+    click.echo(describe_rule(registry.get(rule_id)))
+
+
+def describe_rule(rule) -> str:
+    """A rule's full documentation as plain text."""
+    lines = [
+        f"{rule.id}: {rule.title}",
+        f"kind: {rule.kind}   severity: {rule.severity}   confidence: {rule.confidence}   check: {rule.check}",
+    ]
+    if rule.cwe or rule.owasp:
+        lines.append("maps to: " + ", ".join([*rule.cwe, *rule.owasp]))
+    lines += ["", "What it does and why it matters:", rule.description, "", "How to fix:", rule.remediation]
+    if rule.references:
+        lines += ["", "References:", *(f"  {ref}" for ref in rule.references)]
+    lines += ["", "Examples that are reported:"]
+    lines += [f"  {_example_text(e)}" for e in rule.examples.positive]
+    lines += ["", "Examples that are not reported:"]
+    lines += [f"  {_example_text(e)}" for e in rule.examples.negative]
+    return "\n".join(lines)
+
+
+def _example_text(example: Any) -> str:
+    text = example if isinstance(example, str) else example.get("code", str(example.get("files", "")))
+    return text.strip().replace("\n", "\n  ")
+
+
+def main() -> None:
+    """Console entry point: user errors are one line and exit 2, never a traceback."""
+    try:
+        cli.main(standalone_mode=False, prog_name="launchready")
+    except UsageFailure as exc:
+        click.echo(f"launchready: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR)
+    except click.Abort:
+        click.echo("launchready: aborted", err=True)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        click.echo("launchready: interrupted", err=True)
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # a bug of ours: still one line and exit 2, traceback only on request
+        if os.environ.get("LAUNCHREADY_DEBUG"):
+            raise
+        click.echo(f"launchready: internal error: {type(exc).__name__}: {exc} "
+                   "(set LAUNCHREADY_DEBUG=1 for a traceback)", err=True)
+        sys.exit(EXIT_ERROR)

@@ -1,0 +1,10 @@
+"""Every detector, in the fixed order the engine runs them. Add new detectors here."""
+
+from __future__ import annotations
+
+from scanner.detectors.base import Detector
+from scanner.detectors.secrets import SecretsDetector
+
+DETECTORS: list[type[Detector]] = [
+    SecretsDetector,
+]

@@ -1,0 +1,126 @@
+"""The detector interface: detectors say what is wrong and where; the engine adds everything else."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple, TypeVar
+
+from scanner.config import Config
+from scanner.model import Artifact, Confidence, Rule, frozen_mapping
+
+T = TypeVar("T")
+
+
+class Span(NamedTuple):
+    """A 1-based region of an artifact's text (end column is exclusive)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a detector reports. ``secret`` is the raw value: it never leaves the engine."""
+
+    rule_id: str
+    span: Span
+    message: str | None = None
+    secret: str | None = None
+    #: Identity of the finding for its fingerprint when there is no secret (normalised matched code).
+    key: str | None = None
+    confidence: Confidence | None = None
+    evidence: Mapping[str, Any] = field(default_factory=frozen_mapping)
+
+
+@dataclass
+class ProjectFacts:
+    """What the index pass learned about the whole project, one namespace per detector."""
+
+    config: Config
+    buckets: dict[str, Any] = field(default_factory=dict)
+
+    def bucket(self, name: str, factory: Callable[[], T]) -> T:
+        """The shared object stored under ``name``, created by ``factory`` on first use."""
+        if name not in self.buckets:
+            self.buckets[name] = factory()
+        return self.buckets[name]
+
+
+class Context:
+    """Per-artifact helpers for detectors: positions, parse caches, and making hits."""
+
+    def __init__(self, artifact: Artifact, facts: ProjectFacts):
+        self.artifact = artifact
+        self.facts = facts
+        self._line_starts: list[int] | None = None
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def config(self) -> Config:
+        return self.facts.config
+
+    def cached(self, key: str, factory: Callable[[], T]) -> T:
+        """Parse once per artifact: ``ctx.cached("libcst", lambda: parse(...))``."""
+        if key not in self._cache:
+            self._cache[key] = factory()
+        return self._cache[key]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset in the artifact's text."""
+        if self._line_starts is None:
+            text = self.artifact.text
+            starts = [0]
+            index = text.find("\n")
+            while index != -1:
+                starts.append(index + 1)
+                index = text.find("\n", index + 1)
+            self._line_starts = starts
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        """The span of the character offsets ``[start, end)``."""
+        line, column = self.position(start)
+        end_line, end_column = self.position(max(end, start))
+        return Span(line, column, end_line, end_column)
+
+    def finding(self, rule_id: str, span: Span, *, message: str | None = None, secret: str | None = None,
+                key: str | None = None, confidence: Confidence | None = None, **evidence: Any) -> Hit:
+        return Hit(rule_id, span, message, secret, key, confidence, frozen_mapping(evidence))
+
+
+class Detector(ABC):
+    """Finds problems for a set of rules in artifacts of some kinds.
+
+    Subclasses set ``rule_ids`` (the rules they implement) or ``rule_kind`` (every rule of that
+    kind, e.g. all ``secret`` rules), and ``kinds`` (artifact kinds they read; empty means all).
+    """
+
+    rule_ids: ClassVar[tuple[str, ...]] = ()
+    rule_kind: ClassVar[str | None] = None
+    kinds: ClassVar[frozenset[str]] = frozenset()
+    #: True when the detector must see every artifact in ``index`` before any ``detect``.
+    needs_index: ClassVar[bool] = False
+
+    def __init__(self, rules: list[Rule], config: Config):
+        self.rules = {rule.id: rule for rule in rules}
+        self.config = config
+
+    @classmethod
+    def implements(cls, rule: Rule) -> bool:
+        return rule.id in cls.rule_ids or (cls.rule_kind is not None and rule.kind == cls.rule_kind)
+
+    def wants(self, artifact: Artifact) -> bool:
+        return not self.kinds or artifact.kind in self.kinds
+
+    def index(self, artifact: Artifact, facts: ProjectFacts) -> None:  # noqa: B027 - optional hook
+        """First pass over every wanted artifact (only called when ``needs_index``)."""
+
+    @abstractmethod
+    def detect(self, artifact: Artifact, ctx: Context) -> Iterable[Hit]:
+        """Yield hits for one artifact."""

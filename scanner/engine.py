@@ -1,0 +1,243 @@
+"""The pipeline: sources -> index -> detectors -> filters -> suppressions -> dedupe -> result.
+
+Detectors only say what and where (a :class:`~scanner.detectors.base.Hit`); the engine turns a hit
+into a :class:`~scanner.model.Finding`: severity and check from the rule (and configuration),
+confidence, a redacted snippet, the secret's hash, a stable fingerprint and any suppression.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from scanner import __version__
+from scanner.config import Config
+from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
+from scanner.filters import false_positive_reason, path_confidence
+from scanner.model import Artifact, Finding, Location, Notice, Severity, Suppression
+from scanner.redact import mask, secret_hash
+from scanner.rules import Registry
+from scanner.suppress import inline_suppression
+
+#: Longest snippet kept around a finding (minified bundles have megabyte-long lines).
+SNIPPET_WIDTH = 160
+
+
+class Source(Protocol):
+    """Anything that yields artifacts and records what it skipped."""
+
+    skipped: list[Notice]
+    warnings: list[Notice]
+
+    def artifacts(self) -> Iterator[Artifact]: ...
+
+
+class Baseline(Protocol):
+    """Known findings that should be reported as suppressed rather than new."""
+
+    def match(self, finding: Finding) -> Suppression | None: ...
+
+
+@dataclass
+class ScanResult:
+    """Everything reporters need about one scan."""
+
+    root: str
+    registry: Registry
+    config: Config
+    findings: list[Finding]
+    skipped: list[Notice]
+    warnings: list[Notice]
+    sources: list[str]
+    started_at: str
+    duration_seconds: float
+    artifacts_scanned: int
+    rules_run: list[str]
+    stats: dict[str, Any] = field(default_factory=dict)
+    tool_version: str = __version__
+
+    @property
+    def active(self) -> list[Finding]:
+        """Findings that are not suppressed."""
+        return [f for f in self.findings if f.suppression is None]
+
+    def severity_counts(self) -> dict[str, int]:
+        counts = Counter(f.severity for f in self.active)
+        return {sev.label: counts.get(sev, 0) for sev in sorted(Severity, reverse=True)}
+
+    def fails(self, fail_on: str) -> bool:
+        """True when an unsuppressed finding is at or above the ``fail_on`` threshold."""
+        if fail_on == "none":
+            return False
+        threshold = Severity.parse(fail_on)
+        return any(f.severity >= threshold for f in self.active)
+
+
+def _snippet(lines: list[str], art: Artifact, hit: Hit, secrets: Iterable[str]) -> str:
+    """The finding's first line, cut around the match when long, with every secret masked."""
+    index = hit.span.line - 1
+    if not 0 <= index < len(lines):
+        return ""
+    text = lines[index]
+    if len(text) > SNIPPET_WIDTH:
+        start = max(0, hit.span.column - 1 - SNIPPET_WIDTH // 3)
+        # widen the window so a secret is never cut in half (a half secret would escape masking)
+        end = start + SNIPPET_WIDTH
+        if hit.secret:
+            end = max(end, hit.span.column - 1 + len(hit.secret) + 8)
+        text = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    return mask(text.rstrip("\r"), secrets)
+
+
+def _normalise_code(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Engine:
+    """Runs detectors for the enabled rules over artifacts from sources."""
+
+    def __init__(self, registry: Registry, config: Config, detector_classes: Sequence[type[Detector]],
+                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None):
+        self.registry = registry
+        self.config = config
+        self.baseline = baseline
+        wanted = set(only_rules) if only_rules is not None else None
+        enabled = [r for r in registry if r.id not in config.disable and (wanted is None or r.id in wanted)]
+        self.detectors: list[Detector] = []
+        for cls in detector_classes:
+            rules = [r for r in enabled if cls.implements(r)]
+            if rules:
+                self.detectors.append(cls(rules, config))
+        self.rules_run = sorted(r.id for d in self.detectors for r in d.rules.values())
+        self.filtered = Counter()
+
+    def run(self, sources: Sequence[Source], root: str, source_names: Sequence[str]) -> ScanResult:
+        started = datetime.now(timezone.utc)
+        clock = time.perf_counter()
+        facts = ProjectFacts(self.config)
+        streaming = [d for d in self.detectors if not d.needs_index]
+        indexing = [d for d in self.detectors if d.needs_index]
+        findings: list[Finding] = []
+        deferred: list[Artifact] = []
+        count = 0
+        for source in sources:
+            for art in source.artifacts():
+                count += 1
+                findings.extend(self._detect(art, streaming, facts))
+                wanting = [d for d in indexing if d.wants(art)]
+                for detector in wanting:
+                    detector.index(art, facts)
+                if wanting:
+                    deferred.append(art)
+        for art in deferred:
+            findings.extend(self._detect(art, indexing, facts))
+        findings = _with_fingerprints(_dedupe(findings))
+        if self.baseline is not None:
+            findings = [self._apply_baseline(f) for f in findings]
+        findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
+        return ScanResult(
+            root=root,
+            registry=self.registry,
+            config=self.config,
+            findings=findings,
+            skipped=[n for s in sources for n in s.skipped],
+            warnings=[n for s in sources for n in s.warnings],
+            sources=list(source_names),
+            started_at=started.isoformat(timespec="seconds"),
+            duration_seconds=round(time.perf_counter() - clock, 3),
+            artifacts_scanned=count,
+            rules_run=self.rules_run,
+            stats={"filtered": dict(self.filtered)},
+        )
+
+    def _apply_baseline(self, finding: Finding) -> Finding:
+        if finding.suppression is not None:
+            return finding
+        suppression = self.baseline.match(finding)
+        return replace(finding, suppression=suppression) if suppression else finding
+
+    def _detect(self, art: Artifact, detectors: list[Detector], facts: ProjectFacts) -> list[Finding]:
+        hits: list[Hit] = []
+        ctx = Context(art, facts)
+        for detector in detectors:
+            if detector.wants(art):
+                hits.extend(self._filtered(detector.detect(art, ctx)))
+        if not hits:
+            return []
+        lines = art.text.split("\n")
+        secrets = [h.secret for h in hits if h.secret]
+        return [self._finding(art, lines, hit, secrets) for hit in hits]
+
+    def _filtered(self, hits: Iterable[Hit]) -> Iterator[Hit]:
+        for hit in hits:
+            reason = false_positive_reason(hit.secret) if hit.secret else None
+            if reason:
+                self.filtered[reason] += 1
+            else:
+                yield hit
+
+    def _finding(self, art: Artifact, lines: list[str], hit: Hit, secrets: list[str]) -> Finding:
+        rule = self.registry.get(hit.rule_id)
+        span = hit.span
+        snippet = _snippet(lines, art, hit, secrets)
+        hashed = secret_hash(hit.secret) if hit.secret else None
+        location = Location(
+            path=art.path,
+            line=art.real_line(span.line),
+            column=span.column,
+            end_line=art.real_line(span.end_line),
+            end_column=span.end_column,
+            snippet=snippet,
+        )
+        message = hit.message or rule.title
+        if hit.secret:
+            message = mask(message, secrets)
+        return Finding(
+            rule_id=rule.id,
+            message=message,
+            location=location,
+            origin=art.origin,
+            severity=self.config.severity.get(rule.id, rule.severity),
+            confidence=path_confidence(art.path, hit.confidence or rule.confidence),
+            check=rule.check,
+            fingerprint=hashed or hit.key or _normalise_code(snippet),  # identity; hashed below
+            secret_hash=hashed,
+            evidence=hit.evidence,
+            suppression=inline_suppression(lines, span.line, rule.id),
+        )
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Drop exact repeats: same rule, place, identity and origin commit."""
+    seen: set[tuple] = set()
+    unique = []
+    for f in findings:
+        key = (f.rule_id, f.location.path, f.location.line, f.location.column, f.fingerprint, f.origin.commit)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
+
+
+def _with_fingerprints(findings: list[Finding]) -> list[Finding]:
+    """Replace each finding's identity with sha256(rule, path, identity, occurrence index).
+
+    No line numbers go in, so unrelated edits that move code do not make old findings "new"; the
+    occurrence index tells apart the same code or secret repeated within one file.
+    """
+    occurrences: Counter[tuple[str, str, str]] = Counter()
+    ordered = sorted(findings, key=lambda f: (f.location.path, f.location.line, f.location.column))
+    result = []
+    for f in ordered:
+        identity = (f.rule_id, f.location.path, f.fingerprint)
+        index = occurrences[identity]
+        occurrences[identity] += 1
+        digest = hashlib.sha256("\0".join([*identity, str(index)]).encode("utf-8", "surrogatepass"))
+        result.append(replace(f, fingerprint=digest.hexdigest()))
+    return result

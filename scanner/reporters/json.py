@@ -1,0 +1,70 @@
+"""Machine-readable output. The shape is versioned and described by ``report.schema.json``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from scanner.engine import ScanResult
+from scanner.model import Finding
+
+#: Bump the major version on any incompatible change to the document's shape.
+SCHEMA_VERSION = "1.0"
+
+
+def finding_to_dict(finding: Finding, result: ScanResult) -> dict[str, Any]:
+    rule = result.registry.get(finding.rule_id)
+    return {
+        "rule_id": finding.rule_id,
+        "title": rule.title,
+        "message": finding.message,
+        "severity": finding.severity.label,
+        "confidence": finding.confidence.label,
+        "check": finding.check,
+        "cwe": list(rule.cwe),
+        "owasp": list(rule.owasp),
+        "location": asdict(finding.location),
+        "origin": asdict(finding.origin),
+        "fingerprint": finding.fingerprint,
+        "secret_hash": finding.secret_hash,
+        "evidence": dict(finding.evidence),
+        "suppression": asdict(finding.suppression) if finding.suppression else None,
+    }
+
+
+def result_to_dict(result: ScanResult) -> dict[str, Any]:
+    """The whole report as plain JSON-ready data."""
+    from scanner import __version__
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "launchready", "version": __version__},
+        "scan": {
+            "root": result.root,
+            "sources": result.sources,
+            "started_at": result.started_at,
+            "duration_seconds": result.duration_seconds,
+            "artifacts_scanned": result.artifacts_scanned,
+            "rules_run": len(result.rules_run),
+        },
+        "summary": {
+            "total": len(result.active),
+            "suppressed": len(result.findings) - len(result.active),
+            "by_severity": result.severity_counts(),
+        },
+        "findings": [finding_to_dict(f, result) for f in result.findings],
+        "skipped": [asdict(n) for n in result.skipped],
+        "warnings": [asdict(n) for n in result.warnings],
+        "stats": result.stats,
+    }
+
+
+class JsonReporter:
+    name = "json"
+
+    def __init__(self, *, verbose: bool = False, color: bool = False):
+        self.verbose = verbose
+
+    def render(self, result: ScanResult) -> str:
+        return json.dumps(result_to_dict(result), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,88 @@
+"""Human output for terminals: findings grouped by file, worst first, then a summary line."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import groupby
+
+import click
+
+from scanner.engine import ScanResult
+from scanner.model import Finding, Severity
+
+_COLOURS = {
+    Severity.CRITICAL: "magenta",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "white",
+}
+
+
+class TextReporter:
+    name = "text"
+
+    def __init__(self, *, verbose: bool = False, color: bool = False):
+        self.verbose = verbose
+        self.color = color
+
+    def _style(self, text: str, **styles) -> str:
+        return click.style(text, **styles) if self.color else text
+
+    def _finding(self, finding: Finding) -> list[str]:
+        loc = finding.location
+        severity = self._style(f"{finding.severity.label.upper():8}", fg=_COLOURS[finding.severity], bold=True)
+        where = f"{loc.line}:{loc.column}"
+        lines = [f"  {where:>9}  {severity} {finding.rule_id}  {finding.message}"]
+        if finding.origin.commit:
+            origin = finding.origin
+            lines.append(f"{'':13}commit {origin.commit[:12]} by {origin.author} on {origin.date}")
+        if loc.snippet:
+            lines.append(self._style(f"{'':13}{loc.snippet.strip()}", dim=True))
+        return lines
+
+    def render(self, result: ScanResult) -> str:
+        out: list[str] = []
+        active = result.active
+        for path, group in groupby(active, key=lambda f: f.location.path):
+            out.append(self._style(path, bold=True, underline=True))
+            ordered = sorted(group, key=lambda f: (-f.severity, f.location.line))
+            for finding in ordered:
+                out.extend(self._finding(finding))
+            out.append("")
+        out.extend(self._notices(result))
+        out.append(self._summary(result))
+        return "\n".join(out) + "\n"
+
+    def _notices(self, result: ScanResult) -> list[str]:
+        lines = []
+        if self.verbose:
+            for notice in result.skipped:
+                lines.append(f"skipped {notice.path}: {notice.reason} ({notice.detail})")
+            for notice in result.warnings:
+                lines.append(f"warning {notice.path}: {notice.reason} ({notice.detail})")
+            suppressed = [f for f in result.findings if f.suppression]
+            for f in suppressed:
+                lines.append(f"suppressed {f.location.path}:{f.location.line} {f.rule_id} "
+                             f"({f.suppression.kind}{': ' + f.suppression.reason if f.suppression.reason else ''})")
+        elif result.skipped or result.warnings:
+            reasons = Counter(n.reason for n in result.skipped)
+            detail = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+            lines.append(f"skipped {len(result.skipped)} paths ({detail}); "
+                         f"{len(result.warnings)} warnings; --verbose lists them")
+        return lines
+
+    def _summary(self, result: ScanResult) -> str:
+        active = result.active
+        suppressed = len(result.findings) - len(active)
+        counts = result.severity_counts()
+        if active:
+            parts = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n)
+            files = len({f.location.path for f in active})
+            plural = "s" if len(active) != 1 else ""
+            head = f"{len(active)} finding{plural} ({parts}) in {files} file{'s' if files != 1 else ''}"
+        else:
+            head = "no findings"
+        tail = f"; {suppressed} suppressed" if suppressed else ""
+        return (f"{head}{tail}. Scanned {result.artifacts_scanned} files with {len(result.rules_run)} rules "
+                f"in {result.duration_seconds:.2f}s.")

@@ -1,0 +1,222 @@
+"""Load and validate the declarative rules under ``rules/`` into a :class:`Registry`.
+
+A rule file holds one rule (a mapping with an ``id``) or several (a mapping with a ``rules`` list).
+Loading is strict: a missing field, an unknown key, a bad regex or a duplicate id raises
+:class:`RuleError` naming the file, because a silently broken rule is a hole in the scan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scanner.model import (
+    CHECKS,
+    RULE_ID_PATTERN,
+    RULE_KINDS,
+    Confidence,
+    Examples,
+    Rule,
+    Severity,
+    frozen_mapping,
+)
+
+_COMMON_REQUIRED = ("id", "title", "kind", "severity", "check", "description", "remediation", "examples")
+_COMMON_OPTIONAL = ("confidence", "cwe", "owasp", "references")
+#: Keys each kind of rule adds; they are kept in ``Rule.options``.
+_KIND_KEYS: dict[str, dict[str, bool]] = {
+    # key -> required?
+    "secret": {"provider": True, "regex": True, "keywords": True, "entropy": False, "paths": False,
+               "min_length": False, "allow": False},
+    "code": {"options": False, "languages": False},
+    "semgrep": {"semgrep_rule": True, "languages": False},
+}
+_EXAMPLE_KEYS = {
+    "secret": ("positive", "negative"),
+    "code": ("invalid", "valid"),
+    "semgrep": ("invalid", "valid"),
+}
+_CWE = re.compile(r"^CWE-\d+$")
+
+
+class RuleError(ValueError):
+    """A rule file is malformed; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Registry:
+    """All rules, by id, in a stable order."""
+
+    rules: Mapping[str, Rule]
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules.values())
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self.rules
+
+    def get(self, rule_id: str) -> Rule:
+        return self.rules[rule_id]
+
+    def of_kind(self, kind: str) -> list[Rule]:
+        return [rule for rule in self.rules.values() if rule.kind == kind]
+
+
+def rules_dir() -> Path:
+    """The rules shipped with the package (wheel) or, in a checkout, the repository's ``rules/``."""
+    packaged = Path(__file__).resolve().parent / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def _strings(value: Any, where: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+        raise RuleError(f"{where}: {key!r} must be a list of strings")
+    return tuple(str(v) for v in value)
+
+
+def _examples(raw: Any, kind: str, where: str) -> Examples:
+    good_key, bad_key = _EXAMPLE_KEYS[kind]  # (found, not found)
+    if not isinstance(raw, dict):
+        raise RuleError(f"{where}: 'examples' must be a mapping with {good_key!r} and {bad_key!r}")
+    allowed = {good_key, bad_key, f"todo_{good_key}", f"todo_{bad_key}"}
+    unknown = set(raw) - allowed
+    if unknown:
+        raise RuleError(f"{where}: unknown example key(s) {sorted(unknown)} (allowed: {sorted(allowed)})")
+    values = {}
+    for key in allowed:
+        items = raw.get(key) or []
+        if not isinstance(items, list) or not all(isinstance(i, (str, dict)) for i in items):
+            raise RuleError(f"{where}: examples.{key} must be a list of strings or mappings")
+        values[key] = tuple(items)
+    if not values[good_key] or not values[bad_key]:
+        raise RuleError(f"{where}: a rule needs at least one {good_key!r} and one {bad_key!r} example")
+    return Examples(
+        positive=values[good_key],
+        negative=values[bad_key],
+        todo_positive=values[f"todo_{good_key}"],
+        todo_negative=values[f"todo_{bad_key}"],
+    )
+
+
+def _secret_options(options: dict[str, Any], where: str) -> dict[str, Any]:
+    try:
+        pattern = re.compile(options["regex"])
+    except (re.error, TypeError) as exc:
+        raise RuleError(f"{where}: regex does not compile: {exc}") from None
+    if "secret" not in pattern.groupindex:
+        raise RuleError(f"{where}: regex needs a named group (?P<secret>...)")
+    options["regex"] = pattern
+    options["keywords"] = _strings(options["keywords"], where, "keywords")
+    if not options["keywords"]:
+        raise RuleError(f"{where}: a secret rule needs at least one keyword for the prefilter")
+    if "entropy" in options and not isinstance(options["entropy"], (int, float)):
+        raise RuleError(f"{where}: 'entropy' must be a number (bits per character)")
+    return options
+
+
+def parse_rule(raw: Any, where: str) -> Rule:
+    """Validate one rule mapping."""
+    if not isinstance(raw, dict):
+        raise RuleError(f"{where}: a rule must be a mapping")
+    rule_id = raw.get("id", "?")
+    where = f"{where} (rule {rule_id})"
+    missing = [k for k in _COMMON_REQUIRED if k not in raw]
+    if missing:
+        raise RuleError(f"{where}: missing required key(s) {missing}")
+    kind = raw["kind"]
+    if kind not in RULE_KINDS:
+        raise RuleError(f"{where}: kind must be one of {list(RULE_KINDS)}, got {kind!r}")
+    kind_keys = _KIND_KEYS[kind]
+    unknown = set(raw) - set(_COMMON_REQUIRED) - set(_COMMON_OPTIONAL) - set(kind_keys)
+    if unknown:
+        raise RuleError(f"{where}: unknown key(s) {sorted(unknown)}")
+    missing = [k for k, required in kind_keys.items() if required and k not in raw]
+    if missing:
+        raise RuleError(f"{where}: a {kind} rule needs {missing}")
+    if not isinstance(rule_id, str) or not RULE_ID_PATTERN.match(rule_id):
+        raise RuleError(f"{where}: id must be kebab-case (a-z, 0-9, single dashes)")
+    if raw["check"] not in CHECKS:
+        raise RuleError(f"{where}: check must be one of {list(CHECKS)}, got {raw['check']!r}")
+    for key in ("title", "description", "remediation"):
+        if not isinstance(raw[key], str) or not raw[key].strip():
+            raise RuleError(f"{where}: {key!r} must be a non-empty string")
+    try:
+        severity = Severity.parse(str(raw["severity"]))
+        confidence = Confidence.parse(str(raw.get("confidence", "high")))
+    except ValueError as exc:
+        raise RuleError(f"{where}: {exc}") from None
+    cwe = _strings(raw.get("cwe"), where, "cwe")
+    bad_cwe = [c for c in cwe if not _CWE.match(c)]
+    if bad_cwe:
+        raise RuleError(f"{where}: CWE ids look like 'CWE-798', got {bad_cwe}")
+    options = {k: raw[k] for k in kind_keys if k in raw}
+    if kind == "secret":
+        options = _secret_options(options, where)
+    return Rule(
+        id=rule_id,
+        title=raw["title"].strip(),
+        kind=kind,
+        severity=severity,
+        confidence=confidence,
+        check=raw["check"],
+        description=raw["description"].strip(),
+        remediation=raw["remediation"].strip(),
+        examples=_examples(raw["examples"], kind, where),
+        cwe=cwe,
+        owasp=_strings(raw.get("owasp"), where, "owasp"),
+        references=_strings(raw.get("references"), where, "references"),
+        source_file=where.split(" (rule")[0],
+        options=frozen_mapping(options),
+    )
+
+
+def _rules_in_file(path: Path, base: Path) -> Iterator[Rule]:
+    where = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RuleError(f"{where}: cannot load: {exc}") from None
+    if isinstance(data, dict) and "rules" in data and "id" not in data:
+        items = data["rules"]
+        if not isinstance(items, list):
+            raise RuleError(f"{where}: 'rules' must be a list")
+    else:
+        items = [data]
+    for item in items:
+        yield parse_rule(item, where)
+
+
+def load_rules(directory: Path | None = None) -> Registry:
+    """Load every ``*.yaml`` rule below ``directory`` (default: :func:`rules_dir`)."""
+    base = directory or rules_dir()
+    if not base.is_dir():
+        raise RuleError(f"rules directory not found: {base}")
+    rules: dict[str, Rule] = {}
+    for path in sorted(base.rglob("*.yaml")):
+        for rule in _rules_in_file(path, base):
+            if rule.id in rules:
+                raise RuleError(f"{rule.source_file}: duplicate rule id {rule.id!r} "
+                                f"(also in {rules[rule.id].source_file})")
+            rules[rule.id] = rule
+    return Registry(frozen_mapping(rules))
+
+
+@cache
+def default_registry() -> Registry:
+    """The shipped rules, loaded once per process."""
+    return load_rules()

@@ -1,0 +1,173 @@
+"""The working-tree source: walk files under the scan root like git would see them.
+
+Honours nested ``.gitignore`` files, ``.git/info/exclude`` and the configuration's ``exclude``
+patterns; never descends into VCS metadata, dependency folders or virtualenvs; never follows
+symlinks (so link loops cannot hang the walk). Everything left out is recorded with a reason.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from scanner.model import Artifact, Notice, Origin
+from scanner.sources.files import artifact_kind, decode, has_binary_extension, looks_binary
+
+#: Folders skipped by name wherever they appear, with the reason reported.
+SKIPPED_DIRS = {
+    ".git": "vcs-metadata", ".hg": "vcs-metadata", ".svn": "vcs-metadata",
+    "node_modules": "dependencies", "bower_components": "dependencies", "site-packages": "dependencies",
+    "__pycache__": "cache", ".mypy_cache": "cache", ".pytest_cache": "cache", ".ruff_cache": "cache",
+    ".tox": "virtualenv", ".nox": "virtualenv",
+}
+
+
+def _spec(lines: Iterable[str]) -> pathspec.PathSpec | None:
+    patterns = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+
+
+def _read_ignore_file(path: Path) -> pathspec.PathSpec | None:
+    try:
+        return _spec(path.read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        return None
+
+
+@dataclass
+class _Ignores:
+    """Ignore specs in force for one directory: (base directory relative to root, spec)."""
+
+    specs: list[tuple[str, pathspec.PathSpec]] = field(default_factory=list)
+
+    def matches(self, rel: str, is_dir: bool) -> bool:
+        for base, spec in self.specs:
+            sub = rel[len(base) + 1:] if base else rel
+            if spec.match_file(sub + "/" if is_dir else sub):
+                return True
+        return False
+
+    def child(self, base: str, spec: pathspec.PathSpec | None) -> _Ignores:
+        return _Ignores([*self.specs, (base, spec)]) if spec else self
+
+
+@dataclass
+class WorktreeSource:
+    """Artifacts for every scannable file under ``paths`` (files or directories inside ``root``)."""
+
+    root: Path
+    paths: list[Path]
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = 10 * 1024 * 1024
+    use_gitignore: bool = True
+    skipped: list[Notice] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
+    files_read: int = 0
+    bytes_read: int = 0
+
+    def artifacts(self) -> Iterator[Artifact]:
+        excludes = _spec(self.exclude)
+        base = _Ignores([("", excludes)] if excludes else [])
+        for path in self.paths:
+            rel = self._rel(path)
+            if path.is_dir() and not path.is_symlink():
+                yield from self._walk(path, rel, self._ignores_for(rel, base))
+            else:
+                if excludes and excludes.match_file(rel):
+                    self.skipped.append(Notice(rel, "excluded", "matches an exclude pattern"))
+                    continue
+                art = self._read(path, rel)
+                if art:
+                    yield art
+
+    def _rel(self, path: Path) -> str:
+        try:
+            rel = path.absolute().relative_to(self.root).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        return "" if rel == "." else rel
+
+    def _ignores_for(self, rel_dir: str, ignores: _Ignores) -> _Ignores:
+        """Ignore files from the root down to ``rel_dir`` (when scanning a subfolder)."""
+        if not self.use_gitignore:
+            return ignores
+        ignores = ignores.child("", _read_ignore_file(self.root / ".git" / "info" / "exclude"))
+        parts = [p for p in rel_dir.split("/") if p]
+        for depth in range(len(parts)):
+            sub = "/".join(parts[:depth])
+            ignores = ignores.child(sub, _read_ignore_file(self.root / sub / ".gitignore"))
+        return ignores
+
+    def _walk(self, directory: Path, rel_dir: str, ignores: _Ignores) -> Iterator[Artifact]:
+        if self.use_gitignore:
+            ignores = ignores.child(rel_dir, _read_ignore_file(directory / ".gitignore"))
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            self.skipped.append(Notice(rel_dir or ".", "unreadable", exc.strerror or str(exc)))
+            return
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if entry.is_symlink():
+                self.skipped.append(Notice(rel, "symlink", "symbolic links are not followed"))
+                continue
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if ignores.matches(rel, is_dir):
+                self.skipped.append(Notice(rel, "ignored", "matches .gitignore or an exclude pattern"))
+                continue
+            if is_dir:
+                reason = SKIPPED_DIRS.get(entry.name)
+                if reason is None and os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
+                    reason = "virtualenv"
+                if reason:
+                    self.skipped.append(Notice(rel, reason, "folder not scanned"))
+                else:
+                    yield from self._walk(Path(entry.path), rel, ignores)
+            else:
+                art = self._read(Path(entry.path), rel)
+                if art:
+                    yield art
+
+    def _read(self, path: Path, rel: str) -> Artifact | None:
+        try:
+            info = path.lstat()
+        except OSError as exc:
+            self.skipped.append(Notice(rel, "unreadable", exc.strerror or str(exc)))
+            return None
+        if stat.S_ISLNK(info.st_mode):
+            self.skipped.append(Notice(rel, "symlink", "symbolic links are not followed"))
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            self.skipped.append(Notice(rel, "not-a-file", "not a regular file"))
+            return None
+        if has_binary_extension(rel):
+            self.skipped.append(Notice(rel, "binary", "binary file type"))
+            return None
+        if info.st_size > self.max_file_size:
+            self.skipped.append(Notice(rel, "too-large", f"{info.st_size} bytes > limit {self.max_file_size}"))
+            return None
+        try:
+            data = read_bytes(path)
+        except OSError as exc:
+            self.skipped.append(Notice(rel, "unreadable", exc.strerror or str(exc)))
+            return None
+        if looks_binary(data):
+            self.skipped.append(Notice(rel, "binary", "contains NUL bytes"))
+            return None
+        decoded = decode(data)
+        if decoded.note:
+            self.warnings.append(Notice(rel, "invalid-utf8", decoded.note))
+        self.files_read += 1
+        self.bytes_read += len(data)
+        return Artifact(path=rel, text=decoded.text, kind=artifact_kind(rel), origin=Origin("worktree"))
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a whole file (a seam for tests that simulate I/O errors)."""
+    with open(path, "rb") as handle:
+        return handle.read()

@@ -60,6 +60,8 @@ class ScanResult:
     artifacts_scanned: int
     rules_run: list[str]
     stats: dict[str, Any] = field(default_factory=dict)
+    #: Evidence in favour of launch-readiness checks, by check (see ``ProjectFacts.add_positive``).
+    positive: dict[str, list[str]] = field(default_factory=dict)
     tool_version: str = __version__
 
     @property
@@ -124,19 +126,24 @@ class Engine:
         streaming = [d for d in self.detectors if not d.needs_index]
         indexing = [d for d in self.detectors if d.needs_index]
         findings: list[Finding] = []
-        deferred: list[Artifact] = []
+        deferred: list[Context] = []
+        notices: list[Notice] = []
         count = 0
         for source in sources:
             for art in source.artifacts():
                 count += 1
-                findings.extend(self._detect(art, streaming, facts))
+                ctx = Context(art, facts)
+                findings.extend(self._detect(ctx, streaming))
                 wanting = [d for d in indexing if d.wants(art)]
                 for detector in wanting:
-                    detector.index(art, facts)
+                    detector.index(art, ctx)
                 if wanting:
-                    deferred.append(art)
-        for art in deferred:
-            findings.extend(self._detect(art, indexing, facts))
+                    deferred.append(ctx)
+                else:
+                    notices.extend(ctx.notices)
+        for ctx in deferred:
+            findings.extend(self._detect(ctx, indexing))
+            notices.extend(ctx.notices)
         findings = _with_fingerprints(_dedupe(findings))
         if self.baseline is not None:
             findings = [self._apply_baseline(f) for f in findings]
@@ -146,7 +153,7 @@ class Engine:
             registry=self.registry,
             config=self.config,
             findings=findings,
-            skipped=[n for s in sources for n in s.skipped],
+            skipped=[n for s in sources for n in s.skipped] + notices,
             warnings=[n for s in sources for n in s.warnings],
             sources=list(source_names),
             started_at=started.isoformat(timespec="seconds"),
@@ -154,6 +161,7 @@ class Engine:
             artifacts_scanned=count,
             rules_run=self.rules_run,
             stats={"filtered": dict(self.filtered)},
+            positive=facts.positive,
         )
 
     def _apply_baseline(self, finding: Finding) -> Finding:
@@ -162,9 +170,9 @@ class Engine:
         suppression = self.baseline.match(finding)
         return replace(finding, suppression=suppression) if suppression else finding
 
-    def _detect(self, art: Artifact, detectors: list[Detector], facts: ProjectFacts) -> list[Finding]:
+    def _detect(self, ctx: Context, detectors: list[Detector]) -> list[Finding]:
+        art = ctx.artifact
         hits: list[Hit] = []
-        ctx = Context(art, facts)
         for detector in detectors:
             if detector.wants(art):
                 hits.extend(self._filtered(detector.detect(art, ctx)))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from scanner.config import Config
-from scanner.model import Artifact, Confidence, Rule, frozen_mapping
+from scanner.model import Artifact, Confidence, Notice, Rule, frozen_mapping
 
 T = TypeVar("T")
 
@@ -39,10 +39,21 @@ class Hit:
 
 @dataclass
 class ProjectFacts:
-    """What the index pass learned about the whole project, one namespace per detector."""
+    """What the index pass learned about the whole project, one namespace per detector.
+
+    ``positive`` collects evidence that a launch-readiness check is satisfied (a rate limiter is
+    configured, error tracking is initialised...), keyed by check, for the scorecard.
+    """
 
     config: Config
     buckets: dict[str, Any] = field(default_factory=dict)
+    positive: dict[str, list[str]] = field(default_factory=dict)
+
+    def add_positive(self, check: str, evidence: str) -> None:
+        """Record that ``check`` has something in its favour, e.g. ``"rate-limits", "slowapi Limiter"``."""
+        items = self.positive.setdefault(check, [])
+        if evidence not in items:
+            items.append(evidence)
 
     def bucket(self, name: str, factory: Callable[[], T]) -> T:
         """The shared object stored under ``name``, created by ``factory`` on first use."""
@@ -57,8 +68,15 @@ class Context:
     def __init__(self, artifact: Artifact, facts: ProjectFacts):
         self.artifact = artifact
         self.facts = facts
+        #: What a detector could not read in this artifact (e.g. a syntax error), reported as skipped.
+        self.notices: list[Notice] = []
         self._line_starts: list[int] | None = None
         self._cache: dict[str, Any] = {}
+
+    def skip(self, reason: str, detail: str) -> None:
+        """Report that this artifact could not be analysed (once per reason), e.g. ``("syntax-error", ...)``."""
+        if all(n.reason != reason for n in self.notices):
+            self.notices.append(Notice(self.artifact.path, reason, detail))
 
     @property
     def config(self) -> Config:
@@ -118,8 +136,11 @@ class Detector(ABC):
     def wants(self, artifact: Artifact) -> bool:
         return not self.kinds or artifact.kind in self.kinds
 
-    def index(self, artifact: Artifact, facts: ProjectFacts) -> None:  # noqa: B027 - optional hook
-        """First pass over every wanted artifact (only called when ``needs_index``)."""
+    def index(self, artifact: Artifact, ctx: Context) -> None:  # noqa: B027 - optional hook
+        """First pass over every wanted artifact (only when ``needs_index``); store facts in ``ctx.facts``.
+
+        The same ``ctx`` (and so its parse cache) is passed to ``detect`` later.
+        """
 
     @abstractmethod
     def detect(self, artifact: Artifact, ctx: Context) -> Iterable[Hit]:

@@ -33,7 +33,7 @@ _COMMON_OPTIONAL = ("confidence", "cwe", "owasp", "references")
 _KIND_KEYS: dict[str, dict[str, bool]] = {
     # key -> required?
     "secret": {"provider": True, "regex": True, "keywords": True, "entropy": False, "paths": False,
-               "min_length": False, "allow": False},
+               "allow": False},
     "code": {"options": False, "languages": False},
     "semgrep": {"semgrep_rule": True, "languages": False},
 }
@@ -126,6 +126,14 @@ def _secret_options(options: dict[str, Any], where: str) -> dict[str, Any]:
         raise RuleError(f"{where}: a secret rule needs at least one keyword for the prefilter")
     if "entropy" in options and not isinstance(options["entropy"], (int, float)):
         raise RuleError(f"{where}: 'entropy' must be a number (bits per character)")
+    if "paths" in options:
+        import pathspec
+
+        options["paths"] = pathspec.GitIgnoreSpec.from_lines(_strings(options["paths"], where, "paths"))
+    try:
+        options["allow"] = tuple(re.compile(p) for p in _strings(options.get("allow"), where, "allow"))
+    except re.error as exc:
+        raise RuleError(f"{where}: an 'allow' pattern does not compile: {exc}") from None
     return options
 
 

@@ -81,3 +81,13 @@ def test_every_implemented_rule_id_has_a_rule_file(registry):
     for detector in DETECTORS:
         for rule_id in detector.rule_ids:
             assert rule_id in registry, f"{detector.__name__} implements {rule_id}, which has no rule file"
+
+
+def test_paths_and_allow_options(tmp_path):
+    from scanner.testing import Example, check_example
+
+    rule = GOOD.replace("keywords: [demo_]", "keywords: [demo_]\npaths: ['*.cfg']\nallow: ['^demo_aaaa']")
+    registry = _load(tmp_path, rule)
+    check_example(Example("demo-rule", True, False, {"x.cfg": "k = demo_bcdefghi"}), registry)
+    check_example(Example("demo-rule", False, False, {"x.py": "k = demo_bcdefghi"}), registry)
+    check_example(Example("demo-rule", False, False, {"x.cfg": "k = demo_aaaabbbb"}), registry)

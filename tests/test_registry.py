@@ -88,6 +88,6 @@ def test_paths_and_allow_options(tmp_path):
 
     rule = GOOD.replace("keywords: [demo_]", "keywords: [demo_]\npaths: ['*.cfg']\nallow: ['^demo_aaaa']")
     registry = _load(tmp_path, rule)
-    check_example(Example("demo-rule", True, False, {"x.cfg": "k = demo_bcdefghi"}), registry)
-    check_example(Example("demo-rule", False, False, {"x.py": "k = demo_bcdefghi"}), registry)
+    check_example(Example("demo-rule", True, False, {"x.cfg": "k = demo_qzkwmxpt"}), registry)
+    check_example(Example("demo-rule", False, False, {"x.py": "k = demo_qzkwmxpt"}), registry)
     check_example(Example("demo-rule", False, False, {"x.cfg": "k = demo_aaaabbbb"}), registry)

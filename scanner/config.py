@@ -24,6 +24,10 @@ CONFIG_FILE = ".launchready.toml"
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 DEFAULT_FAIL_ON = "high"
 FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "none")
+#: Columns that scope a row to a tenant, and to an owning user; see scanner/analysis/python_models.py.
+DEFAULT_TENANT_KEYS = ("workspace_id", "org_id", "organization_id", "tenant_id", "account_id", "team_id",
+                       "company_id")
+DEFAULT_OWNER_KEYS = ("user_id", "owner_id", "coach_id")
 
 
 class ConfigError(ValueError):
@@ -39,6 +43,10 @@ class Config:
     severity: Mapping[str, Severity] = field(default_factory=frozen_mapping)
     disable: frozenset[str] = frozenset()
     fail_on: str = DEFAULT_FAIL_ON
+    tenant_keys: tuple[str, ...] = DEFAULT_TENANT_KEYS
+    owner_keys: tuple[str, ...] = DEFAULT_OWNER_KEYS
+    #: Model class names that are tenant-owned even without a recognised key column.
+    tenant_models: tuple[str, ...] = ()
     source: str = ""
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -92,6 +100,9 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "disable": ("disable", lambda v: frozenset(_string_list(v))),
     "fail_on": ("fail_on", parse_fail_on),
     "fail-on": ("fail_on", parse_fail_on),
+    "tenant_keys": ("tenant_keys", _string_list),
+    "owner_keys": ("owner_keys", _string_list),
+    "tenant_models": ("tenant_models", _string_list),
 }
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from scanner.detectors.base import Detector
 from scanner.detectors.secrets import SecretsDetector
+from scanner.detectors.tenant_filter import TenantFilterDetector
 
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
+    TenantFilterDetector,
 ]

@@ -1,0 +1,213 @@
+"""Which ORM models (and tables) are tenant-owned, learned from the whole project.
+
+A model is tenant-owned when it has a column or foreign key named like a configured tenant key
+(``workspace_id``, ``org_id``...) or owner key (``user_id``, ``coach_id``...), or when the
+configuration lists it in ``tenant_models``. Recognised declarations:
+
+- SQLAlchemy declarative: ``workspace_id = Column(...)``, ``= mapped_column(...)``,
+  ``workspace_id: Mapped[int]``, ``Column("workspace_id", ...)``;
+- SQLModel (``class Note(SQLModel, table=True)``): ``workspace_id: int = Field(foreign_key=...)``;
+- Django: ``workspace = models.ForeignKey(Workspace, ...)`` (column ``workspace_id``) or a plain field
+  named like a key.
+
+Keys inherited from a base class or mixin in the project count too. Table names are kept for raw
+SQL: ``__tablename__``, Django ``Meta.db_table`` (default ``<app>_<model>``), SQLModel's lowercase name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from scanner.config import Config
+    from scanner.detectors.base import ProjectFacts
+    from scanner.parsers.python_cst import PythonModule
+
+BUCKET = "python-models"
+
+_COLUMN_CALLS = {"Column", "mapped_column", "relationship_column"}
+_DJANGO_RELATIONS = {"ForeignKey", "OneToOneField"}
+
+
+@dataclass
+class ModelClass:
+    """One ORM model class as declared (its own key columns, bases and table)."""
+
+    name: str
+    path: str
+    bases: tuple[str, ...]
+    columns: set[str] = field(default_factory=set)
+    table: str | None = None
+
+
+@dataclass(frozen=True)
+class TenantModel:
+    """A tenant-owned model: the key columns that scope its rows to a tenant or an owner."""
+
+    name: str
+    path: str
+    keys: tuple[str, ...]
+    table: str | None
+
+    @property
+    def filter_names(self) -> frozenset[str]:
+        """Names that constrain a query to a tenant: the keys and, for ``x_id``, the relation ``x``."""
+        names = set(self.keys)
+        names.update(key[:-3] for key in self.keys if key.endswith("_id"))
+        return frozenset(names)
+
+
+@dataclass
+class ModelIndex:
+    """Model classes seen across the project; tenant ownership is resolved on demand."""
+
+    classes: dict[str, list[ModelClass]] = field(default_factory=dict)
+    _resolved: dict[str, TenantModel | None] = field(default_factory=dict)
+
+    def add(self, model: ModelClass) -> None:
+        self.classes.setdefault(model.name, []).append(model)
+        self._resolved.clear()
+
+    def tenant_model(self, name: str, config: Config) -> TenantModel | None:
+        """The tenant-owned model called ``name`` (a class name), or None."""
+        if name not in self._resolved:
+            self._resolved[name] = self._resolve(name, config)
+        return self._resolved[name]
+
+    def tenant_table(self, table: str, config: Config) -> TenantModel | None:
+        """The tenant-owned model stored in ``table`` (case-insensitive), or None."""
+        wanted = table.lower()
+        for name, declared in self.classes.items():
+            if any((m.table or "").lower() == wanted for m in declared):
+                model = self.tenant_model(name, config)
+                if model is not None:
+                    return model
+        return None
+
+    def _resolve(self, name: str, config: Config) -> TenantModel | None:
+        declared = self.classes.get(name)
+        if not declared:
+            return None
+        model = declared[0]
+        wanted = set(config.tenant_keys) | set(config.owner_keys)
+        keys = sorted(self._columns(name, set()) & wanted)
+        if not keys and name not in config.tenant_models:
+            return None
+        return TenantModel(name, model.path, tuple(keys), model.table)
+
+    def _columns(self, name: str, seen: set[str]) -> set[str]:
+        if name in seen or name not in self.classes:
+            return set()
+        seen.add(name)
+        columns: set[str] = set()
+        for model in self.classes[name]:
+            columns |= model.columns
+            for base in model.bases:
+                columns |= self._columns(base, seen)
+        return columns
+
+
+def model_index(facts: ProjectFacts) -> ModelIndex:
+    return facts.bucket(BUCKET, ModelIndex)
+
+
+def index_models(module: PythonModule, facts: ProjectFacts) -> None:
+    """Record every class of ``module`` that declares ORM columns (or derives from one that may)."""
+    index = model_index(facts)
+    for statement in module.module.body:
+        if isinstance(statement, cst.ClassDef):
+            model = _model_class(statement, module.path)
+            if model is not None:
+                index.add(model)
+
+
+def _leaf(expr: cst.BaseExpression) -> str:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    if isinstance(expr, cst.Subscript):
+        return _leaf(expr.value)
+    if isinstance(expr, cst.Call):
+        return _leaf(expr.func)
+    return ""
+
+
+def _model_class(node: cst.ClassDef, path: str) -> ModelClass | None:
+    bases = tuple(_leaf(arg.value) for arg in node.bases if arg.keyword is None)
+    sqlmodel_table = any(arg.keyword is not None and arg.keyword.value == "table" for arg in node.keywords)
+    model = ModelClass(node.name.value, path, bases)
+    is_model = sqlmodel_table
+    for item in node.body.body:
+        if isinstance(item, cst.ClassDef) and item.name.value == "Meta":
+            model.table = _django_table(item) or model.table
+            continue
+        if not isinstance(item, cst.SimpleStatementLine):
+            continue
+        for small in item.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, value, annotation = small.targets[0].target, small.value, None
+            elif isinstance(small, cst.AnnAssign):
+                target, value, annotation = small.target, small.value, small.annotation.annotation
+            else:
+                continue
+            if not isinstance(target, cst.Name):
+                continue
+            if target.value == "__tablename__" and isinstance(value, cst.SimpleString):
+                model.table = value.evaluated_value
+                is_model = True
+                continue
+            column = _column_name(target.value, value, annotation, sqlmodel_table)
+            if column is not None:
+                model.columns.add(column)
+                is_model = True
+    if not is_model and not bases:
+        return None
+    if model.table is None:
+        model.table = _default_table(model, path, sqlmodel_table)
+    return model
+
+
+def _column_name(name: str, value: cst.BaseExpression | None, annotation: cst.BaseExpression | None,
+                 sqlmodel_table: bool) -> str | None:
+    """The database column an attribute declares, or None when it is not a column."""
+    if annotation is not None and _leaf(annotation) == "Mapped":
+        return name
+    if not isinstance(value, cst.Call):
+        return None
+    callee = _leaf(value.func)
+    if callee in _COLUMN_CALLS:
+        first = value.args[0].value if value.args and value.args[0].keyword is None else None
+        if isinstance(first, cst.SimpleString):
+            return first.evaluated_value
+        return name
+    if callee == "Field" and sqlmodel_table:
+        return name
+    if callee in _DJANGO_RELATIONS:
+        return f"{name}_id"
+    if callee.endswith("Field") and isinstance(value.func, cst.Attribute) and _leaf(value.func.value) == "models":
+        return name
+    return None
+
+
+def _django_table(meta: cst.ClassDef) -> str | None:
+    for item in meta.body.body:
+        if isinstance(item, cst.SimpleStatementLine):
+            for small in item.body:
+                if (isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name)
+                        and small.targets[0].target.value == "db_table" and isinstance(small.value, cst.SimpleString)):
+                    return small.value.evaluated_value
+    return None
+
+
+def _default_table(model: ModelClass, path: str, sqlmodel_table: bool) -> str | None:
+    if sqlmodel_table:
+        return model.name.lower()
+    if "Model" in model.bases and PurePosixPath(path).name == "models.py":
+        app = PurePosixPath(path).parent.name
+        return f"{app}_{model.name.lower()}" if app else None
+    return None

@@ -1,0 +1,291 @@
+"""ORM queries on tenant-owned models, and whether each one is constrained to a tenant or owner.
+
+A query starts at a *root* naming a model: SQLAlchemy ``session.get(M, id)``, ``session.query(M)``,
+``select(M)``/``update(M)``/``delete(M)``, Flask-SQLAlchemy ``M.query``, Django ``M.objects`` and
+``get_object_or_404(M, ...)``. The method calls chained on it (``.filter(...)``, ``.where(...)``...)
+make the query; their arguments are its criteria.
+
+A query is *scoped* when it constrains a tenant/owner key of the model: in its own chain
+(``.filter(Note.workspace_id == user.workspace_id)``, ``filter(coach=request.user)``, a join filtered
+on the tenant), through a helper that applies such a filter (``for_workspace(query, user)``, followed
+across modules), or, for a query kept in a variable, by a later filter or ownership check on that
+variable (``if note.coach_id != user.id: raise``). Queries reached through a relationship of an
+already checked object (``workspace.notes``) have no root and are never reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from scanner.analysis.python_functions import parameters, resolve_function
+from scanner.analysis.python_models import TenantModel, model_index
+from scanner.detectors.base import ProjectFacts
+from scanner.parsers.python_cst import PythonModule
+
+#: Chained methods whose arguments select rows.
+CRITERIA_METHODS = frozenset({"filter", "filter_by", "where", "get", "get_or_404", "exclude", "having"})
+#: Chained methods that change rows.
+WRITE_METHODS = frozenset({"update", "delete"})
+_SQLALCHEMY_STATEMENTS = {"select": "select", "update": "update", "delete": "delete"}
+_SHORTCUTS = frozenset({"get_object_or_404", "get_list_or_404"})
+#: Callees that, given the fetched object, check it belongs to the caller.
+_CHECK_HELPER = re.compile(r"^(check|ensure|assert|authori[sz]e|verify|require|enforce)_?", re.IGNORECASE)
+_NOT_INPUT = frozenset({"self", "cls", "db", "session"})
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query on a tenant-owned model."""
+
+    model: TenantModel
+    node: cst.BaseExpression  # the outermost expression of the chain
+    criteria: tuple[cst.CSTNode, ...]
+    action: str  # "loads", "updates", "deletes"
+    function: cst.FunctionDef | None
+
+    def by_id(self) -> bool:
+        return any(_mentions_id(c) for c in self.criteria)
+
+
+def queries(module: PythonModule, facts: ProjectFacts) -> Iterator[Query]:
+    """Every query on a tenant-owned model in ``module`` that selects rows by some criteria."""
+    collector = _RootCollector(module, facts)
+    module.module.visit(collector)
+    yield from collector.found
+
+
+class _RootCollector(cst.CSTVisitor):
+    def __init__(self, module: PythonModule, facts: ProjectFacts):
+        self.module = module
+        self.facts = facts
+        self.functions: list[cst.FunctionDef] = []
+        self.found: list[Query] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def _model(self, expr: cst.BaseExpression | None) -> TenantModel | None:
+        if not isinstance(expr, (cst.Name, cst.Attribute)):
+            return None
+        name = expr.value if isinstance(expr, cst.Name) else expr.attr.value
+        return model_index(self.facts).tenant_model(name, self.facts.config)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        first = positional[0] if positional else None
+        leaf = _leaf(node.func)
+        model = self._model(first)
+        if model is None:
+            return
+        if isinstance(node.func, cst.Attribute) and leaf == "get" and len(positional) >= 2:
+            self._add(model, node, tuple(positional[1:]), "loads", chained=False)
+        elif leaf in _SHORTCUTS:
+            self._add(model, node, tuple(a.value for a in node.args[1:]), "loads", chained=False)
+        elif isinstance(node.func, cst.Attribute) and leaf == "query":
+            self._add(model, node, (), "loads")
+        elif leaf in _SQLALCHEMY_STATEMENTS and len(positional) == 1:
+            action = {"select": "loads", "update": "updates", "delete": "deletes"}[leaf]
+            self._add(model, node, (), action)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value in ("objects", "query"):
+            model = self._model(node.value)
+            if model is not None:
+                self._add(model, node, (), "loads")
+
+    def _add(self, model: TenantModel, root: cst.BaseExpression, criteria: tuple[cst.CSTNode, ...], action: str,
+             chained: bool = True) -> None:
+        outer, chain_criteria, chain_action = (root, (), None) if not chained else _climb(self.module, root)
+        criteria = criteria + chain_criteria
+        if not criteria:
+            return
+        function = self.functions[-1] if self.functions else None
+        self.found.append(Query(model, outer, criteria, chain_action or action, function))
+
+
+def _climb(module: PythonModule, root: cst.BaseExpression) -> tuple[cst.BaseExpression, tuple, str | None]:
+    """Follow ``root.method(...).method(...)``: the outermost call, the criteria and any write."""
+    current: cst.BaseExpression = root
+    criteria: list[cst.CSTNode] = []
+    action = None
+    while True:
+        attribute = module.parent(current)
+        call = module.parent(attribute) if isinstance(attribute, cst.Attribute) else None
+        if not (isinstance(attribute, cst.Attribute) and attribute.value is current
+                and isinstance(call, cst.Call) and call.func is attribute):
+            return current, tuple(criteria), action
+        method = attribute.attr.value
+        if method in CRITERIA_METHODS:
+            criteria.extend(arg.value for arg in call.args)
+        elif method in WRITE_METHODS:
+            action = "updates" if method == "update" else "deletes"
+        current = call
+
+
+def _leaf(expr: cst.BaseExpression) -> str:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return ""
+
+
+def mentions(node: cst.CSTNode, names: frozenset[str]) -> bool:
+    """True when ``node`` names one of ``names`` as an attribute, keyword (or Django lookup) or string."""
+    finder = _NameFinder(names)
+    node.visit(finder)
+    return finder.found
+
+
+class _NameFinder(cst.CSTVisitor):
+    def __init__(self, names: frozenset[str]):
+        self.names = names
+        self.found = False
+
+    def _hit(self, name: str) -> None:
+        if name in self.names or name.split("__", 1)[0] in self.names:
+            self.found = True
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._hit(node.attr.value)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._hit(node.keyword.value)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        value = node.evaluated_value
+        if isinstance(value, str):
+            self._hit(value)
+
+
+def _mentions_id(node: cst.CSTNode) -> bool:
+    names: list[str] = []
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            names.append(n.value)
+
+        def visit_Attribute(self, n: cst.Attribute) -> None:
+            names.append(n.attr.value)
+
+        def visit_Arg(self, n: cst.Arg) -> None:
+            if n.keyword is not None:
+                names.append(n.keyword.value)
+
+    node.visit(Names())
+    return any(n in ("id", "pk", "uuid") or n.endswith(("_id", "_pk", "_uuid")) for n in names)
+
+
+def input_names(query: Query) -> list[str]:
+    """Parameters of the enclosing function (or ``request``) that the query's criteria use."""
+    if query.function is None:
+        return []
+    params = {p.name.value for p in parameters(query.function)} - _NOT_INPUT
+    params.add("request")
+    used: list[str] = []
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            if n.value in params and n.value not in used:
+                used.append(n.value)
+
+    for criterion in query.criteria:
+        criterion.visit(Names())
+    return used
+
+
+def is_scoped(query: Query, module: PythonModule, facts: ProjectFacts) -> bool:
+    """True when the query (or the code around it) constrains one of the model's tenant/owner keys."""
+    names = query.model.filter_names
+    if any(mentions(c, names) for c in query.criteria) or mentions(query.node, names):
+        return True
+    if _passed_to_scoping_helper(query.node, module, facts):
+        return True
+    variable = _assigned_name(query.node, module)
+    return variable is not None and query.function is not None and _checked_later(
+        variable, query.function, names, module, facts)
+
+
+def _passed_to_scoping_helper(node: cst.CSTNode, module: PythonModule, facts: ProjectFacts) -> bool:
+    current = module.parent(node)
+    while isinstance(current, (cst.Arg, cst.Call, cst.Attribute, cst.Await)):
+        if isinstance(current, cst.Arg):
+            call = module.parent(current)
+            if isinstance(call, cst.Call) and _scoping_callee(call, module, facts):
+                return True
+        current = module.parent(current)
+    return False
+
+
+def _scoping_callee(call: cst.Call, module: PythonModule, facts: ProjectFacts) -> bool:
+    """Is the callee a project function whose body filters on a tenant/owner key (or an ownership check)?"""
+    if _CHECK_HELPER.match(_leaf(call.func)):
+        return True
+    ref = resolve_function(facts, module, call.func)
+    if ref is None:
+        return False
+    keys = facts.config.tenant_keys + facts.config.owner_keys
+    names = frozenset(keys) | frozenset(k[:-3] for k in keys if k.endswith("_id"))
+    return mentions(ref.node.body, names)
+
+
+def _assigned_name(node: cst.CSTNode, module: PythonModule) -> str | None:
+    parent = module.parent(node)
+    if isinstance(parent, cst.Await):
+        parent = module.parent(parent)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
+        return parent.targets[0].target.value
+    if isinstance(parent, (cst.AnnAssign, cst.NamedExpr)) and isinstance(parent.target, cst.Name):
+        return parent.target.value
+    return None
+
+
+def _checked_later(variable: str, function: cst.FunctionDef, names: frozenset[str], module: PythonModule,
+                   facts: ProjectFacts) -> bool:
+    """Does the function compare ``variable.<key>``, filter ``variable`` on a key, or hand it to a check?"""
+    checker = _LaterCheck(variable, names, module, facts)
+    function.body.visit(checker)
+    return checker.found
+
+
+class _LaterCheck(cst.CSTVisitor):
+    def __init__(self, variable: str, names: frozenset[str], module: PythonModule, facts: ProjectFacts):
+        self.variable, self.names, self.module, self.facts = variable, names, module, facts
+        self.found = False
+
+    def _uses_variable(self, node: cst.CSTNode) -> bool:
+        finder = _VariableFinder(self.variable)
+        node.visit(finder)
+        return finder.found
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        if self._uses_variable(node) and mentions(node, self.names):
+            self.found = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        on_variable = isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
+            and func.value.value == self.variable
+        filtered = on_variable and mentions(node, self.names)
+        handed_to_check = any(self._uses_variable(arg) for arg in node.args) and _scoping_callee(
+            node, self.module, self.facts)
+        if filtered or handed_to_check:
+            self.found = True
+
+
+class _VariableFinder(cst.CSTVisitor):
+    def __init__(self, variable: str):
+        self.variable = variable
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.variable:
+            self.found = True

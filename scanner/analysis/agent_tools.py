@@ -1,0 +1,388 @@
+"""LLM agent tools: where they are defined, what implements them, what the model fills in, and whether a
+human confirms them before they run.
+
+Recognised definitions:
+
+- decorators: LangChain/CrewAI/smolagents ``@tool``, OpenAI Agents SDK ``@function_tool``, MCP/FastMCP
+  ``@mcp.tool()``, Pydantic AI ``@agent.tool``/``@agent.tool_plain``, Microsoft Agent Framework
+  ``@ai_function``;
+- constructors: ``StructuredTool.from_function``, ``Tool(...)``, LlamaIndex ``FunctionTool.from_defaults``;
+- classes deriving from ``BaseTool`` (LangChain, CrewAI): their ``_run``/``run`` method;
+- JSON schemas (OpenAI ``{"name":..., "parameters":...}``, Anthropic ``{"name":..., "input_schema":...}``)
+  with their dispatch code: a mapping ``{"send_email": send_email}``, or an ``if name == "send_email":``
+  branch, anywhere in the project; failing that, a project function of the same name.
+
+A tool is *gated* by an approval flag on its definition (``needs_approval``, ``requires_approval``,
+``approval_mode="always_require"``), an approval check in its body or in its dispatcher (a condition or
+call naming confirmation/approval, LangGraph ``interrupt()``, ``input()``), or a project-wide gate
+(``HumanInTheLoopMiddleware``, ``interrupt_before=``, ``HumanApprovalCallbackHandler``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from scanner.analysis.python_functions import function_index, parameters, resolve_function
+from scanner.detectors.base import ProjectFacts
+from scanner.parsers.python_cst import PythonModule
+
+BUCKET = "agent-tools"
+
+FRAMEWORKS = ("langchain", "langchain_core", "langchain_community", "crewai", "crewai_tools", "smolagents",
+              "strands", "llama_index", "agents", "pydantic_ai", "mcp", "fastmcp", "agno", "agent_framework",
+              "haystack", "autogen")
+#: Decorator names that make a function a tool; ``tool`` itself only when imported from a framework.
+_DECORATORS = frozenset({"tool", "function_tool", "tool_plain", "ai_function"})
+_CONSTRUCTORS = frozenset({"StructuredTool.from_function", "Tool.from_function", "FunctionTool.from_defaults",
+                           "Tool", "FunctionTool", "StructuredTool"})
+_FUNCTION_KEYWORDS = ("func", "fn", "function", "coroutine")
+#: Words in a condition that make it an approval check (``if not confirmed:``).
+_APPROVAL = re.compile(r"confirm|approv|human_review|pending_action|ask_human|human_in_the_loop", re.IGNORECASE)
+#: Calls that ask a human or park the action (``request_approval(...)``, ``pending_actions.append``).
+_APPROVAL_CALL = re.compile(r"(?:request|require|await|ask|wait_for|get)_?(?:for_)?(?:human_|user_)?"
+                            r"(?:approval|confirmation)|pending_action|ask_human", re.IGNORECASE)
+_GATE_CALLS = frozenset({"interrupt", "input"})
+#: Parameters a framework fills in rather than the model.
+_INJECTED_NAMES = frozenset({"self", "cls", "ctx", "context", "config", "run_manager", "callbacks", "state",
+                             "tool_call_id", "runtime"})
+_INJECTED_TYPES = re.compile(r"Injected|RunContext|ToolContext|Context|RunnableConfig|ToolRuntime")
+
+
+@dataclass(frozen=True)
+class AgentTool:
+    """One tool the model can call."""
+
+    name: str
+    framework: str
+    node: cst.CSTNode
+    module: PythonModule
+    #: What runs when the model calls the tool: a function, or the statements of a dispatch branch.
+    implementation: cst.CSTNode | None
+    implementation_module: PythonModule | None
+    #: Arguments the model fills in.
+    params: tuple[str, ...]
+    #: How a human confirms the tool before it runs, or None.
+    gate: str | None
+
+
+@dataclass
+class Dispatch:
+    """Where a schema-declared tool name is dispatched: its implementation and the dispatching function."""
+
+    module: PythonModule
+    implementation: cst.CSTNode
+    dispatcher: cst.FunctionDef | None
+
+
+@dataclass
+class AgentFacts:
+    """Project-wide: dispatch entries by tool name, and gates that cover every (or named) tool."""
+
+    dispatch: dict[str, list[Dispatch]] = field(default_factory=dict)
+    global_gate: str | None = None
+    gated_names: dict[str, str] = field(default_factory=dict)
+
+
+def agent_facts(facts: ProjectFacts) -> AgentFacts:
+    return facts.bucket(BUCKET, AgentFacts)
+
+
+def _leaf(expr: cst.BaseExpression) -> str:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    if isinstance(expr, cst.Call):
+        return _leaf(expr.func)
+    return ""
+
+
+def _attr_path(expr: cst.BaseExpression) -> str:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return f"{_attr_path(expr.value)}.{expr.attr.value}"
+    return "?"
+
+
+def _string(expr: cst.BaseExpression | None) -> str | None:
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _from_framework(module: PythonModule, expr: cst.BaseExpression) -> str | None:
+    for name in module.qualified_names(expr):
+        root = name.split(".", 1)[0]
+        if root in FRAMEWORKS:
+            return root
+    return None
+
+
+def _keyword(call: cst.Call, *names: str) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in names:
+            return arg.value
+    return None
+
+
+def approval_flag(call: cst.Call) -> str | None:
+    """An approval setting on a tool definition call, e.g. ``needs_approval=True``."""
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        key, value = arg.keyword.value, arg.value
+        if key in ("needs_approval", "requires_approval", "require_approval", "requires_confirmation") and not (
+                isinstance(value, cst.Name) and value.value in ("False", "None")):
+            return f"{key}="
+        if key == "approval_mode" and _string(value) in ("always_require", "always"):
+            return 'approval_mode="always_require"'
+    return None
+
+
+def approval_check(node: cst.CSTNode | None) -> str | None:
+    """An approval check inside ``node``: a condition or call naming confirmation, ``interrupt()``, ``input()``."""
+    if node is None:
+        return None
+    finder = _ApprovalFinder()
+    node.visit(finder)
+    return finder.found
+
+
+class _ApprovalFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: str | None = None
+
+    def _test(self, test: cst.BaseExpression) -> None:
+        words = _Words()
+        test.visit(words)
+        if any(_APPROVAL.search(w) for w in words.found):
+            self.found = self.found or "approval check"
+
+    def visit_If(self, node: cst.If) -> None:
+        self._test(node.test)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._test(node.test)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._test(node.test)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        leaf = _leaf(node.func)
+        if leaf in _GATE_CALLS:
+            self.found = self.found or f"{leaf}()"
+        elif _APPROVAL_CALL.search(_attr_path(node.func)):
+            self.found = self.found or f"{_attr_path(node.func)}()"
+
+
+class _Words(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.append(node.value)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self.found.append(node.value)
+
+
+def model_params(func: cst.FunctionDef) -> tuple[str, ...]:
+    """Parameters of a tool function that the model fills in (framework-injected ones left out)."""
+    names = []
+    for param in parameters(func):
+        annotation = param.annotation.annotation if param.annotation else None
+        if param.name.value in _INJECTED_NAMES:
+            continue
+        if annotation is not None and _INJECTED_TYPES.search(cst.Module([]).code_for_node(annotation)):
+            continue
+        names.append(param.name.value)
+    return tuple(names)
+
+
+def index_dispatch(module: PythonModule, facts: ProjectFacts) -> None:
+    """Record dispatch entries (name -> implementation) and project-wide gates found in ``module``."""
+    collector = _DispatchCollector(module)
+    module.module.visit(collector)
+    found = agent_facts(facts)
+    for name, dispatch in collector.entries:
+        found.dispatch.setdefault(name, []).append(dispatch)
+    if collector.global_gate:
+        found.global_gate = found.global_gate or collector.global_gate
+    found.gated_names.update(collector.gated_names)
+
+
+class _DispatchCollector(cst.CSTVisitor):
+    def __init__(self, module: PythonModule):
+        self.module = module
+        self.functions: list[cst.FunctionDef] = []
+        self.entries: list[tuple[str, Dispatch]] = []
+        self.global_gate: str | None = None
+        self.gated_names: dict[str, str] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        pairs = [(e.key, e.value) for e in node.elements if isinstance(e, cst.DictElement)]
+        if not pairs or not all(_string(k) is not None and isinstance(v, (cst.Name, cst.Attribute)) for k, v in pairs):
+            return
+        dispatcher = self.functions[-1] if self.functions else self._dispatcher_of_map(node)
+        for key, value in pairs:
+            self.entries.append((_string(key), Dispatch(self.module, value, dispatcher)))
+
+    def _dispatcher_of_map(self, node: cst.Dict) -> cst.FunctionDef | None:
+        assign = self.module.parent(node)
+        if not (isinstance(assign, cst.Assign) and isinstance(assign.targets[0].target, cst.Name)):
+            return None
+        name = assign.targets[0].target.value
+        for statement in self.module.module.body:
+            if isinstance(statement, cst.FunctionDef) and name in self.module.code(statement.body):
+                return statement
+        return None
+
+    def visit_If(self, node: cst.If) -> None:
+        test = node.test
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
+                test.comparisons[0].operator, cst.Equal):
+            left, right = test.left, test.comparisons[0].comparator
+            for side, other in ((left, right), (right, left)):
+                name = _string(side)
+                if name is not None and "name" in self.module.code(other) and re.fullmatch(r"[A-Za-z_][\w.-]*", name):
+                    dispatcher = self.functions[-1] if self.functions else None
+                    self.entries.append((name, Dispatch(self.module, node.body, dispatcher)))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        leaf = _leaf(node.func)
+        if leaf == "HumanInTheLoopMiddleware":
+            names = _keyword(node, "interrupt_on")
+            if isinstance(names, cst.Dict):
+                for element in names.elements:
+                    key = _string(element.key) if isinstance(element, cst.DictElement) else None
+                    if key:
+                        self.gated_names[key] = "HumanInTheLoopMiddleware"
+            else:
+                self.global_gate = "HumanInTheLoopMiddleware"
+        elif leaf == "HumanApprovalCallbackHandler":
+            self.global_gate = "HumanApprovalCallbackHandler"
+        elif _keyword(node, "interrupt_before") is not None:
+            self.global_gate = "interrupt_before"
+
+
+def tools(module: PythonModule, facts: ProjectFacts) -> Iterator[AgentTool]:
+    """Every agent tool defined in ``module``."""
+    finder = _ToolFinder(module, facts)
+    module.module.visit(finder)
+    yield from finder.found
+
+
+class _ToolFinder(cst.CSTVisitor):
+    def __init__(self, module: PythonModule, facts: ProjectFacts):
+        self.module = module
+        self.facts = facts
+        self.found: list[AgentTool] = []
+
+    def _tool(self, name: str, framework: str, node: cst.CSTNode, implementation: cst.CSTNode | None,
+              implementation_module: PythonModule | None, params: tuple[str, ...], gate: str | None,
+              dispatcher: cst.FunctionDef | None = None) -> None:
+        found = agent_facts(self.facts)
+        gate = (gate or approval_check(implementation) or approval_check(dispatcher)
+                or found.gated_names.get(name) or found.global_gate)
+        self.found.append(AgentTool(name, framework, node, self.module, implementation, implementation_module,
+                                    params, gate))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            base = expr.func if isinstance(expr, cst.Call) else expr
+            leaf = _leaf(base)
+            if leaf not in _DECORATORS:
+                continue
+            framework = _from_framework(self.module, base)
+            if isinstance(base, cst.Name) and leaf == "tool" and framework is None:
+                continue
+            call = expr if isinstance(expr, cst.Call) else None
+            name = node.name.value
+            if call is not None:
+                first = call.args[0].value if call.args and call.args[0].keyword is None else None
+                name = _string(_keyword(call, "name", "name_override")) or _string(first) or name
+            gate = approval_flag(call) if call is not None else None
+            self._tool(name, framework or _attr_path(base), node.name, node, self.module, model_params(node), gate)
+            return
+
+    def visit_Call(self, node: cst.Call) -> None:
+        path = _attr_path(node.func)
+        if path not in _CONSTRUCTORS and path.split(".")[-2:] != ["StructuredTool", "from_function"]:
+            return
+        framework = _from_framework(self.module, node.func)
+        if framework is None:
+            return
+        target = _keyword(node, *_FUNCTION_KEYWORDS)
+        candidates = [target] if target is not None else [a.value for a in node.args if a.keyword is None]
+        for candidate in candidates:
+            if isinstance(candidate, (cst.Name, cst.Attribute)):
+                ref = resolve_function(self.facts, self.module, candidate)
+                if ref is not None:
+                    name = _string(_keyword(node, "name")) or ref.node.name.value
+                    self._tool(name, framework, node, ref.node, ref.module, model_params(ref.node),
+                               approval_flag(node))
+                    return
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if not any(_leaf(base.value) == "BaseTool" for base in node.bases):
+            return
+        framework = next((f for b in node.bases if (f := _from_framework(self.module, b.value))), None)
+        if framework is None:
+            return
+        name, run = node.name.value, None
+        for item in node.body.body:
+            if isinstance(item, cst.FunctionDef) and item.name.value in ("_run", "run", "_arun", "arun"):
+                run = run or item
+            elif isinstance(item, cst.SimpleStatementLine):
+                for small in item.body:
+                    assign = isinstance(small, cst.Assign)
+                    target = small.targets[0].target if assign else getattr(small, "target", None)
+                    value = getattr(small, "value", None)
+                    if isinstance(target, cst.Name) and target.value == "name" and _string(value):
+                        name = _string(value)
+        if run is not None:
+            self._tool(name, framework, node.name, run, self.module, model_params(run), None)
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        values = {_string(e.key): e.value for e in node.elements if isinstance(e, cst.DictElement)}
+        name = _string(values.get("name"))
+        schema = values.get("parameters") or values.get("input_schema")
+        if not name or schema is None:
+            return
+        params = _schema_properties(schema)
+        entries = agent_facts(self.facts).dispatch.get(name, [])
+        if entries:
+            entry = entries[0]
+            implementation, impl_module, dispatcher = entry.implementation, entry.module, entry.dispatcher
+            if isinstance(implementation, (cst.Name, cst.Attribute)):
+                ref = resolve_function(self.facts, impl_module, implementation)
+                implementation, impl_module = (ref.node, ref.module) if ref else (None, None)
+        else:
+            refs = function_index(self.facts).by_leaf.get(name, [])
+            implementation, impl_module = (refs[0].node, refs[0].module) if len(refs) == 1 else (None, None)
+            dispatcher = None
+        self._tool(name, "tool schema", node, implementation, impl_module, params, None, dispatcher)
+
+
+def _schema_properties(schema: cst.BaseExpression) -> tuple[str, ...]:
+    if not isinstance(schema, cst.Dict):
+        return ()
+    for element in schema.elements:
+        if isinstance(element, cst.DictElement) and _string(element.key) == "properties" and isinstance(
+                element.value, cst.Dict):
+            return tuple(k for e in element.value.elements
+                         if isinstance(e, cst.DictElement) and (k := _string(e.key)))
+    return ()

@@ -1,0 +1,228 @@
+"""Two prompt-injection shapes: user input formatted into a system prompt, and tool dispatch that calls
+whatever function the model names.
+
+System prompts: ``{"role": "system"|"developer", "content": X}``, ``system=``/``system_prompt=``/
+``instructions=`` keywords and ``SystemMessage(X)``. ``X`` (or the variable it names, assigned in the same
+function) is reported when it is an f-string, ``.format()``, ``%`` or ``+`` whose holes use request data
+(``request``, ``req``) or a parameter of the enclosing function named like user text (``message``,
+``question``, ``persona``, ``body``...). Passing a prompt variable through unchanged is not reported.
+
+Dispatch: ``getattr(obj, name)(...)``, ``globals()[name]``/``locals()``/``vars()``, ``eval(name)`` in a
+function that handles tool calls, with no membership or equality check of ``name`` (an allowlist).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from scanner.analysis.python_functions import parameters
+from scanner.parsers.python_cst import PythonModule
+
+_USER_TEXT = re.compile(r"message|msg|input|text|query|question|prompt|content|instruction|body|payload|data|"
+                        r"persona|goal|bio|comment|description|request|req\b|user_", re.IGNORECASE)
+_NOT_USER_TEXT = frozenset({"self", "cls", "db", "session", "settings", "config"})
+_SYSTEM_KEYWORDS = frozenset({"system", "system_prompt", "instructions"})
+_TOOL_CONTEXT = re.compile(r"tool_call|tool_use|function_call|\.function\.name|tool_name|function_name|"
+                           r"block\.name|call\.name")
+
+
+@dataclass(frozen=True)
+class PromptSink:
+    """A system prompt built from user input."""
+
+    node: cst.CSTNode
+    sink: str
+    inputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DynamicDispatch:
+    """A call to a function the model chose by name, without an allowlist."""
+
+    node: cst.CSTNode
+    how: str
+
+
+def _string(expr: cst.BaseExpression | None) -> str | None:
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+class _Scoped(cst.CSTVisitor):
+    """Tracks the enclosing function while visiting."""
+
+    def __init__(self, module: PythonModule):
+        self.module = module
+        self.functions: list[cst.FunctionDef] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+
+def system_prompt_sinks(module: PythonModule) -> Iterator[PromptSink]:
+    finder = _SystemPrompts(module)
+    module.module.visit(finder)
+    yield from finder.found
+
+
+class _SystemPrompts(_Scoped):
+    def __init__(self, module: PythonModule):
+        super().__init__(module)
+        self.found: list[PromptSink] = []
+
+    def _check(self, value: cst.BaseExpression, sink: str) -> None:
+        if not self.functions:
+            return
+        function = self.functions[-1]
+        if isinstance(value, cst.Name):
+            value = _assigned_value(function, value.value) or value
+        holes = _format_holes(value)
+        if not holes:
+            return
+        user_params = {p.name.value for p in parameters(function)
+                       if _USER_TEXT.search(p.name.value) and p.name.value not in _NOT_USER_TEXT}
+        user_params |= {"request", "req"}
+        used: list[str] = []
+        for hole in holes:
+            names = _Names()
+            hole.visit(names)
+            used.extend(n for n in names.found if n in user_params and n not in used)
+        if used:
+            self.found.append(PromptSink(value, sink, tuple(used)))
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        values = {_string(e.key): e.value for e in node.elements if isinstance(e, cst.DictElement)}
+        role = _string(values.get("role"))
+        if role in ("system", "developer") and "content" in values:
+            self._check(values["content"], f'"{role}" message')
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        leaf = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value in _SYSTEM_KEYWORDS:
+                self._check(arg.value, f"{arg.keyword.value}= argument")
+        if leaf == "SystemMessage" and node.args:
+            content = next((a.value for a in node.args if a.keyword is None or a.keyword.value == "content"), None)
+            if content is not None:
+                self._check(content, "SystemMessage")
+
+
+def _assigned_value(function: cst.FunctionDef, name: str) -> cst.BaseExpression | None:
+    finder = _Assignment(name)
+    function.body.visit(finder)
+    return finder.value
+
+
+class _Assignment(cst.CSTVisitor):
+    def __init__(self, name: str):
+        self.name = name
+        self.value: cst.BaseExpression | None = None
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if any(isinstance(t.target, cst.Name) and t.target.value == self.name for t in node.targets):
+            self.value = node.value
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value == self.name and node.value is not None:
+            self.value = node.value
+
+
+def _format_holes(value: cst.BaseExpression) -> list[cst.CSTNode]:
+    """The interpolated parts of a formatted string expression (empty when it is not one)."""
+    if isinstance(value, cst.FormattedString):
+        return [p.expression for p in value.parts if isinstance(p, cst.FormattedStringExpression)]
+    if isinstance(value, cst.ConcatenatedString):
+        return _format_holes(value.left) + _format_holes(value.right)
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Add, cst.Modulo)):
+        parts = [value.left, value.right]
+        if not any(isinstance(p, (cst.SimpleString, cst.FormattedString, cst.BinaryOperation)) for p in parts):
+            return []
+        return [p for p in parts if not isinstance(p, cst.SimpleString)]
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in (
+            "format", "format_map"):
+        return [a.value for a in value.args]
+    return []
+
+
+class _Names(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.append(node.value)
+
+
+def unrestricted_dispatch(module: PythonModule) -> Iterator[DynamicDispatch]:
+    finder = _Dispatch(module)
+    module.module.visit(finder)
+    yield from finder.found
+
+
+class _Dispatch(_Scoped):
+    def __init__(self, module: PythonModule):
+        super().__init__(module)
+        self.found: list[DynamicDispatch] = []
+
+    def _report(self, node: cst.CSTNode, chosen: cst.BaseExpression, how: str) -> None:
+        if not self.functions or isinstance(chosen, cst.SimpleString):
+            return
+        function = self.functions[-1]
+        source = self.module.code(function)
+        if not _TOOL_CONTEXT.search(source) or _allowlisted(function, self.module.code(chosen), self.module):
+            return
+        self.found.append(DynamicDispatch(node, how))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = func.value if isinstance(func, cst.Name) else ""
+        if name == "getattr" and len(node.args) >= 2 and self._called(node):
+            self._report(node, node.args[1].value, "getattr()")
+        elif name == "eval" and node.args and isinstance(node.args[0].value, (cst.Name, cst.Attribute)):
+            self._report(node, node.args[0].value, "eval()")
+
+    def _called(self, node: cst.Call) -> bool:
+        """Is the looked-up function called, directly or through the variable it is assigned to?"""
+        parent = self.module.parent(node)
+        if isinstance(parent, cst.Call) and parent.func is node:
+            return True
+        if isinstance(parent, cst.Assign) and isinstance(parent.targets[0].target, cst.Name) and self.functions:
+            variable = re.escape(parent.targets[0].target.value)
+            return re.search(rf"\b{variable}\(", self.module.code(self.functions[-1])) is not None
+        return False
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        value = node.value
+        if (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                and value.func.value in ("globals", "locals", "vars") and len(node.slice) == 1):
+            index = node.slice[0].slice
+            if isinstance(index, cst.Index):
+                self._report(node, index.value, f"{value.func.value}()[...]")
+
+
+def _allowlisted(function: cst.FunctionDef, chosen: str, module: PythonModule) -> bool:
+    """Does the function test ``chosen`` for membership or equality before dispatching?"""
+    finder = _Membership(chosen, module)
+    function.body.visit(finder)
+    return finder.found
+
+
+class _Membership(cst.CSTVisitor):
+    def __init__(self, chosen: str, module: PythonModule):
+        self.chosen, self.module = chosen, module
+        self.found = False
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        operators = (cst.In, cst.NotIn, cst.Equal, cst.NotEqual)
+        if any(isinstance(c.operator, operators) for c in node.comparisons) and (
+                self.module.code(node.left).strip() == self.chosen.strip()):
+            self.found = True

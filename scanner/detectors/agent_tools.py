@@ -1,0 +1,97 @@
+"""LLM agent tools: side effects without human confirmation, identities the model chooses, and two
+prompt-injection shapes (user input in a system prompt, dispatch to any function the model names).
+
+Index pass: project functions (to follow tools into helpers), dispatch code for schema-declared tools
+and project-wide confirmation gates. Detect pass: see :mod:`scanner.analysis.agent_tools`,
+:mod:`scanner.analysis.side_effects` and :mod:`scanner.analysis.prompt_injection`. libcst is imported
+only when a Python file mentions an LLM, tool or side-effect marker.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from scanner.detectors.base import Context, Detector, Hit
+from scanner.model import Artifact
+
+#: Cheap text prefilter: LLM/tool frameworks, and the libraries whose calls count as side effects.
+AGENT_MARKERS = re.compile(
+    r"\b(?:tool|openai|anthropic|langchain|langgraph|llm|agent|mcp|prompt|system|smtplib|sendgrid|resend|"
+    r"twilio|stripe|requests|httpx|subprocess|shutil|hubspot|commit|save)", re.IGNORECASE)
+
+
+class AgentToolsDetector(Detector):
+    """Reports risky agent tools and prompt-injection shapes."""
+
+    rule_ids = ("agent-tool-no-confirmation", "agent-tool-identity-from-model", "agent-system-prompt-injection",
+                "agent-tool-dispatch-unrestricted")
+    kinds = frozenset({"python"})
+    needs_index = True
+
+    def wants(self, artifact: Artifact) -> bool:
+        return super().wants(artifact) and AGENT_MARKERS.search(artifact.text) is not None
+
+    def index(self, artifact: Artifact, ctx: Context) -> None:
+        from scanner.analysis.agent_tools import index_dispatch
+        from scanner.analysis.python_functions import index_functions
+        from scanner.parsers.python_cst import parse_python
+
+        module = parse_python(ctx)
+        if module is not None:
+            index_functions(ctx, module)
+            index_dispatch(module, ctx.facts)
+
+    def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+        from scanner.parsers.python_cst import parse_python
+
+        module = parse_python(ctx)
+        if module is None:
+            return
+        yield from self._tools(module, ctx)
+        yield from self._prompt_injection(module, ctx)
+
+    def _tools(self, module, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.agent_tools import tools
+        from scanner.analysis.side_effects import side_effect
+
+        identity_keys = set(ctx.config.tenant_keys) | set(ctx.config.owner_keys)
+        for tool in tools(module, ctx.facts):
+            span = module.span(tool.node)
+            chosen = [p for p in tool.params if p in identity_keys]
+            if chosen and "agent-tool-identity-from-model" in self.rules:
+                yield ctx.finding(
+                    "agent-tool-identity-from-model", span,
+                    message=f"Agent tool {tool.name} lets the model choose {', '.join(chosen)} instead of "
+                            f"binding it from the signed-in session",
+                    key=f"{tool.name}:{','.join(chosen)}", tool=tool.name, params=chosen)
+            if tool.implementation is None:
+                continue
+            effect = side_effect(ctx.facts, tool.implementation_module, tool.implementation)
+            if effect is None:
+                continue
+            if tool.gate is not None:
+                ctx.facts.add_positive("agent-tools", f"tool {tool.name} {effect.effect} after confirmation "
+                                                      f"({tool.gate})")
+            elif "agent-tool-no-confirmation" in self.rules:
+                yield ctx.finding(
+                    "agent-tool-no-confirmation", span,
+                    message=f"Agent tool {tool.name} {effect.describe()} without human confirmation",
+                    key=f"{tool.name}:{effect.effect}", tool=tool.name, side_effect=effect.effect,
+                    via=effect.detail, framework=tool.framework)
+
+    def _prompt_injection(self, module, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.prompt_injection import system_prompt_sinks, unrestricted_dispatch
+
+        if "agent-system-prompt-injection" in self.rules:
+            for sink in system_prompt_sinks(module):
+                yield ctx.finding(
+                    "agent-system-prompt-injection", module.span(sink.node),
+                    message=f"User input ({', '.join(sink.inputs)}) formatted into the system prompt "
+                            f"({sink.sink})", key=f"{sink.sink}:{module.code(sink.node)}", inputs=list(sink.inputs))
+        if "agent-tool-dispatch-unrestricted" in self.rules:
+            for dispatch in unrestricted_dispatch(module):
+                yield ctx.finding(
+                    "agent-tool-dispatch-unrestricted", module.span(dispatch.node),
+                    message=f"Tool dispatch calls any function the model names ({dispatch.how}) without an "
+                            f"allowlist", key=module.code(dispatch.node))

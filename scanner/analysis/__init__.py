@@ -1,1 +1,1 @@
-"""Project-level analysis of parsed code: facts that code detectors share across files."""
+"""Project-level analyses shared by code detectors (route model, data models...), built in the index pass."""

@@ -1,0 +1,100 @@
+"""Resolve names across the project's modules: which function, class, app object or value a name means.
+
+libcst gives import-resolved qualified names (``.deps.get_user`` for ``from .deps import get_user``);
+relative names are made absolute against the importing module, then matched against indexed modules
+by dotted-name suffix, so ``app.deps`` finds ``src/app/deps.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import libcst as cst
+
+from scanner.analysis.route_facts import ModuleFacts, dotted
+
+
+@dataclass(frozen=True)
+class Found:
+    """A definition found in a module: ``kind`` is function, class, app or value."""
+
+    facts: ModuleFacts
+    kind: str
+    name: str
+    node: Any
+
+
+def _absolute(name: str, importer: ModuleFacts) -> str:
+    level = len(name) - len(name.lstrip("."))
+    if not level:
+        return name
+    package = importer.module.split(".")
+    if not importer.path.endswith("__init__.py"):
+        package = package[:-1]
+    base = package[: len(package) - (level - 1)] if level > 1 else package
+    rest = name[level:]
+    return ".".join([*base, rest] if rest else base)
+
+
+def _local(facts: ModuleFacts, name: str) -> Found | None:
+    if name in facts.apps:
+        return Found(facts, "app", name, facts.apps[name])
+    if name in facts.functions:
+        return Found(facts, "function", name, facts.functions[name])
+    if name in facts.classes:
+        return Found(facts, "class", name, facts.classes[name])
+    if name in facts.assignments:
+        return Found(facts, "value", name, facts.assignments[name])
+    return None
+
+
+class Resolver:
+    """Looks names up in the indexed modules."""
+
+    def __init__(self, modules: Mapping[str, ModuleFacts]):
+        self.modules = modules
+        self._by_name: dict[str, list[ModuleFacts]] = {}
+        for facts in modules.values():
+            parts = facts.module.split(".")
+            for start in range(len(parts)):
+                self._by_name.setdefault(".".join(parts[start:]), []).append(facts)
+
+    def module(self, dotted_name: str) -> list[ModuleFacts]:
+        """Indexed modules whose dotted name is, or ends with, ``dotted_name``."""
+        return self._by_name.get(dotted_name, [])
+
+    def qualified(self, facts: ModuleFacts, node: cst.CSTNode) -> list[str]:
+        names = sorted(facts.pm.qualified_names(node)) if isinstance(node, (cst.Name, cst.Attribute)) else []
+        return names or ([dotted(node)] if dotted(node) else [])
+
+    def find(self, facts: ModuleFacts, node: cst.CSTNode) -> Found | None:
+        """The project definition ``node`` (a Name or Attribute) refers to, if it is in an indexed module."""
+        for name in self.qualified(facts, node):
+            found = self.find_name(facts, name)
+            if found is not None:
+                return found
+        return None
+
+    def find_name(self, facts: ModuleFacts, name: str) -> Found | None:
+        if "<locals>" in name:  # a name bound inside a function (an app built in create_app())
+            name = name.rsplit(".", 1)[-1]
+        local = _local(facts, name)
+        if local is not None and not name.startswith("."):
+            return local
+        return self.find_absolute(_absolute(name, facts))
+
+    def find_absolute(self, name: str) -> Found | None:
+        """A definition by absolute dotted name, e.g. connexion's ``operationId: app.api.get_user``."""
+        parts = name.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            attr = ".".join(parts[split:])
+            for module in self.module(".".join(parts[:split])):
+                found = _local(module, attr)
+                if found is not None:
+                    return found
+        return None
+
+    def all_facts(self) -> Iterator[ModuleFacts]:
+        return iter(self.modules.values())

@@ -23,18 +23,28 @@ ORM_MARKERS = re.compile(
 class TenantFilterDetector(Detector):
     """Reports unscoped queries (ORM and raw SQL) on tenant-owned models."""
 
-    rule_ids = ("tenant-query-unscoped", "tenant-sql-unscoped")
+    rule_ids = ("tenant-query-unscoped", "tenant-idor-route", "tenant-sql-unscoped")
     kinds = frozenset({"python"})
     needs_index = True
 
     def wants(self, artifact: Artifact) -> bool:
-        return super().wants(artifact) and ORM_MARKERS.search(artifact.text) is not None
+        if not super().wants(artifact):
+            return False
+        if ORM_MARKERS.search(artifact.text):
+            return True
+        from scanner.analysis.python_routes import INDEX_MARKERS
+
+        return "tenant-idor-route" in self.rules and INDEX_MARKERS.search(artifact.text) is not None
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
         from scanner.analysis.python_functions import index_functions
         from scanner.analysis.python_models import index_models
         from scanner.parsers.python_cst import parse_python
 
+        if "tenant-idor-route" in self.rules:
+            from scanner.analysis.python_routes import index_routes
+
+            index_routes(ctx)
         module = parse_python(ctx)
         if module is not None:
             index_models(module, ctx.facts)
@@ -46,7 +56,7 @@ class TenantFilterDetector(Detector):
         module = parse_python(ctx)
         if module is None:
             return
-        if "tenant-query-unscoped" in self.rules:
+        if "tenant-query-unscoped" in self.rules or "tenant-idor-route" in self.rules:
             yield from self._orm(module, ctx)
         if "tenant-sql-unscoped" in self.rules:
             yield from self._sql(module, ctx)
@@ -59,14 +69,34 @@ class TenantFilterDetector(Detector):
             if not inputs or is_scoped(query, module, ctx.facts):
                 continue
             how = "by id" if query.by_id() else "by user-supplied filters"
-            where = f" in {query.function.name.value}()" if query.function else ""
             keys = "/".join(query.model.keys) or "tenant key"
-            yield ctx.finding(
-                "tenant-query-unscoped", module.span(query.node),
-                message=f"Query{where} {query.action} {query.model.name} {how} ({', '.join(inputs)}) "
-                        f"without a {keys} filter",
-                key=f"{query.model.name}:{module.code(query.node)}",
-                model=query.model.name, inputs=inputs)
+            key = f"{query.model.name}:{module.code(query.node)}"
+            route = self._route(ctx, query.function, inputs)
+            if route is not None:
+                yield ctx.finding(
+                    "tenant-idor-route", module.span(query.node),
+                    message=f"Route {route.label} {query.action} {query.model.name} {how} ({', '.join(inputs)}) "
+                            f"from the request without a {keys} filter: any signed-in user can reach other "
+                            f"tenants' rows", key=key, model=query.model.name, inputs=inputs, route=route.label,
+                    handler=route.handler)
+            elif "tenant-query-unscoped" in self.rules:
+                where = f" in {query.function.name.value}()" if query.function else ""
+                yield ctx.finding(
+                    "tenant-query-unscoped", module.span(query.node),
+                    message=f"Query{where} {query.action} {query.model.name} {how} ({', '.join(inputs)}) "
+                            f"without a {keys} filter", key=key, model=query.model.name, inputs=inputs)
+
+    def _route(self, ctx: Context, function, inputs: list[str]):
+        """The route whose handler is ``function`` when the query's inputs come from its path or body."""
+        if function is None or "tenant-idor-route" not in self.rules:
+            return None
+        from scanner.analysis.python_routes import route_for_function
+
+        route = route_for_function(ctx.facts, ctx.artifact.path, function)
+        if route is None:
+            return None
+        from_request = set(route.path_params) | set(route.input_params) | {"request"}
+        return route if from_request & set(inputs) else None
 
     def _sql(self, module, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.python_sql import unscoped_sql

@@ -4,8 +4,9 @@ whatever function the model names.
 System prompts: ``{"role": "system"|"developer", "content": X}``, ``system=``/``system_prompt=``/
 ``instructions=`` keywords and ``SystemMessage(X)``. ``X`` (or the variable it names, assigned in the same
 function) is reported when it is an f-string, ``.format()``, ``%`` or ``+`` whose holes use request data
-(``request``, ``req``) or a parameter of the enclosing function named like user text (``message``,
-``question``, ``persona``, ``body``...). Passing a prompt variable through unchanged is not reported.
+(``request``, ``req``) or a parameter of the enclosing function that is text (annotated ``str``) or named
+like user text (``message``, ``question``, ``persona``, ``body``...). Passing a prompt variable through
+unchanged is not reported.
 
 Dispatch: ``getattr(obj, name)(...)``, ``globals()[name]``/``locals()``/``vars()``, ``eval(name)`` in a
 function that handles tool calls, with no membership or equality check of ``name`` (an allowlist).
@@ -89,7 +90,7 @@ class _SystemPrompts(_Scoped):
         if not holes:
             return
         user_params = {p.name.value for p in parameters(function)
-                       if _USER_TEXT.search(p.name.value) and p.name.value not in _NOT_USER_TEXT}
+                       if (_USER_TEXT.search(p.name.value) or _is_str(p)) and p.name.value not in _NOT_USER_TEXT}
         user_params |= {"request", "req"}
         used: list[str] = []
         for hole in holes:
@@ -115,6 +116,11 @@ class _SystemPrompts(_Scoped):
             content = next((a.value for a in node.args if a.keyword is None or a.keyword.value == "content"), None)
             if content is not None:
                 self._check(content, "SystemMessage")
+
+
+def _is_str(param: cst.Param) -> bool:
+    annotation = param.annotation.annotation if param.annotation else None
+    return isinstance(annotation, cst.Name) and annotation.value == "str"
 
 
 def _assigned_value(function: cst.FunctionDef, name: str) -> cst.BaseExpression | None:

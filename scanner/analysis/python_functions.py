@@ -115,14 +115,30 @@ def dotted_name(module: PythonModule, expr: cst.BaseExpression, aliases: dict[st
 
 
 def constructor_aliases(module: PythonModule, body: cst.CSTNode) -> dict[str, str]:
-    """``name -> dotted constructor`` for ``name = SomeClient(...)`` assignments directly in ``body``."""
+    """``name -> dotted constructor`` for ``name = SomeClient(...)`` directly in ``body`` and for
+    ``with SomeClient(...) as name`` anywhere in it."""
     aliases: dict[str, str] = {}
     for assign in _assignments(body):
         if isinstance(assign.value, (cst.Call, cst.Attribute)):
             for target in assign.targets:
                 if isinstance(target.target, cst.Name):
                     aliases[target.target.value] = dotted_name(module, assign.value, aliases)
+    if not isinstance(body, cst.Module):
+        items = _WithItems()
+        body.visit(items)
+        for item in items.found:
+            if isinstance(item.asname.name, cst.Name):
+                aliases[item.asname.name.value] = dotted_name(module, item.item, aliases)
     return aliases
+
+
+class _WithItems(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.WithItem] = []
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None and isinstance(node.item, cst.Call):
+            self.found.append(node)
 
 
 def _assignments(body: cst.CSTNode) -> Iterator[cst.Assign]:

@@ -180,6 +180,10 @@ def _mentions_id(node: cst.CSTNode) -> bool:
             if n.keyword is not None:
                 names.append(n.keyword.value)
 
+        def visit_SimpleString(self, n: cst.SimpleString) -> None:
+            if isinstance(n.evaluated_value, str):
+                names.append(n.evaluated_value)
+
     node.visit(Names())
     return any(n in ("id", "pk", "uuid") or n.endswith(("_id", "_pk", "_uuid")) for n in names)
 

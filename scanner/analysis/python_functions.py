@@ -2,18 +2,21 @@
 
 Code detectors follow calls into helpers (``scope_to_workspace(query, user)``, a tool that calls
 ``send_invoice_email``) across modules. The index pass records every top-level function and method
-under its module's dotted name (``app/services/mail.py`` -> ``app.services.mail.send``);
-:func:`resolve_function` maps a call's import-resolved name back to that definition.
+of the files a detector parses under its module's dotted name (``app/services/mail.py`` ->
+``app.services.mail.send``); files the text prefilter passed over are only *deferred* and parsed on
+demand, when a call names their module. :func:`resolve_function` maps a call's import-resolved name
+back to its definition.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 import libcst as cst
+
+from scanner.analysis.route_facts import module_name
 
 if TYPE_CHECKING:
     from scanner.detectors.base import Context, ProjectFacts
@@ -38,18 +41,12 @@ class FunctionIndex:
     by_name: dict[str, FunctionRef] = field(default_factory=dict)
     by_leaf: dict[str, list[FunctionRef]] = field(default_factory=dict)
     indexed_paths: set[str] = field(default_factory=set)
+    #: Unparsed modules by the last segment of their dotted name: [(module name, context)].
+    deferred: dict[str, list[tuple[str, Context]]] = field(default_factory=dict)
 
     def add(self, ref: FunctionRef) -> None:
         self.by_name[ref.qualified] = ref
         self.by_leaf.setdefault(ref.qualified.rsplit(".", 1)[-1], []).append(ref)
-
-
-def module_name(path: str) -> str:
-    """Dotted module name of a repository path: ``src/app/mail.py`` -> ``src.app.mail``."""
-    parts = list(PurePosixPath(path).with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
 
 
 def function_index(facts: ProjectFacts) -> FunctionIndex:
@@ -73,6 +70,29 @@ def index_functions(ctx: Context, module: PythonModule) -> None:
                     index.add(FunctionRef(qualified, item, module))
 
 
+def defer_functions(ctx: Context) -> None:
+    """Keep a Python artifact the prefilter passed over, to parse only if a call names its module."""
+    index = function_index(ctx.facts)
+    name = module_name(ctx.artifact.path)
+    if ctx.artifact.path not in index.indexed_paths:
+        index.deferred.setdefault(name.rsplit(".", 1)[-1], []).append((name, ctx))
+
+
+def _load_deferred(index: FunctionIndex, dotted: str) -> None:
+    """Parse and index deferred modules that ``dotted`` (``app.mail.deliver``) may live in."""
+    from scanner.parsers.python_cst import parse_python
+
+    parts = dotted.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:end])
+        candidates = index.deferred.get(parts[end - 1], [])
+        for entry in [c for c in candidates if c[0] == prefix or c[0].endswith("." + prefix)]:
+            candidates.remove(entry)
+            module = parse_python(entry[1])
+            if module is not None:
+                index_functions(entry[1], module)
+
+
 def resolve_function(facts: ProjectFacts, module: PythonModule, func: cst.BaseExpression) -> FunctionRef | None:
     """The project function a call's callee refers to, or None (library call, unknown, ambiguous)."""
     index = function_index(facts)
@@ -81,6 +101,8 @@ def resolve_function(facts: ProjectFacts, module: PythonModule, func: cst.BaseEx
     if isinstance(func, cst.Name):
         names = names | {f"{local}.{func.value}"}
     for name in sorted(names):
+        if name not in index.by_name and "<locals>" not in name and index.deferred:
+            _load_deferred(index, name.lstrip("."))
         if name in index.by_name:
             return index.by_name[name]
         if "<locals>" in name:

@@ -70,7 +70,8 @@ def classify_call(module: PythonModule, call: cst.Call, aliases: dict[str, str])
         return SideEffect("writes to the database", "SQL " + leaf)
     for effect, pattern in EFFECTS:
         if pattern.search(name):
-            return SideEffect(effect, name.split(".", 1)[0].split("(", 1)[0] if "." in name else leaf)
+            package = name.split(".", 1)[0].split("(", 1)[0]
+            return SideEffect(effect, package if "." in name and package != "builtins" else leaf)
     return None
 
 

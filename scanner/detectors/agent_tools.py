@@ -29,14 +29,15 @@ class AgentToolsDetector(Detector):
     kinds = frozenset({"python"})
     needs_index = True
 
-    def wants(self, artifact: Artifact) -> bool:
-        return super().wants(artifact) and AGENT_MARKERS.search(artifact.text) is not None
-
     def index(self, artifact: Artifact, ctx: Context) -> None:
+        """Parse files that mention a marker; defer the rest (parsed only if a tool's call leads there)."""
         from scanner.analysis.agent_tools import index_dispatch
-        from scanner.analysis.python_functions import index_functions
+        from scanner.analysis.python_functions import defer_functions, index_functions
         from scanner.parsers.python_cst import parse_python
 
+        if AGENT_MARKERS.search(artifact.text) is None:
+            defer_functions(ctx)
+            return
         module = parse_python(ctx)
         if module is not None:
             index_functions(ctx, module)
@@ -45,6 +46,8 @@ class AgentToolsDetector(Detector):
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         from scanner.parsers.python_cst import parse_python
 
+        if AGENT_MARKERS.search(artifact.text) is None:
+            return
         module = parse_python(ctx)
         if module is None:
             return

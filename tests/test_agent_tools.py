@@ -1,0 +1,145 @@
+"""Agent tools: side-effect classification, following helpers across modules, gates, positive evidence."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from scanner.analysis.side_effects import side_effect
+from scanner.config import Config
+from scanner.detectors import DETECTORS
+from scanner.detectors.base import Context, ProjectFacts
+from scanner.engine import Engine
+from scanner.model import Artifact
+from scanner.parsers.python_cst import parse_python
+from scanner.testing import MemorySource
+
+
+def effect_of(code: str):
+    facts = ProjectFacts(Config())
+    module = parse_python(Context(Artifact("tool.py", textwrap.dedent(code), "python"), facts))
+    function = next(s for s in module.module.body if type(s).__name__ == "FunctionDef")
+    found = side_effect(facts, module, function)
+    return found.describe() if found else None
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("import smtplib\ndef t(to):\n    with smtplib.SMTP('h') as s:\n        s.sendmail('a', [to], 'x')\n",
+     "sends email (smtplib)"),
+    ("from sendgrid import SendGridAPIClient\nsg = SendGridAPIClient('k')\ndef t(m):\n    sg.send(m)\n",
+     "sends email (sendgrid)"),
+    ("from django.core.mail import send_mail\ndef t(to):\n    send_mail('s', 'b', 'f', [to])\n",
+     "sends email (django)"),
+    ("from twilio.rest import Client\nclient = Client()\ndef t(to):\n    client.messages.create(to=to, body='x')\n",
+     "sends SMS (twilio)"),
+    ("import stripe\ndef t(c):\n    stripe.Refund.create(charge=c)\n", "changes payments (stripe)"),
+    ("import httpx\ndef t(u):\n    httpx.patch(u, json={})\n", "sends HTTP writes (httpx)"),
+    ("import requests\ndef t(u):\n    s = requests.Session()\n    s.delete(u)\n", "sends HTTP writes (requests)"),
+    ("import subprocess\ndef t(c):\n    subprocess.check_output(c, shell=True)\n", "runs shell commands (subprocess)"),
+    ("def t(code):\n    return eval(code)\n", "runs shell commands (eval)"),
+    ("import shutil\ndef t(p):\n    shutil.rmtree(p)\n", "writes files (shutil)"),
+    ("def t(p, text):\n    with open(p, 'a') as f:\n        f.write(text)\n", "writes files (open)"),
+    ("from pathlib import Path\ndef t(p):\n    Path(p).unlink()\n", "writes files (pathlib)"),
+    ("def t(db, n):\n    db.add(n)\n    db.commit()\n", "writes to the database (db)"),
+    ("def t(cur, i):\n    cur.execute('DELETE FROM notes WHERE id = %s', (i,))\n",
+     "writes to the database (SQL execute)"),
+    ("def t(Note, b):\n    Note.objects.create(body=b)\n", "writes to the database (Note)"),
+    ("def t(service, e):\n    service.events().insert(calendarId='primary', body=e).execute()\n",
+     "changes the calendar (service)"),
+])
+def test_side_effects_are_classified(code, expected):
+    assert effect_of(code) == expected
+
+
+@pytest.mark.parametrize("code", [
+    "import requests\ndef t(u):\n    return requests.get(u).json()\n",
+    "import stripe\ndef t(c):\n    return stripe.Customer.retrieve(c)\n",
+    "def t(db, i):\n    return db.query(Note).filter(Note.id == i).first()\n",
+    "def t(p):\n    with open(p) as f:\n        return f.read()\n",
+    "def t(items, x):\n    items.add(x)\n    return sorted(items)\n",
+    "def t(cur, i):\n    cur.execute('SELECT * FROM notes WHERE id = %s', (i,))\n",
+    "from anthropic import Anthropic\nclient = Anthropic()\ndef t(m):\n    return client.messages.create(messages=m)\n",
+])
+def test_reads_are_not_side_effects(code):
+    assert effect_of(code) is None
+
+
+def scan(files: dict[str, str], registry, rules=("agent-tool-no-confirmation",)):
+    engine = Engine(registry, Config(), DETECTORS, only_rules=list(rules))
+    files = {path: textwrap.dedent(code) for path, code in files.items()}
+    return engine.run([MemorySource(files)], root="<test>", source_names=["test"])
+
+
+TOOL = """
+from agents import function_tool
+from app.notify import remind
+
+@function_tool{flags}
+def send_reminder(client_email: str) -> str:
+    return remind(client_email)
+"""
+HELPERS = {
+    "app/notify.py": "from app.mail import deliver\n\ndef remind(to):\n    return deliver(to, 'Reminder')\n",
+    "app/mail.py": "import resend\n\ndef deliver(to, subject):\n"
+                   "    resend.Emails.send({'to': to, 'subject': subject})\n",
+}
+
+
+def test_side_effect_two_modules_away_is_found(registry):
+    result = scan({"app/tools.py": TOOL.format(flags=""), **HELPERS}, registry)
+    assert [f.message for f in result.active] == [
+        "Agent tool send_reminder sends email (resend) without human confirmation"]
+    assert result.active[0].evidence["tool"] == "send_reminder"
+
+
+def test_gated_tool_is_not_reported_and_counts_as_positive_evidence(registry):
+    result = scan({"app/tools.py": TOOL.format(flags="(needs_approval=True)"), **HELPERS}, registry)
+    assert result.active == []
+    assert result.positive["agent-tools"] == [
+        "tool send_reminder sends email after confirmation (needs_approval=)"]
+
+
+def test_needs_approval_false_is_not_a_gate(registry):
+    result = scan({"app/tools.py": TOOL.format(flags="(needs_approval=False)"), **HELPERS}, registry)
+    assert len(result.active) == 1
+
+
+def test_project_wide_langgraph_interrupt_before_gates_tools(registry):
+    graph = "graph = builder.compile(checkpointer=memory, interrupt_before=['tools'])\n"
+    result = scan({"app/tools.py": TOOL.format(flags=""), "app/graph.py": "from langgraph.graph import StateGraph\n"
+                   + graph, **HELPERS}, registry)
+    assert result.active == []
+
+
+def test_anthropic_schema_dispatched_through_a_mapping_in_another_module(registry):
+    result = scan({
+        "app/schemas.py": """
+            TOOLS = [{"name": "wipe_workspace", "input_schema": {"type": "object", "properties": {}}},
+                     {"name": "list_files", "input_schema": {"type": "object", "properties": {}}}]
+        """,
+        "app/handlers.py": """
+            import os
+            import shutil
+
+            def wipe_workspace(path="/srv/data"):
+                shutil.rmtree(path)
+
+            def list_files(path="/srv/data"):
+                return os.listdir(path)
+
+            HANDLERS = {"wipe_workspace": wipe_workspace, "list_files": list_files}
+
+            def dispatch(block):
+                return HANDLERS[block.name](**block.input)
+        """,
+    }, registry)
+    assert [(f.location.path, f.message) for f in result.active] == [
+        ("app/schemas.py", "Agent tool wipe_workspace writes files (shutil) without human confirmation")]
+
+
+def test_syntax_errors_in_agent_code_are_skipped_with_a_reason(registry):
+    result = scan({"agent.py": "from agents import function_tool\n@function_tool\ndef broken(:\n    pass\n"},
+                  registry)
+    assert result.active == []
+    assert [(n.path, n.reason) for n in result.skipped] == [("agent.py", "syntax-error")]

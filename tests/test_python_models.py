@@ -1,0 +1,111 @@
+"""Tenant-owned model indexing: which classes are tenant data, by which keys, in which tables."""
+
+from __future__ import annotations
+
+import textwrap
+
+from scanner.analysis.python_models import index_models, model_index
+from scanner.config import Config, parse_config
+from scanner.detectors.base import Context, ProjectFacts
+from scanner.model import Artifact
+from scanner.parsers.python_cst import parse_python
+
+
+def index(files: dict[str, str], config: Config | None = None) -> ProjectFacts:
+    facts = ProjectFacts(config or Config())
+    for path, code in files.items():
+        module = parse_python(Context(Artifact(path, textwrap.dedent(code), "python"), facts))
+        assert module is not None, path
+        index_models(module, facts)
+    return facts
+
+
+def tenant(facts: ProjectFacts, name: str):
+    return model_index(facts).tenant_model(name, facts.config)
+
+
+def test_sqlalchemy_column_styles_and_table_names():
+    facts = index({"app/models.py": """
+        class Note(Base):
+            __tablename__ = "notes"
+            id = Column(Integer, primary_key=True)
+            ws = Column("workspace_id", Integer)
+
+        class Goal(Base):
+            __tablename__ = "goals"
+            owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+        class Plan(Base):
+            __tablename__ = "plans"
+            name = Column(String)
+    """})
+    assert tenant(facts, "Note").keys == ("workspace_id",)
+    assert tenant(facts, "Goal").keys == ("owner_id",)
+    assert tenant(facts, "Plan") is None
+    assert model_index(facts).tenant_table("NOTES", facts.config).name == "Note"
+    assert model_index(facts).tenant_table("plans", facts.config) is None
+
+
+def test_sqlmodel_needs_table_true_and_pydantic_schemas_are_not_models():
+    facts = index({"models.py": """
+        class Goal(SQLModel, table=True):
+            team_id: int = Field(foreign_key="team.id")
+
+        class GoalIn(BaseModel):
+            team_id: int = Field(...)
+    """})
+    assert tenant(facts, "Goal").table == "goal"
+    assert tenant(facts, "GoalIn") is None
+
+
+def test_django_foreign_key_becomes_key_column_and_default_table():
+    facts = index({"crm/models.py": """
+        from django.db import models
+
+        class Client(models.Model):
+            organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+
+        class Invoice(models.Model):
+            account = models.ForeignKey("Account", on_delete=models.CASCADE)
+
+            class Meta:
+                db_table = "billing_invoices"
+    """})
+    client = tenant(facts, "Client")
+    assert client.keys == ("organization_id",)
+    assert client.table == "crm_client"
+    assert "organization" in client.filter_names
+    assert tenant(facts, "Invoice").table == "billing_invoices"
+
+
+def test_keys_inherited_from_a_mixin_in_another_module():
+    facts = index({
+        "app/mixins.py": "class TenantOwned:\n    tenant_id = Column(Integer)\n",
+        "app/models.py": "class Report(TenantOwned, Base):\n    title = Column(String)\n",
+    })
+    assert tenant(facts, "Report").keys == ("tenant_id",)
+
+
+def test_configured_keys_and_models():
+    config = parse_config({"tenant_keys": ["clinic_id"], "owner_keys": [], "tenant_models": ["AuditLog"]},
+                          "test")
+    facts = index({"models.py": """
+        class Patient(Base):
+            clinic_id = Column(Integer)
+
+        class Note(Base):
+            user_id = Column(Integer)
+
+        class AuditLog(Base):
+            message = Column(String)
+    """}, config)
+    assert tenant(facts, "Patient").keys == ("clinic_id",)
+    assert tenant(facts, "Note") is None  # user_id is no longer an owner key
+    assert tenant(facts, "AuditLog").keys == ()
+
+
+def test_unparseable_files_are_skipped_with_a_reason():
+    facts = ProjectFacts(Config())
+    ctx = Context(Artifact("legacy.py", "print 'hello'\n", "python"), facts)
+    assert parse_python(ctx) is None
+    assert [n.reason for n in ctx.notices] == ["syntax-error"]

@@ -26,7 +26,12 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from scanner.analysis.python_functions import function_index, parameters, resolve_function
+from scanner.analysis.python_functions import (
+    function_index,
+    load_deferred_containing,
+    parameters,
+    resolve_function,
+)
 from scanner.detectors.base import ProjectFacts
 from scanner.parsers.python_cst import PythonModule
 
@@ -299,6 +304,14 @@ class _ToolFinder(cst.CSTVisitor):
         self.found.append(AgentTool(name, framework, node, self.module, implementation, implementation_module,
                                     params, gate))
 
+    def _dispatch_entries(self, name: str) -> list[Dispatch]:
+        """Dispatch code for a schema tool; modules deferred by the prefilter are searched for its name."""
+        found = agent_facts(self.facts)
+        if name not in found.dispatch:
+            for module in load_deferred_containing(self.facts, (f'"{name}"', f"'{name}'", f"def {name}(")):
+                index_dispatch(module, self.facts)
+        return found.dispatch.get(name, [])
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for decorator in node.decorators:
             expr = decorator.decorator
@@ -363,7 +376,7 @@ class _ToolFinder(cst.CSTVisitor):
         if not name or schema is None:
             return
         params = _schema_properties(schema)
-        entries = agent_facts(self.facts).dispatch.get(name, [])
+        entries = self._dispatch_entries(name)
         if entries:
             entry = entries[0]
             implementation, impl_module, dispatcher = entry.implementation, entry.module, entry.dispatcher

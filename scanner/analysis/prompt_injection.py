@@ -27,7 +27,7 @@ _USER_TEXT = re.compile(r"message|msg|input|text|query|question|prompt|content|i
                         r"persona|goal|bio|comment|description|request|req\b|user_", re.IGNORECASE)
 _NOT_USER_TEXT = frozenset({"self", "cls", "db", "session", "settings", "config"})
 _SYSTEM_KEYWORDS = frozenset({"system", "system_prompt", "instructions"})
-_TOOL_CONTEXT = re.compile(r"tool_call|tool_use|function_call|\.function\.name|tool_name|function_name|"
+TOOL_CONTEXT = re.compile(r"tool_call|tool_use|function_call|\.function\.name|tool_name|function_name|"
                            r"block\.name|call\.name")
 
 
@@ -184,7 +184,7 @@ class _Dispatch(_Scoped):
             return
         function = self.functions[-1]
         source = self.module.code(function)
-        if not _TOOL_CONTEXT.search(source) or _allowlisted(function, self.module.code(chosen), self.module):
+        if not TOOL_CONTEXT.search(source) or _allowlisted(function, self.module.code(chosen), self.module):
             return
         self.found.append(DynamicDispatch(node, how))
 

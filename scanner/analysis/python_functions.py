@@ -93,6 +93,22 @@ def _load_deferred(index: FunctionIndex, dotted: str) -> None:
                 index_functions(entry[1], module)
 
 
+def load_deferred_containing(facts: ProjectFacts, needles: tuple[str, ...]) -> list[PythonModule]:
+    """Parse and index the deferred modules whose text contains one of ``needles``; return them."""
+    from scanner.parsers.python_cst import parse_python
+
+    index = function_index(facts)
+    loaded = []
+    for candidates in index.deferred.values():
+        for entry in [c for c in candidates if any(n in c[1].artifact.text for n in needles)]:
+            candidates.remove(entry)
+            module = parse_python(entry[1])
+            if module is not None:
+                index_functions(entry[1], module)
+                loaded.append(module)
+    return loaded
+
+
 def resolve_function(facts: ProjectFacts, module: PythonModule, func: cst.BaseExpression) -> FunctionRef | None:
     """The project function a call's callee refers to, or None (library call, unknown, ambiguous)."""
     index = function_index(facts)

@@ -16,6 +16,7 @@ SQL: ``__tablename__``, Django ``Meta.db_table`` (default ``<app>_<model>``), SQ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -67,10 +68,24 @@ class ModelIndex:
 
     classes: dict[str, list[ModelClass]] = field(default_factory=dict)
     _resolved: dict[str, TenantModel | None] = field(default_factory=dict)
+    _mentions: tuple[re.Pattern[str] | None] | None = None
 
     def add(self, model: ModelClass) -> None:
         self.classes.setdefault(model.name, []).append(model)
         self._resolved.clear()
+        self._mentions = None
+
+    def mention_pattern(self, config: Config) -> re.Pattern[str] | None:
+        """A regex matching text that names a tenant-owned model or its table; None when there are none."""
+        if self._mentions is None:
+            words = set()
+            for name in self.classes:
+                model = self.tenant_model(name, config)
+                if model is not None:
+                    words.update(w for w in (model.name, model.table) if w)
+            alternatives = "|".join(sorted(map(re.escape, words)))
+            self._mentions = (re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE) if words else None,)
+        return self._mentions[0]
 
     def tenant_model(self, name: str, config: Config) -> TenantModel | None:
         """The tenant-owned model called ``name`` (a class name), or None."""

@@ -4,7 +4,8 @@ prompt-injection shapes (user input in a system prompt, dispatch to any function
 Index pass: project functions (to follow tools into helpers), dispatch code for schema-declared tools
 and project-wide confirmation gates. Detect pass: see :mod:`scanner.analysis.agent_tools`,
 :mod:`scanner.analysis.side_effects` and :mod:`scanner.analysis.prompt_injection`. libcst is imported
-only when a Python file mentions an LLM, tool or side-effect marker.
+only when a Python file passes a text prefilter for one of the checks; files no check wants are deferred
+and parsed only when a tool's call leads into them.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from collections.abc import Iterator
 from scanner.detectors.base import Context, Detector, Hit
 from scanner.model import Artifact
 
-#: Cheap text prefilter: LLM/tool frameworks, and the libraries whose calls count as side effects.
-AGENT_MARKERS = re.compile(
-    r"\b(?:tool|openai|anthropic|langchain|langgraph|llm|agent|mcp|prompt|system|smtplib|sendgrid|resend|"
-    r"twilio|stripe|requests|httpx|subprocess|shutil|hubspot|commit|save)", re.IGNORECASE)
+#: Cheap text prefilters, one per check: tool definitions, dispatch and gates; system prompts; dynamic dispatch.
+TOOL_MARKERS = re.compile(r"tool|input_schema|interrupt_before|HumanApproval", re.IGNORECASE)
+SYSTEM_MARKERS = re.compile(r"[\"'](?:system|developer)[\"']|\bsystem(?:_prompt)?\s*=|\binstructions\s*=|SystemMessage")
+DISPATCH_MARKERS = re.compile(r"\b(?:getattr|eval|vars)\(|\b(?:globals|locals)\(\)\[")
 
 
 class AgentToolsDetector(Detector):
@@ -35,7 +36,7 @@ class AgentToolsDetector(Detector):
         from scanner.analysis.python_functions import defer_functions, index_functions
         from scanner.parsers.python_cst import parse_python
 
-        if AGENT_MARKERS.search(artifact.text) is None:
+        if TOOL_MARKERS.search(artifact.text) is None:
             defer_functions(ctx)
             return
         module = parse_python(ctx)
@@ -46,13 +47,21 @@ class AgentToolsDetector(Detector):
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         from scanner.parsers.python_cst import parse_python
 
-        if AGENT_MARKERS.search(artifact.text) is None:
+        text = artifact.text
+        tools = TOOL_MARKERS.search(text) is not None
+        system = SYSTEM_MARKERS.search(text) is not None and "agent-system-prompt-injection" in self.rules
+        dispatch = DISPATCH_MARKERS.search(text) is not None and "agent-tool-dispatch-unrestricted" in self.rules
+        if not (tools or system or dispatch):
             return
         module = parse_python(ctx)
         if module is None:
             return
-        yield from self._tools(module, ctx)
-        yield from self._prompt_injection(module, ctx)
+        if tools:
+            yield from self._tools(module, ctx)
+        if system:
+            yield from self._system_prompts(module, ctx)
+        if dispatch:
+            yield from self._dispatch(module, ctx)
 
     def _tools(self, module, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.agent_tools import tools
@@ -83,18 +92,22 @@ class AgentToolsDetector(Detector):
                     key=f"{tool.name}:{effect.effect}", tool=tool.name, side_effect=effect.effect,
                     via=effect.detail, framework=tool.framework)
 
-    def _prompt_injection(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.prompt_injection import system_prompt_sinks, unrestricted_dispatch
+    def _system_prompts(self, module, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.prompt_injection import system_prompt_sinks
 
-        if "agent-system-prompt-injection" in self.rules:
-            for sink in system_prompt_sinks(module):
-                yield ctx.finding(
-                    "agent-system-prompt-injection", module.span(sink.node),
-                    message=f"User input ({', '.join(sink.inputs)}) formatted into the system prompt "
-                            f"({sink.sink})", key=f"{sink.sink}:{module.code(sink.node)}", inputs=list(sink.inputs))
-        if "agent-tool-dispatch-unrestricted" in self.rules:
-            for dispatch in unrestricted_dispatch(module):
-                yield ctx.finding(
-                    "agent-tool-dispatch-unrestricted", module.span(dispatch.node),
-                    message=f"Tool dispatch calls any function the model names ({dispatch.how}) without an "
-                            f"allowlist", key=module.code(dispatch.node))
+        for sink in system_prompt_sinks(module):
+            yield ctx.finding(
+                "agent-system-prompt-injection", module.span(sink.node),
+                message=f"User input ({', '.join(sink.inputs)}) formatted into the system prompt "
+                        f"({sink.sink})", key=f"{sink.sink}:{module.code(sink.node)}", inputs=list(sink.inputs))
+
+    def _dispatch(self, module, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.prompt_injection import TOOL_CONTEXT, unrestricted_dispatch
+
+        if TOOL_CONTEXT.search(ctx.artifact.text) is None:
+            return
+        for dispatch in unrestricted_dispatch(module):
+            yield ctx.finding(
+                "agent-tool-dispatch-unrestricted", module.span(dispatch.node),
+                message=f"Tool dispatch calls any function the model names ({dispatch.how}) without an "
+                        f"allowlist", key=module.code(dispatch.node))

@@ -1,9 +1,11 @@
 """Queries on tenant-owned models that select or change rows without a tenant/owner filter.
 
-Index pass: learn tenant-owned models (:mod:`scanner.analysis.python_models`) and project functions
-(for helpers that add the filter). Detect pass: every ORM query and raw SQL statement on such a model
-that selects rows by user-supplied criteria and is not scoped (:mod:`scanner.analysis.python_queries`).
-libcst is imported only when a Python file mentions an ORM or SQL marker.
+Index pass: learn tenant-owned models (:mod:`scanner.analysis.python_models`) from files that declare
+ORM columns, and project functions (for helpers that add the filter; other files are deferred and parsed
+only when a call leads there). Detect pass: only files that mention a tenant-owned model or table are
+parsed; every ORM query and raw SQL statement on such a model that selects rows by user-supplied
+criteria and is not scoped is reported (:mod:`scanner.analysis.python_queries`,
+:mod:`scanner.analysis.python_sql`). libcst is imported only when a file passes these text prefilters.
 """
 
 from __future__ import annotations
@@ -14,10 +16,8 @@ from collections.abc import Iterator
 from scanner.detectors.base import Context, Detector, Hit
 from scanner.model import Artifact
 
-#: Cheap text prefilter: only files that may declare models or run queries are parsed.
-ORM_MARKERS = re.compile(
-    r"Column\(|mapped_column|Mapped\[|SQLModel|models\.Model|ForeignKey|\.query\b|\.objects\b|select\(|"
-    r"update\(|delete\(|session|\bdb\b|execute\(|get_object_or_404|\.filter")
+#: Cheap text prefilter for the index pass: only files that may declare ORM models are parsed.
+MODEL_MARKERS = re.compile(r"Column\(|mapped_column|Mapped\[|SQLModel|\bmodels\.|ForeignKey|__tablename__")
 
 
 class TenantFilterDetector(Detector):
@@ -27,17 +27,8 @@ class TenantFilterDetector(Detector):
     kinds = frozenset({"python"})
     needs_index = True
 
-    def wants(self, artifact: Artifact) -> bool:
-        if not super().wants(artifact):
-            return False
-        if ORM_MARKERS.search(artifact.text):
-            return True
-        from scanner.analysis.python_routes import INDEX_MARKERS
-
-        return "tenant-idor-route" in self.rules and INDEX_MARKERS.search(artifact.text) is not None
-
     def index(self, artifact: Artifact, ctx: Context) -> None:
-        from scanner.analysis.python_functions import index_functions
+        from scanner.analysis.python_functions import defer_functions, index_functions
         from scanner.analysis.python_models import index_models
         from scanner.parsers.python_cst import parse_python
 
@@ -45,14 +36,21 @@ class TenantFilterDetector(Detector):
             from scanner.analysis.python_routes import index_routes
 
             index_routes(ctx)
+        if MODEL_MARKERS.search(artifact.text) is None:
+            defer_functions(ctx)
+            return
         module = parse_python(ctx)
         if module is not None:
             index_models(module, ctx.facts)
             index_functions(ctx, module)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.python_models import model_index
         from scanner.parsers.python_cst import parse_python
 
+        mentions = model_index(ctx.facts).mention_pattern(ctx.config)
+        if mentions is None or mentions.search(artifact.text) is None:
+            return
         module = parse_python(ctx)
         if module is None:
             return

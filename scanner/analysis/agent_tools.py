@@ -80,7 +80,19 @@ class Dispatch:
 
     module: PythonModule
     implementation: cst.CSTNode
-    dispatcher: cst.FunctionDef | None
+    #: The function holding the dispatch, or for a module-level mapping its variable name.
+    function: cst.FunctionDef | None
+    mapping: str | None = None
+
+    def dispatcher(self) -> cst.FunctionDef | None:
+        """The dispatching function: the enclosing one, or the first module function using the mapping."""
+        if self.function is not None or self.mapping is None:
+            return self.function
+        for statement in self.module.module.body:
+            if isinstance(statement, cst.FunctionDef) and re.search(
+                    rf"\b{re.escape(self.mapping)}\b", self.module.code(statement.body)):
+                return statement
+        return None
 
 
 @dataclass
@@ -227,6 +239,8 @@ class _DispatchCollector(cst.CSTVisitor):
         self.module = module
         self.functions: list[cst.FunctionDef] = []
         self.entries: list[tuple[str, Dispatch]] = []
+        #: The module-level variable being assigned (a dispatch mapping's name).
+        self.assigned: str | None = None
         self.global_gate: str | None = None
         self.gated_names: dict[str, str] = {}
 
@@ -240,19 +254,13 @@ class _DispatchCollector(cst.CSTVisitor):
         pairs = [(e.key, e.value) for e in node.elements if isinstance(e, cst.DictElement)]
         if not pairs or not all(_string(k) is not None and isinstance(v, (cst.Name, cst.Attribute)) for k, v in pairs):
             return
-        dispatcher = self.functions[-1] if self.functions else self._dispatcher_of_map(node)
+        function = self.functions[-1] if self.functions else None
         for key, value in pairs:
-            self.entries.append((_string(key), Dispatch(self.module, value, dispatcher)))
+            self.entries.append((_string(key), Dispatch(self.module, value, function, self.assigned)))
 
-    def _dispatcher_of_map(self, node: cst.Dict) -> cst.FunctionDef | None:
-        assign = self.module.parent(node)
-        if not (isinstance(assign, cst.Assign) and isinstance(assign.targets[0].target, cst.Name)):
-            return None
-        name = assign.targets[0].target.value
-        for statement in self.module.module.body:
-            if isinstance(statement, cst.FunctionDef) and name in self.module.code(statement.body):
-                return statement
-        return None
+    def visit_Assign(self, node: cst.Assign) -> None:
+        target = node.targets[0].target
+        self.assigned = target.value if isinstance(target, cst.Name) and not self.functions else None
 
     def visit_If(self, node: cst.If) -> None:
         test = node.test
@@ -379,7 +387,7 @@ class _ToolFinder(cst.CSTVisitor):
         entries = self._dispatch_entries(name)
         if entries:
             entry = entries[0]
-            implementation, impl_module, dispatcher = entry.implementation, entry.module, entry.dispatcher
+            implementation, impl_module, dispatcher = entry.implementation, entry.module, entry.dispatcher()
             if isinstance(implementation, (cst.Name, cst.Attribute)):
                 ref = resolve_function(self.facts, impl_module, implementation)
                 implementation, impl_module = (ref.node, ref.module) if ref else (None, None)

@@ -189,22 +189,18 @@ class _Dispatch(_Scoped):
         self.found.append(DynamicDispatch(node, how))
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        name = func.value if isinstance(func, cst.Name) else ""
-        if name == "getattr" and len(node.args) >= 2 and self._called(node):
-            self._report(node, node.args[1].value, "getattr()")
-        elif name == "eval" and node.args and isinstance(node.args[0].value, (cst.Name, cst.Attribute)):
+        if _is_getattr(node.func):
+            self._report(node.func, node.func.args[1].value, "getattr()")
+        elif _callee(node) == "eval" and node.args and isinstance(node.args[0].value, (cst.Name, cst.Attribute)):
             self._report(node, node.args[0].value, "eval()")
 
-    def _called(self, node: cst.Call) -> bool:
-        """Is the looked-up function called, directly or through the variable it is assigned to?"""
-        parent = self.module.parent(node)
-        if isinstance(parent, cst.Call) and parent.func is node:
-            return True
-        if isinstance(parent, cst.Assign) and isinstance(parent.targets[0].target, cst.Name) and self.functions:
-            variable = re.escape(parent.targets[0].target.value)
-            return re.search(rf"\b{variable}\(", self.module.code(self.functions[-1])) is not None
-        return False
+    def visit_Assign(self, node: cst.Assign) -> None:
+        """``handler = getattr(tools, name)`` followed by ``handler(...)`` in the same function."""
+        target = node.targets[0].target
+        if _is_getattr(node.value) and isinstance(target, cst.Name) and self.functions:
+            called = re.search(rf"\b{re.escape(target.value)}\(", self.module.code(self.functions[-1]))
+            if called:
+                self._report(node.value, node.value.args[1].value, "getattr()")
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         value = node.value
@@ -213,6 +209,14 @@ class _Dispatch(_Scoped):
             index = node.slice[0].slice
             if isinstance(index, cst.Index):
                 self._report(node, index.value, f"{value.func.value}()[...]")
+
+
+def _callee(call: cst.Call) -> str:
+    return call.func.value if isinstance(call.func, cst.Name) else ""
+
+
+def _is_getattr(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and _callee(node) == "getattr" and len(node.args) >= 2
 
 
 def _allowlisted(function: cst.FunctionDef, chosen: str, module: PythonModule) -> bool:

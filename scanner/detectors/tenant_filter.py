@@ -18,6 +18,8 @@ from scanner.model import Artifact
 
 #: Cheap text prefilter for the index pass: only files that may declare ORM models are parsed.
 MODEL_MARKERS = re.compile(r"Column\(|mapped_column|Mapped\[|SQLModel|\bmodels\.|ForeignKey|__tablename__")
+#: Raw SQL is only reported when it selects rows, so a file without WHERE (or UPDATE/DELETE) has none.
+SQL_MARKERS = re.compile(r"\b(?:where|update|delete)\s", re.IGNORECASE)
 
 
 class TenantFilterDetector(Detector):
@@ -56,7 +58,7 @@ class TenantFilterDetector(Detector):
             return
         if "tenant-query-unscoped" in self.rules or "tenant-idor-route" in self.rules:
             yield from self._orm(module, ctx)
-        if "tenant-sql-unscoped" in self.rules:
+        if "tenant-sql-unscoped" in self.rules and SQL_MARKERS.search(artifact.text):
             yield from self._sql(module, ctx)
 
     def _orm(self, module, ctx: Context) -> Iterator[Hit]:

@@ -28,7 +28,7 @@ import libcst as cst
 
 from scanner.analysis.python_functions import (
     function_index,
-    load_deferred_containing,
+    modules_containing,
     parameters,
     resolve_function,
 )
@@ -100,6 +100,8 @@ class AgentFacts:
     """Project-wide: dispatch entries by tool name, and gates that cover every (or named) tool."""
 
     dispatch: dict[str, list[Dispatch]] = field(default_factory=dict)
+    #: Paths whose dispatch code has been collected.
+    dispatch_indexed: set[str] = field(default_factory=set)
     global_gate: str | None = None
     gated_names: dict[str, str] = field(default_factory=dict)
 
@@ -133,12 +135,41 @@ def _string(expr: cst.BaseExpression | None) -> str | None:
     return None
 
 
-def _from_framework(module: PythonModule, expr: cst.BaseExpression) -> str | None:
-    for name in module.qualified_names(expr):
-        root = name.split(".", 1)[0]
-        if root in FRAMEWORKS:
-            return root
-    return None
+def imported_roots(module: PythonModule) -> dict[str, str]:
+    """Local name -> top-level package it is imported from, for the module's top-level imports.
+
+    Cheaper than qualified-name metadata (no scope analysis), and enough to tell a framework's ``tool``
+    decorator or ``BaseTool`` from a project's own.
+    """
+    roots: dict[str, str] = {}
+    statements = list(module.module.body)
+    while statements:
+        statement = statements.pop()
+        if isinstance(statement, (cst.Try, cst.If)):
+            statements.extend(statement.body.body)
+            continue
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    dotted = module.code(alias.name)
+                    local = alias.asname.name.value if alias.asname else dotted.split(".", 1)[0]
+                    roots[local] = dotted.split(".", 1)[0]
+            elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                root = module.code(small.module).split(".", 1)[0]
+                if isinstance(small.names, cst.ImportStar):
+                    continue
+                for alias in small.names:
+                    local = alias.asname.name.value if alias.asname else module.code(alias.name)
+                    roots[local] = root
+    return roots
+
+
+def _head(expr: cst.BaseExpression) -> str:
+    while isinstance(expr, (cst.Attribute, cst.Call)):
+        expr = expr.value if isinstance(expr, cst.Attribute) else expr.func
+    return expr.value if isinstance(expr, cst.Name) else ""
 
 
 def _keyword(call: cst.Call, *names: str) -> cst.BaseExpression | None:
@@ -224,9 +255,12 @@ def model_params(func: cst.FunctionDef) -> tuple[str, ...]:
 
 def index_dispatch(module: PythonModule, facts: ProjectFacts) -> None:
     """Record dispatch entries (name -> implementation) and project-wide gates found in ``module``."""
+    found = agent_facts(facts)
+    if module.path in found.dispatch_indexed:
+        return
+    found.dispatch_indexed.add(module.path)
     collector = _DispatchCollector(module)
     module.module.visit(collector)
-    found = agent_facts(facts)
     for name, dispatch in collector.entries:
         found.dispatch.setdefault(name, []).append(dispatch)
     if collector.global_gate:
@@ -302,6 +336,11 @@ class _ToolFinder(cst.CSTVisitor):
         self.module = module
         self.facts = facts
         self.found: list[AgentTool] = []
+        self.imports = imported_roots(module)
+
+    def _framework(self, expr: cst.BaseExpression) -> str | None:
+        root = self.imports.get(_head(expr))
+        return root if root in FRAMEWORKS else None
 
     def _tool(self, name: str, framework: str, node: cst.CSTNode, implementation: cst.CSTNode | None,
               implementation_module: PythonModule | None, params: tuple[str, ...], gate: str | None,
@@ -314,11 +353,9 @@ class _ToolFinder(cst.CSTVisitor):
 
     def _dispatch_entries(self, name: str) -> list[Dispatch]:
         """Dispatch code for a schema tool; modules deferred by the prefilter are searched for its name."""
-        found = agent_facts(self.facts)
-        if name not in found.dispatch:
-            for module in load_deferred_containing(self.facts, (f'"{name}"', f"'{name}'", f"def {name}(")):
-                index_dispatch(module, self.facts)
-        return found.dispatch.get(name, [])
+        for module in modules_containing(self.facts, (f'"{name}"', f"'{name}'", f"def {name}(")):
+            index_dispatch(module, self.facts)
+        return agent_facts(self.facts).dispatch.get(name, [])
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for decorator in node.decorators:
@@ -327,7 +364,7 @@ class _ToolFinder(cst.CSTVisitor):
             leaf = _leaf(base)
             if leaf not in _DECORATORS:
                 continue
-            framework = _from_framework(self.module, base)
+            framework = self._framework(base)
             if isinstance(base, cst.Name) and leaf == "tool" and framework is None:
                 continue
             call = expr if isinstance(expr, cst.Call) else None
@@ -343,7 +380,7 @@ class _ToolFinder(cst.CSTVisitor):
         path = _attr_path(node.func)
         if path not in _CONSTRUCTORS and path.split(".")[-2:] != ["StructuredTool", "from_function"]:
             return
-        framework = _from_framework(self.module, node.func)
+        framework = self._framework(node.func)
         if framework is None:
             return
         target = _keyword(node, *_FUNCTION_KEYWORDS)
@@ -360,7 +397,7 @@ class _ToolFinder(cst.CSTVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if not any(_leaf(base.value) == "BaseTool" for base in node.bases):
             return
-        framework = next((f for b in node.bases if (f := _from_framework(self.module, b.value))), None)
+        framework = next((f for b in node.bases if (f := self._framework(b.value))), None)
         if framework is None:
             return
         name, run = node.name.value, None

@@ -27,8 +27,8 @@ _USER_TEXT = re.compile(r"message|msg|input|text|query|question|prompt|content|i
                         r"persona|goal|bio|comment|description|request|req\b|user_", re.IGNORECASE)
 _NOT_USER_TEXT = frozenset({"self", "cls", "db", "session", "settings", "config"})
 _SYSTEM_KEYWORDS = frozenset({"system", "system_prompt", "instructions"})
-TOOL_CONTEXT = re.compile(r"tool_call|tool_use|function_call|\.function\.name|tool_name|function_name|"
-                           r"block\.name|call\.name")
+TOOL_CONTEXT = re.compile(r"\b(?:tool_calls?|tool_use|function_call|tool_name|function_name)\b|\.function\.name\b|"
+                          r"\b(?:block|call)\.name\b")
 
 
 @dataclass(frozen=True)

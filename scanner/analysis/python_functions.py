@@ -43,6 +43,8 @@ class FunctionIndex:
     indexed_paths: set[str] = field(default_factory=set)
     #: Unparsed modules by the last segment of their dotted name: [(module name, context)].
     deferred: dict[str, list[tuple[str, Context]]] = field(default_factory=dict)
+    #: Every Python artifact seen in the index pass, parsed or not, by path.
+    contexts: dict[str, Context] = field(default_factory=dict)
 
     def add(self, ref: FunctionRef) -> None:
         self.by_name[ref.qualified] = ref
@@ -56,6 +58,7 @@ def function_index(facts: ProjectFacts) -> FunctionIndex:
 def index_functions(ctx: Context, module: PythonModule) -> None:
     """Record the artifact's top-level functions and methods (once per artifact, whichever detector asks)."""
     index = function_index(ctx.facts)
+    index.contexts[ctx.artifact.path] = ctx
     if module.path in index.indexed_paths:
         return
     index.indexed_paths.add(module.path)
@@ -73,6 +76,7 @@ def index_functions(ctx: Context, module: PythonModule) -> None:
 def defer_functions(ctx: Context) -> None:
     """Keep a Python artifact the prefilter passed over, to parse only if a call names its module."""
     index = function_index(ctx.facts)
+    index.contexts[ctx.artifact.path] = ctx
     name = module_name(ctx.artifact.path)
     if ctx.artifact.path not in index.indexed_paths:
         index.deferred.setdefault(name.rsplit(".", 1)[-1], []).append((name, ctx))
@@ -93,20 +97,19 @@ def _load_deferred(index: FunctionIndex, dotted: str) -> None:
                 index_functions(entry[1], module)
 
 
-def load_deferred_containing(facts: ProjectFacts, needles: tuple[str, ...]) -> list[PythonModule]:
-    """Parse and index the deferred modules whose text contains one of ``needles``; return them."""
+def modules_containing(facts: ProjectFacts, needles: tuple[str, ...]) -> list[PythonModule]:
+    """The project's modules whose text contains one of ``needles``, parsed (and indexed) on demand."""
     from scanner.parsers.python_cst import parse_python
 
     index = function_index(facts)
-    loaded = []
-    for candidates in index.deferred.values():
-        for entry in [c for c in candidates if any(n in c[1].artifact.text for n in needles)]:
-            candidates.remove(entry)
-            module = parse_python(entry[1])
+    found = []
+    for ctx in list(index.contexts.values()):
+        if any(n in ctx.artifact.text for n in needles):
+            module = parse_python(ctx)
             if module is not None:
-                index_functions(entry[1], module)
-                loaded.append(module)
-    return loaded
+                index_functions(ctx, module)
+                found.append(module)
+    return found
 
 
 def resolve_function(facts: ProjectFacts, module: PythonModule, func: cst.BaseExpression) -> FunctionRef | None:

@@ -35,14 +35,18 @@ EFFECTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((label, re.compile(patt
     ("updates the CRM", r"^(?:hubspot|simple_salesforce|pipedrive)\b.*\.(?:create|update|archive|merge|delete|"
                         r"upsert)$"),
     ("changes the calendar", r"\.events\(\)\.(?:insert|update|patch|delete|move|quickAdd)$"),
-    ("sends HTTP writes", r"^(?:requests|httpx|aiohttp)\b.*\.(?:post|put|patch|delete)$"),
+    ("sends HTTP POST requests", r"^(?:requests|httpx|aiohttp)\b.*\.post$|"
+                                 r"(?:^|\.)\w*(?:requests|http)\w*(?:\(\))?\.post$"),
+    ("sends HTTP writes", r"^(?:requests|httpx|aiohttp)\b.*\.(?:put|patch|delete)$|"
+                          r"(?:^|\.)\w*(?:requests|http)\w*(?:\(\))?\.(?:put|patch|delete)$"),
     ("runs shell commands", r"^subprocess\.|^os\.(?:system|popen|exec\w*|spawn\w*)$|^(?:builtins\.)?(?:eval|exec)$|"
                             r"^asyncio\.create_subprocess_\w+$"),
     ("writes files", r"^os\.(?:remove|unlink|rmdir|removedirs|rename|replace|truncate)$|"
                      r"^shutil\.(?:rmtree|move|copy\w*)$|\.(?:write_text|write_bytes|unlink|rmdir)$"),
     ("writes to the database", _RECEIVER_DB + r"\.(?:commit|add|add_all|merge|delete|bulk_save_objects|"
                                r"executemany)$|\.objects\.(?:create|update|delete|bulk_create|bulk_update|"
-                               r"get_or_create|update_or_create)$|\.(?:save|delete)$"),
+                               r"get_or_create|update_or_create)$|\.save$"),
+    ("deletes data", r"\.delete$"),
 ))
 _WRITE_SQL = re.compile(r"^\s*(?:insert|update|delete|drop|truncate|alter)\b", re.IGNORECASE)
 _WRITE_MODE = re.compile(r"[wax+]")
@@ -70,7 +74,7 @@ def classify_call(module: PythonModule, call: cst.Call, aliases: dict[str, str])
         return SideEffect("writes to the database", "SQL " + leaf)
     for effect, pattern in EFFECTS:
         if pattern.search(name):
-            package = name.split(".", 1)[0].split("(", 1)[0]
+            package = name.removeprefix("self.").removeprefix("cls.").split(".", 1)[0].split("(", 1)[0]
             return SideEffect(effect, package if "." in name and package != "builtins" else leaf)
     return None
 
@@ -96,9 +100,12 @@ def _writes_sql(expr: cst.BaseExpression) -> bool:
     return False
 
 
-def side_effect(facts: ProjectFacts, module: PythonModule, body: cst.CSTNode, depth: int = 0,
-                seen: set[int] | None = None) -> SideEffect | None:
-    """The first external side effect of ``body`` (a function or statements), following project calls."""
+def side_effect(facts: ProjectFacts, module: PythonModule, body: cst.CSTNode, ignore: frozenset[str] = frozenset(),
+                depth: int = 0, seen: set[int] | None = None) -> SideEffect | None:
+    """The first external side effect of ``body`` (a function or statements), following project calls.
+
+    Effects named in ``ignore`` do not count (e.g. POST requests of a tool that only looks things up).
+    """
     seen = set() if seen is None else seen
     if id(body) in seen:
         return None
@@ -110,14 +117,14 @@ def side_effect(facts: ProjectFacts, module: PythonModule, body: cst.CSTNode, de
     body.visit(calls)
     for call in calls.found:
         effect = classify_call(module, call, aliases)
-        if effect is not None:
+        if effect is not None and effect.effect not in ignore:
             return effect
     if depth >= MAX_DEPTH:
         return None
     for call in calls.found:
         ref = resolve_function(facts, module, call.func)
         if ref is not None:
-            effect = side_effect(facts, ref.module, ref.node, depth + 1, seen)
+            effect = side_effect(facts, ref.module, ref.node, ignore, depth + 1, seen)
             if effect is not None:
                 return effect
     return None

@@ -17,8 +17,14 @@ from scanner.detectors.base import Context, Detector, Hit
 from scanner.model import Artifact
 
 #: Cheap text prefilters, one per check: tool definitions, dispatch and gates; system prompts; dynamic dispatch.
-TOOL_MARKERS = re.compile(r"tool|input_schema|interrupt_before|HumanApproval", re.IGNORECASE)
+TOOL_MARKERS = re.compile(r"tool|input_schema", re.IGNORECASE)
+#: Project-wide confirmation gates, collected in the index pass.
+GATE_MARKERS = re.compile(r"HumanInTheLoopMiddleware|interrupt_before|HumanApprovalCallbackHandler")
 SYSTEM_MARKERS = re.compile(r"[\"'](?:system|developer)[\"']|\bsystem(?:_prompt)?\s*=|\binstructions\s*=|SystemMessage")
+#: Tools named like lookups: their POST requests are queries (search and inference APIs), not writes.
+READ_ONLY_NAME = re.compile(r"(?:^|_)(?:get|search|find|lookup|look_up|fetch|read|list|query|retrieve|summari[sz]e|"
+                            r"translate|classify|detect|analy[sz]e|transcribe|embed|answer|calculate|convert|"
+                            r"text_to_speech|speech_to_text|tts)(?:_|$)", re.IGNORECASE)
 DISPATCH_MARKERS = re.compile(r"\b(?:getattr|eval|vars)\(|\b(?:globals|locals)\(\)\[")
 
 
@@ -31,12 +37,12 @@ class AgentToolsDetector(Detector):
     needs_index = True
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
-        """Parse files that mention a marker; defer the rest (parsed only if a tool's call leads there)."""
+        """Parse files that configure a project-wide gate; defer the rest (parsed when a tool leads there)."""
         from scanner.analysis.agent_tools import index_dispatch
         from scanner.analysis.python_functions import defer_functions, index_functions
         from scanner.parsers.python_cst import parse_python
 
-        if TOOL_MARKERS.search(artifact.text) is None:
+        if GATE_MARKERS.search(artifact.text) is None:
             defer_functions(ctx)
             return
         module = parse_python(ctx)
@@ -79,7 +85,8 @@ class AgentToolsDetector(Detector):
                     key=f"{tool.name}:{','.join(chosen)}", tool=tool.name, params=chosen)
             if tool.implementation is None:
                 continue
-            effect = side_effect(ctx.facts, tool.implementation_module, tool.implementation)
+            ignore = frozenset({"sends HTTP POST requests"}) if READ_ONLY_NAME.search(tool.name) else frozenset()
+            effect = side_effect(ctx.facts, tool.implementation_module, tool.implementation, ignore)
             if effect is None:
                 continue
             if tool.gate is not None:

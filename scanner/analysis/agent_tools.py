@@ -28,6 +28,7 @@ import libcst as cst
 
 from scanner.analysis.python_functions import (
     function_index,
+    import_map,
     modules_containing,
     parameters,
     resolve_function,
@@ -133,37 +134,6 @@ def _string(expr: cst.BaseExpression | None) -> str | None:
         value = expr.evaluated_value
         return value if isinstance(value, str) else None
     return None
-
-
-def imported_roots(module: PythonModule) -> dict[str, str]:
-    """Local name -> top-level package it is imported from, for the module's top-level imports.
-
-    Cheaper than qualified-name metadata (no scope analysis), and enough to tell a framework's ``tool``
-    decorator or ``BaseTool`` from a project's own.
-    """
-    roots: dict[str, str] = {}
-    statements = list(module.module.body)
-    while statements:
-        statement = statements.pop()
-        if isinstance(statement, (cst.Try, cst.If)):
-            statements.extend(statement.body.body)
-            continue
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    dotted = module.code(alias.name)
-                    local = alias.asname.name.value if alias.asname else dotted.split(".", 1)[0]
-                    roots[local] = dotted.split(".", 1)[0]
-            elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
-                root = module.code(small.module).split(".", 1)[0]
-                if isinstance(small.names, cst.ImportStar):
-                    continue
-                for alias in small.names:
-                    local = alias.asname.name.value if alias.asname else module.code(alias.name)
-                    roots[local] = root
-    return roots
 
 
 def _head(expr: cst.BaseExpression) -> str:
@@ -336,10 +306,11 @@ class _ToolFinder(cst.CSTVisitor):
         self.module = module
         self.facts = facts
         self.found: list[AgentTool] = []
-        self.imports = imported_roots(module)
+        self.imports = import_map(module)
 
     def _framework(self, expr: cst.BaseExpression) -> str | None:
-        root = self.imports.get(_head(expr))
+        """The agent framework ``expr``'s head name is imported from (``langchain_core``), or None."""
+        root = self.imports.get(_head(expr), "").split(".", 1)[0]
         return root if root in FRAMEWORKS else None
 
     def _tool(self, name: str, framework: str, node: cst.CSTNode, implementation: cst.CSTNode | None,

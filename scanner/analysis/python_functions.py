@@ -112,20 +112,56 @@ def modules_containing(facts: ProjectFacts, needles: tuple[str, ...]) -> list[Py
     return found
 
 
+def import_map(module: PythonModule) -> dict[str, str]:
+    """Local name -> imported dotted path for the module's top-level imports (also inside ``try``/``if``).
+
+    ``from .mail import send as deliver`` gives ``deliver -> .mail.send``. Reading import statements is
+    much cheaper than libcst's qualified-name metadata (a scope analysis of the whole module).
+    """
+    names: dict[str, str] = {}
+    statements = list(module.module.body)
+    while statements:
+        statement = statements.pop()
+        if isinstance(statement, (cst.Try, cst.If)):
+            statements.extend(statement.body.body)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Import):
+                    for alias in small.names:
+                        dotted = module.code(alias.name)
+                        names[alias.asname.name.value if alias.asname else dotted.split(".", 1)[0]] = (
+                            dotted if alias.asname else dotted.split(".", 1)[0])
+                elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    base = "." * len(small.relative) + (module.code(small.module) if small.module else "")
+                    for alias in small.names:
+                        imported = module.code(alias.name)
+                        local = alias.asname.name.value if alias.asname else imported
+                        names[local] = f"{base}.{imported}" if not base.endswith(".") else base + imported
+    return names
+
+
+def _callee_names(module: PythonModule, func: cst.BaseExpression) -> list[str]:
+    """Candidate dotted names of a callee: through an import, or a function/class of this module."""
+    parts: list[str] = []
+    expr = func
+    while isinstance(expr, cst.Attribute):
+        parts.insert(0, expr.attr.value)
+        expr = expr.value
+    if not isinstance(expr, cst.Name) or expr.value in ("self", "cls"):
+        return []
+    imported = import_map(module).get(expr.value)
+    head = imported if imported is not None else f"{module_name(module.path)}.{expr.value}"
+    return [".".join([head, *parts])]
+
+
 def resolve_function(facts: ProjectFacts, module: PythonModule, func: cst.BaseExpression) -> FunctionRef | None:
     """The project function a call's callee refers to, or None (library call, unknown, ambiguous)."""
     index = function_index(facts)
-    local = module_name(module.path)
-    names = module.qualified_names(func)
-    if isinstance(func, cst.Name):
-        names = names | {f"{local}.{func.value}"}
-    for name in sorted(names):
-        if name not in index.by_name and "<locals>" not in name and index.deferred:
+    for name in _callee_names(module, func):
+        if name not in index.by_name and index.deferred:
             _load_deferred(index, name.lstrip("."))
         if name in index.by_name:
             return index.by_name[name]
-        if "<locals>" in name:
-            continue
         dotted = name.lstrip(".")
         leaf = dotted.rsplit(".", 1)[-1]
         matches = [ref for ref in index.by_leaf.get(leaf, ()) if ref.qualified.endswith("." + dotted)
@@ -141,11 +177,10 @@ def dotted_name(module: PythonModule, expr: cst.BaseExpression, aliases: dict[st
     ``stripe.Refund.create`` stays as is; ``client.messages.create`` after ``client = Client()`` (Twilio)
     becomes ``twilio.rest.Client().messages.create``; calls in the chain show as ``()``.
     """
+    if aliases is None:
+        aliases = import_map(module)
     if isinstance(expr, cst.Name):
-        if aliases and expr.value in aliases:
-            return aliases[expr.value]
-        imported = [n for n in module.qualified_names(expr) if "<locals>" not in n and n != expr.value]
-        return min(imported) if imported else expr.value
+        return aliases.get(expr.value, expr.value)
     if isinstance(expr, cst.Attribute):
         return f"{dotted_name(module, expr.value, aliases)}.{expr.attr.value}"
     if isinstance(expr, cst.Call):
@@ -155,10 +190,12 @@ def dotted_name(module: PythonModule, expr: cst.BaseExpression, aliases: dict[st
     return "?"
 
 
-def constructor_aliases(module: PythonModule, body: cst.CSTNode) -> dict[str, str]:
+def constructor_aliases(module: PythonModule, body: cst.CSTNode, outer: dict[str, str] | None = None) -> dict[str, str]:
     """``name -> dotted constructor`` for ``name = SomeClient(...)`` directly in ``body`` and for
-    ``with SomeClient(...) as name`` anywhere in it."""
-    aliases: dict[str, str] = {}
+    ``with SomeClient(...) as name`` anywhere in it, on top of ``outer`` (the enclosing module's aliases); for a
+    module, its imports too (see :func:`import_map`)."""
+    aliases: dict[str, str] = dict(outer) if outer is not None else (
+        import_map(module) if isinstance(body, cst.Module) else {})
     for assign in _assignments(body):
         if isinstance(assign.value, (cst.Call, cst.Attribute)):
             for target in assign.targets:

@@ -112,7 +112,7 @@ def side_effect(facts: ProjectFacts, module: PythonModule, body: cst.CSTNode, ig
     seen.add(id(body))
     aliases = constructor_aliases(module, module.module)
     if isinstance(body, cst.FunctionDef):
-        aliases.update(constructor_aliases(module, body))
+        aliases = constructor_aliases(module, body, aliases)
     calls = _Calls()
     body.visit(calls)
     for call in calls.found:

@@ -27,12 +27,15 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from scanner.analysis.python_functions import (
+    ScopedFinder,
     function_index,
     import_map,
+    leaf_name,
     modules_containing,
     parameters,
     resolve_function,
 )
+from scanner.analysis.route_facts import string_value
 from scanner.detectors.base import ProjectFacts
 from scanner.parsers.python_cst import PythonModule
 
@@ -111,29 +114,12 @@ def agent_facts(facts: ProjectFacts) -> AgentFacts:
     return facts.bucket(BUCKET, AgentFacts)
 
 
-def _leaf(expr: cst.BaseExpression) -> str:
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        return expr.attr.value
-    if isinstance(expr, cst.Call):
-        return _leaf(expr.func)
-    return ""
-
-
 def _attr_path(expr: cst.BaseExpression) -> str:
     if isinstance(expr, cst.Name):
         return expr.value
     if isinstance(expr, cst.Attribute):
         return f"{_attr_path(expr.value)}.{expr.attr.value}"
     return "?"
-
-
-def _string(expr: cst.BaseExpression | None) -> str | None:
-    if isinstance(expr, cst.SimpleString):
-        value = expr.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
 
 
 def _head(expr: cst.BaseExpression) -> str:
@@ -158,7 +144,7 @@ def approval_flag(call: cst.Call) -> str | None:
         if key in ("needs_approval", "requires_approval", "require_approval", "requires_confirmation") and not (
                 isinstance(value, cst.Name) and value.value in ("False", "None")):
             return f"{key}="
-        if key == "approval_mode" and _string(value) in ("always_require", "always"):
+        if key == "approval_mode" and string_value(value) in ("always_require", "always"):
             return 'approval_mode="always_require"'
     return None
 
@@ -192,7 +178,7 @@ class _ApprovalFinder(cst.CSTVisitor):
         self._test(node.test)
 
     def visit_Call(self, node: cst.Call) -> None:
-        leaf = _leaf(node.func)
+        leaf = leaf_name(node.func)
         if leaf in _GATE_CALLS:
             self.found = self.found or f"{leaf}()"
         elif _APPROVAL_CALL.search(_attr_path(node.func)):
@@ -230,7 +216,7 @@ def index_dispatch(module: PythonModule, facts: ProjectFacts) -> None:
         return
     found.dispatch_indexed.add(module.path)
     collector = _DispatchCollector(module)
-    module.module.visit(collector)
+    collector.collect()
     for name, dispatch in collector.entries:
         found.dispatch.setdefault(name, []).append(dispatch)
     if collector.global_gate:
@@ -238,29 +224,22 @@ def index_dispatch(module: PythonModule, facts: ProjectFacts) -> None:
     found.gated_names.update(collector.gated_names)
 
 
-class _DispatchCollector(cst.CSTVisitor):
+class _DispatchCollector(ScopedFinder):
     def __init__(self, module: PythonModule):
-        self.module = module
-        self.functions: list[cst.FunctionDef] = []
+        super().__init__(module)
         self.entries: list[tuple[str, Dispatch]] = []
         #: The module-level variable being assigned (a dispatch mapping's name).
         self.assigned: str | None = None
         self.global_gate: str | None = None
         self.gated_names: dict[str, str] = {}
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.functions.pop()
-
     def visit_Dict(self, node: cst.Dict) -> None:
         pairs = [(e.key, e.value) for e in node.elements if isinstance(e, cst.DictElement)]
-        if not pairs or not all(_string(k) is not None and isinstance(v, (cst.Name, cst.Attribute)) for k, v in pairs):
+        functions = (cst.Name, cst.Attribute)
+        if not pairs or not all(string_value(k) is not None and isinstance(v, functions) for k, v in pairs):
             return
-        function = self.functions[-1] if self.functions else None
         for key, value in pairs:
-            self.entries.append((_string(key), Dispatch(self.module, value, function, self.assigned)))
+            self.entries.append((string_value(key), Dispatch(self.module, value, self.function, self.assigned)))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         target = node.targets[0].target
@@ -272,18 +251,17 @@ class _DispatchCollector(cst.CSTVisitor):
                 test.comparisons[0].operator, cst.Equal):
             left, right = test.left, test.comparisons[0].comparator
             for side, other in ((left, right), (right, left)):
-                name = _string(side)
+                name = string_value(side)
                 if name is not None and "name" in self.module.code(other) and re.fullmatch(r"[A-Za-z_][\w.-]*", name):
-                    dispatcher = self.functions[-1] if self.functions else None
-                    self.entries.append((name, Dispatch(self.module, node.body, dispatcher)))
+                    self.entries.append((name, Dispatch(self.module, node.body, self.function)))
 
     def visit_Call(self, node: cst.Call) -> None:
-        leaf = _leaf(node.func)
+        leaf = leaf_name(node.func)
         if leaf == "HumanInTheLoopMiddleware":
             names = _keyword(node, "interrupt_on")
             if isinstance(names, cst.Dict):
                 for element in names.elements:
-                    key = _string(element.key) if isinstance(element, cst.DictElement) else None
+                    key = string_value(element.key) if isinstance(element, cst.DictElement) else None
                     if key:
                         self.gated_names[key] = "HumanInTheLoopMiddleware"
             else:
@@ -296,16 +274,13 @@ class _DispatchCollector(cst.CSTVisitor):
 
 def tools(module: PythonModule, facts: ProjectFacts) -> Iterator[AgentTool]:
     """Every agent tool defined in ``module``."""
-    finder = _ToolFinder(module, facts)
-    module.module.visit(finder)
-    yield from finder.found
+    yield from _ToolFinder(module, facts).collect()
 
 
-class _ToolFinder(cst.CSTVisitor):
+class _ToolFinder(ScopedFinder):
     def __init__(self, module: PythonModule, facts: ProjectFacts):
-        self.module = module
+        super().__init__(module)
         self.facts = facts
-        self.found: list[AgentTool] = []
         self.imports = import_map(module)
 
     def _framework(self, expr: cst.BaseExpression) -> str | None:
@@ -329,10 +304,11 @@ class _ToolFinder(cst.CSTVisitor):
         return agent_facts(self.facts).dispatch.get(name, [])
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
         for decorator in node.decorators:
             expr = decorator.decorator
             base = expr.func if isinstance(expr, cst.Call) else expr
-            leaf = _leaf(base)
+            leaf = leaf_name(base)
             if leaf not in _DECORATORS:
                 continue
             framework = self._framework(base)
@@ -342,7 +318,7 @@ class _ToolFinder(cst.CSTVisitor):
             name = node.name.value
             if call is not None:
                 first = call.args[0].value if call.args and call.args[0].keyword is None else None
-                name = _string(_keyword(call, "name", "name_override")) or _string(first) or name
+                name = string_value(_keyword(call, "name", "name_override")) or string_value(first) or name
             gate = approval_flag(call) if call is not None else None
             self._tool(name, framework or _attr_path(base), node.name, node, self.module, model_params(node), gate)
             return
@@ -360,13 +336,13 @@ class _ToolFinder(cst.CSTVisitor):
             if isinstance(candidate, (cst.Name, cst.Attribute)):
                 ref = resolve_function(self.facts, self.module, candidate)
                 if ref is not None:
-                    name = _string(_keyword(node, "name")) or ref.node.name.value
+                    name = string_value(_keyword(node, "name")) or ref.node.name.value
                     self._tool(name, framework, node, ref.node, ref.module, model_params(ref.node),
                                approval_flag(node))
                     return
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if not any(_leaf(base.value) == "BaseTool" for base in node.bases):
+        if not any(leaf_name(base.value) == "BaseTool" for base in node.bases):
             return
         framework = next((f for b in node.bases if (f := self._framework(b.value))), None)
         if framework is None:
@@ -380,14 +356,14 @@ class _ToolFinder(cst.CSTVisitor):
                     assign = isinstance(small, cst.Assign)
                     target = small.targets[0].target if assign else getattr(small, "target", None)
                     value = getattr(small, "value", None)
-                    if isinstance(target, cst.Name) and target.value == "name" and _string(value):
-                        name = _string(value)
+                    if isinstance(target, cst.Name) and target.value == "name" and string_value(value):
+                        name = string_value(value)
         if run is not None:
             self._tool(name, framework, node.name, run, self.module, model_params(run), None)
 
     def visit_Dict(self, node: cst.Dict) -> None:
-        values = {_string(e.key): e.value for e in node.elements if isinstance(e, cst.DictElement)}
-        name = _string(values.get("name"))
+        values = {string_value(e.key): e.value for e in node.elements if isinstance(e, cst.DictElement)}
+        name = string_value(values.get("name"))
         schema = values.get("parameters") or values.get("input_schema")
         if not name or schema is None:
             return
@@ -410,8 +386,8 @@ def _schema_properties(schema: cst.BaseExpression) -> tuple[str, ...]:
     if not isinstance(schema, cst.Dict):
         return ()
     for element in schema.elements:
-        if isinstance(element, cst.DictElement) and _string(element.key) == "properties" and isinstance(
+        if isinstance(element, cst.DictElement) and string_value(element.key) == "properties" and isinstance(
                 element.value, cst.Dict):
             return tuple(k for e in element.value.elements
-                         if isinstance(e, cst.DictElement) and (k := _string(e.key)))
+                         if isinstance(e, cst.DictElement) and (k := string_value(e.key)))
     return ()

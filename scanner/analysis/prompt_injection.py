@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from scanner.analysis.python_functions import parameters
+from scanner.analysis.python_functions import ScopedFinder, leaf_name, names_in, parameters
+from scanner.analysis.route_facts import string_value
 from scanner.parsers.python_cst import PythonModule
 
 _USER_TEXT = re.compile(r"message|msg|input|text|query|question|prompt|content|instruction|body|payload|data|"
@@ -48,37 +49,11 @@ class DynamicDispatch:
     how: str
 
 
-def _string(expr: cst.BaseExpression | None) -> str | None:
-    if isinstance(expr, cst.SimpleString):
-        value = expr.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
-
-
-class _Scoped(cst.CSTVisitor):
-    """Tracks the enclosing function while visiting."""
-
-    def __init__(self, module: PythonModule):
-        self.module = module
-        self.functions: list[cst.FunctionDef] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.functions.pop()
-
-
 def system_prompt_sinks(module: PythonModule) -> Iterator[PromptSink]:
-    finder = _SystemPrompts(module)
-    module.module.visit(finder)
-    yield from finder.found
+    yield from _SystemPrompts(module).collect()
 
 
-class _SystemPrompts(_Scoped):
-    def __init__(self, module: PythonModule):
-        super().__init__(module)
-        self.found: list[PromptSink] = []
+class _SystemPrompts(ScopedFinder):
 
     def _check(self, value: cst.BaseExpression, sink: str) -> None:
         if not self.functions:
@@ -94,21 +69,18 @@ class _SystemPrompts(_Scoped):
         user_params |= {"request", "req"}
         used: list[str] = []
         for hole in holes:
-            names = _Names()
-            hole.visit(names)
-            used.extend(n for n in names.found if n in user_params and n not in used)
+            used.extend(n for n in names_in(hole) if n in user_params and n not in used)
         if used:
             self.found.append(PromptSink(value, sink, tuple(used)))
 
     def visit_Dict(self, node: cst.Dict) -> None:
-        values = {_string(e.key): e.value for e in node.elements if isinstance(e, cst.DictElement)}
-        role = _string(values.get("role"))
+        values = {string_value(e.key): e.value for e in node.elements if isinstance(e, cst.DictElement)}
+        role = string_value(values.get("role"))
         if role in ("system", "developer") and "content" in values:
             self._check(values["content"], f'"{role}" message')
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        leaf = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        leaf = leaf_name(node.func)
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in _SYSTEM_KEYWORDS:
                 self._check(arg.value, f"{arg.keyword.value}= argument")
@@ -160,24 +132,11 @@ def _format_holes(value: cst.BaseExpression) -> list[cst.CSTNode]:
     return []
 
 
-class _Names(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: list[str] = []
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.found.append(node.value)
-
-
 def unrestricted_dispatch(module: PythonModule) -> Iterator[DynamicDispatch]:
-    finder = _Dispatch(module)
-    module.module.visit(finder)
-    yield from finder.found
+    yield from _Dispatch(module).collect()
 
 
-class _Dispatch(_Scoped):
-    def __init__(self, module: PythonModule):
-        super().__init__(module)
-        self.found: list[DynamicDispatch] = []
+class _Dispatch(ScopedFinder):
 
     def _report(self, node: cst.CSTNode, chosen: cst.BaseExpression, how: str) -> None:
         if not self.functions or isinstance(chosen, cst.SimpleString):

@@ -228,6 +228,61 @@ def _assignments(body: cst.CSTNode) -> Iterator[cst.Assign]:
                     yield small
 
 
+def leaf_name(expr: cst.BaseExpression) -> str:
+    """The last name of a callee or type: ``db.session.get`` -> ``get``, ``Mapped[int]`` -> ``Mapped``."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    if isinstance(expr, cst.Subscript):
+        return leaf_name(expr.value)
+    if isinstance(expr, cst.Call):
+        return leaf_name(expr.func)
+    return ""
+
+
+def names_in(node: cst.CSTNode) -> list[str]:
+    """Every plain name used in ``node``, in order."""
+    collector = _NameCollector()
+    node.visit(collector)
+    return collector.found
+
+
+class _NameCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.append(node.value)
+
+
+class ScopedFinder(cst.CSTVisitor):
+    """Base for visitors that collect items from a module and need the enclosing function.
+
+    Subclasses append to ``found``; :meth:`collect` runs the visit and returns it.
+    """
+
+    def __init__(self, module: PythonModule):
+        self.module = module
+        self.functions: list[cst.FunctionDef] = []
+        self.found: list = []
+
+    @property
+    def function(self) -> cst.FunctionDef | None:
+        return self.functions[-1] if self.functions else None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool | None:
+        self.functions.append(node)
+        return None
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def collect(self) -> list:
+        self.module.module.visit(self)
+        return self.found
+
+
 def parameters(func: cst.FunctionDef) -> list[cst.Param]:
     """All parameters of a function, positional and keyword-only."""
     params = func.params

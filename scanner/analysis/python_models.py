@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from scanner.analysis.python_functions import leaf_name
+
 if TYPE_CHECKING:
     from scanner.config import Config
     from scanner.detectors.base import ProjectFacts
@@ -140,20 +142,8 @@ def index_models(module: PythonModule, facts: ProjectFacts) -> None:
                 index.add(model)
 
 
-def _leaf(expr: cst.BaseExpression) -> str:
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        return expr.attr.value
-    if isinstance(expr, cst.Subscript):
-        return _leaf(expr.value)
-    if isinstance(expr, cst.Call):
-        return _leaf(expr.func)
-    return ""
-
-
 def _model_class(node: cst.ClassDef, path: str) -> ModelClass | None:
-    bases = tuple(_leaf(arg.value) for arg in node.bases if arg.keyword is None)
+    bases = tuple(leaf_name(arg.value) for arg in node.bases if arg.keyword is None)
     sqlmodel_table = any(arg.keyword is not None and arg.keyword.value == "table" for arg in node.keywords)
     model = ModelClass(node.name.value, path, bases)
     is_model = sqlmodel_table
@@ -190,11 +180,11 @@ def _model_class(node: cst.ClassDef, path: str) -> ModelClass | None:
 def _column_name(name: str, value: cst.BaseExpression | None, annotation: cst.BaseExpression | None,
                  sqlmodel_table: bool) -> str | None:
     """The database column an attribute declares, or None when it is not a column."""
-    if annotation is not None and _leaf(annotation) == "Mapped":
+    if annotation is not None and leaf_name(annotation) == "Mapped":
         return name
     if not isinstance(value, cst.Call):
         return None
-    callee = _leaf(value.func)
+    callee = leaf_name(value.func)
     if callee in _COLUMN_CALLS:
         first = value.args[0].value if value.args and value.args[0].keyword is None else None
         if isinstance(first, cst.SimpleString):
@@ -204,7 +194,7 @@ def _column_name(name: str, value: cst.BaseExpression | None, annotation: cst.Ba
         return name
     if callee in _DJANGO_RELATIONS:
         return f"{name}_id"
-    if callee.endswith("Field") and isinstance(value.func, cst.Attribute) and _leaf(value.func.value) == "models":
+    if callee.endswith("Field") and isinstance(value.func, cst.Attribute) and leaf_name(value.func.value) == "models":
         return name
     return None
 

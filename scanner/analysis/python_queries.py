@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from scanner.analysis.python_functions import parameters, resolve_function
+from scanner.analysis.python_functions import ScopedFinder, leaf_name, names_in, parameters, resolve_function
 from scanner.analysis.python_models import TenantModel, model_index
 from scanner.detectors.base import ProjectFacts
 from scanner.parsers.python_cst import PythonModule
@@ -53,23 +53,13 @@ class Query:
 
 def queries(module: PythonModule, facts: ProjectFacts) -> Iterator[Query]:
     """Every query on a tenant-owned model in ``module`` that selects rows by some criteria."""
-    collector = _RootCollector(module, facts)
-    module.module.visit(collector)
-    yield from collector.found
+    yield from _RootCollector(module, facts).collect()
 
 
-class _RootCollector(cst.CSTVisitor):
+class _RootCollector(ScopedFinder):
     def __init__(self, module: PythonModule, facts: ProjectFacts):
-        self.module = module
+        super().__init__(module)
         self.facts = facts
-        self.functions: list[cst.FunctionDef] = []
-        self.found: list[Query] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.functions.pop()
 
     def _model(self, expr: cst.BaseExpression | None) -> TenantModel | None:
         if not isinstance(expr, (cst.Name, cst.Attribute)):
@@ -80,7 +70,7 @@ class _RootCollector(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
         first = positional[0] if positional else None
-        leaf = _leaf(node.func)
+        leaf = leaf_name(node.func)
         model = self._model(first)
         if model is None:
             return
@@ -106,8 +96,7 @@ class _RootCollector(cst.CSTVisitor):
         criteria = criteria + chain_criteria
         if not criteria:
             return
-        function = self.functions[-1] if self.functions else None
-        self.found.append(Query(model, outer, criteria, chain_action or action, function))
+        self.found.append(Query(model, outer, criteria, chain_action or action, self.function))
 
 
 def _climb(module: PythonModule, root: cst.BaseExpression) -> tuple[cst.BaseExpression, tuple, str | None]:
@@ -127,14 +116,6 @@ def _climb(module: PythonModule, root: cst.BaseExpression) -> tuple[cst.BaseExpr
         elif method in WRITE_METHODS:
             action = "updates" if method == "update" else "deletes"
         current = call
-
-
-def _leaf(expr: cst.BaseExpression) -> str:
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        return expr.attr.value
-    return ""
 
 
 def mentions(node: cst.CSTNode, names: frozenset[str]) -> bool:
@@ -194,16 +175,8 @@ def input_names(query: Query) -> list[str]:
         return []
     params = {p.name.value for p in parameters(query.function)} - _NOT_INPUT
     params.add("request")
-    used: list[str] = []
-
-    class Names(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            if n.value in params and n.value not in used:
-                used.append(n.value)
-
-    for criterion in query.criteria:
-        criterion.visit(Names())
-    return used
+    used = [name for criterion in query.criteria for name in names_in(criterion) if name in params]
+    return list(dict.fromkeys(used))
 
 
 def is_scoped(query: Query, module: PythonModule, facts: ProjectFacts) -> bool:
@@ -231,7 +204,7 @@ def _passed_to_scoping_helper(node: cst.CSTNode, module: PythonModule, facts: Pr
 
 def _scoping_callee(call: cst.Call, module: PythonModule, facts: ProjectFacts) -> bool:
     """Is the callee a project function whose body filters on a tenant/owner key (or an ownership check)?"""
-    if _CHECK_HELPER.match(_leaf(call.func)):
+    if _CHECK_HELPER.match(leaf_name(call.func)):
         return True
     ref = resolve_function(facts, module, call.func)
     if ref is None:
@@ -266,9 +239,7 @@ class _LaterCheck(cst.CSTVisitor):
         self.found = False
 
     def _uses_variable(self, node: cst.CSTNode) -> bool:
-        finder = _VariableFinder(self.variable)
-        node.visit(finder)
-        return finder.found
+        return self.variable in names_in(node)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         if self._uses_variable(node) and mentions(node, self.names):
@@ -282,14 +253,4 @@ class _LaterCheck(cst.CSTVisitor):
         handed_to_check = any(self._uses_variable(arg) for arg in node.args) and _scoping_callee(
             node, self.module, self.facts)
         if filtered or handed_to_check:
-            self.found = True
-
-
-class _VariableFinder(cst.CSTVisitor):
-    def __init__(self, variable: str):
-        self.variable = variable
-        self.found = False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.variable:
             self.found = True

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from scanner.analysis.python_functions import ScopedFinder, leaf_name
 from scanner.analysis.python_models import TenantModel, model_index
 from scanner.detectors.base import ProjectFacts
 from scanner.parsers.python_cst import PythonModule
@@ -37,10 +38,8 @@ class RawQuery:
 
 
 def unscoped_sql(module: PythonModule, facts: ProjectFacts) -> Iterator[RawQuery]:
-    collector = _SqlCalls(module)
-    module.module.visit(collector)
     index = model_index(facts)
-    for call, sql in collector.found:
+    for call, sql in _SqlCalls(module).collect():
         statement = _STATEMENT.match(sql)
         if statement is None or not _SELECTS_ROWS.search(sql):
             continue
@@ -52,18 +51,19 @@ def unscoped_sql(module: PythonModule, facts: ProjectFacts) -> Iterator[RawQuery
                 break
 
 
-class _SqlCalls(cst.CSTVisitor):
+class _SqlCalls(ScopedFinder):
     """Calls whose first argument is (or names) a SQL string."""
 
     def __init__(self, module: PythonModule):
-        self.module = module
+        super().__init__(module)
         self.strings: list[dict[str, str]] = [{}]
-        self.found: list[tuple[cst.Call, str]] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
         self.strings.append(dict(self.strings[-1]))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        super().leave_FunctionDef(original_node)
         self.strings.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -74,9 +74,7 @@ class _SqlCalls(cst.CSTVisitor):
                     self.strings[-1][target.target.value] = text
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        leaf = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-        if leaf not in SQL_CALLS or not node.args or node.args[0].keyword is not None:
+        if leaf_name(node.func) not in SQL_CALLS or not node.args or node.args[0].keyword is not None:
             return
         first = node.args[0].value
         text = self.strings[-1].get(first.value) if isinstance(first, cst.Name) else _string(first)

@@ -162,7 +162,7 @@ class _DjangoRoutes:
         decorators = tuple(dotted(callee(d.decorator)) for d in function.decorators)
         return self._finish(Route("drf" if protection.drf else "django", path, methods or ("GET", "POST"),
                                   found.name, facts.path, facts.pm.span(function.name), function, None,
-                                  _params(path), (), decorators), protection)
+                                  _params(path), (), decorators, module=facts.pm), protection)
 
     def _class_route(self, found: Found, path: str, wrapped: list[str], methods: tuple[str, ...] | None) -> Route:
         protection = Protection(auth=list(wrapped))
@@ -179,7 +179,7 @@ class _DjangoRoutes:
         methods = methods or tuple(dict.fromkeys(verbs)) or ("GET",)
         facts, cls = found.facts, found.node
         return self._finish(Route("drf" if protection.drf else "django", path, methods, found.name, facts.path,
-                                  facts.pm.span(cls.name), None, cls, _params(path)), protection)
+                                  facts.pm.span(cls.name), None, cls, _params(path), module=facts.pm), protection)
 
     def _class_protection(self, found: Found, protection: Protection, verbs: list[str], depth: int) -> None:
         facts, cls = found.facts, found.node

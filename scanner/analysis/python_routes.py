@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from scanner.analysis.openapi_routes import SpecOperation
     from scanner.analysis.route_facts import ModuleFacts
+    from scanner.parsers.python_cst import PythonModule
 
 BUCKET = "python-routes"
 
@@ -57,6 +58,14 @@ class Route:
     auth: list[str] = field(default_factory=list)
     #: Explicit opt-outs of authentication, e.g. ``["permission_classes AllowAny"]``.
     public: list[str] = field(default_factory=list)
+    #: The parsed module holding the handler (None for a spec operation without a Python handler).
+    module: PythonModule | None = field(default=None, repr=False)
+
+    @property
+    def code(self) -> str:
+        """Source of the handler function or view class ("" when it is not in the project)."""
+        node = self.function if self.function is not None else self.class_def
+        return self.module.code(node) if self.module is not None and node is not None else ""
 
     @property
     def label(self) -> str:
@@ -75,36 +84,45 @@ class RouteIndex:
     modules: dict[str, ModuleFacts] = field(default_factory=dict)
     specs: list[SpecOperation] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
-    #: Python files the prefilter skipped, parsed only if a spec names them (connexion handlers).
-    unparsed: dict[str, Context] = field(default_factory=dict)
+    #: Python files the prefilter skipped, by every dotted-name suffix of their module name; parsed
+    #: only when resolution looks for them (views named by ``urlpatterns``, connexion handlers).
+    unparsed: dict[str, list[Context]] = field(default_factory=dict)
     _routes: list[Route] | None = None
 
     def routes(self) -> list[Route]:
         if self._routes is None:
             from scanner.analysis.route_builder import build_routes
 
-            self._parse_spec_handlers()
-            self._routes = build_routes(self.modules, self.specs)
+            self._routes = build_routes(self.modules, self.specs, self.load)
         return self._routes
 
-    def add_module(self, ctx: Context) -> None:
+    def add_module(self, ctx: Context) -> ModuleFacts | None:
         from scanner.analysis.route_facts import module_facts
         from scanner.parsers.python_cst import parse_python
 
         pm = parse_python(ctx)
-        if pm is not None:
-            self.modules[ctx.artifact.path] = module_facts(pm)
-            self._routes = None
+        if pm is None:
+            return None
+        facts = self.modules[ctx.artifact.path] = module_facts(pm)
+        self._routes = None
+        return facts
 
-    def _parse_spec_handlers(self) -> None:
+    def defer(self, ctx: Context) -> None:
         from scanner.analysis.route_facts import module_name
 
-        wanted = {op.handler.rsplit(".", 1)[0] for op in self.specs}
-        for path, ctx in list(self.unparsed.items()):
-            name = module_name(path)
-            if any(name == w or name.endswith(f".{w}") or w.endswith(f".{name}") for w in wanted):
-                del self.unparsed[path]
-                self.add_module(ctx)
+        parts = module_name(ctx.artifact.path).split(".")
+        for start in range(len(parts)):
+            self.unparsed.setdefault(".".join(parts[start:]), []).append(ctx)
+
+    def load(self, dotted_name: str) -> list[ModuleFacts]:
+        """Parse and index the deferred modules named ``dotted_name`` (or ending with it)."""
+        loaded = []
+        for ctx in self.unparsed.pop(dotted_name, []):
+            if ctx.artifact.path not in self.modules:
+                facts = self.add_module(ctx)
+                if facts is not None:
+                    loaded.append(facts)
+        return loaded
 
 
 def _index(facts: ProjectFacts) -> RouteIndex:
@@ -128,7 +146,7 @@ def index_routes(ctx: Context) -> None:
         if INDEX_MARKERS.search(art.text):
             index.add_module(ctx)
         else:
-            index.unparsed[art.path] = ctx
+            index.defer(ctx)
     elif wants_artifact(art.path, art.kind):
         from scanner.analysis.openapi_routes import spec_operations
 

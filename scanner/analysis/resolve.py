@@ -7,7 +7,7 @@ by dotted-name suffix, so ``app.deps`` finds ``src/app/deps.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,16 +53,26 @@ def _local(facts: ModuleFacts, name: str) -> Found | None:
 class Resolver:
     """Looks names up in the indexed modules."""
 
-    def __init__(self, modules: Mapping[str, ModuleFacts]):
+    def __init__(self, modules: Mapping[str, ModuleFacts],
+                 load: Callable[[str], list[ModuleFacts]] | None = None):
+        """``load(dotted_name)`` parses not-yet-indexed modules of that name on demand (a views module
+        without route markers that ``urlpatterns`` points to)."""
         self.modules = modules
+        self._load = load
         self._by_name: dict[str, list[ModuleFacts]] = {}
         for facts in modules.values():
-            parts = facts.module.split(".")
-            for start in range(len(parts)):
-                self._by_name.setdefault(".".join(parts[start:]), []).append(facts)
+            self._register(facts)
+
+    def _register(self, facts: ModuleFacts) -> None:
+        parts = facts.module.split(".")
+        for start in range(len(parts)):
+            self._by_name.setdefault(".".join(parts[start:]), []).append(facts)
 
     def module(self, dotted_name: str) -> list[ModuleFacts]:
-        """Indexed modules whose dotted name is, or ends with, ``dotted_name``."""
+        """Modules whose dotted name is, or ends with, ``dotted_name``."""
+        if dotted_name not in self._by_name and self._load is not None:
+            for facts in self._load(dotted_name):
+                self._register(facts)
         return self._by_name.get(dotted_name, [])
 
     def qualified(self, facts: ModuleFacts, node: cst.CSTNode) -> list[str]:
@@ -96,5 +106,6 @@ class Resolver:
                     return found
         return None
 
-    def all_facts(self) -> Iterator[ModuleFacts]:
-        return iter(self.modules.values())
+    def all_facts(self) -> list[ModuleFacts]:
+        """Every module indexed so far (a snapshot: resolution may load more)."""
+        return list(self.modules.values())

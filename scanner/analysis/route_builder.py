@@ -8,7 +8,7 @@ its routes along every ``include_router``/``register_blueprint`` chain up to the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -37,12 +37,13 @@ CLASS_VIEW_METHODS = ("get", "post", "put", "patch", "delete")
 AppKey = tuple[str, str]
 
 
-def build_routes(modules: Mapping[str, ModuleFacts], specs: list) -> list[Route]:
-    """Every route of the indexed project."""
+def build_routes(modules: Mapping[str, ModuleFacts], specs: list,
+                 load: Callable[[str], list[ModuleFacts]] | None = None) -> list[Route]:
+    """Every route of the indexed project (``load`` parses deferred modules on demand)."""
     from scanner.analysis.django_routes import django_routes
     from scanner.analysis.openapi_routes import spec_routes
 
-    resolver = Resolver(modules)
+    resolver = Resolver(modules, load)
     routes = list(WebRoutes(resolver).routes())
     routes.extend(django_routes(resolver))
     routes.extend(spec_routes(resolver, specs))
@@ -205,14 +206,14 @@ class WebRoutes:
                 auth.append("inline check in handler")
             params = path_params(path)
             return Route(framework, path, methods, handler.name, facts.path, facts.pm.span(function.name), function,
-                         None, params, input_params(function, params), decorators, auth)
+                         None, params, input_params(function, params), decorators, auth, module=facts.pm)
         cls = handler.class_def
         auth += decorators_auth(self.resolver, facts, elements(class_attribute(cls, "decorators")))
         verbs = tuple(m.upper() for m in CLASS_VIEW_METHODS if f"{handler.name}.{m}" in facts.functions)
         if refuses_anonymous(facts.pm.code(cls.body)):
             auth.append("inline check in view")
         return Route(framework, path, verbs or methods, handler.name, facts.path, facts.pm.span(cls.name), None,
-                     cls, path_params(path), (), (), auth)
+                     cls, path_params(path), (), (), auth, module=facts.pm)
 
 
 @dataclass

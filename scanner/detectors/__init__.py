@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from scanner.detectors.base import Detector
+from scanner.detectors.routes_auth import RoutesAuthDetector
 from scanner.detectors.secrets import SecretsDetector
 
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
+    RoutesAuthDetector,
 ]

@@ -1,0 +1,56 @@
+"""Routes missing authentication, and webhooks that do not verify their signature.
+
+Reads the project route model (:mod:`scanner.analysis.python_routes`): a route with no auth evidence
+is reported unless it is public by intent (login, signup, health checks, OAuth callbacks, static
+pages, the ``public_routes`` configuration). Severity is raised to high when the handler touches user
+data (queries, files, language-model calls). Webhook routes are judged by their signature check instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanner.analysis.python_routes import Route, index_routes, routes_in, wants_artifact
+from scanner.analysis.route_intent import is_webhook, public_reason, touches_user_data, verifies_signature
+from scanner.detectors.base import Context, Detector, Hit
+from scanner.model import Artifact, Severity
+
+UNAUTHENTICATED = "auth-route-unauthenticated"
+UNVERIFIED_WEBHOOK = "auth-webhook-unverified"
+
+
+class RoutesAuthDetector(Detector):
+    """Implements auth-route-unauthenticated and auth-webhook-unverified."""
+
+    rule_ids = (UNAUTHENTICATED, UNVERIFIED_WEBHOOK)
+    needs_index = True
+
+    def wants(self, artifact: Artifact) -> bool:
+        return wants_artifact(artifact.path, artifact.kind)
+
+    def index(self, artifact: Artifact, ctx: Context) -> None:
+        index_routes(ctx)
+
+    def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+        for route in routes_in(ctx.facts, artifact.path):
+            if route.auth:
+                continue
+            if is_webhook(route) and public_reason(route, self.config.public_routes) is None:
+                if UNVERIFIED_WEBHOOK in self.rules and not verifies_signature(route):
+                    yield self._hit(ctx, route, UNVERIFIED_WEBHOOK,
+                                    f"Webhook {route.label} ({route.handler}) accepts requests without verifying "
+                                    "their signature")
+            elif UNAUTHENTICATED in self.rules and public_reason(route, self.config.public_routes) is None:
+                yield self._unauthenticated(ctx, route)
+
+    def _unauthenticated(self, ctx: Context, route: Route) -> Hit:
+        sensitive = touches_user_data(route)
+        why = f"explicitly public ({'; '.join(route.public)})" if route.public else "no authentication"
+        data = " and touches user data" if sensitive else ""
+        message = f"Route {route.label} ({route.handler}) has {why}{data}"
+        return self._hit(ctx, route, UNAUTHENTICATED, message, Severity.HIGH if sensitive else None)
+
+    def _hit(self, ctx: Context, route: Route, rule_id: str, message: str, severity: Severity | None = None) -> Hit:
+        return ctx.finding(rule_id, route.span, message=message, severity=severity,
+                           key=f"{route.framework}:{route.label}:{route.handler}", route=route.label,
+                           handler=route.handler, framework=route.framework)

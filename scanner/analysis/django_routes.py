@@ -29,13 +29,13 @@ from scanner.analysis.route_facts import (
     positional,
     string_value,
 )
+from scanner.analysis.settings_files import is_development_file
 
 DJANGO_PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>")
 AUTH_MIXINS = frozenset({"LoginRequiredMixin", "PermissionRequiredMixin", "UserPassesTestMixin", "AccessMixin",
                          "StaffuserRequiredMixin", "SuperuserRequiredMixin", "GroupRequiredMixin"})
 PUBLIC_PERMISSIONS = frozenset({"AllowAny"})
 OPT_OUT = "login_not_required"
-DEV_SETTINGS = re.compile(r"(?:^|\.)(?:dev|develop|development|local|test|tests|testing|ci)$")
 ACTION_METHODS = {"list": "GET", "retrieve": "GET", "create": "POST", "update": "PUT", "partial_update": "PATCH",
                   "destroy": "DELETE"}
 VERB_WORDS = {"List": "GET", "Retrieve": "GET", "Create": "POST", "Update": "PUT", "Destroy": "DELETE"}
@@ -62,7 +62,7 @@ class Protection:
 def read_settings(resolver: Resolver) -> Settings:
     settings = Settings()
     for facts in resolver.all_facts():
-        if DEV_SETTINGS.search(facts.module):
+        if is_development_file(facts.path):
             continue
         middleware = facts.assignments.get("MIDDLEWARE")
         if any((string_value(e) or "").endswith("LoginRequiredMiddleware") for e in elements(middleware)):

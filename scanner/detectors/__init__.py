@@ -5,8 +5,12 @@ from __future__ import annotations
 from scanner.detectors.base import Detector
 from scanner.detectors.routes_auth import RoutesAuthDetector
 from scanner.detectors.secrets import SecretsDetector
+from scanner.detectors.web_cors import CorsDetector
+from scanner.detectors.web_debug import DebugExposureDetector
 
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
     RoutesAuthDetector,
+    CorsDetector,
+    DebugExposureDetector,
 ]

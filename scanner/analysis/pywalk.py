@@ -1,0 +1,65 @@
+"""Small helpers to walk a libcst tree without writing a visitor class (imported lazily by detectors)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from scanner.analysis.route_facts import dotted
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node below ``node`` (itself included), depth first."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def calls(node: cst.CSTNode) -> Iterator[cst.Call]:
+    return (n for n in walk(node) if isinstance(n, cst.Call))
+
+
+def call_name(call: cst.Call) -> str:
+    """Last dotted part of the callee: ``info`` for ``logger.info(...)``."""
+    return dotted(call.func).rsplit(".", 1)[-1]
+
+
+def assignments(node: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression, cst.CSTNode]]:
+    """``(target, value, statement)`` of plain, annotated and subscript assignments.
+
+    The target is dotted (``DEBUG``, ``app.debug``) or, for subscripts with a string key, written
+    like ``app.config[DEBUG]``.
+    """
+    for n in walk(node):
+        if isinstance(n, cst.Assign):
+            for target in n.targets:
+                yield _target(target.target), n.value, n
+        elif isinstance(n, cst.AnnAssign) and n.value is not None:
+            yield _target(n.target), n.value, n
+
+
+def _target(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        key = node.slice[0].slice.value
+        if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
+            return f"{dotted(node.value)}[{key.evaluated_value}]"
+    return dotted(node)
+
+
+def is_true(node: cst.BaseExpression | None) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
+def literal_strings(node: cst.BaseExpression | None) -> list[str] | None:
+    """Strings of a literal string or list/tuple/set of strings; None when it is anything else."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return [value] if isinstance(value, str) else None
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        values = [literal_strings(e.value) for e in node.elements]
+        if all(v is not None for v in values):
+            return [s for v in values for s in v]
+    return None

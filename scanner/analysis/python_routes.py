@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from scanner.detectors.base import Context, ProjectFacts, Span
+from scanner.detectors.base import Context, Detector, ProjectFacts, Span
+from scanner.model import Artifact
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -75,6 +76,11 @@ class Route:
     @property
     def name(self) -> str:
         return self.handler.rsplit(".", 1)[-1]
+
+    def evidence(self) -> dict[str, str]:
+        """``ctx.finding`` keywords that identify this route: fingerprint key, route and handler."""
+        return {"key": f"{self.framework}:{self.label}:{self.handler}", "route": self.label,
+                "handler": self.handler, "framework": self.framework}
 
 
 @dataclass
@@ -172,3 +178,15 @@ def route_for_function(facts: ProjectFacts, path: str, function: cst.FunctionDef
         if route.function is function:
             return route
     return None
+
+
+class RouteDetector(Detector):
+    """Base for detectors that check routes: indexes every Python file and OpenAPI spec for the model."""
+
+    needs_index = True
+
+    def wants(self, artifact: Artifact) -> bool:
+        return wants_artifact(artifact.path, artifact.kind)
+
+    def index(self, artifact: Artifact, ctx: Context) -> None:
+        index_routes(ctx)

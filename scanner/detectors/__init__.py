@@ -7,10 +7,16 @@ from scanner.detectors.routes_auth import RoutesAuthDetector
 from scanner.detectors.secrets import SecretsDetector
 from scanner.detectors.web_cors import CorsDetector
 from scanner.detectors.web_debug import DebugExposureDetector
+from scanner.detectors.web_input import InputValidationDetector
+from scanner.detectors.web_logging import SensitiveLoggingDetector
+from scanner.detectors.web_rate_limits import RateLimitDetector
 
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
     RoutesAuthDetector,
     CorsDetector,
     DebugExposureDetector,
+    SensitiveLoggingDetector,
+    RateLimitDetector,
+    InputValidationDetector,
 ]

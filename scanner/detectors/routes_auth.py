@@ -10,26 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.analysis.python_routes import Route, index_routes, routes_in, wants_artifact
+from scanner.analysis.python_routes import Route, RouteDetector, routes_in
 from scanner.analysis.route_intent import is_webhook, public_reason, touches_user_data, verifies_signature
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.detectors.base import Context, Hit
 from scanner.model import Artifact, Severity
 
 UNAUTHENTICATED = "auth-route-unauthenticated"
 UNVERIFIED_WEBHOOK = "auth-webhook-unverified"
 
 
-class RoutesAuthDetector(Detector):
+class RoutesAuthDetector(RouteDetector):
     """Implements auth-route-unauthenticated and auth-webhook-unverified."""
 
     rule_ids = (UNAUTHENTICATED, UNVERIFIED_WEBHOOK)
-    needs_index = True
-
-    def wants(self, artifact: Artifact) -> bool:
-        return wants_artifact(artifact.path, artifact.kind)
-
-    def index(self, artifact: Artifact, ctx: Context) -> None:
-        index_routes(ctx)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         for route in routes_in(ctx.facts, artifact.path):
@@ -51,6 +44,4 @@ class RoutesAuthDetector(Detector):
         return self._hit(ctx, route, UNAUTHENTICATED, message, Severity.HIGH if sensitive else None)
 
     def _hit(self, ctx: Context, route: Route, rule_id: str, message: str, severity: Severity | None = None) -> Hit:
-        return ctx.finding(rule_id, route.span, message=message, severity=severity,
-                           key=f"{route.framework}:{route.label}:{route.handler}", route=route.label,
-                           handler=route.handler, framework=route.framework)
+        return ctx.finding(rule_id, route.span, message=message, severity=severity, **route.evidence())

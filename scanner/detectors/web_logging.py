@@ -1,0 +1,110 @@
+"""Unsafe logging: log or print calls that write tokens, passwords, Authorization headers, API keys,
+whole request bodies or prompts.
+
+Only values are judged, never the literal text of a message (``"password reset sent"`` is fine).
+A value wrapped in ``len()``, ``mask()``, ``redact()``, a hash... is fine, and so are names that hold
+metadata about a secret (``token_count``, ``prompt_tokens``, ``api_key_id``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from scanner.analysis.settings_files import is_development_file
+from scanner.detectors.base import Context, Detector, Hit
+from scanner.model import Artifact
+
+RULE = "web-log-sensitive"
+MARKERS = re.compile(r"\blog|print\(")
+LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "fatal"})
+LOGGER_NAME = re.compile(r"(?:^|\.)(?:logging|_?log|_?logger|LOGGER|LOG|structlog|logfire|loguru)$", re.IGNORECASE)
+SENSITIVE = re.compile(
+    r"(?:^|_)(?:password|passwd|pwd|secret|token|access_token|refresh_token|id_token|api_?key|apikey|authorization"
+    r"|auth_header|bearer|credentials?|private_key|cookie|session_key|prompt|system_prompt)s?$",
+    re.IGNORECASE,
+)
+METADATA = re.compile(r"(?:_count|_len|_length|_tokens|_id|_ids|_url|_type|_name|_at|_expires|_expiry|_ttl"
+                      r"|_hash|_hashed|_prefix|_suffix|_masked|_redacted|_limit|_max|_min|_uri|_field|_header_name)$"
+                      r"|^(?:max|num|n|len|is|has)_", re.IGNORECASE)
+SAFE_WRAPPERS = frozenset({"len", "mask", "redact", "redacted", "hash", "sha256", "md5", "hexdigest", "bool", "type",
+                           "isinstance", "id", "fingerprint", "masked", "obfuscate", "truncate_secret", "keys"})
+WHOLE_REQUEST = re.compile(r"^request\.(?:headers|json|get_json|body|data|form|POST|META|values|stream)$|"
+                           r"^request\.(?:get_json|json|body|form)\(\)$")
+SENSITIVE_HEADER = re.compile(r"headers(?:\.get\(|\[)\s*['\"](?:authorization|cookie|x-api-key|api-key)['\"]",
+                              re.IGNORECASE)
+
+
+class SensitiveLoggingDetector(Detector):
+    """Implements web-log-sensitive."""
+
+    rule_ids = (RULE,)
+    kinds = frozenset({"python"})
+
+    def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+        if is_development_file(artifact.path) or not MARKERS.search(artifact.text):
+            return
+        from scanner.analysis.pywalk import calls
+        from scanner.parsers.python_cst import parse_python
+
+        pm = parse_python(ctx)
+        if pm is None:
+            return
+        for call in calls(pm.module):
+            if not _is_log_call(call):
+                continue
+            what = _sensitive_value(pm, call)
+            if what:
+                yield ctx.finding(RULE, pm.span(call), message=f"Log call writes {what}", value=what)
+
+
+def _is_log_call(call) -> bool:
+    from scanner.analysis.route_facts import dotted
+
+    func = dotted(call.func)
+    if func == "print":
+        return True
+    head, _, method = func.rpartition(".")
+    return method in LOG_METHODS and bool(LOGGER_NAME.search(head))
+
+
+def _sensitive_value(pm, call) -> str | None:
+    """A description of the first sensitive value among the call's arguments, or None."""
+    import libcst as cst
+
+    from scanner.analysis.route_facts import dotted
+
+    stack: list[cst.CSTNode] = [a.value for a in call.args]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            name = dotted(node.func).rsplit(".", 1)[-1]
+            if name in SAFE_WRAPPERS:
+                continue
+            code = pm.code(node)
+            if SENSITIVE_HEADER.search(code):
+                return "a credential header"
+            if WHOLE_REQUEST.match(code.replace("await ", "")):
+                return f"the whole request ({code})"
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            text = dotted(node)
+            if WHOLE_REQUEST.match(text):
+                return f"the whole request ({text})"
+            last = text.rsplit(".", 1)[-1]
+            if SENSITIVE.search(last) and not METADATA.search(last):
+                return f"a secret-looking value ({text})"
+            if isinstance(node, cst.Attribute):
+                stack.append(node.value)
+            continue
+        if isinstance(node, cst.Subscript):
+            code = pm.code(node)
+            if SENSITIVE_HEADER.search(code):
+                return "a credential header"
+            key = node.slice[0].slice.value if isinstance(node.slice[0].slice, cst.Index) else None
+            if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
+                word = key.evaluated_value.replace("-", "_")
+                if SENSITIVE.search(word) and not METADATA.search(word):
+                    return f"a secret-looking value ({code})"
+        if not isinstance(node, cst.SimpleString):
+            stack.extend(node.children)
+    return None

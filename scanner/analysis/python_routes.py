@@ -47,6 +47,7 @@ class Route:
     path: str | None
     methods: tuple[str, ...]
     handler: str  # function name, ``Class`` or ``Class.method``
+    #: Where the route is declared (its decorator, ``add_url_rule``, the Django view or the spec operation).
     file: str
     span: Span
     function: cst.FunctionDef | None = None
@@ -168,13 +169,13 @@ def routes_of(facts: ProjectFacts) -> list[Route]:
 
 
 def routes_in(facts: ProjectFacts, path: str) -> list[Route]:
-    """Routes whose handler (or, for spec routes without a Python handler, whose spec) is in ``path``."""
+    """Routes declared in ``path`` (findings about a route are reported there)."""
     return [r for r in routes_of(facts) if r.file == path]
 
 
-def route_for_function(facts: ProjectFacts, path: str, function: cst.FunctionDef) -> Route | None:
-    """The route served by ``function`` (a node of ``path``'s cached tree), if it is a handler."""
-    for route in routes_in(facts, path):
+def route_for_function(facts: ProjectFacts, function: cst.FunctionDef) -> Route | None:
+    """The route served by ``function`` (a node of its module's cached tree), if it is a handler."""
+    for route in routes_of(facts):
         if route.function is function:
             return route
     return None

@@ -172,7 +172,9 @@ class WebRoutes:
             return
         for chain in chains:
             full = join_paths(chain.prefix, raw.path)
-            yield self._route(framework, full, raw.methods, handler, chain.auth + extra)
+            route = self._route(framework, full, raw.methods, handler, chain.auth + extra)
+            route.file, route.span = facts.path, facts.pm.span(raw.anchor)  # where the route is declared
+            yield route
 
     def _handler(self, facts: ModuleFacts, raw: DecoratedRoute) -> Handler | None:
         if raw.function is not None:

@@ -40,7 +40,7 @@ USER_DATA = re.compile(
 LLM_CALL = re.compile(
     r"\.chat\.completions\.create\(|\.completions\.create\(|\.responses\.create\(|\.messages\.create\("
     r"|\.messages\.stream\(|\bgenerate_content\(|\.invoke\(|\.ainvoke\(|\.stream\(|\bllm\b|\bcompletion\("
-    r"|\bopenai\b|\banthropic\b|\bchat_model\b|\breply\(",
+    r"|\bopenai\b|\banthropic\b|\bchat_model\b",
     re.IGNORECASE,
 )
 CHAT_PATH = re.compile(r"chat|completion|prompt|ask|assistant|agent|generate|llm|message|conversation|coach",

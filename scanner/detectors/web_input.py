@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from scanner.analysis.python_routes import Route, RouteDetector, routes_in
+from scanner.analysis.route_intent import is_webhook
 from scanner.analysis.settings_files import is_development_file
 from scanner.detectors.base import Context, Hit
 from scanner.model import Artifact
@@ -70,7 +71,9 @@ class InputValidationDetector(RouteDetector):
         code = route.code
         evidence = route.evidence()
         raw = RAW_BODY.search(code)
-        if raw and not SCHEMA.search(code):
+        if is_webhook(route):
+            pass  # a webhook reads the raw body on purpose: its signature check is judged by auth rules
+        elif raw and not SCHEMA.search(code):
             yield ctx.finding(UNVALIDATED, route.span, message=f"Route {route.label} ({route.handler}) reads "
                               f"{raw.group(0).strip()} without validating it against a schema", **evidence)
         elif SCHEMA.search(code) or route.input_params:

@@ -359,7 +359,7 @@ def test_connexion_operations_map_to_handlers_and_security():
     assert routes["delete_pet"].auth == ["OpenAPI security bearerAuth"]
     assert routes["delete_pet"].file == "petstore/api.py"
     function = routes["delete_pet"].function
-    assert route_for_function(facts, function) is routes["delete_pet"]
+    assert route_for_function(facts, "petstore/api.py", function) is routes["delete_pet"]
 
 
 def test_syntax_errors_and_python2_files_are_skipped_with_a_reason():

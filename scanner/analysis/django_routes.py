@@ -30,6 +30,7 @@ from scanner.analysis.route_facts import (
     string_value,
 )
 from scanner.analysis.settings_files import is_development_file
+from scanner.detectors.base import Span
 
 DJANGO_PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>")
 AUTH_MIXINS = frozenset({"LoginRequiredMixin", "PermissionRequiredMixin", "UserPassesTestMixin", "AccessMixin",
@@ -161,7 +162,7 @@ class _DjangoRoutes:
             protection.auth.append("inline check in view")
         decorators = tuple(dotted(callee(d.decorator)) for d in function.decorators)
         return self._finish(Route("drf" if protection.drf else "django", path, methods or ("GET", "POST"),
-                                  found.name, facts.path, facts.pm.span(function.name), function, None,
+                                  found.name, facts.path, _declaration(facts, function), function, None,
                                   _params(path), (), decorators, module=facts.pm), protection)
 
     def _class_route(self, found: Found, path: str, wrapped: list[str], methods: tuple[str, ...] | None) -> Route:
@@ -179,7 +180,7 @@ class _DjangoRoutes:
         methods = methods or tuple(dict.fromkeys(verbs)) or ("GET",)
         facts, cls = found.facts, found.node
         return self._finish(Route("drf" if protection.drf else "django", path, methods, found.name, facts.path,
-                                  facts.pm.span(cls.name), None, cls, _params(path), module=facts.pm), protection)
+                                  _declaration(facts, cls), None, cls, _params(path), module=facts.pm), protection)
 
     def _class_protection(self, found: Found, protection: Protection, verbs: list[str], depth: int) -> None:
         facts, cls = found.facts, found.node
@@ -248,6 +249,11 @@ class _DjangoRoutes:
         elif protection.opted_out:
             route.public.append("login_not_required")
         return route
+
+
+def _declaration(facts: ModuleFacts, node: cst.FunctionDef | cst.ClassDef) -> Span:
+    """The span of a view's first decorator, else of its name: where a reader sees the view begin."""
+    return facts.pm.span(node.decorators[0] if node.decorators else node.name)
 
 
 def _strings(node: cst.BaseExpression | None) -> tuple[str, ...]:

@@ -173,10 +173,10 @@ def routes_in(facts: ProjectFacts, path: str) -> list[Route]:
     return [r for r in routes_of(facts) if r.file == path]
 
 
-def route_for_function(facts: ProjectFacts, function: cst.FunctionDef) -> Route | None:
-    """The route served by ``function`` (a node of its module's cached tree), if it is a handler."""
+def route_for_function(facts: ProjectFacts, path: str, function: cst.FunctionDef) -> Route | None:
+    """The route served by ``function`` (a node of the cached tree of ``path``, the handler's file)."""
     for route in routes_of(facts):
-        if route.function is function:
+        if route.function is function and route.module is not None and route.module.path == path:
             return route
     return None
 

@@ -68,8 +68,16 @@ def verifies_signature(route: Route) -> bool:
 
 def touches_user_data(route: Route) -> bool:
     """The handler queries stored data, reads files or calls a language model."""
-    code = route.code
-    return bool(USER_DATA.search(code) or LLM_CALL.search(code))
+    return data_access(route) is not None
+
+
+def data_access(route: Route) -> str | None:
+    """How the handler touches user data, for messages: ``"touches stored data or files"``..."""
+    if USER_DATA.search(route.code):
+        return "touches stored data or files"
+    if LLM_CALL.search(route.code):
+        return "calls a language model"
+    return None
 
 
 def is_chat_route(route: Route) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scanner.analysis.python_routes import Route, RouteDetector, routes_in
-from scanner.analysis.route_intent import is_webhook, public_reason, touches_user_data, verifies_signature
+from scanner.analysis.route_intent import data_access, is_webhook, public_reason, verifies_signature
 from scanner.detectors.base import Context, Hit
 from scanner.model import Artifact, Severity
 
@@ -37,11 +37,11 @@ class RoutesAuthDetector(RouteDetector):
                 yield self._unauthenticated(ctx, route)
 
     def _unauthenticated(self, ctx: Context, route: Route) -> Hit:
-        sensitive = touches_user_data(route)
-        why = f"explicitly public ({'; '.join(route.public)})" if route.public else "no authentication"
-        data = " and touches user data" if sensitive else ""
-        message = f"Route {route.label} ({route.handler}) has {why}{data}"
-        return self._hit(ctx, route, UNAUTHENTICATED, message, Severity.HIGH if sensitive else None)
+        access = data_access(route)
+        why = f"is explicitly public ({'; '.join(route.public)})" if route.public else "has no authentication"
+        data = f" and {access}" if access else ""
+        message = f"Route {route.label} ({route.handler}) {why}{data}"
+        return self._hit(ctx, route, UNAUTHENTICATED, message, Severity.HIGH if access else None)
 
     def _hit(self, ctx: Context, route: Route, rule_id: str, message: str, severity: Severity | None = None) -> Hit:
         return ctx.finding(rule_id, route.span, message=message, severity=severity, **route.evidence())

@@ -17,14 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from scanner.detectors.base import Context, Detector, ProjectFacts, Span
-from scanner.model import Artifact
-
 if TYPE_CHECKING:
     import libcst as cst
 
     from scanner.analysis.openapi_routes import SpecOperation
     from scanner.analysis.route_facts import ModuleFacts
+    from scanner.detectors.base import Context, ProjectFacts, Span
     from scanner.parsers.python_cst import PythonModule
 
 BUCKET = "python-routes"
@@ -180,14 +178,3 @@ def route_for_function(facts: ProjectFacts, path: str, function: cst.FunctionDef
             return route
     return None
 
-
-class RouteDetector(Detector):
-    """Base for detectors that check routes: indexes every Python file and OpenAPI spec for the model."""
-
-    needs_index = True
-
-    def wants(self, artifact: Artifact) -> bool:
-        return wants_artifact(artifact.path, artifact.kind)
-
-    def index(self, artifact: Artifact, ctx: Context) -> None:
-        index_routes(ctx)

@@ -13,7 +13,8 @@ from fnmatch import fnmatchcase
 from scanner.analysis.python_routes import Route
 
 _AUTH_WORDS = (r"log_?in|sign_?in|sign_?up|register|registration|log_?out|sign_?out|forgot|forgot_?password"
-               r"|reset_?password|password_?reset|otp|mfa|2fa|two_factor|magic_?link|verify_?email|confirm_?email"
+               r"|reset_?password|password_?reset|password_?recovery|recover_?password|otp|mfa|2fa|two_factor"
+               r"|magic_?link|verify_?email|confirm_?email"
                r"|token|refresh_?token|token_?refresh")
 #: Authentication endpoints: they exist for anonymous callers.
 AUTH_ENDPOINT = re.compile(rf"(?:^|[/_.\-])(?:{_AUTH_WORDS})(?:$|[/_.\-{{<])", re.IGNORECASE)
@@ -48,7 +49,8 @@ CHAT_PATH = re.compile(r"chat|completion|prompt|ask|assistant|agent|generate|llm
 
 
 def _subjects(route: Route) -> tuple[str, str]:
-    return route.path or "", route.name
+    """The route's path and handler name, with dashes read as underscores (``reset-password``)."""
+    return (route.path or "").replace("-", "_"), route.name
 
 
 def is_auth_endpoint(route: Route) -> bool:

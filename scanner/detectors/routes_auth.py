@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.analysis.python_routes import Route, RouteDetector, routes_in
+from scanner.analysis.python_routes import Route, routes_in
 from scanner.analysis.route_intent import data_access, is_webhook, public_reason, verifies_signature
 from scanner.detectors.base import Context, Hit
+from scanner.detectors.route_detector import RouteDetector
 from scanner.model import Artifact, Severity
 
 UNAUTHENTICATED = "auth-route-unauthenticated"

@@ -11,10 +11,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scanner.analysis.python_routes import Route, RouteDetector, routes_in
+from scanner.analysis.python_routes import Route, routes_in
 from scanner.analysis.route_intent import is_webhook
 from scanner.analysis.settings_files import is_development_file
 from scanner.detectors.base import Context, Hit
+from scanner.detectors.route_detector import RouteDetector
 from scanner.model import Artifact
 
 UNVALIDATED = "web-input-unvalidated"

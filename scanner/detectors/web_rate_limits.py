@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from scanner.analysis.python_routes import Route, RouteDetector, routes_in
+from scanner.analysis.python_routes import Route, routes_in
 from scanner.analysis.route_intent import is_auth_endpoint, is_chat_route
 from scanner.detectors.base import Context, Hit
+from scanner.detectors.route_detector import RouteDetector
 from scanner.model import Artifact
 
 RULE = "web-rate-limit-missing"
@@ -68,6 +69,6 @@ class RateLimitDetector(RouteDetector):
 def _needs_limit(route: Route) -> str | None:
     if is_chat_route(route):
         return "Chat/LLM route"
-    if is_auth_endpoint(route) and not NO_LIMIT_NEEDED.search(f"{route.path} {route.name}"):
-        return "Authentication route"
+    if is_auth_endpoint(route) and not route.auth and not NO_LIMIT_NEEDED.search(f"{route.path} {route.name}"):
+        return "Authentication route"  # an anonymous caller can guess credentials or codes here
     return None

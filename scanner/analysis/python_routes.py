@@ -29,10 +29,10 @@ BUCKET = "python-routes"
 
 #: Cheap text prefilter: only Python files mentioning one of these are parsed in the index pass.
 INDEX_MARKERS = re.compile(
-    r"\.(?:route|get|post|put|patch|delete|api_route|websocket)\(|urlpatterns|add_url_rule|APIRouter|FastAPI\("
-    r"|Flask\(|Quart\(|Blueprint\(|Starlette\(|before_(?:app_)?request|as_view|APIView|ViewSet|Mixin|Depends\("
-    r"|Security\(|REST_FRAMEWORK|MIDDLEWARE|ROOT_URLCONF|login_required|def \w+\(\s*(?:f|fn|func|view|view_func)\s*\)"
-    r"|has_permission|current_user|OAuth2|HTTPBearer|APIKey|Authorization|verify_"
+    r"@[\w.]+\.(?:route|get|post|put|patch|delete|api_route|websocket)\(|urlpatterns|add_url_rule|APIRouter"
+    r"|FastAPI\(|Flask\(|Quart\(|Blueprint\(|Starlette\(|before_(?:app_)?request|as_view|APIView|ViewSet"
+    r"|LoginRequiredMixin|Depends\(|Security\(|REST_FRAMEWORK|MIDDLEWARE|ROOT_URLCONF|login_required"
+    r"|def \w+\(\s*(?:f|fn|func|view|view_func)\s*\)|has_permission|OAuth2|HTTPBearer|APIKey"
 )
 SPEC_NAME = re.compile(r"(?:openapi|swagger|api)[\w.-]*\.(?:ya?ml|json)$", re.IGNORECASE)
 

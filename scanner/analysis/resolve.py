@@ -100,11 +100,20 @@ class Resolver:
         parts = name.split(".")
         for split in range(len(parts) - 1, 0, -1):
             attr = ".".join(parts[split:])
-            for module in self.module(".".join(parts[:split])):
+            for module in self._modules_named(parts[:split]):
                 found = _local(module, attr)
                 if found is not None:
                     return found
         return None
+
+    def _modules_named(self, parts: list[str]) -> list[ModuleFacts]:
+        """Modules named ``parts``; when the scan root is inside the package (``django/`` scanned alone),
+        also those named by its tail, as long as two components remain (``contrib.auth.views``)."""
+        for drop in range(max(1, len(parts) - 1)):
+            found = self.module(".".join(parts[drop:]))
+            if found:
+                return found
+        return []
 
     def all_facts(self) -> list[ModuleFacts]:
         """Every module indexed so far (a snapshot: resolution may load more)."""

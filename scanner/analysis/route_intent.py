@@ -17,7 +17,7 @@ _AUTH_WORDS = (r"log_?in|sign_?in|sign_?up|register|registration|log_?out|sign_?
                r"|magic_?link|verify_?email|confirm_?email"
                r"|token|refresh_?token|token_?refresh")
 #: Authentication endpoints: they exist for anonymous callers.
-AUTH_ENDPOINT = re.compile(rf"(?:^|[/_.\-])(?:{_AUTH_WORDS})(?:$|[/_.\-{{<])", re.IGNORECASE)
+AUTH_ENDPOINT = re.compile(rf"(?:^|[/_.\-{{<])(?:{_AUTH_WORDS})(?:$|[/_.\-{{<>}}])", re.IGNORECASE)
 HEALTH = re.compile(r"(?:^|[/_.\-])(?:health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping"
                     r"|status|version|metrics|robots\.txt|favicon\.ico|sitemap\.xml)(?:$|[/_.\-])", re.IGNORECASE)
 OAUTH_CALLBACK = re.compile(r"callback|oauth|authorize|sso|saml|oidc", re.IGNORECASE)
@@ -49,8 +49,9 @@ CHAT_PATH = re.compile(r"chat|completion|prompt|ask|assistant|agent|generate|llm
 
 
 def _subjects(route: Route) -> tuple[str, str]:
-    """The route's path and handler name, with dashes read as underscores (``reset-password``)."""
-    return (route.path or "").replace("-", "_"), route.name
+    """The route's path and handler name in snake case (``reset-password``, ``PasswordResetView``)."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", route.name).lower()
+    return (route.path or "").replace("-", "_"), name
 
 
 def is_auth_endpoint(route: Route) -> bool:

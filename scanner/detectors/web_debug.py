@@ -17,8 +17,10 @@ from scanner.model import Artifact
 DEBUG_RULE = "web-debug-enabled"
 SECRET_RULE = "web-secret-key-hardcoded"
 HOSTS_RULE = "web-allowed-hosts-wildcard"
-MARKERS = re.compile(r"debug|SECRET_KEY|secret_key|ALLOWED_HOSTS|DebuggedApplication", re.IGNORECASE)
-DEBUG_TARGETS = re.compile(r"^(?:DEBUG|\w+\.debug|\w+(?:\.\w+)*\.config\[DEBUG\])$")
+MARKERS = re.compile(r"DEBUG\W*=|debug\s*=\s*True|use_debugger|SECRET_KEY|secret_key\s*=|ALLOWED_HOSTS"
+                     r"|DebuggedApplication")
+#: ``DEBUG``, ``app.debug``, ``app.config["DEBUG"]``: only objects named like an application (not ``self.debug``).
+DEBUG_TARGETS = re.compile(r"^(?:DEBUG|(?:\w*app|application|server)(?:\.debug|\.config\[DEBUG\]))$")
 SECRET_TARGETS = re.compile(r"^(?:(?:JWT_)?SECRET_KEY|\w+\.secret_key|\w+(?:\.\w+)*\.config\[(?:JWT_)?SECRET_KEY\])$")
 DEBUG_CONSTRUCTORS = frozenset({"FastAPI", "Starlette", "Flask", "Quart"})
 

@@ -17,13 +17,20 @@ from scanner.model import Artifact
 
 RULE = "web-log-sensitive"
 MARKERS = re.compile(r"\blog|print\(")
+#: A file is parsed only when it also mentions something worth hiding.
+SENSITIVE_WORDS = re.compile(r"password|passwd|secret|token|api_?key|authorization|credential|cookie|prompt"
+                             r"|request\.(?:json|get_json|body|data|form|headers|POST)", re.IGNORECASE)
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "fatal"})
 LOGGER_NAME = re.compile(r"(?:^|\.)(?:logging|_?log|_?logger|LOGGER|LOG|structlog|logfire|loguru)$", re.IGNORECASE)
 SENSITIVE = re.compile(
-    r"(?:^|_)(?:password|passwd|pwd|secret|token|access_token|refresh_token|id_token|api_?key|apikey|authorization"
-    r"|auth_header|bearer|credentials?|private_key|cookie|session_key|prompt|system_prompt)s?$",
+    r"(?:^|_)(?:passwords?|passwd|pwd|secrets?|token|api_?keys?|apikey|authorization|auth_header|bearer"
+    r"|credentials?|private_key|cookies?|session_key)$",
     re.IGNORECASE,
 )
+#: Prompts count only in modules that talk to a language model (elsewhere a "prompt" is a UI prompt).
+PROMPT = re.compile(r"(?:^|_)prompts?$", re.IGNORECASE)
+LLM_MODULE = re.compile(r"openai|anthropic|langchain|llama_index|litellm|\.completions\.create|\.messages\.create"
+                        r"|generate_content|\bllm\b", re.IGNORECASE)
 METADATA = re.compile(r"(?:_count|_len|_length|_tokens|_id|_ids|_url|_type|_name|_at|_expires|_expiry|_ttl"
                       r"|_hash|_hashed|_prefix|_suffix|_masked|_redacted|_limit|_max|_min|_uri|_field|_header_name)$"
                       r"|^(?:max|num|n|len|is|has)_", re.IGNORECASE)
@@ -42,7 +49,8 @@ class SensitiveLoggingDetector(Detector):
     kinds = frozenset({"python"})
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        if is_development_file(artifact.path) or not MARKERS.search(artifact.text):
+        text = artifact.text
+        if is_development_file(artifact.path) or not MARKERS.search(text) or not SENSITIVE_WORDS.search(text):
             return
         from scanner.analysis.pywalk import calls
         from scanner.parsers.python_cst import parse_python
@@ -50,12 +58,19 @@ class SensitiveLoggingDetector(Detector):
         pm = parse_python(ctx)
         if pm is None:
             return
+        prompts = bool(LLM_MODULE.search(text))
         for call in calls(pm.module):
             if not _is_log_call(call):
                 continue
-            what = _sensitive_value(pm, call)
+            what = _sensitive_value(pm, call, prompts)
             if what:
                 yield ctx.finding(RULE, pm.span(call), message=f"Log call writes {what}", value=what)
+
+
+def _sensitive_name(name: str, prompts: bool) -> bool:
+    if METADATA.search(name):
+        return False
+    return bool(SENSITIVE.search(name) or (prompts and PROMPT.search(name)))
 
 
 def _is_log_call(call) -> bool:
@@ -68,7 +83,7 @@ def _is_log_call(call) -> bool:
     return method in LOG_METHODS and bool(LOGGER_NAME.search(head))
 
 
-def _sensitive_value(pm, call) -> str | None:
+def _sensitive_value(pm, call, prompts: bool) -> str | None:
     """A description of the first sensitive value among the call's arguments, or None."""
     import libcst as cst
 
@@ -91,7 +106,7 @@ def _sensitive_value(pm, call) -> str | None:
             if WHOLE_REQUEST.match(text):
                 return f"the whole request ({text})"
             last = text.rsplit(".", 1)[-1]
-            if SENSITIVE.search(last) and not METADATA.search(last):
+            if _sensitive_name(last, prompts):
                 return f"a secret-looking value ({text})"
             if isinstance(node, cst.Attribute):
                 stack.append(node.value)
@@ -103,7 +118,7 @@ def _sensitive_value(pm, call) -> str | None:
             key = node.slice[0].slice.value if isinstance(node.slice[0].slice, cst.Index) else None
             if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
                 word = key.evaluated_value.replace("-", "_")
-                if SENSITIVE.search(word) and not METADATA.search(word):
+                if _sensitive_name(word, prompts):
                     return f"a secret-looking value ({code})"
         if not isinstance(node, cst.SimpleString):
             stack.extend(node.children)

@@ -74,7 +74,7 @@ def _sensitive_name(name: str, prompts: bool) -> bool:
 
 
 def _is_log_call(call) -> bool:
-    from scanner.analysis.route_facts import dotted
+    from scanner.analysis.pywalk import dotted
 
     func = dotted(call.func)
     if func == "print":
@@ -84,42 +84,52 @@ def _is_log_call(call) -> bool:
 
 
 def _sensitive_value(pm, call, prompts: bool) -> str | None:
-    """A description of the first sensitive value among the call's arguments, or None."""
+    """A description of the first sensitive value among the call's arguments, or None.
+
+    ``request.json`` is the whole body, but ``request.json["email"]`` or ``request.POST.get("event")``
+    read one field: an expression that is only the owner of an attribute or subscript is not judged whole.
+    """
     import libcst as cst
 
-    from scanner.analysis.route_facts import dotted
+    from scanner.analysis.pywalk import child_nodes, dotted
 
-    stack: list[cst.CSTNode] = [a.value for a in call.args]
+    stack: list[tuple[cst.CSTNode, bool]] = [(a.value, False) for a in call.args]
     while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Call):
-            name = dotted(node.func).rsplit(".", 1)[-1]
-            if name in SAFE_WRAPPERS:
-                continue
-            code = pm.code(node)
-            if SENSITIVE_HEADER.search(code):
-                return "a credential header"
-            if WHOLE_REQUEST.match(code.replace("await ", "")):
-                return f"the whole request ({code})"
-        if isinstance(node, (cst.Name, cst.Attribute)):
-            text = dotted(node)
-            if WHOLE_REQUEST.match(text):
-                return f"the whole request ({text})"
-            last = text.rsplit(".", 1)[-1]
-            if _sensitive_name(last, prompts):
-                return f"a secret-looking value ({text})"
-            if isinstance(node, cst.Attribute):
-                stack.append(node.value)
+        node, accessed = stack.pop()
+        what = _describe(pm, node, accessed, prompts)
+        if what:
+            return what
+        if isinstance(node, cst.SimpleString) or (
+                isinstance(node, cst.Call) and dotted(node.func).rsplit(".", 1)[-1] in SAFE_WRAPPERS):
             continue
-        if isinstance(node, cst.Subscript):
-            code = pm.code(node)
-            if SENSITIVE_HEADER.search(code):
-                return "a credential header"
-            key = node.slice[0].slice.value if isinstance(node.slice[0].slice, cst.Index) else None
-            if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
-                word = key.evaluated_value.replace("-", "_")
-                if _sensitive_name(word, prompts):
-                    return f"a secret-looking value ({code})"
-        if not isinstance(node, cst.SimpleString):
-            stack.extend(node.children)
+        owner = node.value if isinstance(node, (cst.Attribute, cst.Subscript)) else None
+        stack.extend((child, child is owner) for child in child_nodes(node))
+    return None
+
+
+def _describe(pm, node, accessed: bool, prompts: bool) -> str | None:
+    import libcst as cst
+
+    from scanner.analysis.pywalk import dotted
+
+    if isinstance(node, cst.Call):
+        code = pm.code(node)
+        if SENSITIVE_HEADER.search(code):
+            return "a credential header"
+        if not accessed and WHOLE_REQUEST.match(code.replace("await ", "")):
+            return f"the whole request ({code})"
+    elif isinstance(node, (cst.Name, cst.Attribute)):
+        text = dotted(node)
+        if not accessed and WHOLE_REQUEST.match(text):
+            return f"the whole request ({text})"
+        if _sensitive_name(text.rsplit(".", 1)[-1], prompts):
+            return f"a secret-looking value ({text})"
+    elif isinstance(node, cst.Subscript):
+        code = pm.code(node)
+        if SENSITIVE_HEADER.search(code):
+            return "a credential header"
+        key = node.slice[0].slice.value if isinstance(node.slice[0].slice, cst.Index) else None
+        word = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+        if isinstance(word, str) and _sensitive_name(word.replace("-", "_"), prompts):
+            return f"a secret-looking value ({code})"
     return None

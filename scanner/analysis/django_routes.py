@@ -17,7 +17,7 @@ import libcst as cst
 
 from scanner.analysis.auth_evidence import callee, decorator_auth, decorators_auth
 from scanner.analysis.identity import last_name, refuses_anonymous
-from scanner.analysis.python_routes import Route
+from scanner.analysis.python_routes import INLINE_CHECK, Route
 from scanner.analysis.resolve import Found, Resolver
 from scanner.analysis.route_facts import (
     ModuleFacts,
@@ -159,7 +159,7 @@ class _DjangoRoutes:
             elif evidence := decorator_auth(self.resolver, facts, expr):
                 protection.auth.append(evidence)
         if refuses_anonymous(facts.pm.code(function.body)):
-            protection.auth.append("inline check in view")
+            protection.auth.append(INLINE_CHECK)
         decorators = tuple(dotted(callee(d.decorator)) for d in function.decorators)
         return self._finish(Route("drf" if protection.drf else "django", path, methods or ("GET", "POST"),
                                   found.name, facts.path, _declaration(facts, function), function, None,
@@ -194,6 +194,8 @@ class _DjangoRoutes:
                 protection.opted_out = True
             elif evidence := decorator_auth(self.resolver, facts, decorator.decorator):
                 protection.auth.append(evidence)
+        if refuses_anonymous(facts.pm.code(cls.body)):
+            protection.auth.append(INLINE_CHECK)
         dispatch = facts.functions.get(f"{found.name}.dispatch")
         if dispatch is not None:
             protection.auth += decorators_auth(self.resolver, facts, [d.decorator for d in dispatch.decorators])

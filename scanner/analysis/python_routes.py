@@ -34,6 +34,8 @@ INDEX_MARKERS = re.compile(
     r"|LoginRequiredMixin|Depends\(|Security\(|REST_FRAMEWORK|MIDDLEWARE|ROOT_URLCONF|login_required"
     r"|def \w+\(\s*(?:f|fn|func|view|view_func)\s*\)|has_permission|OAuth2|HTTPBearer|APIKey"
 )
+#: Auth evidence found in the handler's own body (it refuses anonymous callers itself).
+INLINE_CHECK = "inline check in handler"
 SPEC_NAME = re.compile(r"(?:openapi|swagger|api)[\w.-]*\.(?:ya?ml|json)$", re.IGNORECASE)
 
 
@@ -75,6 +77,11 @@ class Route:
     @property
     def name(self) -> str:
         return self.handler.rsplit(".", 1)[-1]
+
+    @property
+    def guarded(self) -> bool:
+        """Something refuses anonymous callers before the handler runs (not only a check in its body)."""
+        return any(a != INLINE_CHECK for a in self.auth)
 
     def evidence(self) -> dict[str, str]:
         """``ctx.finding`` keywords that identify this route: fingerprint key, route and handler."""

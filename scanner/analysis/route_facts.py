@@ -112,7 +112,9 @@ class Inclusion:
 
 @dataclass
 class Guard:
-    """A ``before_request`` hook; ``app_wide`` for a blueprint's ``before_app_request``."""
+    """A hook that runs before every route of an object: Flask ``before_request`` (``app_wide`` for a
+    blueprint's ``before_app_request``), an ASGI ``@app.middleware("http")`` function or an
+    ``app.add_middleware(SomeMiddleware)`` class."""
 
     receiver: str
     function: cst.BaseExpression | cst.FunctionDef
@@ -216,6 +218,8 @@ class _Collector:
             return
         if verb in ("before_request", "before_app_request") and call is None:
             self.facts.guards.append(Guard(receiver, function, verb == "before_app_request"))
+        elif verb == "middleware" and call is not None:
+            self.facts.guards.append(Guard(receiver, function, False))
         elif verb in ROUTE_DECORATORS and call is not None:
             path = string_value(positional(call, 0)) or string_value(keyword(call, "path"))
             if path is None and string_value(keyword(call, "rule")) is None:
@@ -275,7 +279,7 @@ class _Collector:
         if verb in ("include_router", "register_blueprint") and first is not None:
             prefix = string_value(keyword(node, "prefix")) or string_value(keyword(node, "url_prefix")) or ""
             self.facts.inclusions.append(Inclusion(receiver, first, prefix, elements(keyword(node, "dependencies"))))
-        elif verb in ("before_request", "before_app_request") and first is not None:
+        elif verb in ("before_request", "before_app_request", "add_middleware") and first is not None:
             self.facts.guards.append(Guard(receiver, first, verb == "before_app_request"))
         elif verb == "add_url_rule" and first is not None:
             path = string_value(first)

@@ -70,7 +70,7 @@ def _needs_limit(route: Route) -> str | None:
     if is_chat_route(route):
         return "Chat/LLM route"
     takes_input = bool(set(route.methods) & {"POST", "PUT", "PATCH"})
-    if is_auth_endpoint(route) and takes_input and not route.auth and not NO_LIMIT_NEEDED.search(
+    if is_auth_endpoint(route) and takes_input and not route.guarded and not NO_LIMIT_NEEDED.search(
             f"{route.path} {route.name}"):
         return "Authentication route"  # an anonymous caller can guess credentials or codes here
     return None

@@ -36,7 +36,8 @@ USER_DATA = re.compile(
     r"\.query\b|\.objects\b|\bsession\.(?:get|execute|scalars?|add|delete|commit|query)\(|\bdb\.\w+\(|\bselect\("
     r"|\.execute\(|\bopen\(|send_file\(|send_from_directory\(|FileResponse\(|\.read_text\(|\.read_bytes\("
     r"|\.get_object_or_404\(|get_object_or_404\(|\.filter\(|\.find_one\(|\.find\(|\.insert_one\("
-    r"|\.save\(\)|\.delete\(\)|\bcursor\(",
+    r"|\.save\(\)|\.delete\(\)|\bcursor\(|\b(?:session|db)\s*=\s*(?:session|db)\b|Depends\(\s*get_(?:db|session)\b"
+    r"|\bSessionDep\b|\bDbSession\b",
 )
 LLM_CALL = re.compile(
     r"\.chat\.completions\.create\(|\.completions\.create\(|\.responses\.create\(|\.messages\.create\("

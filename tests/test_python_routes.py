@@ -431,3 +431,44 @@ def test_asgi_middleware_and_inline_refusals_protect_routes():
     assert routes["invoices"].auth == []
     assert routes["me"].auth == ["inline check in handler"] and not routes["me"].guarded
     assert routes["usage"].auth == ["guard require_api_key"]
+
+
+def test_dependency_on_a_method_of_a_project_instance():
+    routes = by_handler({
+        "auth.py": """
+            import jwt
+            from fastapi import HTTPException, Security
+            from fastapi.security import HTTPAuthorizationCredentials
+
+            class AuthHandler:
+                def decode_token(self, token):
+                    try:
+                        return jwt.decode(token, "k", algorithms=["HS256"])["sub"]
+                    except jwt.InvalidTokenError:
+                        raise HTTPException(status_code=401)
+
+                def auth_wrapper(self, auth: HTTPAuthorizationCredentials = Security(None)):
+                    return self.decode_token(auth.credentials)
+
+                def describe(self):
+                    return "jwt"
+
+            auth_handler = AuthHandler()
+        """,
+        "main.py": """
+            from fastapi import Depends, FastAPI
+            from auth import auth_handler
+
+            app = FastAPI()
+
+            @app.get("/protected")
+            def protected(username=Depends(auth_handler.auth_wrapper)):
+                return username
+
+            @app.get("/scheme")
+            def scheme(kind=Depends(auth_handler.describe)):
+                return kind
+        """,
+    })
+    assert routes["protected"].auth == ["Depends(auth_handler.auth_wrapper)"]
+    assert routes["scheme"].auth == []

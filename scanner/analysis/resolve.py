@@ -90,7 +90,7 @@ class Resolver:
     def find_name(self, facts: ModuleFacts, name: str) -> Found | None:
         if "<locals>" in name:  # a name bound inside a function (an app built in create_app())
             name = name.rsplit(".", 1)[-1]
-        local = _local(facts, name)
+        local = self._member(facts, name)
         if local is not None and not name.startswith("."):
             return local
         return self.find_absolute(_absolute(name, facts))
@@ -101,10 +101,24 @@ class Resolver:
         for split in range(len(parts) - 1, 0, -1):
             attr = ".".join(parts[split:])
             for module in self._modules_named(parts[:split]):
-                found = _local(module, attr)
+                found = self._member(module, attr)
                 if found is not None:
                     return found
         return None
+
+    def _member(self, facts: ModuleFacts, name: str) -> Found | None:
+        """A module-level definition, or a method reached through an instance: ``auth_handler.verify``
+        where ``auth_handler = AuthHandler()`` resolves to ``AuthHandler.verify``."""
+        found = _local(facts, name)
+        head, _, attr = name.partition(".")
+        value = facts.assignments.get(head)
+        if found is not None or not attr or "." in attr or not isinstance(value, cst.Call):
+            return found
+        cls = self.find(facts, value.func) if isinstance(value.func, (cst.Name, cst.Attribute)) else None
+        if cls is None or cls.kind != "class":
+            return None
+        method = cls.facts.functions.get(f"{cls.name}.{attr}")
+        return Found(cls.facts, "function", f"{cls.name}.{attr}", method) if method is not None else None
 
     def _modules_named(self, parts: list[str]) -> list[ModuleFacts]:
         """Modules named ``parts``; when the scan root is inside the package (``django/`` scanned alone),

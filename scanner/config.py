@@ -43,6 +43,8 @@ class Config:
     severity: Mapping[str, Severity] = field(default_factory=frozen_mapping)
     disable: frozenset[str] = frozenset()
     fail_on: str = DEFAULT_FAIL_ON
+    #: Routes that are public on purpose: path globs (``/public/*``) or handler names (``landing``).
+    public_routes: tuple[str, ...] = ()
     tenant_keys: tuple[str, ...] = DEFAULT_TENANT_KEYS
     owner_keys: tuple[str, ...] = DEFAULT_OWNER_KEYS
     #: Model class names that are tenant-owned even without a recognised key column.
@@ -100,6 +102,8 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "disable": ("disable", lambda v: frozenset(_string_list(v))),
     "fail_on": ("fail_on", parse_fail_on),
     "fail-on": ("fail_on", parse_fail_on),
+    "public_routes": ("public_routes", _string_list),
+    "public-routes": ("public_routes", _string_list),
     "tenant_keys": ("tenant_keys", _string_list),
     "owner_keys": ("owner_keys", _string_list),
     "tenant_models": ("tenant_models", _string_list),

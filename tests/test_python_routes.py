@@ -184,7 +184,7 @@ def test_flask_blueprint_guard_custom_decorator_and_method_view():
         """,
     })
     assert routes["users"].path == "/admin/users"
-    assert routes["users"].auth == ["before_request guard only_admins"]
+    assert routes["users"].auth == ["guard only_admins"]
     assert routes["note"].auth == ["@require_user (checks identity)"]
     assert routes["note"].methods == ("GET", "DELETE") and routes["note"].path_params == ("note_id",)
     assert routes["stats"].auth == []
@@ -218,7 +218,7 @@ def test_flask_app_factory_guard_applies_to_all_routes():
         """,
     })
     assert routes["data"].path == "/api/data"
-    assert routes["data"].auth == ["before_request guard check_token"]
+    assert routes["data"].auth == ["guard check_token"]
 
 
 def test_helpers_named_like_routes_are_not_routes():
@@ -370,3 +370,105 @@ def test_syntax_errors_and_python2_files_are_skipped_with_a_reason():
     assert routes_of(facts) == []
     for ctx in contexts.values():
         assert [n.reason for n in ctx.notices] == ["syntax-error"]
+
+
+def test_asgi_middleware_and_inline_refusals_protect_routes():
+    routes = by_handler({
+        "mw.py": """
+            from starlette.middleware.base import BaseHTTPMiddleware
+            from starlette.responses import JSONResponse
+
+            class BearerMiddleware(BaseHTTPMiddleware):
+                async def dispatch(self, request, call_next):
+                    if request.headers.get("Authorization") is None:
+                        return JSONResponse({"error": "unauthorized"}, status_code=401)
+                    return await call_next(request)
+
+            class TimingMiddleware(BaseHTTPMiddleware):
+                async def dispatch(self, request, call_next):
+                    return await call_next(request)
+        """,
+        "api.py": """
+            from fastapi import FastAPI, HTTPException, Request
+            from starlette.middleware.authentication import AuthenticationMiddleware
+            from mw import BearerMiddleware, TimingMiddleware
+
+            secured = FastAPI()
+            secured.add_middleware(BearerMiddleware)
+
+            @secured.get("/orders")
+            def orders():
+                return []
+
+            timed = FastAPI()
+            timed.add_middleware(TimingMiddleware)
+            timed.add_middleware(AuthenticationMiddleware, backend=None)
+
+            @timed.get("/invoices")
+            def invoices():
+                return []
+
+            @timed.get("/me")
+            def me(request: Request):
+                if not request.session.get("user_id"):
+                    raise HTTPException(401)
+                return {}
+
+            hooked = FastAPI()
+
+            @hooked.middleware("http")
+            async def require_api_key(request, call_next):
+                if request.headers.get("x-api-key") != "expected":
+                    return None
+                return await call_next(request)
+
+            @hooked.get("/usage")
+            def usage():
+                return {}
+        """,
+    })
+    assert routes["orders"].auth == ["middleware BearerMiddleware"]
+    assert routes["invoices"].auth == []
+    assert routes["me"].auth == ["inline check in handler"] and not routes["me"].guarded
+    assert routes["usage"].auth == ["guard require_api_key"]
+
+
+def test_dependency_on_a_method_of_a_project_instance():
+    routes = by_handler({
+        "auth.py": """
+            import jwt
+            from fastapi import HTTPException, Security
+            from fastapi.security import HTTPAuthorizationCredentials
+
+            class AuthHandler:
+                def decode_token(self, token):
+                    try:
+                        return jwt.decode(token, "k", algorithms=["HS256"])["sub"]
+                    except jwt.InvalidTokenError:
+                        raise HTTPException(status_code=401)
+
+                def auth_wrapper(self, auth: HTTPAuthorizationCredentials = Security(None)):
+                    return self.decode_token(auth.credentials)
+
+                def describe(self):
+                    return "jwt"
+
+            auth_handler = AuthHandler()
+        """,
+        "main.py": """
+            from fastapi import Depends, FastAPI
+            from auth import auth_handler
+
+            app = FastAPI()
+
+            @app.get("/protected")
+            def protected(username=Depends(auth_handler.auth_wrapper)):
+                return username
+
+            @app.get("/scheme")
+            def scheme(kind=Depends(auth_handler.describe)):
+                return kind
+        """,
+    })
+    assert routes["protected"].auth == ["Depends(auth_handler.auth_wrapper)"]
+    assert routes["scheme"].auth == []

@@ -17,7 +17,7 @@ import libcst as cst
 
 from scanner.analysis.auth_evidence import callee, decorator_auth, decorators_auth
 from scanner.analysis.identity import last_name, refuses_anonymous
-from scanner.analysis.python_routes import Route
+from scanner.analysis.python_routes import INLINE_CHECK, Route
 from scanner.analysis.resolve import Found, Resolver
 from scanner.analysis.route_facts import (
     ModuleFacts,
@@ -29,13 +29,14 @@ from scanner.analysis.route_facts import (
     positional,
     string_value,
 )
+from scanner.analysis.settings_files import is_development_file
+from scanner.detectors.base import Span
 
 DJANGO_PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>")
 AUTH_MIXINS = frozenset({"LoginRequiredMixin", "PermissionRequiredMixin", "UserPassesTestMixin", "AccessMixin",
                          "StaffuserRequiredMixin", "SuperuserRequiredMixin", "GroupRequiredMixin"})
 PUBLIC_PERMISSIONS = frozenset({"AllowAny"})
 OPT_OUT = "login_not_required"
-DEV_SETTINGS = re.compile(r"(?:^|\.)(?:dev|develop|development|local|test|tests|testing|ci)$")
 ACTION_METHODS = {"list": "GET", "retrieve": "GET", "create": "POST", "update": "PUT", "partial_update": "PATCH",
                   "destroy": "DELETE"}
 VERB_WORDS = {"List": "GET", "Retrieve": "GET", "Create": "POST", "Update": "PUT", "Destroy": "DELETE"}
@@ -62,7 +63,7 @@ class Protection:
 def read_settings(resolver: Resolver) -> Settings:
     settings = Settings()
     for facts in resolver.all_facts():
-        if DEV_SETTINGS.search(facts.module):
+        if is_development_file(facts.path):
             continue
         middleware = facts.assignments.get("MIDDLEWARE")
         if any((string_value(e) or "").endswith("LoginRequiredMiddleware") for e in elements(middleware)):
@@ -158,11 +159,11 @@ class _DjangoRoutes:
             elif evidence := decorator_auth(self.resolver, facts, expr):
                 protection.auth.append(evidence)
         if refuses_anonymous(facts.pm.code(function.body)):
-            protection.auth.append("inline check in view")
+            protection.auth.append(INLINE_CHECK)
         decorators = tuple(dotted(callee(d.decorator)) for d in function.decorators)
         return self._finish(Route("drf" if protection.drf else "django", path, methods or ("GET", "POST"),
-                                  found.name, facts.path, facts.pm.span(function.name), function, None,
-                                  _params(path), (), decorators), protection)
+                                  found.name, facts.path, _declaration(facts, function), function, None,
+                                  _params(path), (), decorators, module=facts.pm), protection)
 
     def _class_route(self, found: Found, path: str, wrapped: list[str], methods: tuple[str, ...] | None) -> Route:
         protection = Protection(auth=list(wrapped))
@@ -179,7 +180,7 @@ class _DjangoRoutes:
         methods = methods or tuple(dict.fromkeys(verbs)) or ("GET",)
         facts, cls = found.facts, found.node
         return self._finish(Route("drf" if protection.drf else "django", path, methods, found.name, facts.path,
-                                  facts.pm.span(cls.name), None, cls, _params(path)), protection)
+                                  _declaration(facts, cls), None, cls, _params(path), module=facts.pm), protection)
 
     def _class_protection(self, found: Found, protection: Protection, verbs: list[str], depth: int) -> None:
         facts, cls = found.facts, found.node
@@ -193,6 +194,8 @@ class _DjangoRoutes:
                 protection.opted_out = True
             elif evidence := decorator_auth(self.resolver, facts, decorator.decorator):
                 protection.auth.append(evidence)
+        if refuses_anonymous(facts.pm.code(cls.body)):
+            protection.auth.append(INLINE_CHECK)
         dispatch = facts.functions.get(f"{found.name}.dispatch")
         if dispatch is not None:
             protection.auth += decorators_auth(self.resolver, facts, [d.decorator for d in dispatch.decorators])
@@ -248,6 +251,11 @@ class _DjangoRoutes:
         elif protection.opted_out:
             route.public.append("login_not_required")
         return route
+
+
+def _declaration(facts: ModuleFacts, node: cst.FunctionDef | cst.ClassDef) -> Span:
+    """The span of a view's first decorator, else of its name: where a reader sees the view begin."""
+    return facts.pm.span(node.decorators[0] if node.decorators else node.name)
 
 
 def _strings(node: cst.BaseExpression | None) -> tuple[str, ...]:

@@ -86,6 +86,6 @@ def spec_routes(resolver: Resolver, operations: list[SpecOperation]) -> Iterator
         if found is not None and found.kind == "function":
             facts, function = found.facts, found.node
             yield Route("connexion", op.path, (op.method,), found.name, facts.path, facts.pm.span(function.name),
-                        function, None, auth=auth, public=public)
+                        function, None, auth=auth, public=public, module=facts.pm)
         else:
             yield Route("connexion", op.path, (op.method,), op.handler, op.spec, op.span, auth=auth, public=public)

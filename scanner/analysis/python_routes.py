@@ -17,23 +17,25 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from scanner.detectors.base import Context, ProjectFacts, Span
-
 if TYPE_CHECKING:
     import libcst as cst
 
     from scanner.analysis.openapi_routes import SpecOperation
     from scanner.analysis.route_facts import ModuleFacts
+    from scanner.detectors.base import Context, ProjectFacts, Span
+    from scanner.parsers.python_cst import PythonModule
 
 BUCKET = "python-routes"
 
 #: Cheap text prefilter: only Python files mentioning one of these are parsed in the index pass.
 INDEX_MARKERS = re.compile(
-    r"\.(?:route|get|post|put|patch|delete|api_route|websocket)\(|urlpatterns|add_url_rule|APIRouter|FastAPI\("
-    r"|Flask\(|Quart\(|Blueprint\(|Starlette\(|before_(?:app_)?request|as_view|APIView|ViewSet|Mixin|Depends\("
-    r"|Security\(|REST_FRAMEWORK|MIDDLEWARE|ROOT_URLCONF|login_required|def \w+\(\s*(?:f|fn|func|view|view_func)\s*\)"
-    r"|has_permission|current_user|OAuth2|HTTPBearer|APIKey|Authorization|verify_"
+    r"@[\w.]+\.(?:route|get|post|put|patch|delete|api_route|websocket)\(|urlpatterns|add_url_rule|APIRouter"
+    r"|FastAPI\(|Flask\(|Quart\(|Blueprint\(|Starlette\(|before_(?:app_)?request|as_view|APIView|ViewSet"
+    r"|LoginRequiredMixin|Depends\(|Security\(|REST_FRAMEWORK|MIDDLEWARE|ROOT_URLCONF|login_required"
+    r"|def \w+\(\s*(?:f|fn|func|view|view_func)\s*\)|has_permission|OAuth2|HTTPBearer|APIKey"
 )
+#: Auth evidence found in the handler's own body (it refuses anonymous callers itself).
+INLINE_CHECK = "inline check in handler"
 SPEC_NAME = re.compile(r"(?:openapi|swagger|api)[\w.-]*\.(?:ya?ml|json)$", re.IGNORECASE)
 
 
@@ -45,6 +47,7 @@ class Route:
     path: str | None
     methods: tuple[str, ...]
     handler: str  # function name, ``Class`` or ``Class.method``
+    #: Where the route is declared (its decorator, ``add_url_rule``, the Django view or the spec operation).
     file: str
     span: Span
     function: cst.FunctionDef | None = None
@@ -57,6 +60,14 @@ class Route:
     auth: list[str] = field(default_factory=list)
     #: Explicit opt-outs of authentication, e.g. ``["permission_classes AllowAny"]``.
     public: list[str] = field(default_factory=list)
+    #: The parsed module holding the handler (None for a spec operation without a Python handler).
+    module: PythonModule | None = field(default=None, repr=False)
+
+    @property
+    def code(self) -> str:
+        """Source of the handler function or view class ("" when it is not in the project)."""
+        node = self.function if self.function is not None else self.class_def
+        return self.module.code(node) if self.module is not None and node is not None else ""
 
     @property
     def label(self) -> str:
@@ -67,6 +78,16 @@ class Route:
     def name(self) -> str:
         return self.handler.rsplit(".", 1)[-1]
 
+    @property
+    def guarded(self) -> bool:
+        """Something refuses anonymous callers before the handler runs (not only a check in its body)."""
+        return any(a != INLINE_CHECK for a in self.auth)
+
+    def evidence(self) -> dict[str, str]:
+        """``ctx.finding`` keywords that identify this route: fingerprint key, route and handler."""
+        return {"key": f"{self.framework}:{self.label}:{self.handler}", "route": self.label,
+                "handler": self.handler, "framework": self.framework}
+
 
 @dataclass
 class RouteIndex:
@@ -75,36 +96,45 @@ class RouteIndex:
     modules: dict[str, ModuleFacts] = field(default_factory=dict)
     specs: list[SpecOperation] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
-    #: Python files the prefilter skipped, parsed only if a spec names them (connexion handlers).
-    unparsed: dict[str, Context] = field(default_factory=dict)
+    #: Python files the prefilter skipped, by every dotted-name suffix of their module name; parsed
+    #: only when resolution looks for them (views named by ``urlpatterns``, connexion handlers).
+    unparsed: dict[str, list[Context]] = field(default_factory=dict)
     _routes: list[Route] | None = None
 
     def routes(self) -> list[Route]:
         if self._routes is None:
             from scanner.analysis.route_builder import build_routes
 
-            self._parse_spec_handlers()
-            self._routes = build_routes(self.modules, self.specs)
+            self._routes = build_routes(self.modules, self.specs, self.load)
         return self._routes
 
-    def add_module(self, ctx: Context) -> None:
+    def add_module(self, ctx: Context) -> ModuleFacts | None:
         from scanner.analysis.route_facts import module_facts
         from scanner.parsers.python_cst import parse_python
 
         pm = parse_python(ctx)
-        if pm is not None:
-            self.modules[ctx.artifact.path] = module_facts(pm)
-            self._routes = None
+        if pm is None:
+            return None
+        facts = self.modules[ctx.artifact.path] = module_facts(pm)
+        self._routes = None
+        return facts
 
-    def _parse_spec_handlers(self) -> None:
+    def defer(self, ctx: Context) -> None:
         from scanner.analysis.route_facts import module_name
 
-        wanted = {op.handler.rsplit(".", 1)[0] for op in self.specs}
-        for path, ctx in list(self.unparsed.items()):
-            name = module_name(path)
-            if any(name == w or name.endswith(f".{w}") or w.endswith(f".{name}") for w in wanted):
-                del self.unparsed[path]
-                self.add_module(ctx)
+        parts = module_name(ctx.artifact.path).split(".")
+        for start in range(len(parts)):
+            self.unparsed.setdefault(".".join(parts[start:]), []).append(ctx)
+
+    def load(self, dotted_name: str) -> list[ModuleFacts]:
+        """Parse and index the deferred modules named ``dotted_name`` (or ending with it)."""
+        loaded = []
+        for ctx in self.unparsed.pop(dotted_name, []):
+            if ctx.artifact.path not in self.modules:
+                facts = self.add_module(ctx)
+                if facts is not None:
+                    loaded.append(facts)
+        return loaded
 
 
 def _index(facts: ProjectFacts) -> RouteIndex:
@@ -128,7 +158,7 @@ def index_routes(ctx: Context) -> None:
         if INDEX_MARKERS.search(art.text):
             index.add_module(ctx)
         else:
-            index.unparsed[art.path] = ctx
+            index.defer(ctx)
     elif wants_artifact(art.path, art.kind):
         from scanner.analysis.openapi_routes import spec_operations
 
@@ -144,13 +174,14 @@ def routes_of(facts: ProjectFacts) -> list[Route]:
 
 
 def routes_in(facts: ProjectFacts, path: str) -> list[Route]:
-    """Routes whose handler (or, for spec routes without a Python handler, whose spec) is in ``path``."""
+    """Routes declared in ``path`` (findings about a route are reported there)."""
     return [r for r in routes_of(facts) if r.file == path]
 
 
 def route_for_function(facts: ProjectFacts, path: str, function: cst.FunctionDef) -> Route | None:
-    """The route served by ``function`` (a node of ``path``'s cached tree), if it is a handler."""
-    for route in routes_in(facts, path):
-        if route.function is function:
+    """The route served by ``function`` (a node of the cached tree of ``path``, the handler's file)."""
+    for route in routes_of(facts):
+        if route.function is function and route.module is not None and route.module.path == path:
             return route
     return None
+

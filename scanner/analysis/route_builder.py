@@ -8,14 +8,14 @@ its routes along every ``include_router``/``register_blueprint`` chain up to the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
 
 from scanner.analysis.auth_evidence import DependencyJudge, callee, decorators_auth, handler_dependencies
 from scanner.analysis.identity import guards_identity, last_name, refuses_anonymous
-from scanner.analysis.python_routes import Route
+from scanner.analysis.python_routes import INLINE_CHECK, Route
 from scanner.analysis.resolve import Found, Resolver
 from scanner.analysis.route_facts import (
     DecoratedRoute,
@@ -33,16 +33,21 @@ NOT_INPUT = frozenset({"self", "cls", "request", "response", "background_tasks",
 NOT_INPUT_TYPES = frozenset({"Request", "Response", "BackgroundTasks", "WebSocket", "Session", "AsyncSession",
                              "HTTPConnection"})
 CLASS_VIEW_METHODS = ("get", "post", "put", "patch", "delete")
+#: Middleware outside the project that enforces authentication, judged by name. Starlette's
+#: ``AuthenticationMiddleware`` only sets ``request.user`` and ``SessionMiddleware`` only loads a session.
+AUTH_MIDDLEWARE = re.compile(
+    r"(?!Authentication|Session)\w*(?:Auth|JWT|Jwt|Token|Login|APIKey|ApiKey|Clerk)\w*Middleware")
 
 AppKey = tuple[str, str]
 
 
-def build_routes(modules: Mapping[str, ModuleFacts], specs: list) -> list[Route]:
-    """Every route of the indexed project."""
+def build_routes(modules: Mapping[str, ModuleFacts], specs: list,
+                 load: Callable[[str], list[ModuleFacts]] | None = None) -> list[Route]:
+    """Every route of the indexed project (``load`` parses deferred modules on demand)."""
     from scanner.analysis.django_routes import django_routes
     from scanner.analysis.openapi_routes import spec_routes
 
-    resolver = Resolver(modules)
+    resolver = Resolver(modules, load)
     routes = list(WebRoutes(resolver).routes())
     routes.extend(django_routes(resolver))
     routes.extend(spec_routes(resolver, specs))
@@ -117,15 +122,17 @@ class WebRoutes:
                     target = self.app_wide if guard.app_wide else self.guards
                     target.setdefault(_key(owner), []).append(evidence)
 
-    def _guard(self, facts: ModuleFacts, function: cst.CSTNode) -> str | None:
-        if isinstance(function, cst.FunctionDef):
-            found_name, code = function.name.value, facts.pm.code(function)
-        else:
-            found = self.resolver.find(facts, function)
-            if found is None or found.kind != "function":
-                return None
-            found_name, code = found.name, found.facts.pm.code(found.node)
-        return f"before_request guard {found_name}" if guards_identity(code) else None
+    def _guard(self, facts: ModuleFacts, hook: cst.CSTNode) -> str | None:
+        """Evidence from a hook that checks identity (a function, or a middleware class)."""
+        if isinstance(hook, cst.FunctionDef):
+            return f"guard {hook.name.value}" if guards_identity(facts.pm.code(hook)) else None
+        found = self.resolver.find(facts, hook) if isinstance(hook, (cst.Name, cst.Attribute)) else None
+        if found is None:
+            name = last_name(dotted(hook))
+            return f"middleware {name}" if AUTH_MIDDLEWARE.fullmatch(name) else None
+        if found.kind in ("function", "class") and guards_identity(found.facts.pm.code(found.node)):
+            return f"{'guard' if found.kind == 'function' else 'middleware'} {found.name}"
+        return None
 
     def chains(self, key: AppKey, app: Found, seen: frozenset[AppKey] = frozenset()) -> list[Chain]:
         own = [e for d in app.node.dependencies if (e := self.judge.of_call(app.facts, d))]
@@ -171,7 +178,9 @@ class WebRoutes:
             return
         for chain in chains:
             full = join_paths(chain.prefix, raw.path)
-            yield self._route(framework, full, raw.methods, handler, chain.auth + extra)
+            route = self._route(framework, full, raw.methods, handler, chain.auth + extra)
+            route.file, route.span = facts.path, facts.pm.span(raw.anchor)  # where the route is declared
+            yield route
 
     def _handler(self, facts: ModuleFacts, raw: DecoratedRoute) -> Handler | None:
         if raw.function is not None:
@@ -202,17 +211,17 @@ class WebRoutes:
             auth += decorators_auth(self.resolver, facts, [d.decorator for d in function.decorators])
             auth += handler_dependencies(self.judge, facts, function)
             if refuses_anonymous(facts.pm.code(function.body)):
-                auth.append("inline check in handler")
+                auth.append(INLINE_CHECK)
             params = path_params(path)
             return Route(framework, path, methods, handler.name, facts.path, facts.pm.span(function.name), function,
-                         None, params, input_params(function, params), decorators, auth)
+                         None, params, input_params(function, params), decorators, auth, module=facts.pm)
         cls = handler.class_def
         auth += decorators_auth(self.resolver, facts, elements(class_attribute(cls, "decorators")))
         verbs = tuple(m.upper() for m in CLASS_VIEW_METHODS if f"{handler.name}.{m}" in facts.functions)
         if refuses_anonymous(facts.pm.code(cls.body)):
-            auth.append("inline check in view")
+            auth.append(INLINE_CHECK)
         return Route(framework, path, verbs or methods, handler.name, facts.path, facts.pm.span(cls.name), None,
-                     cls, path_params(path), (), (), auth)
+                     cls, path_params(path), (), (), auth, module=facts.pm)
 
 
 @dataclass

@@ -12,7 +12,10 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 
+from scanner.analysis.pywalk import child_nodes, dotted
 from scanner.parsers.python_cst import PythonModule
+
+__all__ = ["dotted"]  # re-exported for the modules that read facts
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 ROUTE_DECORATORS = frozenset({"route", "api_route", "websocket", *HTTP_VERBS})
@@ -23,16 +26,6 @@ APP_CONSTRUCTORS = {
     "Starlette": ("starlette", "app"), "Router": ("starlette", "router"),
 }
 WEB_IMPORTS = re.compile(r"^(flask|quart|fastapi|starlette|django|rest_framework|connexion|apiflask)\b")
-
-
-def dotted(node: cst.CSTNode | None) -> str:
-    """``a.b.c`` for a Name/Attribute chain; ``""`` for anything else."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = dotted(node.value)
-        return f"{head}.{node.attr.value}" if head else ""
-    return ""
 
 
 def string_value(node: cst.CSTNode | None) -> str | None:
@@ -119,7 +112,9 @@ class Inclusion:
 
 @dataclass
 class Guard:
-    """A ``before_request`` hook; ``app_wide`` for a blueprint's ``before_app_request``."""
+    """A hook that runs before every route of an object: Flask ``before_request`` (``app_wide`` for a
+    blueprint's ``before_app_request``), an ASGI ``@app.middleware("http")`` function or an
+    ``app.add_middleware(SomeMiddleware)`` class."""
 
     receiver: str
     function: cst.BaseExpression | cst.FunctionDef
@@ -169,14 +164,25 @@ class ModuleFacts:
 def module_facts(pm: PythonModule) -> ModuleFacts:
     """Collect the routing facts of one parsed module."""
     facts = ModuleFacts(pm.path, module_name(pm.path), pm)
-    pm.module.visit(_Collector(facts))
+    collector = _Collector(facts)
+    stack: list[tuple[cst.CSTNode, tuple[str, ...]]] = [(pm.module, ())]
+    while stack:
+        node, classes = stack.pop()
+        collector.class_stack = classes
+        handler = getattr(collector, f"visit_{type(node).__name__}", None)
+        if handler is not None:
+            handler(node)
+        inner = (*classes, node.name.value) if isinstance(node, cst.ClassDef) else classes
+        stack.extend((child, inner) for child in reversed(child_nodes(node)))
     return facts
 
 
-class _Collector(cst.CSTVisitor):
+class _Collector:
+    """Handlers per node type, called by :func:`module_facts` with the enclosing class names."""
+
     def __init__(self, facts: ModuleFacts):
         self.facts = facts
-        self.class_stack: list[str] = []
+        self.class_stack: tuple[str, ...] = ()
 
     # imports tell which frameworks the module uses
     def visit_Import(self, node: cst.Import) -> None:
@@ -194,10 +200,6 @@ class _Collector(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.facts.classes.setdefault(node.name.value, node)
-        self.class_stack.append(node.name.value)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.class_stack.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         name = ".".join([*self.class_stack, node.name.value])
@@ -216,6 +218,8 @@ class _Collector(cst.CSTVisitor):
             return
         if verb in ("before_request", "before_app_request") and call is None:
             self.facts.guards.append(Guard(receiver, function, verb == "before_app_request"))
+        elif verb == "middleware" and call is not None:
+            self.facts.guards.append(Guard(receiver, function, False))
         elif verb in ROUTE_DECORATORS and call is not None:
             path = string_value(positional(call, 0)) or string_value(keyword(call, "path"))
             if path is None and string_value(keyword(call, "rule")) is None:
@@ -275,7 +279,7 @@ class _Collector(cst.CSTVisitor):
         if verb in ("include_router", "register_blueprint") and first is not None:
             prefix = string_value(keyword(node, "prefix")) or string_value(keyword(node, "url_prefix")) or ""
             self.facts.inclusions.append(Inclusion(receiver, first, prefix, elements(keyword(node, "dependencies"))))
-        elif verb in ("before_request", "before_app_request") and first is not None:
+        elif verb in ("before_request", "before_app_request", "add_middleware") and first is not None:
             self.facts.guards.append(Guard(receiver, first, verb == "before_app_request"))
         elif verb == "add_url_rule" and first is not None:
             path = string_value(first)

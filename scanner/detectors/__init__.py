@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from scanner.detectors.agent_tools import AgentToolsDetector
 from scanner.detectors.base import Detector
+from scanner.detectors.routes_auth import RoutesAuthDetector
 from scanner.detectors.secrets import SecretsDetector
 from scanner.detectors.tenant_filter import TenantFilterDetector
+from scanner.detectors.web_cors import CorsDetector
+from scanner.detectors.web_debug import DebugExposureDetector
+from scanner.detectors.web_input import InputValidationDetector
+from scanner.detectors.web_logging import SensitiveLoggingDetector
+from scanner.detectors.web_rate_limits import RateLimitDetector
 
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
+    RoutesAuthDetector,
+    CorsDetector,
+    DebugExposureDetector,
+    SensitiveLoggingDetector,
+    RateLimitDetector,
+    InputValidationDetector,
     TenantFilterDetector,
     AgentToolsDetector,
 ]

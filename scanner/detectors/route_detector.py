@@ -1,0 +1,19 @@
+"""Base class of detectors that check routes of the project route model."""
+
+from __future__ import annotations
+
+from scanner.analysis.python_routes import index_routes, wants_artifact
+from scanner.detectors.base import Context, Detector
+from scanner.model import Artifact
+
+
+class RouteDetector(Detector):
+    """Indexes every Python file and OpenAPI spec for the route model; subclasses read it in ``detect``."""
+
+    needs_index = True
+
+    def wants(self, artifact: Artifact) -> bool:
+        return wants_artifact(artifact.path, artifact.kind)
+
+    def index(self, artifact: Artifact, ctx: Context) -> None:
+        index_routes(ctx)

@@ -132,6 +132,37 @@ def model_index(facts: ProjectFacts) -> ModelIndex:
     return facts.bucket(BUCKET, ModelIndex)
 
 
+_CLASS = re.compile(r"^class\s+(\w+)\s*\(([^)]*)\)\s*:", re.MULTILINE)
+_TABLENAME = re.compile(r"^\s+__tablename__\s*=\s*[\"'](\w+)[\"']", re.MULTILINE)
+
+
+def key_markers(config: Config) -> re.Pattern[str]:
+    """Text that may declare a key column: a configured key, its relation name, or a configured model."""
+    keys = set(config.tenant_keys) | set(config.owner_keys)
+    words = keys | {k[:-3] for k in keys if k.endswith("_id")} | set(config.tenant_models)
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b") if words else re.compile("(?!)")
+
+
+def index_model_outlines(path: str, text: str, facts: ProjectFacts) -> None:
+    """Record class names, bases and ``__tablename__`` of a file that declares no key column, from its text.
+
+    Such classes can only be tenant-owned through a base class (a mixin elsewhere), so their outline is all
+    the index needs, and parsing the file would be wasted.
+    """
+    index = model_index(facts)
+    matches = list(_CLASS.finditer(text))
+    for number, match in enumerate(matches):
+        end = matches[number + 1].start() if number + 1 < len(matches) else len(text)
+        bases = tuple(b.strip().rsplit(".", 1)[-1] for b in match.group(2).split(",") if b.strip()
+                      and "=" not in b)
+        if not bases:
+            continue
+        table = _TABLENAME.search(text, match.end(), end)
+        model = ModelClass(match.group(1), path, bases, table=table.group(1) if table else None)
+        model.table = model.table or _default_table(model, path, False)
+        index.add(model)
+
+
 def index_models(module: PythonModule, facts: ProjectFacts) -> None:
     """Record every class of ``module`` that declares ORM columns (or derives from one that may)."""
     index = model_index(facts)

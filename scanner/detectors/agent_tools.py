@@ -17,7 +17,8 @@ from scanner.detectors.base import Context, Detector, Hit
 from scanner.model import Artifact
 
 #: Cheap text prefilters, one per check: tool definitions, dispatch and gates; system prompts; dynamic dispatch.
-TOOL_MARKERS = re.compile(r"tool|input_schema", re.IGNORECASE)
+TOOL_MARKERS = re.compile(r"@(?:\w+\.)?(?:tool|tool_plain|function_tool|ai_function)\b|StructuredTool|FunctionTool|"
+                          r"BaseTool|\bTool\(|input_schema|[\"']parameters[\"']")
 #: Project-wide confirmation gates, collected in the index pass.
 GATE_MARKERS = re.compile(r"HumanInTheLoopMiddleware|interrupt_before|HumanApprovalCallbackHandler")
 SYSTEM_MARKERS = re.compile(r"[\"'](?:system|developer)[\"']|\bsystem(?:_prompt)?\s*=|\binstructions\s*=|SystemMessage")

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from scanner.config import Config
 from scanner.detectors.base import Context, Detector, Hit
-from scanner.model import Artifact
+from scanner.model import Artifact, Rule
 
 #: Cheap text prefilter for the index pass: only files that may declare ORM models are parsed.
 MODEL_MARKERS = re.compile(r"Column\(|mapped_column|Mapped\[|SQLModel|\bmodels\.|ForeignKey|__tablename__")
@@ -29,9 +30,15 @@ class TenantFilterDetector(Detector):
     kinds = frozenset({"python"})
     needs_index = True
 
+    def __init__(self, rules: list[Rule], config: Config):
+        from scanner.analysis.python_models import key_markers
+
+        super().__init__(rules, config)
+        self.key_markers = key_markers(config)
+
     def index(self, artifact: Artifact, ctx: Context) -> None:
         from scanner.analysis.python_functions import defer_functions, index_functions
-        from scanner.analysis.python_models import index_models
+        from scanner.analysis.python_models import index_model_outlines, index_models
         from scanner.parsers.python_cst import parse_python
 
         if "tenant-idor-route" in self.rules:
@@ -39,6 +46,10 @@ class TenantFilterDetector(Detector):
 
             index_routes(ctx)
         if MODEL_MARKERS.search(artifact.text) is None:
+            defer_functions(ctx)
+            return
+        if self.key_markers.search(artifact.text) is None:
+            index_model_outlines(artifact.path, artifact.text, ctx.facts)
             defer_functions(ctx)
             return
         module = parse_python(ctx)

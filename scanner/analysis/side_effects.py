@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from scanner.analysis.python_functions import constructor_aliases, dotted_name, resolve_function
+from scanner.analysis.pywalk import calls
 from scanner.detectors.base import ProjectFacts
 from scanner.parsers.python_cst import PythonModule
 
@@ -113,26 +114,17 @@ def side_effect(facts: ProjectFacts, module: PythonModule, body: cst.CSTNode, ig
     aliases = constructor_aliases(module, module.module)
     if isinstance(body, cst.FunctionDef):
         aliases = constructor_aliases(module, body, aliases)
-    calls = _Calls()
-    body.visit(calls)
-    for call in calls.found:
+    found = list(calls(body))
+    for call in found:
         effect = classify_call(module, call, aliases)
         if effect is not None and effect.effect not in ignore:
             return effect
     if depth >= MAX_DEPTH:
         return None
-    for call in calls.found:
+    for call in found:
         ref = resolve_function(facts, module, call.func)
         if ref is not None:
             effect = side_effect(facts, ref.module, ref.node, ignore, depth + 1, seen)
             if effect is not None:
                 return effect
     return None
-
-
-class _Calls(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: list[cst.Call] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.found.append(node)

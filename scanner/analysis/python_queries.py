@@ -35,6 +35,11 @@ _SHORTCUTS = frozenset({"get_object_or_404", "get_list_or_404"})
 #: Callees that, given the fetched object, check it belongs to the caller.
 _CHECK_HELPER = re.compile(r"^(check|ensure|assert|authori[sz]e|verify|require|enforce)_?", re.IGNORECASE)
 _NOT_INPUT = frozenset({"self", "cls", "db", "session"})
+#: Decorators of functions whose arguments come from our own code: tasks, signal receivers, user loaders.
+_TRUSTED_DECORATORS = frozenset({"task", "shared_task", "periodic_task", "actor", "job", "receiver", "user_loader",
+                                 "request_loader", "header_loader", "user_lookup_loader", "fixture"})
+#: Authentication plumbing that loads the signed-in identity itself.
+_TRUSTED_NAME = re.compile(r"^(?:load_user|user_loader|get_current_(?:user|account|member)\w*|authenticate\w*)$")
 
 
 @dataclass(frozen=True)
@@ -170,13 +175,24 @@ def _mentions_id(node: cst.CSTNode) -> bool:
 
 
 def input_names(query: Query) -> list[str]:
-    """Parameters of the enclosing function (or ``request``) that the query's criteria use."""
-    if query.function is None:
+    """Parameters of the enclosing function (or ``request``) that the query's criteria use.
+
+    None for functions whose arguments come from trusted code rather than a caller: background tasks,
+    signal receivers and the login manager's user loader (see :func:`trusted_entry_point`).
+    """
+    if query.function is None or trusted_entry_point(query.function):
         return []
     params = {p.name.value for p in parameters(query.function)} - _NOT_INPUT
     params.add("request")
     used = [name for criterion in query.criteria for name in names_in(criterion) if name in params]
     return list(dict.fromkeys(used))
+
+
+def trusted_entry_point(function: cst.FunctionDef) -> bool:
+    """Is ``function`` called by the framework with ids our own code chose (a task, a signal, a user loader)?"""
+    if _TRUSTED_NAME.match(function.name.value):
+        return True
+    return any(leaf_name(d.decorator) in _TRUSTED_DECORATORS for d in function.decorators)
 
 
 def is_scoped(query: Query, module: PythonModule, facts: ProjectFacts) -> bool:

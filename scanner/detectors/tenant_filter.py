@@ -19,6 +19,9 @@ from scanner.model import Artifact, Rule
 
 #: Cheap text prefilter for the index pass: only files that may declare ORM models are parsed.
 MODEL_MARKERS = re.compile(r"Column\(|mapped_column|Mapped\[|SQLModel|\bmodels\.|ForeignKey|__tablename__")
+#: Code that is not reachable by a caller: migrations, management commands, tests.
+NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations|management/commands|tests?)/|(?:^|/)(?:test_[^/]*|[^/]*_test|"
+                              r"conftest)\.py$")
 #: Raw SQL is only reported when it selects rows, so a file without WHERE (or UPDATE/DELETE) has none.
 SQL_MARKERS = re.compile(r"\b(?:where|update|delete)\s", re.IGNORECASE)
 
@@ -62,7 +65,7 @@ class TenantFilterDetector(Detector):
         from scanner.parsers.python_cst import parse_python
 
         mentions = model_index(ctx.facts).mention_pattern(ctx.config)
-        if mentions is None or mentions.search(artifact.text) is None:
+        if NOT_REQUEST_CODE.search(artifact.path) or mentions is None or mentions.search(artifact.text) is None:
             return
         module = parse_python(ctx)
         if module is None:

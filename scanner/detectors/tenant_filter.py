@@ -19,9 +19,9 @@ from scanner.model import Artifact, Rule
 
 #: Cheap text prefilter for the index pass: only files that may declare ORM models are parsed.
 MODEL_MARKERS = re.compile(r"Column\(|mapped_column|Mapped\[|SQLModel|\bmodels\.|ForeignKey|__tablename__")
-#: Code that is not reachable by a caller: migrations, management commands, tests.
-NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations|management/commands|tests?)/|(?:^|/)(?:test_[^/]*|[^/]*_test|"
-                              r"conftest)\.py$")
+#: Code no tenant's request reaches: migrations, management commands, tests, and the staff-only Django admin.
+NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations|management/commands|tests?|admin)/|"
+                              r"(?:^|/)(?:test_[^/]*|[^/]*_test|conftest|admin)\.py$")
 #: Raw SQL is only reported when it selects rows, so a file without WHERE (or UPDATE/DELETE) has none.
 SQL_MARKERS = re.compile(r"\b(?:where|update|delete)\s", re.IGNORECASE)
 

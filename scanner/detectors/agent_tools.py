@@ -52,12 +52,14 @@ class AgentToolsDetector(Detector):
             index_dispatch(module, ctx.facts)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.prompt_injection import TOOL_CONTEXT
         from scanner.parsers.python_cst import parse_python
 
         text = artifact.text
         tools = TOOL_MARKERS.search(text) is not None
         system = SYSTEM_MARKERS.search(text) is not None and "agent-system-prompt-injection" in self.rules
-        dispatch = DISPATCH_MARKERS.search(text) is not None and "agent-tool-dispatch-unrestricted" in self.rules
+        dispatch = "agent-tool-dispatch-unrestricted" in self.rules and DISPATCH_MARKERS.search(text) is not None \
+            and TOOL_CONTEXT.search(text) is not None
         if not (tools or system or dispatch):
             return
         module = parse_python(ctx)
@@ -110,10 +112,8 @@ class AgentToolsDetector(Detector):
                         f"({sink.sink})", key=f"{sink.sink}:{module.code(sink.node)}", inputs=list(sink.inputs))
 
     def _dispatch(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.prompt_injection import TOOL_CONTEXT, unrestricted_dispatch
+        from scanner.analysis.prompt_injection import unrestricted_dispatch
 
-        if TOOL_CONTEXT.search(ctx.artifact.text) is None:
-            return
         for dispatch in unrestricted_dispatch(module):
             yield ctx.finding(
                 "agent-tool-dispatch-unrestricted", module.span(dispatch.node),

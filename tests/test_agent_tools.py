@@ -57,6 +57,7 @@ def test_side_effects_are_classified(code, expected):
     "import stripe\ndef t(c):\n    return stripe.Customer.retrieve(c)\n",
     "def t(db, i):\n    return db.query(Note).filter(Note.id == i).first()\n",
     "def t(p):\n    with open(p) as f:\n        return f.read()\n",
+    "def t(p, audio):\n    with open(p, mode='xb') as f:\n        f.write(audio)\n",
     "def t(items, x):\n    items.add(x)\n    return sorted(items)\n",
     "def t(cur, i):\n    cur.execute('SELECT * FROM notes WHERE id = %s', (i,))\n",
     "from anthropic import Anthropic\nclient = Anthropic()\ndef t(m):\n    return client.messages.create(messages=m)\n",

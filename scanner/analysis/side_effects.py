@@ -50,7 +50,8 @@ EFFECTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((label, re.compile(patt
     ("deletes data", r"\.delete$"),
 ))
 _WRITE_SQL = re.compile(r"^\s*(?:insert|update|delete|drop|truncate|alter)\b", re.IGNORECASE)
-_WRITE_MODE = re.compile(r"[wax+]")
+#: Modes that change an existing file; "x" only creates a new one (a tool's own output file), so it is not counted.
+_WRITE_MODE = re.compile(r"[wa+]")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from scanner.detectors.base import Detector
 from scanner.detectors.routes_auth import RoutesAuthDetector
 from scanner.detectors.secrets import SecretsDetector
 from scanner.detectors.tenant_filter import TenantFilterDetector
+from scanner.detectors.tenant_rls import TenantRlsDetector
 from scanner.detectors.web_cors import CorsDetector
 from scanner.detectors.web_debug import DebugExposureDetector
 from scanner.detectors.web_input import InputValidationDetector
@@ -22,5 +23,6 @@ DETECTORS: list[type[Detector]] = [
     RateLimitDetector,
     InputValidationDetector,
     TenantFilterDetector,
+    TenantRlsDetector,
     AgentToolsDetector,
 ]

@@ -34,6 +34,8 @@ def effect_of(code: str):
     ("from twilio.rest import Client\nclient = Client()\ndef t(to):\n    client.messages.create(to=to, body='x')\n",
      "sends SMS (twilio)"),
     ("import stripe\ndef t(c):\n    stripe.Refund.create(charge=c)\n", "changes payments (stripe)"),
+    ("def t(to):\n    from twilio.rest import Client\n    Client().messages.create(to=to, body='x')\n",
+     "sends SMS (twilio)"),
     ("import httpx\ndef t(u):\n    httpx.patch(u, json={})\n", "sends HTTP writes (httpx)"),
     ("import requests\ndef t(u):\n    s = requests.Session()\n    s.delete(u)\n", "sends HTTP writes (requests)"),
     ("import subprocess\ndef t(c):\n    subprocess.check_output(c, shell=True)\n", "runs shell commands (subprocess)"),

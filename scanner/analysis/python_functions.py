@@ -127,18 +127,23 @@ def import_map(module: PythonModule) -> dict[str, str]:
             statements.extend(statement.body.body)
         elif isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
-                if isinstance(small, cst.Import):
-                    for alias in small.names:
-                        dotted = module.code(alias.name)
-                        names[alias.asname.name.value if alias.asname else dotted.split(".", 1)[0]] = (
-                            dotted if alias.asname else dotted.split(".", 1)[0])
-                elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                    base = "." * len(small.relative) + (module.code(small.module) if small.module else "")
-                    for alias in small.names:
-                        imported = module.code(alias.name)
-                        local = alias.asname.name.value if alias.asname else imported
-                        names[local] = f"{base}.{imported}" if not base.endswith(".") else base + imported
+                _add_import(module, small, names)
     return names
+
+
+def _add_import(module: PythonModule, node: cst.CSTNode, names: dict[str, str]) -> None:
+    """Record the names an ``import``/``from ... import`` statement binds (others are ignored)."""
+    if isinstance(node, cst.Import):
+        for alias in node.names:
+            dotted = module.code(alias.name)
+            names[alias.asname.name.value if alias.asname else dotted.split(".", 1)[0]] = (
+                dotted if alias.asname else dotted.split(".", 1)[0])
+    elif isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+        base = "." * len(node.relative) + (module.code(node.module) if node.module else "")
+        for alias in node.names:
+            imported = module.code(alias.name)
+            local = alias.asname.name.value if alias.asname else imported
+            names[local] = f"{base}.{imported}" if not base.endswith(".") else base + imported
 
 
 def _callee_names(module: PythonModule, func: cst.BaseExpression) -> list[str]:
@@ -192,21 +197,23 @@ def dotted_name(module: PythonModule, expr: cst.BaseExpression, aliases: dict[st
 
 
 def constructor_aliases(module: PythonModule, body: cst.CSTNode, outer: dict[str, str] | None = None) -> dict[str, str]:
-    """``name -> dotted constructor`` for ``name = SomeClient(...)`` directly in ``body`` and for
-    ``with SomeClient(...) as name`` anywhere in it, on top of ``outer`` (the enclosing module's aliases); for a
-    module, its imports too (see :func:`import_map`)."""
+    """``name -> dotted constructor`` for ``name = SomeClient(...)`` directly in ``body``, plus imports and
+    ``with SomeClient(...) as name`` anywhere in a function body, on top of ``outer`` (the enclosing
+    module's aliases). For a module, its imports (see :func:`import_map`)."""
     aliases: dict[str, str] = dict(outer) if outer is not None else (
         import_map(module) if isinstance(body, cst.Module) else {})
+    nodes = [] if isinstance(body, cst.Module) else list(walk(body))
+    for node in nodes:
+        _add_import(module, node, aliases)
     for assign in _assignments(body):
         if isinstance(assign.value, (cst.Call, cst.Attribute)):
             for target in assign.targets:
                 if isinstance(target.target, cst.Name):
                     aliases[target.target.value] = dotted_name(module, assign.value, aliases)
-    if not isinstance(body, cst.Module):
-        for item in walk(body):
-            if (isinstance(item, cst.WithItem) and item.asname is not None and isinstance(item.item, cst.Call)
-                    and isinstance(item.asname.name, cst.Name)):
-                aliases[item.asname.name.value] = dotted_name(module, item.item, aliases)
+    for item in nodes:
+        if (isinstance(item, cst.WithItem) and item.asname is not None and isinstance(item.item, cst.Call)
+                and isinstance(item.asname.name, cst.Name)):
+            aliases[item.asname.name.value] = dotted_name(module, item.item, aliases)
     return aliases
 
 

@@ -46,7 +46,7 @@ EFFECTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((label, re.compile(patt
                      r"^shutil\.(?:rmtree|move|copy\w*)$|\.(?:write_text|write_bytes|unlink|rmdir)$"),
     ("writes to the database", _RECEIVER_DB + r"\.(?:commit|add|add_all|merge|delete|bulk_save_objects|"
                                r"executemany)$|\.objects\.(?:create|update|delete|bulk_create|bulk_update|"
-                               r"get_or_create|update_or_create)$|\.save$"),
+                               r"get_or_create|update_or_create)$|\.save$|^(?:sqlalchemy|sqlmodel)\.(?:insert|update|delete)$"),
     ("deletes data", r"\.delete$"),
 ))
 _WRITE_SQL = re.compile(r"^\s*(?:insert|update|delete|drop|truncate|alter)\b", re.IGNORECASE)

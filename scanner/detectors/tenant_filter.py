@@ -78,9 +78,12 @@ class TenantFilterDetector(Detector):
     def _orm(self, module, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.python_queries import input_names, is_scoped, queries
 
-        for query in queries(module, ctx.facts):
-            inputs = input_names(query)
-            if not inputs or is_scoped(query, module, ctx.facts):
+        found = [(query, input_names(query)) for query in queries(module, ctx.facts)]
+        found = [(query, inputs, is_scoped(query, module, ctx.facts)) for query, inputs in found if inputs]
+        # An id a scoped query already matched (the parent row's owner was checked) is the caller's own.
+        verified = {(id(query.function), name) for query, inputs, scoped in found if scoped for name in inputs}
+        for query, inputs, scoped in found:
+            if scoped or all((id(query.function), name) in verified for name in inputs):
                 continue
             how = "by id" if query.by_id() else "by user-supplied filters"
             keys = "/".join(query.model.keys) or "tenant key"

@@ -60,6 +60,8 @@ class ScanResult:
     artifacts_scanned: int
     rules_run: list[str]
     stats: dict[str, Any] = field(default_factory=dict)
+    #: Rules whose detector examined at least one artifact (a rule that ran on no relevant file checked nothing).
+    rules_applied: list[str] = field(default_factory=list)
     #: Evidence in favour of launch-readiness checks, by check (see ``ProjectFacts.add_positive``).
     positive: dict[str, list[str]] = field(default_factory=dict)
     tool_version: str = __version__
@@ -118,6 +120,7 @@ class Engine:
                 self.detectors.append(cls(rules, config))
         self.rules_run = sorted(r.id for d in self.detectors for r in d.rules.values())
         self.filtered = Counter()
+        self.applied: set[str] = set()
 
     def run(self, sources: Sequence[Source], root: str, source_names: Sequence[str]) -> ScanResult:
         started = datetime.now(timezone.utc)
@@ -136,6 +139,7 @@ class Engine:
                 findings.extend(self._detect(ctx, streaming))
                 wanting = [d for d in indexing if d.wants(art)]
                 for detector in wanting:
+                    self.applied.update(detector.rules)
                     detector.index(art, ctx)
                 if wanting:
                     deferred.append(ctx)
@@ -160,6 +164,7 @@ class Engine:
             duration_seconds=round(time.perf_counter() - clock, 3),
             artifacts_scanned=count,
             rules_run=self.rules_run,
+            rules_applied=sorted(self.applied),
             stats={"filtered": dict(self.filtered)},
             positive=facts.positive,
         )
@@ -175,6 +180,7 @@ class Engine:
         hits: list[Hit] = []
         for detector in detectors:
             if detector.wants(art):
+                self.applied.update(detector.rules)
                 hits.extend(self._filtered(detector.detect(art, ctx)))
         if not hits:
             return []

@@ -16,6 +16,7 @@ REPORTERS: dict[str, str] = {
     "text": "scanner.reporters.text:TextReporter",
     "json": "scanner.reporters.json:JsonReporter",
     "sarif": "scanner.reporters.sarif:SarifReporter",
+    "html": "scanner.reporters.html:HtmlReporter",
 }
 
 

@@ -11,7 +11,8 @@ from scanner.model import Finding
 from scanner.scorecard import build_scorecard
 
 #: Bump the major version on any incompatible change to the document's shape.
-#: 1.1 adds ``scorecard`` (the launch-readiness checks and verdict) and ``scan.rules_applied``.
+#: 1.1 adds ``scorecard`` (the launch-readiness checks and verdict), ``scan.rules_applied`` and
+#: ``location.excerpt``.
 SCHEMA_VERSION = "1.1"
 
 

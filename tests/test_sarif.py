@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -188,3 +189,14 @@ def test_cli_writes_several_formats_in_one_scan(project, tmp_path):
     assert json.loads((out / "r.json").read_text())["schema_version"] == "1.1"
     assert (out / "r.html").read_text().startswith("<!doctype html>")
     assert run_cli("scan", str(project), "--format", "sarif").stdout.lstrip().startswith("{")
+
+
+def test_uris_are_relative_to_the_repository_when_scanning_a_subfolder(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    service = tmp_path / "services" / "api"
+    service.mkdir(parents=True)
+    (service / "settings.py").write_text(f'STRIPE = "{stripe_key()}"\n')
+    run = sarif_of(scan_dir(service))["runs"][0]
+    location = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "services/api/settings.py", "uriBaseId": "%SRCROOT%"}
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.as_uri() + "/"

@@ -105,8 +105,20 @@ def rule_descriptor(rule: Rule, limits: Limits) -> dict[str, Any]:
     return descriptor
 
 
-def _artifact_location(path: str) -> dict[str, str]:
-    return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+def repository_root(scan_root: Path) -> Path:
+    """The git work tree holding ``scan_root`` (the folder itself when it is not in one).
+
+    GitHub resolves result URIs against the repository root, so a scan of a subfolder must report
+    ``services/api/app.py``, not ``app.py``.
+    """
+    for folder in (scan_root, *scan_root.parents):
+        if (folder / ".git").exists():
+            return folder
+    return scan_root
+
+
+def _artifact_location(path: str, prefix: str) -> dict[str, str]:
+    return {"uri": quote(prefix + path, safe="/"), "uriBaseId": SRCROOT}
 
 
 def _region(finding: Finding) -> dict[str, Any]:
@@ -121,7 +133,7 @@ def _region(finding: Finding) -> dict[str, Any]:
     return region
 
 
-def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+def _result(finding: Finding, rule_index: int, prefix: str) -> dict[str, Any]:
     origin = finding.origin
     properties: dict[str, Any] = {
         "severity": finding.severity.label,
@@ -142,7 +154,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "level": LEVEL[finding.severity],
         "message": {"text": finding.message},
         "locations": [{"physicalLocation": {
-            "artifactLocation": _artifact_location(finding.location.path),
+            "artifactLocation": _artifact_location(finding.location.path, prefix),
             "region": _region(finding),
         }}],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
@@ -156,13 +168,13 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     return result
 
 
-def _notification(notice: Notice, level: str) -> dict[str, Any]:
+def _notification(notice: Notice, level: str, prefix: str) -> dict[str, Any]:
     detail = f": {notice.detail}" if notice.detail else ""
     return {
         "level": level,
         "message": {"text": f"{notice.path}: {notice.reason}{detail}"},
         "descriptor": {"id": notice.reason},
-        "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(notice.path)}}],
+        "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(notice.path, prefix)}}],
     }
 
 
@@ -238,16 +250,19 @@ class SarifReporter:
              notices: list[dict[str, Any]]) -> dict[str, Any]:
         index = {rule.id: i for i, rule in enumerate(rules)}
         limits = self.limits
+        scan_root = Path(result.root).absolute()
+        repo_root = repository_root(scan_root)
+        prefix = scan_root.relative_to(repo_root).as_posix() + "/" if scan_root != repo_root else ""
         invocation: dict[str, Any] = {
             "executionSuccessful": True,
             "startTimeUtc": result.started_at,
             "toolExecutionNotifications": [
                 *notices,
-                *(_notification(n, "note") for n in result.skipped),
-                *(_notification(n, "warning") for n in result.warnings),
+                *(_notification(n, "note", prefix) for n in result.skipped),
+                *(_notification(n, "warning", prefix) for n in result.warnings),
             ],
         }
-        root_uri = Path(result.root).absolute().as_uri().rstrip("/") + "/"
+        root_uri = repo_root.as_uri().rstrip("/") + "/"
         return {
             "$schema": SCHEMA_URI,
             "version": "2.1.0",
@@ -263,6 +278,6 @@ class SarifReporter:
                 "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},
                 "invocations": [invocation],
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(f, index[f.rule_id]) for f in findings if f.rule_id in index],
+                "results": [_result(f, index[f.rule_id], prefix) for f in findings if f.rule_id in index],
             }],
         }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -156,3 +158,41 @@ def test_text_report_shows_scorecard_and_verdict(leaky_result):
     assert "Launch-readiness scorecard" in text
     assert re.search(r"FAIL\s+Secrets server-side only\s+1 finding \(1 critical\)", text)
     assert "Not launch-ready: 1 of 11 checks fail (secrets)" in text
+
+
+def real_scorecard(tmp_path: Path, files: dict[str, str]):
+    engine = Engine(default_registry(), Config(), DETECTORS)
+    result = engine.run([MemorySource(files)], root=str(tmp_path), source_names=["working tree"])
+    return {c.check: c for c in build_scorecard(result).checks}
+
+
+APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+
+
+def test_monitoring_fails_for_an_app_without_error_tracking(tmp_path):
+    rows = real_scorecard(tmp_path, {"main.py": APP, "requirements.txt": "fastapi\n"})
+    assert rows["monitoring"].status == FAIL and rows["monitoring"].failing == 1
+
+
+def test_monitoring_passes_with_evidence_from_dependencies(tmp_path):
+    rows = real_scorecard(tmp_path, {"main.py": APP, "requirements.txt": "fastapi\nsentry-sdk==2.14.0\n"})
+    assert rows["monitoring"].status == PASS
+    assert rows["monitoring"].evidence == ("Sentry in requirements.txt",)
+
+
+def test_monitoring_not_checked_without_app_or_tool(tmp_path):
+    rows = real_scorecard(tmp_path, {"util.py": "def add(a, b):\n    return a + b\n"})
+    assert rows["monitoring"].status == NOT_CHECKED
+
+
+def test_tls_evidence_from_django_settings(tmp_path):
+    settings = "INSTALLED_APPS = []\nSECURE_SSL_REDIRECT = True\nSECURE_HSTS_SECONDS = 3600\n"
+    rows = real_scorecard(tmp_path, {"mysite/settings.py": settings})
+    assert rows["tls"].status == PASS
+    assert "SECURE_SSL_REDIRECT = True in mysite/settings.py" in rows["tls"].evidence
+
+
+def test_importing_detectors_does_not_import_libcst():
+    code = "import sys, scanner.detectors\nassert 'libcst' not in sys.modules, 'libcst imported'\n"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr

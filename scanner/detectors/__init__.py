@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from scanner.detectors.base import Detector
+from scanner.detectors.launch_checks import MonitoringDetector, TransportSecurityDetector
 from scanner.detectors.secrets import SecretsDetector
 
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
+    TransportSecurityDetector,
+    MonitoringDetector,
 ]

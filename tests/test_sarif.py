@@ -95,6 +95,8 @@ def test_results_locations_fingerprints_and_suppressions(project):
     assert physical["artifactLocation"] == {"uri": "app/settings.py", "uriBaseId": "%SRCROOT%"}
     assert physical["region"]["startLine"] == 1 and physical["region"]["startColumn"] == 11
     assert physical["region"]["endColumn"] > physical["region"]["startColumn"]
+    context = physical["contextRegion"]
+    assert context["startLine"] == 1 and "sk_liv…[" in context["snippet"]["text"]
     assert len(stripe["partialFingerprints"]["launchready/v1"]) == 64
     assert "suppressions" not in stripe
     anthropic = results["anthropic-api-key"]

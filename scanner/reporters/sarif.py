@@ -3,10 +3,11 @@
 One run. ``tool.driver.rules`` holds every rule that ran (plus any rule a finding refers to) with
 help text and markdown, tags (security, CWE, OWASP, the launch-readiness check), precision and
 ``security-severity``. Results carry a repository-relative location under ``%SRCROOT%``, the
-redacted snippet only, our stable fingerprint in ``partialFingerprints``, the commit of history
-findings, and suppressions (inline -> ``inSource``, baseline -> ``external``) instead of being
-dropped. Skipped files become ``toolExecutionNotifications``. GitHub's upload limits are enforced:
-when exceeded, the most severe results are kept and a notification says what was left out.
+redacted snippet and excerpt (``contextRegion``) only, our stable fingerprint in
+``partialFingerprints``, the commit of history findings, and suppressions (inline -> ``inSource``,
+baseline -> ``external``) instead of being dropped. Skipped files become
+``toolExecutionNotifications``. GitHub's upload limits are enforced: when exceeded, the most severe
+results are kept and a notification says what was left out.
 """
 
 from __future__ import annotations
@@ -133,6 +134,16 @@ def _region(finding: Finding) -> dict[str, Any]:
     return region
 
 
+def _context_region(finding: Finding) -> dict[str, Any] | None:
+    """The redacted excerpt around the finding, when its lines are contiguous (diff hunks may not be)."""
+    excerpt = finding.location.excerpt
+    numbers = [n for n, _ in excerpt]
+    if not excerpt or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        return None
+    return {"startLine": numbers[0], "endLine": numbers[-1],
+            "snippet": {"text": "\n".join(text for _, text in excerpt)}}
+
+
 def _result(finding: Finding, rule_index: int, prefix: str) -> dict[str, Any]:
     origin = finding.origin
     properties: dict[str, Any] = {
@@ -148,15 +159,19 @@ def _result(finding: Finding, rule_index: int, prefix: str) -> dict[str, Any]:
     if finding.evidence:
         properties["evidence"] = {k: v if isinstance(v, (str, int, float, bool)) else str(v)
                                   for k, v in finding.evidence.items()}
+    physical: dict[str, Any] = {
+        "artifactLocation": _artifact_location(finding.location.path, prefix),
+        "region": _region(finding),
+    }
+    context = _context_region(finding)
+    if context:
+        physical["contextRegion"] = context
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": LEVEL[finding.severity],
         "message": {"text": finding.message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": _artifact_location(finding.location.path, prefix),
-            "region": _region(finding),
-        }}],
+        "locations": [{"physicalLocation": physical}],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": properties,
     }

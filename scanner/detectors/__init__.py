@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from scanner.detectors.base import Detector
+from scanner.detectors.client_env import ClientEnvDetector
 from scanner.detectors.secrets import SecretsDetector
 
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
+    ClientEnvDetector,
 ]

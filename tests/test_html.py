@@ -80,7 +80,7 @@ def test_grouped_by_check_then_rule_with_why_and_fix():
     group = html.index('<section class="group" data-check="secrets">')
     anthropic, stripe = html.index('id="rule-anthropic-api-key"'), html.index('id="rule-stripe-secret-key"')
     assert group < anthropic < stripe
-    assert "Why it matters" in html and "How to fix" in html
+    assert "why it matters" in html.lower() and "How to fix" in html
     assert "Roll the key in the Stripe dashboard" in html
     assert "Not launch-ready" in html and "Secrets server-side only" in html
 
@@ -129,3 +129,12 @@ def test_skipped_paths_are_listed(tmp_path):
                                                                   source_names=["working tree"])
     html = HtmlReporter().render(result)
     assert "paths skipped" in html and "logo.png" in html
+
+
+def test_rule_prose_is_escaped_before_code_and_paragraph_markup():
+    from scanner.reporters.html import prose, split_description
+
+    assert str(prose("Use `<b>x</b>` here.\n\nSecond <i>para</i>.")) == (
+        "<p>Use <code>&lt;b&gt;x&lt;/b&gt;</code> here.</p><p>Second &lt;i&gt;para&lt;/i&gt;.</p>")
+    assert split_description("What it does: finds A.\n\nWhy it matters: B breaks.") == ("finds A.", "B breaks.")
+    assert split_description("Finds A. Anyone can B.") == ("Finds A. Anyone can B.", "")

@@ -8,6 +8,7 @@ can also be preset from the URL fragment (``report.html#severity=high&check=secr
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -88,6 +89,32 @@ def _risks(groups: list[CheckGroup]) -> list[Risk]:
     return risks[:TOP_RISKS]
 
 
+_SECTION = re.compile(r"^\s*(What it does|Why it matters):\s*", re.I | re.M)
+
+
+def split_description(text: str) -> tuple[str, str]:
+    """(what it does, why it matters) from a rule description written in those two sections.
+
+    A description without the "Why it matters:" marker is returned whole as the first part.
+    """
+    parts = _SECTION.split(text)
+    if len(parts) == 1:
+        return text.strip(), ""
+    sections = {label.lower(): body.strip() for label, body in zip(parts[1::2], parts[2::2], strict=True)}
+    what = " ".join(filter(None, [parts[0].strip(), sections.get("what it does", "")]))
+    return what, sections.get("why it matters", "")
+
+
+def prose(text: str) -> str:
+    """Escaped text as HTML paragraphs, with `backticks` as <code> (escaping happens first)."""
+    from markupsafe import Markup, escape
+
+    escaped = str(escape(text.strip()))
+    escaped = re.sub(r"`([^`\n]+)`", r"<code>\1</code>", escaped)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", escaped) if p.strip()]
+    return Markup("".join(f"<p>{p}</p>" for p in paragraphs))
+
+
 def _when(iso: str) -> str:
     """``2026-11-29T01:26:17+00:00`` -> ``2026-11-29 01:26 UTC`` (other offsets are kept)."""
     try:
@@ -132,4 +159,6 @@ class HtmlReporter:
 
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        env.filters["prose"] = prose
+        env.globals["split_description"] = split_description
         return env.get_template("report.html.j2").render(**report_context(result))

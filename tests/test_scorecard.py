@@ -196,3 +196,15 @@ def test_importing_detectors_does_not_import_libcst():
     code = "import sys, scanner.detectors\nassert 'libcst' not in sys.modules, 'libcst imported'\n"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
+
+
+def test_email_auth_from_dns_records(tmp_path):
+    zone = '@ IN TXT "v=spf1 include:_spf.google.com -all"\n_dmarc IN TXT "v=DMARC1; p=reject"\n'
+    rows = real_scorecard(tmp_path, {"dns/example.com.zone": zone})
+    assert rows["email-auth"].status == PASS
+    assert rows["email-auth"].evidence == ("SPF (-all) in dns/example.com.zone",
+                                           "DMARC (p=reject) in dns/example.com.zone")
+    rows = real_scorecard(tmp_path, {"dns/example.com.zone": '@ IN TXT "v=spf1 -all"\n'})
+    assert rows["email-auth"].status == FAIL  # SPF without DMARC
+    rows = real_scorecard(tmp_path, {"infra/main.tf": 'resource "aws_s3_bucket" "b" {}\n'})
+    assert rows["email-auth"].status == NOT_CHECKED

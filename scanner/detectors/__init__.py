@@ -6,6 +6,7 @@ from scanner.detectors.base import Detector
 from scanner.detectors.client_env import ClientEnvDetector
 from scanner.detectors.js_routes_auth import JsRoutesAuthDetector
 from scanner.detectors.launch_checks import MonitoringDetector, TransportSecurityDetector
+from scanner.detectors.launch_email import EmailAuthDetector
 from scanner.detectors.secrets import SecretsDetector
 
 DETECTORS: list[type[Detector]] = [
@@ -14,4 +15,5 @@ DETECTORS: list[type[Detector]] = [
     JsRoutesAuthDetector,
     TransportSecurityDetector,
     MonitoringDetector,
+    EmailAuthDetector,
 ]

@@ -20,6 +20,7 @@ from scanner import __version__
 from scanner.config import Config
 from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
 from scanner.filters import false_positive_reason, path_confidence
+from scanner.history import aggregate_history
 from scanner.model import Artifact, Finding, Location, Notice, Severity, Suppression
 from scanner.redact import mask, secret_hash
 from scanner.rules import Registry
@@ -144,7 +145,9 @@ class Engine:
         for ctx in deferred:
             findings.extend(self._detect(ctx, indexing))
             notices.extend(ctx.notices)
-        findings = _with_fingerprints(_dedupe(findings))
+        findings = _dedupe(findings)
+        findings = self._aggregate_history(findings, sources)
+        findings = _with_fingerprints(findings)
         if self.baseline is not None:
             findings = [self._apply_baseline(f) for f in findings]
         findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
@@ -163,6 +166,11 @@ class Engine:
             stats={"filtered": dict(self.filtered)},
             positive=facts.positive,
         )
+
+    def _aggregate_history(self, findings: list[Finding], sources: Sequence[Source]) -> list[Finding]:
+        """One finding per secret per file across commits (sources with a ``head`` view scan history)."""
+        head = next((s.head for s in sources if getattr(s, "head", None) is not None), None)
+        return aggregate_history(findings, self.registry, head) if head is not None else findings
 
     def _apply_baseline(self, finding: Finding) -> Finding:
         if finding.suppression is not None:

@@ -187,7 +187,10 @@ def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: 
     target = paths[0] if paths else Path(".")
     if not target.exists():
         fail(f"no such file or directory: {target}")
-    root = repository_root(target.absolute())
+    try:
+        root = repository_root(target.absolute())
+    except GitError as exc:
+        fail(str(exc))
     if root is None:
         fail(f"not a git repository: {target}")
     registry = _load_registry()

@@ -32,12 +32,16 @@ class GitError(Exception):
     """git failed in a way the user must hear about (printed as one line)."""
 
 
+class GitUnavailable(GitError):
+    """The git executable could not be run at all."""
+
+
 def run_git(root: Path, *args: str, input: bytes | None = None) -> bytes:
     """Run git in ``root`` and return its stdout; raise :class:`GitError` with git's first error line."""
     try:
         proc = subprocess.run([*GIT, "-C", str(root), *args], input=input, capture_output=True, check=False)
     except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+        raise GitUnavailable(f"cannot run git: {exc.strerror or exc}") from None
     if proc.returncode != 0:
         raise GitError(first_error_line(proc.stderr) or f"git {args[0]} failed ({proc.returncode})")
     return proc.stdout
@@ -53,10 +57,15 @@ def first_error_line(stderr: bytes) -> str:
 
 
 def repository_root(path: Path) -> Path | None:
-    """The top level of the git work tree containing ``path``, or None when it is not in one."""
+    """The top level of the git work tree containing ``path``, or None when it is not in one.
+
+    Raises :class:`GitUnavailable` when git itself cannot be run.
+    """
     folder = path if path.is_dir() else path.parent
     try:
         out = run_git(folder, "rev-parse", "--show-toplevel")
+    except GitUnavailable:
+        raise
     except GitError:
         return None
     return Path(out.decode("utf-8", "surrogateescape").strip())

@@ -183,16 +183,16 @@ class Engine:
         hits: list[Hit] = []
         for detector in detectors:
             if detector.wants(art):
-                hits.extend(self._filtered(detector.detect(art, ctx)))
+                hits.extend(self._filtered(detector.detect(art, ctx), art.path))
         if not hits:
             return []
         lines = art.text.split("\n")
         secrets = [h.secret for h in hits if h.secret]
         return [self._finding(art, lines, hit, secrets) for hit in hits]
 
-    def _filtered(self, hits: Iterable[Hit]) -> Iterator[Hit]:
+    def _filtered(self, hits: Iterable[Hit], path: str) -> Iterator[Hit]:
         for hit in hits:
-            reason = false_positive_reason(hit.secret) if hit.secret else None
+            reason = false_positive_reason(hit.secret, path, self.registry.get(hit.rule_id)) if hit.secret else None
             if reason:
                 self.filtered[reason] += 1
             else:

@@ -33,7 +33,7 @@ _COMMON_OPTIONAL = ("confidence", "cwe", "owasp", "references")
 _KIND_KEYS: dict[str, dict[str, bool]] = {
     # key -> required?
     "secret": {"provider": True, "regex": True, "keywords": True, "entropy": False, "paths": False,
-               "allow": False},
+               "allow": False, "jwt_require": False, "jwt_reject": False},
     "code": {"options": False, "languages": False},
     "semgrep": {"semgrep_rule": True, "languages": False},
 }
@@ -113,6 +113,13 @@ def _examples(raw: Any, kind: str, where: str) -> Examples:
     )
 
 
+def _claim_table(value: Any, where: str, key: str) -> Mapping[str, frozenset[str]]:
+    """``{claim: [values]}`` for the JWT options: the secret must be a JWT with (or without) these claims."""
+    if not isinstance(value, dict):
+        raise RuleError(f"{where}: {key!r} must map claim names to lists of values, e.g. {{role: [anon]}}")
+    return frozen_mapping({str(k): frozenset(_strings(v, where, f"{key}.{k}")) for k, v in value.items()})
+
+
 def _secret_options(options: dict[str, Any], where: str) -> dict[str, Any]:
     try:
         pattern = re.compile(options["regex"])
@@ -130,6 +137,9 @@ def _secret_options(options: dict[str, Any], where: str) -> dict[str, Any]:
         import pathspec
 
         options["paths"] = pathspec.GitIgnoreSpec.from_lines(_strings(options["paths"], where, "paths"))
+    for key in ("jwt_require", "jwt_reject"):
+        if key in options:
+            options[key] = _claim_table(options[key], where, key)
     try:
         options["allow"] = tuple(re.compile(p) for p in _strings(options.get("allow"), where, "allow"))
     except re.error as exc:

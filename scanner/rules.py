@@ -203,10 +203,14 @@ def parse_rule(raw: Any, where: str) -> Rule:
     )
 
 
+#: libyaml's safe loader when PyYAML has it (about ten times faster: rules load on every pre-commit run).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _rules_in_file(path: Path, base: Path) -> Iterator[Rule]:
     where = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RuleError(f"{where}: cannot load: {exc}") from None
     if isinstance(data, dict) and "rules" in data and "id" not in data:

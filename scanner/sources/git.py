@@ -198,20 +198,32 @@ class PatchReader:
     warnings: list[Notice] = field(default_factory=list)
     #: (path, reason) -> how many times; turned into notices by :meth:`flush_counts`.
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: raw path -> (path, artifact kind, binary by extension): the same paths recur in every commit.
+    _paths: dict[bytes, tuple[str, str, bool]] = field(default_factory=dict)
+    _undecodable: set[str] = field(default_factory=set)
 
     def artifact(self, patch: FilePatch, origin: Origin) -> Artifact | None:
-        path = decode_path(patch.path, self.warnings)
-        reason = "binary" if patch.binary or has_binary_extension(path) else "too-large" if patch.too_large else ""
+        path, kind, binary = self.classify(patch.path)
+        reason = "binary" if patch.binary or binary else "too-large" if patch.too_large else ""
         if reason:
             self.counts[path, reason] = self.counts.get((path, reason), 0) + 1
             return None
         if not patch.lines:
             return None
         decoded = decode(b"\n".join(patch.lines))
-        if decoded.note:
+        if decoded.note and path not in self._undecodable:
+            self._undecodable.add(path)
             self.warnings.append(Notice(path, "invalid-utf8", decoded.note))
-        return Artifact(path=path, text=decoded.text, kind=artifact_kind(path), origin=origin,
+        return Artifact(path=path, text=decoded.text, kind=kind, origin=origin,
                         first_line=patch.line_numbers[0], line_map=tuple(patch.line_numbers))
+
+    def classify(self, raw: bytes) -> tuple[str, str, bool]:
+        """(path as text, artifact kind, binary by extension) for a raw path; warns once per bad path."""
+        known = self._paths.get(raw)
+        if known is None:
+            path = decode_path(raw, self.warnings)
+            known = self._paths[raw] = (path, artifact_kind(path), has_binary_extension(path))
+        return known
 
     def flush_counts(self, unit: str) -> None:
         """Record one notice per skipped path and reason, saying in how many ``unit``\\ s it was skipped."""

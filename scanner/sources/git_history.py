@@ -29,7 +29,6 @@ from scanner.sources.git import (
     PATCH_OPTIONS,
     GitError,
     PatchReader,
-    decode_path,
     first_error_line,
     is_shallow,
     parse_patch,
@@ -145,8 +144,8 @@ class HistorySource:
                     origin = _origin(item)
                     continue
                 if item.renamed_from is not None:
-                    old = decode_path(item.renamed_from, self.warnings)
-                    self.head.renames.setdefault(old, decode_path(item.path, []))
+                    old = self._reader.classify(item.renamed_from)[0]
+                    self.head.renames.setdefault(old, self._reader.classify(item.path)[0])
                 art = self._reader.artifact(item, origin)
                 if art is not None:
                     yield art

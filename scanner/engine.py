@@ -1,4 +1,4 @@
-"""The pipeline: sources -> index -> detectors -> filters -> suppressions -> dedupe -> result.
+"""The pipeline: sources -> index -> detectors -> filters -> suppressions -> dedupe -> history aggregation -> result.
 
 Detectors only say what and where (a :class:`~scanner.detectors.base.Hit`); the engine turns a hit
 into a :class:`~scanner.model.Finding`: severity and check from the rule (and configuration),

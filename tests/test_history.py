@@ -250,3 +250,18 @@ def test_git_missing_from_path_is_a_clear_error(repo, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     result = run_cli("scan", "--history", str(repo.path))
     assert result.returncode == 2 and result.stderr.startswith("launchready: error: cannot run git")
+
+
+def test_stashed_key_is_found(repo):
+    repo.commit("start", {"a.py": "x = 1\n"})
+    repo.write("a.py", f'x = 1\nKEY = "{KEY}"\n')
+    repo.git("stash", "-q")
+    _, report = scan(repo)
+    [finding] = report["findings"]
+    assert finding["location"]["line"] == 2 and finding["origin"]["present_at_head"] is False
+
+
+def test_forced_progress_bar_does_not_disturb_the_report(repo):
+    repo.commit("leak", {"a.py": f'KEY = "{KEY}"\n'})
+    code, report = scan(repo, "--progress")
+    assert code == 1 and len(report["findings"]) == 1

@@ -49,5 +49,13 @@ class Repo:
         self.git("commit", "-q", "--allow-empty", "-m", message)
         return self.head()
 
+    def commit_on_branch(self, branch: str, message: str, files: dict[str, str | bytes]) -> str:
+        """Commit ``files`` on a new branch from the current one, then switch back; returns the sha."""
+        current = self.git("rev-parse", "--abbrev-ref", "HEAD")
+        self.git("checkout", "-q", "-b", branch)
+        sha = self.commit(message, files)
+        self.git("checkout", "-q", current)
+        return sha
+
     def head(self) -> str:
         return self.git("rev-parse", "HEAD")

@@ -67,9 +67,7 @@ def test_same_secret_in_many_commits_is_one_finding_present_at_head(repo):
 
 def test_key_only_on_a_side_branch(repo):
     repo.commit("start", {"README.md": "hi\n"})
-    repo.git("checkout", "-q", "-b", "feature")
-    side = repo.commit("side", {"feature.env": f"ANTHROPIC_API_KEY={KEY}\n"})
-    repo.git("checkout", "-q", "main")
+    side = repo.commit_on_branch("feature", "side", {"feature.env": f"ANTHROPIC_API_KEY={KEY}\n"})
     repo.commit("main moves on", {"README.md": "hello\n"})
     _, report = scan(repo)
     [finding] = report["findings"]
@@ -79,9 +77,7 @@ def test_key_only_on_a_side_branch(repo):
 
 def test_merge_commit_own_change_is_scanned(repo):
     repo.commit("start", {"config.py": "MODE = 'a'\n"})
-    repo.git("checkout", "-q", "-b", "feature")
-    repo.commit("feature", {"config.py": "MODE = 'b'\n"})
-    repo.git("checkout", "-q", "main")
+    repo.commit_on_branch("feature", "feature", {"config.py": "MODE = 'b'\n"})
     repo.commit("main", {"config.py": "MODE = 'c'\n"})
     repo.git("merge", "-q", "feature", check=False)  # conflicts
     repo.write("config.py", f"MODE = 'd'\nKEY = '{KEY}'\n")
@@ -96,9 +92,7 @@ def test_merge_commit_own_change_is_scanned(repo):
 
 def test_key_merged_from_a_branch_keeps_the_branch_commit(repo):
     repo.commit("start", {"README.md": "hi\n"})
-    repo.git("checkout", "-q", "-b", "feature")
-    side = repo.commit("side", {"llm.py": f'KEY = "{KEY}"\n'})
-    repo.git("checkout", "-q", "main")
+    side = repo.commit_on_branch("feature", "side", {"llm.py": f'KEY = "{KEY}"\n'})
     repo.commit("main", {"README.md": "hello\n"})
     repo.git("merge", "-q", "--no-ff", "--no-edit", "feature")
     _, report = scan(repo)

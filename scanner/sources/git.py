@@ -101,13 +101,17 @@ class FilePatch:
     """The added lines of one file in one diff, with their line numbers in the new file."""
 
     path: bytes
+    #: Added lines without their ``+``, each still ending in a newline.
     lines: list[bytes] = field(default_factory=list)
     line_numbers: list[int] = field(default_factory=list)
-    size: int = 0
     binary: bool = False
     #: Set when the added lines passed the size limit; ``lines`` is then emptied.
     too_large: bool = False
     renamed_from: bytes | None = None
+
+    def text_bytes(self) -> bytes:
+        data = b"".join(self.lines)
+        return data[:-1] if data.endswith(b"\n") else data
 
 
 def _strip_prefix(raw: bytes, prefix: bytes) -> bytes:
@@ -116,7 +120,7 @@ def _strip_prefix(raw: bytes, prefix: bytes) -> bytes:
 
 
 def _path_from_diff_line(rest: bytes) -> bytes:
-    """``a/X b/X`` -> X; with a rename the ``rename to`` line corrects it later."""
+    """``a/X b/X`` -> X, for files without a ``+++`` or ``rename to`` line (binary, deleted, mode change)."""
     if rest.startswith(b'"'):
         end = rest.find(b'" ', 1)
         if end != -1:
@@ -130,26 +134,30 @@ def parse_patch(lines: Iterable[bytes], max_size: int, header: bytes | None = No
     """Read a ``-U0`` patch stream; yield each :class:`FilePatch` with added lines, and header lines.
 
     ``header`` marks lines that are not part of a patch (e.g. a commit line of ``git log``): they are
-    yielded as bytes, in order, so the caller can attach the following files to that commit. Hunk
-    bodies are consumed by their counts, so an added line that looks like a header is still content.
+    yielded as bytes without their newline, in order, so the caller can attach the following files to
+    that commit. Hunk bodies are consumed by the counts in their ``@@`` line, so an added line that
+    looks like a header is still content. Dispatch is on the first byte: this loop sees every line of
+    the history.
     """
     current: FilePatch | None = None
-    plus = minus = 0
-    number = 0
+    diff_line = b""
+    added: list[bytes] | None = None  # current.lines while under the size limit
+    numbers: list[int] = []
+    size = plus = minus = number = 0
+    header_start = header[:1] if header else None
     for raw in lines:
-        line = raw[:-1] if raw.endswith(b"\n") else raw
         if plus or minus:
-            tag = line[:1]
+            tag = raw[:1]
             if tag == b"+":
                 plus -= 1
-                if current is not None and not current.too_large:
-                    current.size += len(line)
-                    if current.size > max_size:
+                if added is not None:
+                    size += len(raw)
+                    if size > max_size:
                         current.too_large = True
-                        current.lines, current.line_numbers = [], []
+                        current.lines, current.line_numbers, added = [], [], None
                     else:
-                        current.lines.append(line[1:])
-                        current.line_numbers.append(number)
+                        added.append(raw[1:])
+                        numbers.append(number)
                 number += 1
                 continue
             if tag == b"-":
@@ -157,36 +165,47 @@ def parse_patch(lines: Iterable[bytes], max_size: int, header: bytes | None = No
                 continue
             if tag == b"\\":
                 continue
-            plus = minus = 0  # a malformed hunk: fall through and read the line as a header
-        if header is not None and line.startswith(header):
+            plus = minus = 0  # a malformed hunk: read the line as a header
+        first = raw[:1]
+        if first == b"d" and raw.startswith(b"diff --git "):
             if current is not None:
-                yield current
-                current = None
-            yield line
-        elif line.startswith(b"diff --git "):
+                yield _finished(current, diff_line)
+            current = FilePatch(b"")
+            diff_line = raw[len(b"diff --git "):].rstrip(b"\n")
+            added, numbers, size = current.lines, current.line_numbers, 0
+        elif first == header_start and raw.startswith(header):
             if current is not None:
-                yield current
-            current = FilePatch(_path_from_diff_line(line[len(b"diff --git "):]))
+                yield _finished(current, diff_line)
+                current, added = None, None
+            yield raw.rstrip(b"\n")
         elif current is None:
             continue
-        elif line.startswith(b"@@"):
-            match = _HUNK.match(line)
+        elif first == b"@":
+            match = _HUNK.match(raw)
             if match:
                 minus = int(match.group(1)) if match.group(1) is not None else 1
                 number = int(match.group(2))
                 plus = int(match.group(3)) if match.group(3) is not None else 1
-        elif line.startswith(b"+++ "):
-            target = line[4:].rstrip(b"\t")  # git appends a tab to names with spaces
+        elif first == b"+" and raw.startswith(b"+++ "):
+            target = raw[4:].rstrip(b"\n").rstrip(b"\t")  # git appends a tab to names with spaces
             if target != b"/dev/null":
                 current.path = _strip_prefix(target, b"b/")
-        elif line.startswith(b"rename from "):
-            current.renamed_from = unquote_path(line[len(b"rename from "):])
-        elif line.startswith(b"rename to "):
-            current.path = unquote_path(line[len(b"rename to "):])
-        elif line.startswith(b"Binary files ") or line == b"GIT binary patch":
+        elif first == b"r" and raw.startswith(b"rename "):
+            line = raw.rstrip(b"\n")
+            if line.startswith(b"rename from "):
+                current.renamed_from = unquote_path(line[len(b"rename from "):])
+            elif line.startswith(b"rename to "):
+                current.path = unquote_path(line[len(b"rename to "):])
+        elif (first == b"B" and raw.startswith(b"Binary files ")) or (first == b"G" and raw.startswith(b"GIT binary")):
             current.binary = True
     if current is not None:
-        yield current
+        yield _finished(current, diff_line)
+
+
+def _finished(patch: FilePatch, diff_line: bytes) -> FilePatch:
+    if not patch.path:
+        patch.path = _path_from_diff_line(diff_line)
+    return patch
 
 
 @dataclass
@@ -210,7 +229,7 @@ class PatchReader:
             return None
         if not patch.lines:
             return None
-        decoded = decode(b"\n".join(patch.lines))
+        decoded = decode(patch.text_bytes())
         if decoded.note and path not in self._undecodable:
             self._undecodable.add(path)
             self.warnings.append(Notice(path, "invalid-utf8", decoded.note))

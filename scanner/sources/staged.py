@@ -29,7 +29,7 @@ class StagedSource:
     def artifacts(self) -> Iterator[Artifact]:
         reader = PatchReader(self.max_file_size, self.skipped, self.warnings)
         patch = run_git(self.root, "diff", "--cached", *PATCH_OPTIONS)
-        for item in parse_patch(patch.splitlines(), self.max_file_size):
+        for item in parse_patch(patch.splitlines(keepends=True), self.max_file_size):
             art = reader.artifact(item, _ORIGIN)
             if art is not None:
                 yield art

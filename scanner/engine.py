@@ -21,9 +21,10 @@ from scanner.config import Config
 from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
 from scanner.filters import false_positive_reason, path_confidence
 from scanner.history import aggregate_history
-from scanner.model import Artifact, Finding, Location, Notice, Severity, Suppression
+from scanner.model import Artifact, Finding, Location, Notice, Origin, Severity, Suppression
 from scanner.redact import mask, secret_hash
 from scanner.rules import Registry
+from scanner.sources.files import artifact_kind
 from scanner.suppress import inline_suppression
 
 #: Longest snippet kept around a finding (minified bundles have megabyte-long lines).
@@ -170,7 +171,20 @@ class Engine:
     def _aggregate_history(self, findings: list[Finding], sources: Sequence[Source]) -> list[Finding]:
         """One finding per secret per file across commits (sources with a ``head`` view scan history)."""
         head = next((s.head for s in sources if getattr(s, "head", None) is not None), None)
-        return aggregate_history(findings, self.registry, head) if head is not None else findings
+        if head is None:
+            return findings
+
+        def secrets_at_head(path: str) -> set[tuple[str, str]]:
+            text = head.text(path)
+            if text is None:
+                return set()
+            art = Artifact(path=path, text=text, kind=artifact_kind(path), origin=Origin("history"))
+            filtered = self.filtered.copy()  # HEAD is re-read, not scanned: keep the statistics as they were
+            found = self._detect(Context(art, ProjectFacts(self.config)), self.detectors)
+            self.filtered = filtered
+            return {(f.rule_id, f.secret_hash) for f in found if f.secret_hash}
+
+        return aggregate_history(findings, head.path_at_head, secrets_at_head)
 
     def _apply_baseline(self, finding: Finding) -> Finding:
         if finding.suppression is not None:

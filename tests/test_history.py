@@ -6,20 +6,25 @@ import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from scanner.sources.git_history import HistorySource
-from tests.conftest import anthropic_key, run_cli, stripe_key
+from tests.conftest import ROOT, anthropic_key, run_cli, stripe_key
 from tests.gitrepo import Repo
 
 KEY = anthropic_key()
 OTHER = anthropic_key(seed=8)
+SCHEMA = jsonschema.Draft202012Validator(json.loads((ROOT / "scanner/reporters/report.schema.json").read_text()))
 
 
 def scan(repo: Repo, *args: str) -> tuple[int, dict]:
+    """A history scan's exit code and JSON report (checked against the report schema)."""
     result = run_cli("scan", "--history", str(repo.path), "--format", "json", *args)
     assert result.returncode in (0, 1), result.stderr
-    return result.returncode, json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    SCHEMA.validate(report)
+    return result.returncode, report
 
 
 def scan_range(repo: Repo, *args: str) -> dict:

@@ -7,7 +7,11 @@ rich is imported only when the bar is actually shown.
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
+
+#: Seconds between redraws: a history scan reports thousands of commits per second.
+REFRESH = 0.1
 
 
 def progress_wanted(requested: bool | None, quiet: bool) -> bool:
@@ -24,6 +28,7 @@ class CommitProgress:
         self.enabled = enabled
         self._bar: Any = None
         self._task: Any = None
+        self._last = 0.0
 
     def __enter__(self) -> CommitProgress:
         if self.enabled:
@@ -40,8 +45,10 @@ class CommitProgress:
         return self
 
     def update(self, done: int, total: int) -> None:
-        if self._bar is None:
+        now = time.monotonic()
+        if self._bar is None or (done < total and now - self._last < REFRESH):
             return
+        self._last = now
         task = self._bar.tasks[0]
         speed = task.speed
         self._bar.update(self._task, completed=done, total=total, rate=f"{speed:,.0f}/s" if speed else "")

@@ -200,12 +200,13 @@ def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: 
         if mode == ("staged",):
             from scanner.sources.staged import StagedSource
 
-            result = engine.run([StagedSource(root, config.max_file_size)], str(root), ["staged changes"])
+            source = StagedSource(root, config.max_file_size, config.exclude)
+            result = engine.run([source], str(root), ["staged changes"])
         else:
             from scanner.sources.git_history import HistorySource
 
             with CommitProgress(progress_wanted(progress, quiet)) as bar:
-                source = HistorySource(root, mode, config.max_file_size, on_progress=bar.update)
+                source = HistorySource(root, mode, config.max_file_size, config.exclude, on_progress=bar.update)
                 result = engine.run([source], str(root), [f"git history ({' '.join(mode)})"])
             result.stats["commits"] = source.commits_scanned
     except GitError as exc:

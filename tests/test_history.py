@@ -264,3 +264,11 @@ def test_forced_progress_bar_does_not_disturb_the_report(repo):
     repo.commit("leak", {"a.py": f'KEY = "{KEY}"\n'})
     code, report = scan(repo, "--progress")
     assert code == 1 and len(report["findings"]) == 1
+
+
+def test_configured_excludes_apply_to_history(repo):
+    repo.commit("fixture", {".launchready.toml": 'exclude = ["fixtures/"]\n', "fixtures/fake.py": f'K = "{KEY}"\n',
+                            "app.py": f'K = "{OTHER}"\n'})
+    _, report = scan(repo)
+    assert list(by_path(report)) == ["app.py"]
+    assert {s["path"]: s["reason"] for s in report["skipped"]}["fixtures/fake.py"] == "excluded"

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pathspec
+
 from scanner.model import Artifact, Notice, Origin
 from scanner.sources.files import artifact_kind, decode, has_binary_extension
 
@@ -210,20 +212,27 @@ def _finished(patch: FilePatch, diff_line: bytes) -> FilePatch:
 
 @dataclass
 class PatchReader:
-    """Turns :class:`FilePatch` objects into artifacts, counting what it skips and why."""
+    """Turns :class:`FilePatch` objects into artifacts, counting what it skips and why.
+
+    ``exclude`` holds the configuration's gitignore-style patterns; matching paths are skipped.
+    """
 
     max_file_size: int
+    exclude: tuple[str, ...] = ()
     skipped: list[Notice] = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
     #: (path, reason) -> how many times; turned into notices by :meth:`flush_counts`.
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
-    #: raw path -> (path, artifact kind, binary by extension): the same paths recur in every commit.
-    _paths: dict[bytes, tuple[str, str, bool]] = field(default_factory=dict)
+    #: raw path -> (path, artifact kind, reason to skip it whatever its content): paths recur in every commit.
+    _paths: dict[bytes, tuple[str, str, str]] = field(default_factory=dict)
     _undecodable: set[str] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        self._excluded = pathspec.GitIgnoreSpec.from_lines(self.exclude) if self.exclude else None
+
     def artifact(self, patch: FilePatch, origin: Origin) -> Artifact | None:
-        path, kind, binary = self.classify(patch.path)
-        reason = "binary" if patch.binary or binary else "too-large" if patch.too_large else ""
+        path, kind, reason = self.classify(patch.path)
+        reason = reason or ("binary" if patch.binary else "too-large" if patch.too_large else "")
         if reason:
             self.counts[path, reason] = self.counts.get((path, reason), 0) + 1
             return None
@@ -236,17 +245,20 @@ class PatchReader:
         return Artifact(path=path, text=decoded.text, kind=kind, origin=origin,
                         first_line=patch.line_numbers[0], line_map=tuple(patch.line_numbers))
 
-    def classify(self, raw: bytes) -> tuple[str, str, bool]:
-        """(path as text, artifact kind, binary by extension) for a raw path; warns once per bad path."""
+    def classify(self, raw: bytes) -> tuple[str, str, str]:
+        """(path as text, artifact kind, "excluded"/"binary"/"") for a raw path; warns once per bad path."""
         known = self._paths.get(raw)
         if known is None:
             path = decode_path(raw, self.warnings)
-            known = self._paths[raw] = (path, artifact_kind(path), has_binary_extension(path))
+            reason = "excluded" if self._excluded is not None and self._excluded.match_file(path) else \
+                "binary" if has_binary_extension(path) else ""
+            known = self._paths[raw] = (path, artifact_kind(path), reason)
         return known
 
     def flush_counts(self, unit: str) -> None:
         """Record one notice per skipped path and reason, saying in how many ``unit``\\ s it was skipped."""
-        details = {"binary": "binary content", "too-large": f"added lines over the {self.max_file_size}-byte limit"}
+        details = {"binary": "binary content", "too-large": f"added lines over the {self.max_file_size}-byte limit",
+                   "excluded": "matches an exclude pattern"}
         for (path, reason), count in sorted(self.counts.items()):
             self.skipped.append(Notice(path, reason, f"{details[reason]} in {count} {unit}{'s' * (count != 1)}"))
         self.counts.clear()

@@ -82,6 +82,8 @@ class HistorySource:
     #: ``git rev-list`` arguments: ``("--all",)`` for everything, or e.g. ``("main..feature",)``.
     revisions: tuple[str, ...] = ("--all",)
     max_file_size: int = 10 * 1024 * 1024
+    #: gitignore-style patterns (the configuration's ``exclude``) of paths not to scan.
+    exclude: tuple[str, ...] = ()
     #: Called with (commits done, commits total) as the log advances.
     on_progress: Callable[[int, int], None] | None = None
     skipped: list[Notice] = field(default_factory=list)
@@ -91,7 +93,7 @@ class HistorySource:
 
     def __post_init__(self) -> None:
         self.head = HeadView(self.root)
-        self._reader = PatchReader(self.max_file_size, self.skipped, self.warnings)
+        self._reader = PatchReader(self.max_file_size, self.exclude, self.skipped, self.warnings)
 
     def commits(self) -> list[str]:
         """The commits to scan, newest first; raises :class:`GitError` for a bad revision."""

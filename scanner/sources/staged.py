@@ -23,11 +23,13 @@ class StagedSource:
 
     root: Path
     max_file_size: int = 10 * 1024 * 1024
+    #: gitignore-style patterns (the configuration's ``exclude``) of paths not to scan.
+    exclude: tuple[str, ...] = ()
     skipped: list[Notice] = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
 
     def artifacts(self) -> Iterator[Artifact]:
-        reader = PatchReader(self.max_file_size, self.skipped, self.warnings)
+        reader = PatchReader(self.max_file_size, self.exclude, self.skipped, self.warnings)
         patch = run_git(self.root, "diff", "--cached", *PATCH_OPTIONS)
         for item in parse_patch(patch.splitlines(keepends=True), self.max_file_size):
             art = reader.artifact(item, _ORIGIN)

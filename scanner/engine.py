@@ -233,8 +233,8 @@ class Engine:
             message=message,
             location=location,
             origin=art.origin,
-            severity=self.config.severity.get(rule.id, rule.severity),
-            confidence=path_confidence(art.path, hit.confidence or rule.confidence),
+            severity=self.config.severity.get(rule.id, rule.severity if hit.severity is None else hit.severity),
+            confidence=path_confidence(art.path, rule.confidence if hit.confidence is None else hit.confidence),
             check=rule.check,
             fingerprint=hashed or hit.key or _normalise_code(snippet),  # identity; hashed below
             secret_hash=hashed,

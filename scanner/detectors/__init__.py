@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from scanner.detectors.base import Detector
+from scanner.detectors.client_env import ClientEnvDetector
+from scanner.detectors.js_routes_auth import JsRoutesAuthDetector
 from scanner.detectors.secrets import SecretsDetector
 
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
+    ClientEnvDetector,
+    JsRoutesAuthDetector,
 ]

@@ -98,10 +98,30 @@ def cli() -> None:
 @click.option("--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes.")
 @click.option("--verbose", "-v", is_flag=True, help="List skipped files and suppressed findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout; only the exit code speaks.")
+# -- baselines (secrets engine) --
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Report only findings not in this baseline (launchready's or detect-secrets' format).")
 def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
-         config_path: Path | None, no_gitignore: bool, verbose: bool, quiet: bool, **report_files: Path | None
-         ) -> None:
+         config_path: Path | None, no_gitignore: bool, verbose: bool, quiet: bool, baseline_path: Path | None,
+         **report_files: Path | None) -> None:
     """Scan PATHS (default: the current directory)."""
+    result, config = _scan_worktree(paths, config_path, no_gitignore, fail_on=fail_on,
+                                    baseline=_load_baseline(baseline_path))
+
+    for name, path in report_files.items():
+        if path is not None:
+            _write(path, get_reporter(name.removeprefix("report_"), verbose=verbose).render(result))
+    if output is not None:
+        _write(output, get_reporter(fmt, verbose=verbose).render(result))
+    elif not quiet:
+        color = fmt == "text" and sys.stdout.isatty()
+        click.echo(get_reporter(fmt, verbose=verbose, color=color).render(result), nl=False, color=color)
+    sys.exit(EXIT_FINDINGS if result.fails(config.fail_on) else EXIT_CLEAN)
+
+
+def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitignore: bool, *,
+                   fail_on: str | None = None, baseline: Any = None) -> tuple[Any, Config]:
+    """Scan the working tree under ``paths`` (default: the current directory); returns (result, config)."""
     from scanner.detectors import DETECTORS
     from scanner.engine import Engine
     from scanner.sources.worktree import WorktreeSource
@@ -119,18 +139,45 @@ def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | 
     config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
     source = WorktreeSource(root=root, paths=targets, exclude=config.exclude,
                             max_file_size=config.max_file_size, use_gitignore=not no_gitignore)
-    engine = Engine(registry, config, DETECTORS)
-    result = engine.run([source], root=str(root), source_names=["working tree"])
+    engine = Engine(registry, config, DETECTORS, baseline=baseline)
+    return engine.run([source], root=str(root), source_names=["working tree"]), config
 
-    for name, path in report_files.items():
-        if path is not None:
-            _write(path, get_reporter(name.removeprefix("report_"), verbose=verbose).render(result))
-    if output is not None:
-        _write(output, get_reporter(fmt, verbose=verbose).render(result))
-    elif not quiet:
-        color = fmt == "text" and sys.stdout.isatty()
-        click.echo(get_reporter(fmt, verbose=verbose, color=color).render(result), nl=False, color=color)
-    sys.exit(EXIT_FINDINGS if result.fails(config.fail_on) else EXIT_CLEAN)
+
+# -- baselines (secrets engine) --
+def _load_baseline(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from scanner.baseline import BaselineError, load_baseline
+
+    try:
+        return load_baseline(path)
+    except BaselineError as exc:
+        fail(str(exc))
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write it [default: PATH/.launchready-baseline.json, or PATH/.secrets.baseline].")
+@click.option("--format", "fmt", type=click.Choice(["launchready", "detect-secrets"]), default="launchready",
+              show_default=True, help="Baseline format to write.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Configuration file (default: .launchready.toml or pyproject.toml at the root).")
+@click.option("--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes.")
+def baseline(path: Path | None, output: Path | None, fmt: str, config_path: Path | None, no_gitignore: bool) -> None:
+    """Record the current findings of PATH in a baseline (hashes only), so later scans report only new ones."""
+    from scanner.baseline import DEFAULT_FILE, detect_secrets_document, launchready_document, render
+
+    result, _ = _scan_worktree((path,) if path else (), config_path, no_gitignore)
+    if fmt == "detect-secrets":
+        document = detect_secrets_document(result.findings, {r.id: r.title for r in result.registry})
+        count = sum(len(v) for v in document["results"].values())
+    else:
+        document = launchready_document(result.findings)
+        count = len(document["findings"])
+    target = output or Path(result.root) / (DEFAULT_FILE if fmt == "launchready" else ".secrets.baseline")
+    _write(target, render(document))
+    click.echo(f"wrote {count} finding(s) to {target}")
 
 
 @cli.command()

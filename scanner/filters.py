@@ -32,8 +32,10 @@ _ENCRYPTED = re.compile(r"^(?:ENC\[[A-Z0-9_]+,|\$ANSIBLE_VAULT;|AgB[A-Za-z0-9+/]
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _INTEGRITY = re.compile(r"^(?:sha1|sha256|sha384|sha512)-[A-Za-z0-9+/]+=*$")
 
-#: Lock files: their integrity hashes and checksums look like secrets to a generic rule.
-LOCK_FILES = frozenset({"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "poetry.lock", "pipfile.lock",
+#: Lock files and baselines: their integrity hashes, checksums and secret hashes look like secrets to a
+#: generic rule.
+HASH_FILES = frozenset({".launchready-baseline.json", ".secrets.baseline",
+                        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "poetry.lock", "pipfile.lock",
                         "pnpm-lock.yaml", "go.sum", "cargo.lock", "composer.lock", "gemfile.lock", "uv.lock",
                         "bun.lock", "packages.lock.json", "flake.lock", "podfile.lock", "mix.lock"})
 
@@ -104,9 +106,9 @@ def is_encrypted(c: Candidate) -> bool:
     return bool(_ENCRYPTED.match(c.secret))
 
 
-def is_in_lock_file(c: Candidate) -> bool:
-    """A generic hit in a dependency lock file (integrity hashes, checksums, resolved URLs)."""
-    return c.generic and PurePosixPath(c.path).name.lower() in LOCK_FILES
+def is_in_hash_file(c: Candidate) -> bool:
+    """A generic hit in a dependency lock file (integrity hashes, checksums) or a secrets baseline."""
+    return c.generic and PurePosixPath(c.path).name.lower() in HASH_FILES
 
 
 def is_known_public(c: Candidate) -> bool:
@@ -127,7 +129,7 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("template", is_template),
     ("hash-or-uuid", is_hash_or_uuid),
     ("encrypted", is_encrypted),
-    ("lock-file", is_in_lock_file),
+    ("lock-or-baseline-file", is_in_hash_file),
     ("known-public", is_known_public),
 )
 

@@ -102,6 +102,9 @@ def cli() -> None:
 @click.option("--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes.")
 @click.option("--verbose", "-v", is_flag=True, help="List skipped files and suppressed findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout; only the exit code speaks.")
+# -- baselines (secrets engine) --
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Report only findings not in this baseline (launchready's or detect-secrets' format).")
 # --- git history and staged changes (docs: README "Git history and pre-commit") ---
 @click.option("--history", is_flag=True, help="Scan every commit on every ref for secrets, not the working tree.")
 @click.option("--since", metavar="REV", help="Scan the commits after REV up to HEAD (REV..HEAD) for secrets.")
@@ -111,33 +114,16 @@ def cli() -> None:
               help="Progress bar on stderr for history scans [default: when stderr is a terminal].")
 # --- end git options ---
 def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
-         config_path: Path | None, no_gitignore: bool, verbose: bool, quiet: bool, history: bool,
-         since: str | None, rev_range: str | None, staged: bool, progress: bool | None,
+         config_path: Path | None, no_gitignore: bool, verbose: bool, quiet: bool, baseline_path: Path | None,
+         history: bool, since: str | None, rev_range: str | None, staged: bool, progress: bool | None,
          **report_files: Path | None) -> None:
     """Scan PATHS (default: the current directory)."""
-    from scanner.detectors import DETECTORS
-    from scanner.engine import Engine
-    from scanner.sources.worktree import WorktreeSource
-
+    baseline = _load_baseline(baseline_path)
     git_mode = _git_mode(history, since, rev_range, staged)
     if git_mode is not None:
-        return _scan_git(git_mode, paths, fmt, output, fail_on, config_path, verbose, quiet, progress,
-                         report_files)
-    targets = list(paths) or [Path(".")]
-    for target in targets:
-        if not target.exists():
-            fail(f"no such file or directory: {target}")
-        if not (target.is_dir() or target.is_file()):
-            fail(f"not a file or directory: {target}")
-        if target.is_dir() and not os.access(target, os.R_OK | os.X_OK):
-            fail(f"cannot read directory: {target}")
-    root = find_root(targets)
-    registry = _load_registry()
-    config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
-    source = WorktreeSource(root=root, paths=targets, exclude=config.exclude,
-                            max_file_size=config.max_file_size, use_gitignore=not no_gitignore)
-    engine = Engine(registry, config, DETECTORS)
-    result = engine.run([source], root=str(root), source_names=["working tree"])
+        _scan_git(git_mode, paths, fmt, output, fail_on, config_path, verbose, quiet, progress, baseline,
+                  report_files)
+    result, config = _scan_worktree(paths, config_path, no_gitignore, fail_on=fail_on, baseline=baseline)
     _report(result, fmt, output, verbose, quiet, report_files)
     sys.exit(EXIT_FINDINGS if result.fails(config.fail_on) else EXIT_CLEAN)
 
@@ -152,6 +138,69 @@ def _report(result: ScanResult, fmt: str, output: Path | None, verbose: bool, qu
     elif not quiet:
         color = fmt == "text" and sys.stdout.isatty()
         click.echo(get_reporter(fmt, verbose=verbose, color=color).render(result), nl=False, color=color)
+
+
+def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitignore: bool, *,
+                   fail_on: str | None = None, baseline: Any = None) -> tuple[Any, Config]:
+    """Scan the working tree under ``paths`` (default: the current directory); returns (result, config)."""
+    from scanner.detectors import DETECTORS
+    from scanner.engine import Engine
+    from scanner.sources.worktree import WorktreeSource
+
+    targets = list(paths) or [Path(".")]
+    for target in targets:
+        if not target.exists():
+            fail(f"no such file or directory: {target}")
+        if not (target.is_dir() or target.is_file()):
+            fail(f"not a file or directory: {target}")
+        if target.is_dir() and not os.access(target, os.R_OK | os.X_OK):
+            fail(f"cannot read directory: {target}")
+    root = find_root(targets)
+    registry = _load_registry()
+    config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
+    source = WorktreeSource(root=root, paths=targets, exclude=config.exclude,
+                            max_file_size=config.max_file_size, use_gitignore=not no_gitignore)
+    engine = Engine(registry, config, DETECTORS, baseline=baseline)
+    return engine.run([source], root=str(root), source_names=["working tree"]), config
+
+
+# -- baselines (secrets engine) --
+def _load_baseline(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from scanner.baseline import BaselineError, load_baseline
+
+    try:
+        return load_baseline(path)
+    except BaselineError as exc:
+        fail(str(exc))
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write it [default: PATH/.launchready-baseline.json, or PATH/.secrets.baseline].")
+@click.option("--format", "fmt", type=click.Choice(["launchready", "detect-secrets"]), default="launchready",
+              show_default=True, help="Baseline format to write.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Configuration file (default: .launchready.toml or pyproject.toml at the root).")
+@click.option("--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes.")
+def baseline(path: Path | None, output: Path | None, fmt: str, config_path: Path | None, no_gitignore: bool) -> None:
+    """Record the current findings of PATH in a baseline (hashes only), so later scans report only new ones."""
+    from scanner.baseline import DEFAULT_FILE, detect_secrets_document, launchready_document, render
+
+    result, _ = _scan_worktree((path,) if path else (), config_path, no_gitignore)
+    if fmt == "detect-secrets":
+        document = detect_secrets_document(result.findings, {r.id: r.title for r in result.registry})
+        count = sum(len(v) for v in document["results"].values())
+    else:
+        document = launchready_document(result.findings)
+        count = len(document["findings"])
+    target = output or Path(result.root) / (DEFAULT_FILE if fmt == "launchready" else ".secrets.baseline")
+    _write(target, render(document))
+    click.echo(f"wrote {count} finding(s) to {target}")
+
+
 
 
 # --- git history and staged changes ---
@@ -174,7 +223,7 @@ def _git_mode(history: bool, since: str | None, rev_range: str | None, staged: b
 
 
 def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
-              config_path: Path | None, verbose: bool, quiet: bool, progress: bool | None,
+              config_path: Path | None, verbose: bool, quiet: bool, progress: bool | None, baseline: Any,
               report_files: dict[str, Path | None]) -> NoReturn:
     """Secrets in git: the staged lines, or the added lines of every commit in a range. Exits."""
     from scanner.detectors import DETECTORS
@@ -195,7 +244,8 @@ def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: 
         fail(f"not a git repository: {target}")
     registry = _load_registry()
     config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
-    engine = Engine(registry, config, DETECTORS, only_rules=[r.id for r in registry if r.kind == "secret"])
+    engine = Engine(registry, config, DETECTORS, baseline=baseline,
+                    only_rules=[r.id for r in registry if r.kind == "secret"])
     try:
         if mode == ("staged",):
             from scanner.sources.staged import StagedSource

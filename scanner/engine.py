@@ -22,7 +22,7 @@ from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
 from scanner.filters import false_positive_reason, path_confidence
 from scanner.history import aggregate_history
 from scanner.model import Artifact, Finding, Location, Notice, Origin, Severity, Suppression
-from scanner.redact import mask, secret_hash
+from scanner.redact import mask, secret_hash, secret_sha1
 from scanner.rules import Registry
 from scanner.sources.files import artifact_kind
 from scanner.suppress import inline_suppression
@@ -238,6 +238,7 @@ class Engine:
             check=rule.check,
             fingerprint=hashed or hit.key or _normalise_code(snippet),  # identity; hashed below
             secret_hash=hashed,
+            secret_sha1=secret_sha1(hit.secret) if hit.secret else None,
             evidence=hit.evidence,
             suppression=inline_suppression(lines, span.line, rule.id),
         )

@@ -27,13 +27,15 @@ _REFERENCE = re.compile(
     r"env\(|getenv\(|ENV\[|secrets\.|vault:|%env\()"
 )
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|"
-                       r"\$\{[^}]*\}|%\(\w+\)[sd]|%[sd](?![A-Za-z0-9])|\{\d*\}|<%=?.*?%>|#\{[^}]*\}")
-_HEX_HASH = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$", re.I)
+                       r"\$\{[^}]*\}|%\(\w+\)[sd]|%[sd](?![A-Za-z0-9])|\{\d*\}|\{[A-Za-z_][\w.]*\}|^\{[A-Za-z_]|<%=?.*?%>|#\{[^}]*\}")
+_ENCRYPTED = re.compile(r"^(?:ENC\[[A-Z0-9_]+,|\$ANSIBLE_VAULT;|AgB[A-Za-z0-9+/]{200})")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _INTEGRITY = re.compile(r"^(?:sha1|sha256|sha384|sha512)-[A-Za-z0-9+/]+=*$")
 
-#: Lock files: their integrity hashes and checksums look like secrets to a generic rule.
-LOCK_FILES = frozenset({"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "poetry.lock", "pipfile.lock",
+#: Lock files and baselines: their integrity hashes, checksums and secret hashes look like secrets to a
+#: generic rule.
+HASH_FILES = frozenset({".launchready-baseline.json", ".secrets.baseline",
+                        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "poetry.lock", "pipfile.lock",
                         "pnpm-lock.yaml", "go.sum", "cargo.lock", "composer.lock", "gemfile.lock", "uv.lock",
                         "bun.lock", "packages.lock.json", "flake.lock", "podfile.lock", "mix.lock"})
 
@@ -42,6 +44,10 @@ KNOWN_PUBLIC_SHA256 = frozenset({
     "2cafc0970149a84f3b9e62eaf169f36f59907a3b3e31f7b82e68c69cd27f7326",  # Stripe API docs test key
     "7f75367e7881255134e1375e723d1dea8ad5f6a4fdb79d938df1f1754a830606",  # jwt.io debugger sample token
 })
+
+
+#: A run of this many consecutive characters (``abcdefgh``, ``87654321``) marks a typed, not random, value.
+SEQUENTIAL_RUN = 8
 
 
 class Candidate(NamedTuple):
@@ -63,14 +69,17 @@ def is_placeholder(c: Candidate) -> bool:
 
 
 def is_repetitive(c: Candidate) -> bool:
-    """One character repeated, or a run like ``abcdef``/``123456`` making up the value's body."""
+    """One character repeated, or a typed run like ``abcdefgh``/``12345678`` in the value's body."""
     body = re.sub(r"^[A-Za-z]+[-_]", "", c.secret)  # ignore a provider prefix such as "sk_live_"
     if len(body) < 8:
         return False
     if len(set(body)) <= 2:
         return True
-    steps = {ord(b) - ord(a) for a, b in pairwise(body)}
-    return steps <= {1} or steps <= {-1}
+    run = longest = 1
+    for a, b in pairwise(body):
+        run = run + 1 if abs(ord(b) - ord(a)) == 1 and a.isalnum() and b.isalnum() else 1
+        longest = max(longest, run)
+    return longest >= min(SEQUENTIAL_RUN, len(body))
 
 
 def is_reference(c: Candidate) -> bool:
@@ -84,14 +93,22 @@ def is_template(c: Candidate) -> bool:
 
 
 def is_hash_or_uuid(c: Candidate) -> bool:
-    """A hex digest, a UUID or an integrity hash, where a generic rule guessed "secret"."""
-    value = c.secret
-    return c.generic and bool(_HEX_HASH.match(value) or _UUID.match(value) or _INTEGRITY.match(value))
+    """A UUID or a subresource-integrity hash (``sha512-...``), where a generic rule guessed "secret".
+
+    Hex digests are not dropped: many providers' keys are hex, and a secret-named key holding one is
+    most often a real secret (measured on the accuracy bench).
+    """
+    return c.generic and bool(_UUID.match(c.secret) or _INTEGRITY.match(c.secret))
 
 
-def is_in_lock_file(c: Candidate) -> bool:
-    """A generic hit in a dependency lock file (integrity hashes, checksums, resolved URLs)."""
-    return c.generic and PurePosixPath(c.path).name.lower() in LOCK_FILES
+def is_encrypted(c: Candidate) -> bool:
+    """A value already encrypted for the repository: SOPS ``ENC[...]``, Ansible Vault, Sealed Secrets."""
+    return bool(_ENCRYPTED.match(c.secret))
+
+
+def is_in_hash_file(c: Candidate) -> bool:
+    """A generic hit in a dependency lock file (integrity hashes, checksums) or a secrets baseline."""
+    return c.generic and PurePosixPath(c.path).name.lower() in HASH_FILES
 
 
 def is_known_public(c: Candidate) -> bool:
@@ -111,7 +128,8 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("reference", is_reference),
     ("template", is_template),
     ("hash-or-uuid", is_hash_or_uuid),
-    ("lock-file", is_in_lock_file),
+    ("encrypted", is_encrypted),
+    ("lock-or-baseline-file", is_in_hash_file),
     ("known-public", is_known_public),
 )
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import string
 import subprocess
 import tempfile
 from pathlib import Path
 
-from _common import max_rss_mb, median_seconds, ratio, repeat, table, timed_run, tool_path
+from _common import max_rss_mb, median_seconds, ratio, table, tool_path
+from _cpu import cpu_timed_run
 
 FILES = 10
 LINES = 200
@@ -63,13 +65,16 @@ def main(argv: list[str] | None = None) -> None:
         }
         rows = []
         for name, command in commands.items():
-            runs = repeat(lambda command=command: timed_run(command, cwd=repo), args.runs)
+            samples = [cpu_timed_run(command, cwd=repo) for _ in range(max(1, args.runs))]
+            runs = [run for run, _ in samples]
+            cpu = statistics.median(seconds for _, seconds in samples)
             blocked = all(run.returncode == 1 for run in runs)
-            rows.append([name, f"{median_seconds(runs) * 1000:.0f}", f"{max_rss_mb(runs):.0f}",
+            rows.append([name, f"{median_seconds(runs) * 1000:.0f}", f"{cpu * 1000:.0f}", f"{max_rss_mb(runs):.0f}",
                          "yes" if blocked else "NO"])
     print(f"staged: {FILES} files changed, one adds a key; {args.runs} runs each")
-    print(table(["tool", "median ms", "peak MB", "blocked the key"], rows))
-    print(f"launchready / gitleaks: {ratio(float(rows[0][1]), float(rows[1][1]))}; goal: launchready < 300 ms")
+    print(table(["tool", "median wall ms", "median CPU ms", "peak MB", "blocked the key"], rows))
+    print(f"launchready / gitleaks: wall {ratio(float(rows[0][1]), float(rows[1][1]))}, "
+          f"CPU {ratio(float(rows[0][2]), float(rows[1][2]))}; goal: launchready < 300 ms wall")
 
 
 if __name__ == "__main__":

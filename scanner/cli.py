@@ -112,16 +112,18 @@ def cli() -> None:
 @click.option("--staged", is_flag=True, help="Scan only the lines added in the git index (pre-commit).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr for history scans [default: when stderr is a terminal].")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+              help="Worker processes for history scans [default: 0 = one per CPU core].")
 # --- end git options ---
 def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
          config_path: Path | None, no_gitignore: bool, verbose: bool, quiet: bool, baseline_path: Path | None,
-         history: bool, since: str | None, rev_range: str | None, staged: bool, progress: bool | None,
+         history: bool, since: str | None, rev_range: str | None, staged: bool, progress: bool | None, jobs: int,
          **report_files: Path | None) -> None:
     """Scan PATHS (default: the current directory)."""
     baseline = _load_baseline(baseline_path)
     git_mode = _git_mode(history, since, rev_range, staged)
     if git_mode is not None:
-        _scan_git(git_mode, paths, fmt, output, fail_on, config_path, verbose, quiet, progress, baseline,
+        _scan_git(git_mode, paths, fmt, output, fail_on, config_path, verbose, quiet, progress, jobs, baseline,
                   report_files)
     result, config = _scan_worktree(paths, config_path, no_gitignore, fail_on=fail_on, baseline=baseline)
     _report(result, fmt, output, verbose, quiet, report_files)
@@ -223,8 +225,8 @@ def _git_mode(history: bool, since: str | None, rev_range: str | None, staged: b
 
 
 def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
-              config_path: Path | None, verbose: bool, quiet: bool, progress: bool | None, baseline: Any,
-              report_files: dict[str, Path | None]) -> NoReturn:
+              config_path: Path | None, verbose: bool, quiet: bool, progress: bool | None, jobs: int,
+              baseline: Any, report_files: dict[str, Path | None]) -> NoReturn:
     """Secrets in git: the staged lines, or the added lines of every commit in a range. Exits."""
     from scanner.detectors import DETECTORS
     from scanner.engine import Engine
@@ -244,10 +246,12 @@ def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: 
         fail(f"not a git repository: {target}")
     registry = _load_registry()
     config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
-    engine = Engine(registry, config, DETECTORS, baseline=baseline,
+    staged = mode == ("staged",)
+    jobs = 1 if staged else jobs or os.cpu_count() or 1
+    engine = Engine(registry, config, DETECTORS, baseline=baseline, jobs=jobs,
                     only_rules=[r.id for r in registry if r.kind == "secret"])
     try:
-        if mode == ("staged",):
+        if staged:
             from scanner.sources.staged import StagedSource
 
             source = StagedSource(root, config.max_file_size, config.exclude)
@@ -256,14 +260,15 @@ def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: 
             from scanner.sources.git_history import HistorySource
 
             with CommitProgress(progress_wanted(progress, quiet)) as bar:
-                source = HistorySource(root, mode, config.max_file_size, config.exclude, on_progress=bar.update)
+                source = HistorySource(root, mode, config.max_file_size, config.exclude, jobs=jobs,
+                                       on_progress=bar.update)
                 result = engine.run([source], str(root), [f"git history ({' '.join(mode)})"])
             result.stats["commits"] = source.commits_scanned
     except GitError as exc:
         fail(str(exc))
     _report(result, fmt, output, verbose, quiet, report_files)
     failed = result.fails(config.fail_on)
-    if failed and mode == ("staged",):
+    if failed and staged:
         click.echo(_staged_failure_message(result, config.fail_on), err=True)
     sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
 

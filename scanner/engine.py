@@ -22,6 +22,7 @@ from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
 from scanner.filters import false_positive_reason, path_confidence
 from scanner.history import aggregate_history
 from scanner.model import Artifact, Finding, Location, Notice, Origin, Severity, Suppression
+from scanner.parallel import detect_in_pool, fork_available
 from scanner.redact import mask, secret_hash, secret_sha1
 from scanner.rules import Registry
 from scanner.sources.files import artifact_kind
@@ -107,8 +108,10 @@ class Engine:
     """Runs detectors for the enabled rules over artifacts from sources."""
 
     def __init__(self, registry: Registry, config: Config, detector_classes: Sequence[type[Detector]],
-                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None):
+                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None, jobs: int = 1):
         self.registry = registry
+        #: Worker processes for streaming detection when no detector needs the project index (history).
+        self.jobs = jobs
         self.config = config
         self.baseline = baseline
         wanted = set(only_rules) if only_rules is not None else None
@@ -131,7 +134,10 @@ class Engine:
         deferred: list[Context] = []
         notices: list[Notice] = []
         count = 0
-        for source in sources:
+        pooled = self.jobs > 1 and not indexing and fork_available()
+        if pooled:
+            count = self._detect_in_pool(sources, findings, notices)
+        for source in () if pooled else sources:
             for art in source.artifacts():
                 count += 1
                 ctx = Context(art, facts)
@@ -167,6 +173,29 @@ class Engine:
             stats={"filtered": dict(self.filtered)},
             positive=facts.positive,
         )
+
+    def _detect_in_pool(self, sources: Sequence[Source], findings: list[Finding], notices: list[Notice]) -> int:
+        """Streaming detection in worker processes (see ``scanner.parallel``); returns the artifact count."""
+        count = 0
+        for source in sources:
+            counted = _Counted(source.artifacts())
+            for batch_findings, batch_notices in detect_in_pool(self, counted, self.jobs):
+                findings.extend(batch_findings)
+                notices.extend(batch_notices)
+            count += counted.count
+        return count
+
+    def detect_streaming(self, artifacts: Iterable[Artifact]) -> tuple[list[Finding], list[Notice]]:
+        """Run the detectors that need no project index over ``artifacts`` (a worker's share of a scan)."""
+        facts = ProjectFacts(self.config)
+        streaming = [d for d in self.detectors if not d.needs_index]
+        findings: list[Finding] = []
+        notices: list[Notice] = []
+        for art in artifacts:
+            ctx = Context(art, facts)
+            findings.extend(self._detect(ctx, streaming))
+            notices.extend(ctx.notices)
+        return findings, notices
 
     def _aggregate_history(self, findings: list[Finding], sources: Sequence[Source]) -> list[Finding]:
         """One finding per secret per file across commits (sources with a ``head`` view scan history)."""
@@ -242,6 +271,22 @@ class Engine:
             evidence=hit.evidence,
             suppression=inline_suppression(lines, span.line, rule.id),
         )
+
+
+class _Counted:
+    """An iterator that counts what passes through it."""
+
+    def __init__(self, items: Iterable[Artifact]):
+        self._items = iter(items)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Artifact]:
+        return self
+
+    def __next__(self) -> Artifact:
+        item = next(self._items)
+        self.count += 1
+        return item
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -103,7 +103,7 @@ class FilePatch:
     """The added lines of one file in one diff, with their line numbers in the new file."""
 
     path: bytes
-    #: Added lines without their ``+``, each still ending in a newline.
+    #: Added lines without their ``+`` and newline.
     lines: list[bytes] = field(default_factory=list)
     line_numbers: list[int] = field(default_factory=list)
     binary: bool = False
@@ -112,8 +112,7 @@ class FilePatch:
     renamed_from: bytes | None = None
 
     def text_bytes(self) -> bytes:
-        data = b"".join(self.lines)
-        return data[:-1] if data.endswith(b"\n") else data
+        return b"\n".join(self.lines)
 
 
 def _strip_prefix(raw: bytes, prefix: bytes) -> bytes:
@@ -133,13 +132,13 @@ def _path_from_diff_line(rest: bytes) -> bytes:
 
 def parse_patch(lines: Iterable[bytes], max_size: int, header: bytes | None = None
                 ) -> Iterator[bytes | FilePatch]:
-    """Read a ``-U0`` patch stream; yield each :class:`FilePatch` with added lines, and header lines.
+    """Read a ``-U0`` patch; yield each :class:`FilePatch` and each header line.
 
-    ``header`` marks lines that are not part of a patch (e.g. a commit line of ``git log``): they are
-    yielded as bytes without their newline, in order, so the caller can attach the following files to
-    that commit. Hunk bodies are consumed by the counts in their ``@@`` line, so an added line that
-    looks like a header is still content. Dispatch is on the first byte: this loop sees every line of
-    the history.
+    ``lines`` come without their newline, split on ``\\n`` alone (a lone ``\\r`` is content). ``header``
+    marks lines that are not part of a patch (e.g. a commit line of ``git log``): they are yielded in
+    order, so the caller can attach the following files to that commit. Hunk bodies are consumed by the
+    counts in their ``@@`` line, so an added line that looks like a header is still content. Dispatch is
+    on the first byte: this loop sees every line of the history.
     """
     current: FilePatch | None = None
     diff_line = b""
@@ -173,13 +172,13 @@ def parse_patch(lines: Iterable[bytes], max_size: int, header: bytes | None = No
             if current is not None:
                 yield _finished(current, diff_line)
             current = FilePatch(b"")
-            diff_line = raw[len(b"diff --git "):].rstrip(b"\n")
+            diff_line = raw[len(b"diff --git "):]
             added, numbers, size = current.lines, current.line_numbers, 0
         elif first == header_start and raw.startswith(header):
             if current is not None:
                 yield _finished(current, diff_line)
                 current, added = None, None
-            yield raw.rstrip(b"\n")
+            yield raw
         elif current is None:
             continue
         elif first == b"@":
@@ -189,15 +188,14 @@ def parse_patch(lines: Iterable[bytes], max_size: int, header: bytes | None = No
                 number = int(match.group(2))
                 plus = int(match.group(3)) if match.group(3) is not None else 1
         elif first == b"+" and raw.startswith(b"+++ "):
-            target = raw[4:].rstrip(b"\n").rstrip(b"\t")  # git appends a tab to names with spaces
+            target = raw[4:].rstrip(b"\t")  # git appends a tab to names with spaces
             if target != b"/dev/null":
                 current.path = _strip_prefix(target, b"b/")
         elif first == b"r" and raw.startswith(b"rename "):
-            line = raw.rstrip(b"\n")
-            if line.startswith(b"rename from "):
-                current.renamed_from = unquote_path(line[len(b"rename from "):])
-            elif line.startswith(b"rename to "):
-                current.path = unquote_path(line[len(b"rename to "):])
+            if raw.startswith(b"rename from "):
+                current.renamed_from = unquote_path(raw[len(b"rename from "):])
+            elif raw.startswith(b"rename to "):
+                current.path = unquote_path(raw[len(b"rename to "):])
         elif (first == b"B" and raw.startswith(b"Binary files ")) or (first == b"G" and raw.startswith(b"GIT binary")):
             current.binary = True
     if current is not None:

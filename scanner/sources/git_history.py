@@ -17,6 +17,8 @@ to the commit's version of the file.
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
@@ -38,6 +40,11 @@ from scanner.sources.git import (
 #: Marks a commit line in the log stream; diff content lines never start with \x01.
 _COMMIT = b"\x01commit "
 _FORMAT = "--format=tformat:%x01commit %H%x01%an%x01%aI"
+#: Bytes of git output read ahead of the parser, shared by the concurrent log processes.
+READ_AHEAD = 256 * 1024 * 1024
+_BLOCK = 1024 * 1024
+#: Fewer commits than this per chunk are not worth another git process.
+MIN_CHUNK = 1000
 
 
 @dataclass
@@ -84,6 +91,8 @@ class HistorySource:
     max_file_size: int = 10 * 1024 * 1024
     #: gitignore-style patterns (the configuration's ``exclude``) of paths not to scan.
     exclude: tuple[str, ...] = ()
+    #: Concurrent ``git log`` processes over chunks of the history (1 = one stream).
+    jobs: int = 1
     #: Called with (commits done, commits total) as the log advances.
     on_progress: Callable[[int, int], None] | None = None
     skipped: list[Notice] = field(default_factory=list)
@@ -109,58 +118,130 @@ class HistorySource:
         self.commits_total = len(shas)
         if not shas:
             self.warnings.append(Notice(".", "no-commits", "the repository has no commits to scan"))
-        while shas:
-            failed = yield from self._log(shas)
+        chunks = _split(shas, self.jobs)
+        logs = [LogProcess(self.root, chunk, READ_AHEAD // len(chunks)) for chunk in chunks]  # all start now
+        try:
+            for chunk, log in zip(chunks, logs, strict=True):
+                yield from self._scan(chunk, log)
+        finally:
+            for log in logs:
+                log.close()
+        self._reader.flush_counts("commit")
+
+    def _scan(self, shas: list[str], log: LogProcess) -> Iterator[Artifact]:
+        """The artifacts of ``shas`` from ``log``; past a commit git cannot read, a new log resumes."""
+        while True:
+            try:
+                failed = yield from self._parse(log)
+            finally:
+                log.close()
             if failed is None:
-                break
+                return
             index, error = failed
             self.skipped.append(Notice(f"commit {shas[index][:12]}", "unreadable-commit",
                                        error or "git could not read this commit's objects"))
             self._advance()
             shas = shas[index + 1:]
-        self._reader.flush_counts("commit")
+            if not shas:
+                return
+            log = LogProcess(self.root, shas, READ_AHEAD)
 
     def _advance(self) -> None:
         self.commits_scanned += 1
         if self.on_progress is not None:
             self.on_progress(self.commits_scanned, self.commits_total)
 
-    def _log(self, shas: list[str]) -> Iterator[Artifact]:
-        """Stream the patches of ``shas``; return None when done, or (index, error) where git failed."""
-        command = [*GIT, "-C", str(self.root), "log", "--stdin", "--no-walk=unsorted", "-p", *PATCH_OPTIONS,
-                   "--diff-merges=first-parent", _FORMAT]
-        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        feeder = threading.Thread(target=_feed, args=(proc.stdin, shas), daemon=True)
-        feeder.start()
-        errors: list[bytes] = []
-        drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
-        drain.start()
+    def _parse(self, log: LogProcess) -> Iterator[Artifact]:
+        """Artifacts from one log; returns None when it ended well, or (index, error) where git failed."""
         seen = 0
         origin = Origin("history")
-        try:
-            for item in parse_patch(proc.stdout, self.max_file_size, header=_COMMIT):
-                if isinstance(item, bytes):
-                    if seen:
-                        self._advance()
-                    seen += 1
-                    origin = _origin(item)
-                    continue
-                if item.renamed_from is not None:
-                    old = self._reader.classify(item.renamed_from)[0]
-                    self.head.renames.setdefault(old, self._reader.classify(item.path)[0])
-                art = self._reader.artifact(item, origin)
-                if art is not None:
-                    yield art
-        finally:
-            proc.stdout.close()
-            code = proc.wait()
-            feeder.join()
-            drain.join()
+        for item in parse_patch(log.lines(), self.max_file_size, header=_COMMIT):
+            if isinstance(item, bytes):
+                if seen:
+                    self._advance()
+                seen += 1
+                origin = _origin(item)
+                continue
+            if item.renamed_from is not None:
+                old = self._reader.classify(item.renamed_from)[0]
+                self.head.renames.setdefault(old, self._reader.classify(item.path)[0])
+            art = self._reader.artifact(item, origin)
+            if art is not None:
+                yield art
+        code, error = log.close()
         if code != 0:
-            return max(seen - 1, 0), first_error_line(b"".join(errors))
+            return max(seen - 1, 0), error
         if seen:
             self._advance()
         return None
+
+
+class LogProcess:
+    """``git log -p`` over given commits, its output read ahead by a thread into a bounded buffer.
+
+    Several run at once (one per chunk of history) while the scan parses them in order, so git's diffing
+    uses every core and memory stays within ``read_ahead`` bytes per process.
+    """
+
+    def __init__(self, root: Path, shas: list[str], read_ahead: int):
+        command = [*GIT, "-C", str(root), "log", "--stdin", "--no-walk=unsorted", "-p", *PATCH_OPTIONS,
+                   "--diff-merges=first-parent", _FORMAT]
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._buffer: queue.Queue[bytes | None] = queue.Queue(maxsize=max(1, read_ahead // _BLOCK))
+        self._errors: list[bytes] = []
+        self._threads = [
+            threading.Thread(target=_feed, args=(self.proc.stdin, shas), daemon=True),
+            threading.Thread(target=lambda: self._errors.append(self.proc.stderr.read()), daemon=True),
+            threading.Thread(target=self._read, daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        self._result: tuple[int, str] | None = None
+        self._done = False
+
+    def _read(self) -> None:
+        try:
+            while block := self.proc.stdout.read(_BLOCK):
+                self._buffer.put(block)
+        except (OSError, ValueError):  # closed under us by close()
+            pass
+        self._buffer.put(None)
+
+    def lines(self) -> Iterator[bytes]:
+        """The output's lines without newlines, split on ``\\n`` only."""
+        rest = b""
+        while (block := self._buffer.get()) is not None:
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+        self._done = True
+        if rest:
+            yield rest
+
+    def close(self) -> tuple[int, str]:
+        """Stop git if it still runs; return its exit code and first error line."""
+        if self._result is None:
+            if not self._done:  # abandoned mid-way: stop git and unblock a reader waiting on a full buffer
+                self.proc.kill()
+                while self._threads[2].is_alive():
+                    with contextlib.suppress(queue.Empty):
+                        self._buffer.get(timeout=0.05)
+            code = self.proc.wait()
+            for thread in self._threads:
+                thread.join()
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+            self._result = (code, first_error_line(b"".join(self._errors)))
+        return self._result
+
+
+def _split(shas: list[str], jobs: int) -> list[list[str]]:
+    """Contiguous chunks of the commit list, one per job, none smaller than ``MIN_CHUNK`` commits."""
+    if not shas:
+        return []
+    count = max(1, min(jobs, len(shas) // MIN_CHUNK))
+    size = -(-len(shas) // count)
+    return [shas[i:i + size] for i in range(0, len(shas), size)]
 
 
 def _feed(stdin, shas: list[str]) -> None:

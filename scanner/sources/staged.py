@@ -31,7 +31,7 @@ class StagedSource:
     def artifacts(self) -> Iterator[Artifact]:
         reader = PatchReader(self.max_file_size, self.exclude, self.skipped, self.warnings)
         patch = run_git(self.root, "diff", "--cached", *PATCH_OPTIONS)
-        for item in parse_patch(patch.splitlines(keepends=True), self.max_file_size):
+        for item in parse_patch(patch.split(b"\n"), self.max_file_size):
             art = reader.artifact(item, _ORIGIN)
             if art is not None:
                 yield art

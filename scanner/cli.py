@@ -56,9 +56,9 @@ def find_root(paths: list[Path]) -> Path:
     return common
 
 
-def _load_registry() -> Registry:
+def _load_registry(eager: bool = True) -> Registry:
     try:
-        return default_registry()
+        return default_registry(eager)
     except RuleError as exc:
         fail(f"invalid rule: {exc}")
 
@@ -244,9 +244,9 @@ def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: 
         fail(str(exc))
     if root is None:
         fail(f"not a git repository: {target}")
-    registry = _load_registry()
-    config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
     staged = mode == ("staged",)
+    registry = _load_registry(eager=not staged)  # the hook compiles only the regexes it needs
+    config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
     jobs = 1 if staged else jobs or os.cpu_count() or 1
     engine = Engine(registry, config, DETECTORS, baseline=baseline, jobs=jobs,
                     only_rules=[r.id for r in registry if r.kind == "secret"])
@@ -266,6 +266,8 @@ def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: 
             result.stats["commits"] = source.commits_scanned
     except GitError as exc:
         fail(str(exc))
+    except RuleError as exc:
+        fail(f"invalid rule: {exc}")
     _report(result, fmt, output, verbose, quiet, report_files)
     failed = result.fails(config.fail_on)
     if failed and staged:

@@ -22,7 +22,6 @@ from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
 from scanner.filters import false_positive_reason, path_confidence
 from scanner.history import aggregate_history
 from scanner.model import Artifact, Finding, Location, Notice, Origin, Severity, Suppression
-from scanner.parallel import detect_in_pool, fork_available
 from scanner.redact import mask, secret_hash, secret_sha1
 from scanner.rules import Registry
 from scanner.sources.files import artifact_kind
@@ -134,7 +133,7 @@ class Engine:
         deferred: list[Context] = []
         notices: list[Notice] = []
         count = 0
-        pooled = self.jobs > 1 and not indexing and fork_available()
+        pooled = self.jobs > 1 and not indexing
         if pooled:
             count = self._detect_in_pool(sources, findings, notices)
         for source in () if pooled else sources:
@@ -176,6 +175,8 @@ class Engine:
 
     def _detect_in_pool(self, sources: Sequence[Source], findings: list[Finding], notices: list[Notice]) -> int:
         """Streaming detection in worker processes (see ``scanner.parallel``); returns the artifact count."""
+        from scanner.parallel import detect_in_pool  # multiprocessing: only for scans that fan out
+
         count = 0
         for source in sources:
             counted = _Counted(source.artifacts())

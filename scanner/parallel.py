@@ -45,13 +45,15 @@ def _detect_batch(batch: list[Artifact]) -> tuple[list[Finding], list[Notice], C
 def detect_in_pool(engine: Engine, artifacts: Iterable[Artifact], jobs: int
                    ) -> Iterator[tuple[list[Finding], list[Notice]]]:
     """Findings and notices per batch of ``artifacts``, detected by ``jobs`` worker processes."""
+    if not fork_available():
+        yield from (engine.detect_streaming(batch) for batch in _batches(artifacts))
+        return
     global _ENGINE
     _ENGINE = engine
     pool = multiprocessing.get_context("fork").Pool(jobs)
     try:
         pending: deque = deque()
-        iterator = iter(artifacts)
-        while batch := list(islice(iterator, BATCH)):
+        for batch in _batches(artifacts):
             pending.append(pool.apply_async(_detect_batch, (batch,)))
             if len(pending) >= 2 * jobs:
                 yield _collect(engine, pending.popleft().get())
@@ -61,6 +63,12 @@ def detect_in_pool(engine: Engine, artifacts: Iterable[Artifact], jobs: int
         pool.terminate()
         pool.join()
         _ENGINE = None
+
+
+def _batches(artifacts: Iterable[Artifact]) -> Iterator[list[Artifact]]:
+    iterator = iter(artifacts)
+    while batch := list(islice(iterator, BATCH)):
+        yield batch
 
 
 def _collect(engine: Engine, result: tuple[list[Finding], list[Notice], Counter]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
+from scanner.rules import RuleError, default_registry, load_rules
 from tests.conftest import ROOT, anthropic_key, run_cli, stripe_key
 from tests.gitrepo import Repo
 
@@ -94,3 +96,28 @@ def test_staged_scan_imports_no_heavy_module(repo):
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "1 []", result.stdout + result.stderr
+
+
+def test_lazy_rules_compile_on_first_use_and_still_fail_loudly(tmp_path):
+    """The hook loads rules without compiling their regexes; a broken one still names its file."""
+    from tests.test_registry import GOOD
+
+    (tmp_path / "rule.yaml").write_text(textwrap.dedent(GOOD).replace("demo_[a-z]{8})", "demo_[a-z"))
+    registry = load_rules(tmp_path, eager=False)
+    pattern = registry.get("demo-rule").options["regex"]
+    assert pattern.pattern == "(?P<secret>demo_[a-z"
+    with pytest.raises(RuleError, match=r"rule\.yaml.*does not compile"):
+        pattern.finditer("demo_abcdefgh")
+    (tmp_path / "rule.yaml").write_text(textwrap.dedent(GOOD).replace("(?P<secret>demo_[a-z]{8})", "demo_[a-z]{8}"))
+    with pytest.raises(RuleError, match="named group"):
+        load_rules(tmp_path, eager=False)
+
+
+def test_lazy_and_eager_rules_find_the_same(registry):
+    lazy = default_registry(eager=False)
+    text = f'KEY = "{KEY}"\nSTRIPE = "{stripe_key()}"\n'
+    for rule in registry:
+        if rule.kind == "secret":
+            eager_hits = [m.group("secret") for m in rule.options["regex"].finditer(text)]
+            lazy_hits = [m.group("secret") for m in lazy.get(rule.id).options["regex"].finditer(text)]
+            assert eager_hits == lazy_hits, rule.id

@@ -14,7 +14,6 @@ import multiprocessing
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from itertools import islice
 from typing import TYPE_CHECKING
 
 from scanner.model import Artifact, Finding, Notice, frozen_mapping
@@ -22,8 +21,10 @@ from scanner.model import Artifact, Finding, Notice, frozen_mapping
 if TYPE_CHECKING:
     from scanner.engine import Engine
 
-#: Artifacts per task: large enough to amortise the round trip, small enough to spread the work.
+#: A task holds up to this many artifacts or characters of text: enough to amortise the round trip,
+#: little enough that a few big files still spread over the workers.
 BATCH = 256
+BATCH_CHARS = 128 * 1024
 
 #: The engine the workers use: set in the parent just before the pool forks.
 _ENGINE: Engine | None = None
@@ -66,8 +67,15 @@ def detect_in_pool(engine: Engine, artifacts: Iterable[Artifact], jobs: int
 
 
 def _batches(artifacts: Iterable[Artifact]) -> Iterator[list[Artifact]]:
-    iterator = iter(artifacts)
-    while batch := list(islice(iterator, BATCH)):
+    batch: list[Artifact] = []
+    chars = 0
+    for art in artifacts:
+        batch.append(art)
+        chars += len(art.text)
+        if len(batch) >= BATCH or chars >= BATCH_CHARS:
+            yield batch
+            batch, chars = [], 0
+    if batch:
         yield batch
 
 

@@ -272,3 +272,11 @@ def test_configured_excludes_apply_to_history(repo):
     _, report = scan(repo)
     assert list(by_path(report)) == ["app.py"]
     assert {s["path"]: s["reason"] for s in report["skipped"]}["fixtures/fake.py"] == "excluded"
+
+
+def test_worker_processes_report_the_same_as_one_process(repo):
+    repo.commit("a", {"a.py": f'KEY = "{KEY}"\n', "big.txt": "filler line\n" * 20000})
+    repo.commit("b", {"b.py": f'KEY = "{OTHER}"\n', "a.py": "x = 1\n"})
+    serial, pooled = scan(repo, "--jobs", "1")[1], scan(repo, "--jobs", "3")[1]
+    assert serial["findings"] == pooled["findings"] and len(serial["findings"]) == 2
+    assert serial["skipped"] == pooled["skipped"]

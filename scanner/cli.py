@@ -285,7 +285,8 @@ def _staged_failure_message(result: ScanResult, fail_on: str) -> str:
         "Remove the secret from the staged file (and rotate it if it was ever pushed), then stage again.",
         "A false positive? Add a comment on that line or the line above:",
         "  launchready: ignore[RULE-ID] -- reason",
-        "Accepting known findings? Record them in a baseline and scan with it.",
+        "Accepting known findings? Record them with 'launchready baseline' and pass the file to the hook:",
+        "  args: [--baseline, .launchready-baseline.json]   (in .pre-commit-config.yaml)",
     ]
     return "\n".join(lines)
 

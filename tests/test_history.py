@@ -280,3 +280,14 @@ def test_worker_processes_report_the_same_as_one_process(repo):
     serial, pooled = scan(repo, "--jobs", "1")[1], scan(repo, "--jobs", "3")[1]
     assert serial["findings"] == pooled["findings"] and len(serial["findings"]) == 2
     assert serial["skipped"] == pooled["skipped"]
+
+
+def test_worktree_baseline_matches_history_findings(repo):
+    repo.commit("old", {"settings.py": f'KEY = "{KEY}"\n'})
+    repo.commit("more", {"settings.py": f'KEY = "{KEY}"\nDEBUG = False\n', "gone.py": f'K = "{OTHER}"\n'})
+    repo.commit("drop", {"gone.py": "x = 1\n"})
+    assert run_cli("baseline", str(repo.path)).returncode == 0
+    code, report = scan(repo, "--baseline", str(repo.path / ".launchready-baseline.json"))
+    suppressed = {f["location"]["path"]: f["suppression"] for f in report["findings"]}
+    assert suppressed["settings.py"]["kind"] == "baseline"  # known in the working tree
+    assert suppressed["gone.py"] is None and code == 1  # only in history: still news

@@ -121,3 +121,12 @@ def test_lazy_and_eager_rules_find_the_same(registry):
             eager_hits = [m.group("secret") for m in rule.options["regex"].finditer(text)]
             lazy_hits = [m.group("secret") for m in lazy.get(rule.id).options["regex"].finditer(text)]
             assert eager_hits == lazy_hits, rule.id
+
+
+def test_baseline_lets_known_findings_through(repo):
+    repo.commit("known", {"a.py": f'KEY = "{KEY}"\n'})
+    assert run_cli("baseline", str(repo.path)).returncode == 0
+    repo.write("a.py", f'KEY = "{KEY}"  # touched\n')  # the same secret on a re-added line
+    repo.git("add", "a.py")
+    assert staged(repo, "--baseline", str(repo.path / ".launchready-baseline.json")).returncode == 0
+    assert staged(repo).returncode == 1

@@ -28,5 +28,10 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# Side-by-side benchmarks against peers (each prints medians, peak memory and ratios).
+bench: install
+	$(BIN)/python bench/history_speed.py
+	$(BIN)/python bench/staged_latency.py
+
 clean:
 	rm -rf $(VENV) build dist reports/*.json reports/*.sarif reports/*.html reports/*.png

@@ -1,4 +1,4 @@
-"""The pipeline: sources -> index -> detectors -> filters -> suppressions -> dedupe -> result.
+"""The pipeline: sources -> index -> detectors -> filters -> suppressions -> dedupe -> history aggregation -> result.
 
 Detectors only say what and where (a :class:`~scanner.detectors.base.Hit`); the engine turns a hit
 into a :class:`~scanner.model.Finding`: severity and check from the rule (and configuration),
@@ -20,9 +20,11 @@ from scanner import __version__
 from scanner.config import Config
 from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
 from scanner.filters import false_positive_reason, path_confidence
-from scanner.model import Artifact, Finding, Location, Notice, Severity, Suppression
-from scanner.redact import mask, redact, secret_hash
+from scanner.history import aggregate_history
+from scanner.model import Artifact, Finding, Location, Notice, Origin, Severity, Suppression
+from scanner.redact import mask, redact, secret_hash, secret_sha1
 from scanner.rules import Registry
+from scanner.sources.files import artifact_kind
 from scanner.suppress import inline_suppression
 
 #: Longest snippet kept around a finding (minified bundles have megabyte-long lines).
@@ -139,8 +141,10 @@ class Engine:
     """Runs detectors for the enabled rules over artifacts from sources."""
 
     def __init__(self, registry: Registry, config: Config, detector_classes: Sequence[type[Detector]],
-                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None):
+                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None, jobs: int = 1):
         self.registry = registry
+        #: Worker processes for streaming detection when no detector needs the project index (history).
+        self.jobs = jobs
         self.config = config
         self.baseline = baseline
         wanted = set(only_rules) if only_rules is not None else None
@@ -164,7 +168,10 @@ class Engine:
         deferred: list[Context] = []
         notices: list[Notice] = []
         count = 0
-        for source in sources:
+        pooled = self.jobs > 1 and not indexing
+        if pooled:
+            count = self._detect_in_pool(sources, findings, notices)
+        for source in () if pooled else sources:
             for art in source.artifacts():
                 count += 1
                 ctx = Context(art, facts)
@@ -180,7 +187,9 @@ class Engine:
         for ctx in deferred:
             findings.extend(self._detect(ctx, indexing))
             notices.extend(ctx.notices)
-        findings = _with_fingerprints(_dedupe(findings))
+        findings = _dedupe(findings)
+        findings = self._aggregate_history(findings, sources)
+        findings = _with_fingerprints(findings)
         if self.baseline is not None:
             findings = [self._apply_baseline(f) for f in findings]
         findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
@@ -201,6 +210,49 @@ class Engine:
             positive=facts.positive,
         )
 
+    def _detect_in_pool(self, sources: Sequence[Source], findings: list[Finding], notices: list[Notice]) -> int:
+        """Streaming detection in worker processes (see ``scanner.parallel``); returns the artifact count."""
+        from scanner.parallel import detect_in_pool  # multiprocessing: only for scans that fan out
+
+        count = 0
+        for source in sources:
+            counted = _Counted(source.artifacts())
+            for batch_findings, batch_notices in detect_in_pool(self, counted, self.jobs):
+                findings.extend(batch_findings)
+                notices.extend(batch_notices)
+            count += counted.count
+        return count
+
+    def detect_streaming(self, artifacts: Iterable[Artifact]) -> tuple[list[Finding], list[Notice]]:
+        """Run the detectors that need no project index over ``artifacts`` (a worker's share of a scan)."""
+        facts = ProjectFacts(self.config)
+        streaming = [d for d in self.detectors if not d.needs_index]
+        findings: list[Finding] = []
+        notices: list[Notice] = []
+        for art in artifacts:
+            ctx = Context(art, facts)
+            findings.extend(self._detect(ctx, streaming))
+            notices.extend(ctx.notices)
+        return findings, notices
+
+    def _aggregate_history(self, findings: list[Finding], sources: Sequence[Source]) -> list[Finding]:
+        """One finding per secret per file across commits (sources with a ``head`` view scan history)."""
+        head = next((s.head for s in sources if getattr(s, "head", None) is not None), None)
+        if head is None:
+            return findings
+
+        def secrets_at_head(path: str) -> set[tuple[str, str]]:
+            text = head.text(path)
+            if text is None:
+                return set()
+            art = Artifact(path=path, text=text, kind=artifact_kind(path), origin=Origin("history"))
+            filtered = self.filtered.copy()  # HEAD is re-read, not scanned: keep the statistics as they were
+            found = self._detect(Context(art, ProjectFacts(self.config)), self.detectors)
+            self.filtered = filtered
+            return {(f.rule_id, f.secret_hash) for f in found if f.secret_hash}
+
+        return aggregate_history(findings, head.path_at_head, secrets_at_head)
+
     def _apply_baseline(self, finding: Finding) -> Finding:
         if finding.suppression is not None:
             return finding
@@ -213,7 +265,7 @@ class Engine:
         for detector in detectors:
             if detector.wants(art):
                 self.applied.update(detector.rules)
-                hits.extend(self._filtered(detector.detect(art, ctx)))
+                hits.extend(self._filtered(detector.detect(art, ctx), art.path))
         if not hits:
             return []
         lines = art.text.split("\n")
@@ -221,9 +273,9 @@ class Engine:
         masked = _masked_lines(art.text, secrets)
         return [self._finding(art, lines, masked, hit, secrets) for hit in hits]
 
-    def _filtered(self, hits: Iterable[Hit]) -> Iterator[Hit]:
+    def _filtered(self, hits: Iterable[Hit], path: str) -> Iterator[Hit]:
         for hit in hits:
-            reason = false_positive_reason(hit.secret) if hit.secret else None
+            reason = false_positive_reason(hit.secret, path, self.registry.get(hit.rule_id)) if hit.secret else None
             if reason:
                 self.filtered[reason] += 1
             else:
@@ -256,9 +308,26 @@ class Engine:
             check=rule.check,
             fingerprint=hashed or hit.key or _normalise_code(snippet),  # identity; hashed below
             secret_hash=hashed,
+            secret_sha1=secret_sha1(hit.secret) if hit.secret else None,
             evidence=hit.evidence,
             suppression=inline_suppression(lines, span.line, rule.id),
         )
+
+
+class _Counted:
+    """An iterator that counts what passes through it."""
+
+    def __init__(self, items: Iterable[Artifact]):
+        self._items = iter(items)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Artifact]:
+        return self
+
+    def __next__(self) -> Artifact:
+        item = next(self._items)
+        self.count += 1
+        return item
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

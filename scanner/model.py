@@ -151,6 +151,8 @@ class Finding:
     secret_hash: str | None = None
     evidence: Mapping[str, Any] = field(default_factory=frozen_mapping)
     suppression: Suppression | None = None
+    #: SHA-1 of the secret: detect-secrets' ``hashed_secret``, kept only to read and write its baselines.
+    secret_sha1: str | None = None
 
     @property
     def suppressed(self) -> bool:

@@ -37,7 +37,10 @@ class TextReporter:
         lines = [f"  {where:>9}  {severity} {finding.rule_id}  {finding.message}"]
         if finding.origin.commit:
             origin = finding.origin
-            lines.append(f"{'':13}commit {origin.commit[:12]} by {origin.author} on {origin.date}")
+            where = "" if origin.present_at_head is None else (
+                "; still at HEAD" if origin.present_at_head else "; not at HEAD (rotate it anyway)")
+            count = f"; in {origin.commit_count} commit(s)" if origin.commit_count else ""
+            lines.append(f"{'':13}introduced in {origin.commit[:12]} by {origin.author} on {origin.date}{where}{count}")
         if loc.snippet:
             lines.append(self._style(f"{'':13}{loc.snippet.strip()}", dim=True))
         return lines

@@ -282,6 +282,14 @@ def test_worker_processes_report_the_same_as_one_process(repo):
     assert serial["skipped"] == pooled["skipped"]
 
 
+def test_worker_processes_report_which_rules_ran(repo):
+    """The scorecard's "checked" comes from rules that examined a file, in the workers too."""
+    repo.commit("a", {"a.py": "x = 1\n", "notes.txt": "nothing secret\n"})
+    serial, pooled = scan(repo, "--jobs", "1")[1], scan(repo, "--jobs", "3")[1]
+    assert serial["scan"]["rules_applied"] and serial["scan"]["rules_applied"] == pooled["scan"]["rules_applied"]
+    assert serial["scorecard"] == pooled["scorecard"]
+
+
 def test_worktree_baseline_matches_history_findings(repo):
     repo.commit("old", {"settings.py": f'KEY = "{KEY}"\n'})
     repo.commit("more", {"settings.py": f'KEY = "{KEY}"\nDEBUG = False\n', "gone.py": f'K = "{OTHER}"\n'})

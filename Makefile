@@ -17,7 +17,8 @@ install: $(STAMP)
 # Scan the bundled demo app; it has planted issues, so the scan's exit status 1 is the expected result.
 demo: install
 	mkdir -p reports
-	$(BIN)/launchready scan fixtures/demo-app --json reports/demo.json; \
+	$(BIN)/launchready scan fixtures/demo-app --json reports/demo.json --sarif reports/demo.sarif \
+	  --html reports/demo.html; \
 	  status=$$?; [ $$status -le 1 ] || exit $$status
 	@echo "reports written to reports/"
 
@@ -28,4 +29,4 @@ test: lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) build dist reports/*.json reports/*.sarif reports/*.html
+	rm -rf $(VENV) build dist reports/*.json reports/*.sarif reports/*.html reports/*.png

@@ -21,12 +21,15 @@ from scanner.config import Config
 from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
 from scanner.filters import false_positive_reason, path_confidence
 from scanner.model import Artifact, Finding, Location, Notice, Severity, Suppression
-from scanner.redact import mask, secret_hash
+from scanner.redact import mask, redact, secret_hash
 from scanner.rules import Registry
 from scanner.suppress import inline_suppression
 
 #: Longest snippet kept around a finding (minified bundles have megabyte-long lines).
 SNIPPET_WIDTH = 160
+#: Lines of context kept before and after a finding in its excerpt, and the most lines an excerpt holds.
+EXCERPT_CONTEXT = 2
+EXCERPT_MAX_LINES = 9
 
 
 class Source(Protocol):
@@ -60,6 +63,8 @@ class ScanResult:
     artifacts_scanned: int
     rules_run: list[str]
     stats: dict[str, Any] = field(default_factory=dict)
+    #: Rules whose detector examined at least one artifact (a rule that ran on no relevant file checked nothing).
+    rules_applied: list[str] = field(default_factory=list)
     #: Evidence in favour of launch-readiness checks, by check (see ``ProjectFacts.add_positive``).
     positive: dict[str, list[str]] = field(default_factory=dict)
     tool_version: str = __version__
@@ -97,6 +102,35 @@ def _snippet(lines: list[str], art: Artifact, hit: Hit, secrets: Iterable[str]) 
     return mask(text.rstrip("\r"), secrets)
 
 
+def _masked_lines(text: str, secrets: Iterable[str]) -> list[str]:
+    """``text`` split into lines with every secret masked, multi-line secrets included.
+
+    Masking runs on the whole text before splitting, so a secret that spans lines (a private key) can
+    never leak line by line; the redaction keeps the secret's line breaks, so line numbers still match.
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, redact(secret) + "\n" * secret.count("\n"))
+    return text.split("\n")
+
+
+def _cut(line: str, column: int) -> str:
+    """A line cut to ``SNIPPET_WIDTH`` characters around ``column`` (after masking, so no secret is halved)."""
+    line = line.rstrip("\r")
+    if len(line) <= SNIPPET_WIDTH:
+        return line
+    start = max(0, column - 1 - SNIPPET_WIDTH // 3)
+    end = start + SNIPPET_WIDTH
+    return ("…" if start else "") + line[start:end] + ("…" if end < len(line) else "")
+
+
+def _excerpt(masked: list[str], art: Artifact, hit: Hit) -> tuple[tuple[int, str], ...]:
+    """Redacted lines around a hit, numbered as in the scanned file."""
+    first = max(1, hit.span.line - EXCERPT_CONTEXT)
+    last = min(len(masked), hit.span.end_line + EXCERPT_CONTEXT, first + EXCERPT_MAX_LINES - 1)
+    return tuple((art.real_line(n), _cut(masked[n - 1], hit.span.column if n == hit.span.line else 1))
+                 for n in range(first, last + 1))
+
+
 def _normalise_code(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -118,6 +152,7 @@ class Engine:
                 self.detectors.append(cls(rules, config))
         self.rules_run = sorted(r.id for d in self.detectors for r in d.rules.values())
         self.filtered = Counter()
+        self.applied: set[str] = set()
 
     def run(self, sources: Sequence[Source], root: str, source_names: Sequence[str]) -> ScanResult:
         started = datetime.now(timezone.utc)
@@ -136,6 +171,7 @@ class Engine:
                 findings.extend(self._detect(ctx, streaming))
                 wanting = [d for d in indexing if d.wants(art)]
                 for detector in wanting:
+                    self.applied.update(detector.rules)
                     detector.index(art, ctx)
                 if wanting:
                     deferred.append(ctx)
@@ -160,6 +196,7 @@ class Engine:
             duration_seconds=round(time.perf_counter() - clock, 3),
             artifacts_scanned=count,
             rules_run=self.rules_run,
+            rules_applied=sorted(self.applied),
             stats={"filtered": dict(self.filtered)},
             positive=facts.positive,
         )
@@ -175,12 +212,14 @@ class Engine:
         hits: list[Hit] = []
         for detector in detectors:
             if detector.wants(art):
+                self.applied.update(detector.rules)
                 hits.extend(self._filtered(detector.detect(art, ctx)))
         if not hits:
             return []
         lines = art.text.split("\n")
         secrets = [h.secret for h in hits if h.secret]
-        return [self._finding(art, lines, hit, secrets) for hit in hits]
+        masked = _masked_lines(art.text, secrets)
+        return [self._finding(art, lines, masked, hit, secrets) for hit in hits]
 
     def _filtered(self, hits: Iterable[Hit]) -> Iterator[Hit]:
         for hit in hits:
@@ -190,7 +229,7 @@ class Engine:
             else:
                 yield hit
 
-    def _finding(self, art: Artifact, lines: list[str], hit: Hit, secrets: list[str]) -> Finding:
+    def _finding(self, art: Artifact, lines: list[str], masked: list[str], hit: Hit, secrets: list[str]) -> Finding:
         rule = self.registry.get(hit.rule_id)
         span = hit.span
         snippet = _snippet(lines, art, hit, secrets)
@@ -202,6 +241,7 @@ class Engine:
             end_line=art.real_line(span.end_line),
             end_column=span.end_column,
             snippet=snippet,
+            excerpt=_excerpt(masked, art, hit),
         )
         message = hit.message or rule.title
         if hit.secret:
@@ -211,8 +251,8 @@ class Engine:
             message=message,
             location=location,
             origin=art.origin,
-            severity=self.config.severity.get(rule.id, rule.severity),
-            confidence=path_confidence(art.path, hit.confidence or rule.confidence),
+            severity=self.config.severity.get(rule.id, rule.severity if hit.severity is None else hit.severity),
+            confidence=path_confidence(art.path, rule.confidence if hit.confidence is None else hit.confidence),
             check=rule.check,
             fingerprint=hashed or hit.key or _normalise_code(snippet),  # identity; hashed below
             secret_hash=hashed,

@@ -472,3 +472,36 @@ def test_dependency_on_a_method_of_a_project_instance():
     })
     assert routes["protected"].auth == ["Depends(auth_handler.auth_wrapper)"]
     assert routes["scheme"].auth == []
+
+
+def test_django_include_of_a_pattern_list_and_drf_base_class_permissions():
+    routes = by_handler({
+        "api/views.py": """
+            from rest_framework.permissions import IsAuthenticated
+            from rest_framework.views import APIView
+
+            class SecureView(APIView):
+                permission_classes = [IsAuthenticated]
+
+            class ReportView(SecureView):
+                def get(self, request):
+                    return None
+
+            def export(request):
+                return None
+        """,
+        "urls.py": """
+            from django.urls import include, path
+            from api import views
+
+            urlpatterns = [
+                path("v1/", include([
+                    path("reports/", views.ReportView.as_view()),
+                    path("export/", views.export),
+                ])),
+            ]
+        """,
+    })
+    assert routes["ReportView"].path == "/v1/reports/"
+    assert routes["ReportView"].auth == ["permission_classes IsAuthenticated"]
+    assert routes["export"].path == "/v1/export/" and routes["export"].auth == []

@@ -192,6 +192,25 @@ def test_flask_blueprint_guard_custom_decorator_and_method_view():
     assert routes["ReportView"].auth == ["@login_required"] and routes["ReportView"].methods == ("GET",)
 
 
+def test_a_hook_that_only_loads_the_user_protects_nothing():
+    routes = by_handler({
+        "blog.py": """
+            from flask import Blueprint, g, session
+            bp = Blueprint("blog", __name__)
+
+            @bp.before_app_request
+            def load_logged_in_user():
+                user_id = session.get("user_id")
+                g.user = None if user_id is None else find_user(user_id)
+
+            @bp.route("/drafts")
+            def drafts():
+                return []
+        """,
+    })
+    assert routes["drafts"].auth == []
+
+
 def test_flask_app_factory_guard_applies_to_all_routes():
     routes = by_handler({
         "factory.py": """
@@ -419,7 +438,7 @@ def test_asgi_middleware_and_inline_refusals_protect_routes():
             @hooked.middleware("http")
             async def require_api_key(request, call_next):
                 if request.headers.get("x-api-key") != "expected":
-                    return None
+                    return JSONResponse({"error": "forbidden"}, status_code=403)
                 return await call_next(request)
 
             @hooked.get("/usage")

@@ -1,8 +1,9 @@
 """Does a piece of code establish who the caller is? Heuristics on source text, shared by the route model.
 
-Two strengths: a *guard* (a decorator, a ``before_request`` hook, a dependency, a permission class)
-exists to check identity, so reading the caller's identity at all is enough; an *inline* check in a
-handler body must also refuse the request (401/403, ``abort``, ``is_authenticated``, token verification).
+Two strengths: a *guard* (a decorator, a ``before_request`` hook, a middleware, a dependency) must
+read or verify the caller's identity and be able to stop the request (``abort``, ``raise``,
+``redirect``, a 401/403, a verifier that raises): a hook that only loads ``g.user`` protects nothing.
+An *inline* check in a handler body must refuse unauthenticated callers explicitly.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ IDENTITY_SIGNALS = re.compile(
     |\bauthenticate\(|\bcheck_password\(|\bverify_password\(|\bx-api-key\b|\bhas_perm\(
     |\bget_current_user\w*\(|\bauth\.verify""",
     re.IGNORECASE | re.VERBOSE,
+)
+
+#: Stopping the request: what turns code that reads identity into a guard.
+STOPS_REQUEST = re.compile(
+    r"\babort\(|\braise\b|\bredirect\(|\b40[13]\b|HTTP_40[13]_|\bverify_\w*token\w*\(|\bjwt\.decode\("
+    r"|\bdecode_\w*token\w*\(|\bverify_jwt_in_request\(|\bverify_id_token\(|\bPermissionDenied\b"
 )
 
 #: An inline check inside a handler that refuses unauthenticated callers.
@@ -54,8 +61,8 @@ AUTH_DEPENDENCY_NAME = re.compile(
 
 
 def guards_identity(code: str) -> bool:
-    """True when guard code (decorator, hook, dependency, permission class) reads or verifies identity."""
-    return bool(IDENTITY_SIGNALS.search(code))
+    """True when guard code (decorator, hook, middleware, dependency) checks identity and can refuse."""
+    return bool(IDENTITY_SIGNALS.search(code)) and bool(STOPS_REQUEST.search(code))
 
 
 def refuses_anonymous(code: str) -> bool:

@@ -524,3 +524,41 @@ def test_django_include_of_a_pattern_list_and_drf_base_class_permissions():
     assert routes["ReportView"].path == "/v1/reports/"
     assert routes["ReportView"].auth == ["permission_classes IsAuthenticated"]
     assert routes["export"].path == "/v1/export/" and routes["export"].auth == []
+
+
+def test_api_key_dependencies_guard_but_an_llm_client_dependency_does_not():
+    routes = by_handler({
+        "deps.py": """
+            import os
+            from typing import Annotated
+            from fastapi import Header, HTTPException
+            from openai import OpenAI
+
+            async def verify_api_key(x_api_key: Annotated[str | None, Header()] = None) -> str:
+                if x_api_key != os.environ["SERVICE_API_KEY"]:
+                    raise HTTPException(status_code=401, detail="invalid key")
+                return x_api_key
+
+            def get_llm():
+                return OpenAI(api_key=os.environ["OPENAI_API_KEY"])
+        """,
+        "main.py": """
+            from fastapi import APIRouter, Depends, FastAPI
+            from deps import get_llm, verify_api_key
+
+            app = FastAPI()
+            internal = APIRouter(dependencies=[Depends(verify_api_key)])
+
+            @internal.post("/ingest")
+            def ingest():
+                return {}
+
+            @app.post("/complete")
+            def complete(llm=Depends(get_llm)):
+                return {}
+
+            app.include_router(internal)
+        """,
+    })
+    assert routes["ingest"].auth == ["Depends(verify_api_key)"]
+    assert routes["complete"].auth == []

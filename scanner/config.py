@@ -39,6 +39,8 @@ class Config:
     severity: Mapping[str, Severity] = field(default_factory=frozen_mapping)
     disable: frozenset[str] = frozenset()
     fail_on: str = DEFAULT_FAIL_ON
+    #: Routes that are public on purpose: path globs (``/public/*``) or handler names (``landing``).
+    public_routes: tuple[str, ...] = ()
     source: str = ""
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -92,6 +94,8 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "disable": ("disable", lambda v: frozenset(_string_list(v))),
     "fail_on": ("fail_on", parse_fail_on),
     "fail-on": ("fail_on", parse_fail_on),
+    "public_routes": ("public_routes", _string_list),
+    "public-routes": ("public_routes", _string_list),
 }
 
 

@@ -7,7 +7,13 @@ from scanner.detectors.client_env import ClientEnvDetector
 from scanner.detectors.js_routes_auth import JsRoutesAuthDetector
 from scanner.detectors.launch_checks import MonitoringDetector, TransportSecurityDetector
 from scanner.detectors.launch_email import EmailAuthDetector
+from scanner.detectors.routes_auth import RoutesAuthDetector
 from scanner.detectors.secrets import SecretsDetector
+from scanner.detectors.web_cors import CorsDetector
+from scanner.detectors.web_debug import DebugExposureDetector
+from scanner.detectors.web_input import InputValidationDetector
+from scanner.detectors.web_logging import SensitiveLoggingDetector
+from scanner.detectors.web_rate_limits import RateLimitDetector
 
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
@@ -16,4 +22,10 @@ DETECTORS: list[type[Detector]] = [
     TransportSecurityDetector,
     MonitoringDetector,
     EmailAuthDetector,
+    RoutesAuthDetector,
+    CorsDetector,
+    DebugExposureDetector,
+    SensitiveLoggingDetector,
+    RateLimitDetector,
+    InputValidationDetector,
 ]

@@ -1,0 +1,286 @@
+"""Django and DRF routes: ``urlpatterns`` (with ``include``) and DRF routers, mapped to views.
+
+Protection comes from view decorators (``login_required``...), mixins (``LoginRequiredMixin``...),
+DRF ``permission_classes`` on the view or its project base classes, else ``DEFAULT_PERMISSION_CLASSES``
+in settings (DRF's own default is ``AllowAny``), and Django 5.1's ``LoginRequiredMiddleware`` unless
+the view opts out with ``login_not_required``. Views outside the project (``admin.site.urls``,
+``django.contrib.auth.views``) are not routes of the project.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from scanner.analysis.auth_evidence import callee, decorator_auth, decorators_auth
+from scanner.analysis.identity import last_name, refuses_anonymous
+from scanner.analysis.python_routes import INLINE_CHECK, Route
+from scanner.analysis.resolve import Found, Resolver
+from scanner.analysis.route_facts import (
+    ModuleFacts,
+    Registration,
+    UrlEntry,
+    class_attribute,
+    dotted,
+    elements,
+    keyword,
+    positional,
+    string_value,
+)
+from scanner.analysis.settings_files import is_development_file
+from scanner.detectors.base import Span
+
+DJANGO_PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>")
+AUTH_MIXINS = frozenset({"LoginRequiredMixin", "PermissionRequiredMixin", "UserPassesTestMixin", "AccessMixin",
+                         "StaffuserRequiredMixin", "SuperuserRequiredMixin", "GroupRequiredMixin"})
+PUBLIC_PERMISSIONS = frozenset({"AllowAny"})
+OPT_OUT = "login_not_required"
+ACTION_METHODS = {"list": "GET", "retrieve": "GET", "create": "POST", "update": "PUT", "partial_update": "PATCH",
+                  "destroy": "DELETE"}
+VERB_WORDS = {"List": "GET", "Retrieve": "GET", "Create": "POST", "Update": "PUT", "Destroy": "DELETE"}
+ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass
+class Settings:
+    """What the project's (non-development) Django settings say about authentication."""
+
+    login_middleware: bool = False
+    #: Last names of DEFAULT_PERMISSION_CLASSES; None when not configured (DRF then allows any).
+    drf_default: list[str] | None = None
+
+
+@dataclass
+class Protection:
+    auth: list[str] = field(default_factory=list)
+    public: list[str] = field(default_factory=list)
+    drf: bool = False
+    opted_out: bool = False
+
+
+def read_settings(resolver: Resolver) -> Settings:
+    settings = Settings()
+    for facts in resolver.all_facts():
+        if is_development_file(facts.path):
+            continue
+        middleware = facts.assignments.get("MIDDLEWARE")
+        if any((string_value(e) or "").endswith("LoginRequiredMiddleware") for e in elements(middleware)):
+            settings.login_middleware = True
+        framework = facts.assignments.get("REST_FRAMEWORK")
+        if isinstance(framework, cst.Dict):
+            for element in framework.elements:
+                if isinstance(element, cst.DictElement) and string_value(element.key) == "DEFAULT_PERMISSION_CLASSES":
+                    names = [last_name(string_value(e) or dotted(e)) for e in elements(element.value)]
+                    settings.drf_default = [n for n in names if n]
+    return settings
+
+
+def django_routes(resolver: Resolver) -> Iterator[Route]:
+    builder = _DjangoRoutes(resolver, read_settings(resolver))
+    yield from builder.routes()
+
+
+class _DjangoRoutes:
+    def __init__(self, resolver: Resolver, settings: Settings):
+        self.resolver = resolver
+        self.settings = settings
+        self.done: set[int] = set()
+
+    def routes(self) -> Iterator[Route]:
+        url_modules = [f for f in self.resolver.all_facts() if f.urlpatterns]
+        included = {id(m) for f in url_modules for e in _flatten(f.urlpatterns) if e.include
+                    for m in self.resolver.module(e.include)}
+        for facts in url_modules:
+            if id(facts) not in included:
+                yield from self._walk(facts, "/", (), 0)
+        for facts in self.resolver.all_facts():  # routers whose urls were mounted in a way we did not follow
+            for registration in facts.registrations:
+                if id(registration) not in self.done:
+                    yield from self._viewset(facts, registration, "/")
+
+    def _walk(self, facts: ModuleFacts, prefix: str, wrappers: tuple, depth: int,
+              entries: list[UrlEntry] | None = None) -> Iterator[Route]:
+        if depth > 8:
+            return
+        for entry in facts.urlpatterns if entries is None else entries:
+            path = _join(prefix, entry.pattern)
+            outer = wrappers + tuple((facts, w) for w in entry.wrappers)
+            if entry.children:
+                yield from self._walk(facts, path, outer, depth + 1, entry.children)
+            elif entry.include is not None:
+                if entry.include.endswith(".urls") and not self.resolver.module(entry.include):
+                    router = entry.include[: -len(".urls")]
+                    for registration in facts.registrations:
+                        if registration.router == router:
+                            yield from self._viewset(facts, registration, path)
+                for module in self.resolver.module(entry.include):
+                    yield from self._walk(module, path, outer, depth + 1)
+                continue
+            yield from self._view(facts, entry.view, path, outer)
+
+    def _view(self, facts: ModuleFacts, view: cst.BaseExpression, path: str, wrappers: tuple) -> Iterator[Route]:
+        wrapped = [e for f, w in wrappers if (e := self._wrapper(f, w))]
+        if isinstance(view, cst.Call) and isinstance(view.func, cst.Attribute) and view.func.attr.value == "as_view":
+            found = self.resolver.find(facts, view.func.value)
+            if found is not None and found.kind == "class":
+                actions = keyword(view, "actions") or positional(view, 0)
+                methods = _action_methods(actions) if isinstance(actions, cst.Dict) else None
+                yield self._class_route(found, path, wrapped, methods)
+            return
+        found = self.resolver.find(facts, view) if isinstance(view, (cst.Name, cst.Attribute)) else None
+        if found is not None and found.kind == "function":
+            yield self._function_route(found, path, wrapped)
+
+    def _wrapper(self, facts: ModuleFacts, node: cst.BaseExpression) -> str | None:
+        return decorator_auth(self.resolver, facts, node) if last_name(dotted(node)) != OPT_OUT else None
+
+    def _viewset(self, facts: ModuleFacts, registration: Registration, prefix: str) -> Iterator[Route]:
+        self.done.add(id(registration))
+        found = self.resolver.find(facts, registration.viewset)
+        if found is not None and found.kind == "class":
+            yield self._class_route(found, _join(prefix, registration.prefix), [], None)
+
+    def _function_route(self, found: Found, path: str, wrapped: list[str]) -> Route:
+        function, facts = found.node, found.facts
+        protection = Protection(auth=list(wrapped))
+        methods: tuple[str, ...] = ()
+        for decorator in function.decorators:
+            expr, name = decorator.decorator, last_name(dotted(callee(decorator.decorator)))
+            if name == OPT_OUT:
+                protection.opted_out = True
+            elif name == "api_view":
+                protection.drf = True
+                methods = _strings(positional(expr, 0)) if isinstance(expr, cst.Call) else ("GET",)
+            elif name == "permission_classes" and isinstance(expr, cst.Call):
+                self._permissions(facts, positional(expr, 0), protection, "@permission_classes")
+            elif name == "require_http_methods" and isinstance(expr, cst.Call):
+                methods = _strings(positional(expr, 0))
+            elif name in ("require_POST", "require_GET", "require_safe"):
+                methods = ("POST",) if name == "require_POST" else ("GET",)
+            elif evidence := decorator_auth(self.resolver, facts, expr):
+                protection.auth.append(evidence)
+        if refuses_anonymous(facts.pm.code(function.body)):
+            protection.auth.append(INLINE_CHECK)
+        decorators = tuple(dotted(callee(d.decorator)) for d in function.decorators)
+        return self._finish(Route("drf" if protection.drf else "django", path, methods or ("GET", "POST"),
+                                  found.name, facts.path, _declaration(facts, function), function, None,
+                                  _params(path), (), decorators, module=facts.pm), protection)
+
+    def _class_route(self, found: Found, path: str, wrapped: list[str], methods: tuple[str, ...] | None) -> Route:
+        protection = Protection(auth=list(wrapped))
+        verbs: list[str] = []
+        self._class_protection(found, protection, verbs, 0)
+        if not protection.drf or protection.auth or protection.public:
+            pass  # not DRF, or the view decides itself
+        elif self.settings.drf_default is None:
+            protection.public.append("DRF default permission AllowAny (DEFAULT_PERMISSION_CLASSES not set)")
+        elif all(n in PUBLIC_PERMISSIONS for n in self.settings.drf_default):
+            protection.public.append("DEFAULT_PERMISSION_CLASSES AllowAny")
+        else:
+            protection.auth.append(f"DEFAULT_PERMISSION_CLASSES {', '.join(self.settings.drf_default)}")
+        methods = methods or tuple(dict.fromkeys(verbs)) or ("GET",)
+        facts, cls = found.facts, found.node
+        return self._finish(Route("drf" if protection.drf else "django", path, methods, found.name, facts.path,
+                                  _declaration(facts, cls), None, cls, _params(path), module=facts.pm), protection)
+
+    def _class_protection(self, found: Found, protection: Protection, verbs: list[str], depth: int) -> None:
+        facts, cls = found.facts, found.node
+        for method, verb in (*((m, m.upper()) for m in ("get", "post", "put", "patch", "delete")),
+                             *ACTION_METHODS.items()):
+            if f"{found.name}.{method}" in facts.functions:
+                verbs.append(verb)
+        for decorator in cls.decorators:
+            if last_name(dotted(callee(decorator.decorator))) == "method_decorator" and OPT_OUT in facts.pm.code(
+                    decorator):
+                protection.opted_out = True
+            elif evidence := decorator_auth(self.resolver, facts, decorator.decorator):
+                protection.auth.append(evidence)
+        if refuses_anonymous(facts.pm.code(cls.body)):
+            protection.auth.append(INLINE_CHECK)
+        dispatch = facts.functions.get(f"{found.name}.dispatch")
+        if dispatch is not None:
+            protection.auth += decorators_auth(self.resolver, facts, [d.decorator for d in dispatch.decorators])
+        if not protection.auth and not protection.public:
+            permissions = class_attribute(cls, "permission_classes")
+            if permissions is not None:
+                protection.drf = True
+                self._permissions(facts, permissions, protection, "permission_classes")
+            elif f"{found.name}.get_permissions" in facts.functions:
+                protection.auth.append("get_permissions()")
+        for base in cls.bases:
+            self._base(facts, base.value, protection, verbs, depth)
+
+    def _base(self, facts: ModuleFacts, base: cst.BaseExpression, protection: Protection, verbs: list[str],
+              depth: int) -> None:
+        name = last_name(dotted(base))
+        if name in AUTH_MIXINS:
+            protection.auth.append(name)
+            return
+        if name.endswith(("APIView", "ViewSet")) or name in ("ViewSetMixin", "GenericAPIView"):
+            protection.drf = True
+            if name in ("ModelViewSet",):
+                verbs.extend(ALL_METHODS)
+            elif name == "ReadOnlyModelViewSet":
+                verbs.append("GET")
+            verbs.extend(v for word, v in VERB_WORDS.items() if word in name)
+            if name.endswith("ModelMixin"):
+                verbs.extend(v for word, v in VERB_WORDS.items() if name.startswith(word))
+        elif name.endswith("ModelMixin"):
+            verbs.extend(v for word, v in VERB_WORDS.items() if name.startswith(word))
+        found = self.resolver.find(facts, base) if depth < 6 else None
+        if found is not None and found.kind == "class":
+            self._class_protection(found, protection, verbs, depth + 1)
+
+    def _permissions(self, facts: ModuleFacts, node: cst.BaseExpression | None, protection: Protection,
+                     where: str) -> None:
+        names = [last_name(dotted(e)) or facts.pm.code(e) for e in elements(node)]
+        if isinstance(node, (cst.List, cst.Tuple)) and not names:
+            protection.public.append(f"{where} empty")
+        elif names and all(n in PUBLIC_PERMISSIONS for n in names):
+            protection.public.append(f"{where} AllowAny")
+        elif names:
+            protection.auth.append(f"{where} {', '.join(names)}")
+
+    def _finish(self, route: Route, protection: Protection) -> Route:
+        route.auth = protection.auth
+        route.public = protection.public
+        if self.settings.login_middleware:
+            if protection.opted_out:
+                route.public.append("login_not_required")
+            else:
+                route.auth.append("LoginRequiredMiddleware")
+        elif protection.opted_out:
+            route.public.append("login_not_required")
+        return route
+
+
+def _declaration(facts: ModuleFacts, node: cst.FunctionDef | cst.ClassDef) -> Span:
+    """The span of a view's first decorator, else of its name: where a reader sees the view begin."""
+    return facts.pm.span(node.decorators[0] if node.decorators else node.name)
+
+
+def _flatten(entries: list[UrlEntry]) -> Iterator[UrlEntry]:
+    for entry in entries:
+        yield entry
+        yield from _flatten(entry.children)
+
+
+def _strings(node: cst.BaseExpression | None) -> tuple[str, ...]:
+    return tuple(v.upper() for v in map(string_value, elements(node)) if v)
+
+
+def _action_methods(actions: cst.Dict) -> tuple[str, ...]:
+    return tuple(m.upper() for e in actions.elements if isinstance(e, cst.DictElement)
+                 and (m := string_value(e.key)))
+
+
+def _params(path: str) -> tuple[str, ...]:
+    return tuple(a or b for a, b in DJANGO_PARAM.findall(path))
+
+
+def _join(prefix: str, pattern: str) -> str:
+    pattern = pattern.lstrip("^").rstrip("$")
+    return re.sub(r"/{2,}", "/", f"{prefix.rstrip('/')}/{pattern}")

@@ -1,0 +1,240 @@
+"""Resolve indexed routing facts into :class:`~scanner.analysis.python_routes.Route` objects.
+
+Flask, FastAPI and Starlette routes are built here; Django/DRF in :mod:`.django_routes` and
+spec-first (connexion) routes in :mod:`.openapi_routes`. An app object's protection is inherited by
+its routes along every ``include_router``/``register_blueprint`` chain up to the app.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from scanner.analysis.auth_evidence import DependencyJudge, callee, decorators_auth, handler_dependencies
+from scanner.analysis.identity import guards_identity, last_name, refuses_anonymous
+from scanner.analysis.python_routes import INLINE_CHECK, Route
+from scanner.analysis.resolve import Found, Resolver
+from scanner.analysis.route_facts import (
+    DecoratedRoute,
+    ModuleFacts,
+    class_attribute,
+    dotted,
+    elements,
+    positional,
+)
+
+FLASK_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+BRACE_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
+WEB_FRAMEWORKS = frozenset({"flask", "quart", "fastapi", "starlette", "apiflask"})
+NOT_INPUT = frozenset({"self", "cls", "request", "response", "background_tasks", "websocket"})
+NOT_INPUT_TYPES = frozenset({"Request", "Response", "BackgroundTasks", "WebSocket", "Session", "AsyncSession",
+                             "HTTPConnection"})
+CLASS_VIEW_METHODS = ("get", "post", "put", "patch", "delete")
+#: Middleware outside the project that enforces authentication, judged by name. Starlette's
+#: ``AuthenticationMiddleware`` only sets ``request.user`` and ``SessionMiddleware`` only loads a session.
+AUTH_MIDDLEWARE = re.compile(
+    r"(?!Authentication|Session)\w*(?:Auth|JWT|Jwt|Token|Login|APIKey|ApiKey|Clerk)\w*Middleware")
+
+AppKey = tuple[str, str]
+
+
+def build_routes(modules: Mapping[str, ModuleFacts], specs: list,
+                 load: Callable[[str], list[ModuleFacts]] | None = None) -> list[Route]:
+    """Every route of the indexed project (``load`` parses deferred modules on demand)."""
+    from scanner.analysis.django_routes import django_routes
+    from scanner.analysis.openapi_routes import spec_routes
+
+    resolver = Resolver(modules, load)
+    routes = list(WebRoutes(resolver).routes())
+    routes.extend(django_routes(resolver))
+    routes.extend(spec_routes(resolver, specs))
+    return routes
+
+
+def path_params(path: str | None) -> tuple[str, ...]:
+    if not path:
+        return ()
+    return tuple(dict.fromkeys(FLASK_PARAM.findall(path) + BRACE_PARAM.findall(path)))
+
+
+def input_params(function: cst.FunctionDef, path: tuple[str, ...]) -> tuple[str, ...]:
+    """FastAPI-style parameters filled from the request: not path parameters, dependencies or plumbing."""
+    from scanner.analysis.auth_evidence import parameter_dependencies
+
+    names = []
+    for param in function.params.params + function.params.kwonly_params:
+        name = param.name.value
+        annotation = param.annotation.annotation if param.annotation is not None else None
+        if name in path or name in NOT_INPUT or parameter_dependencies(param):
+            continue
+        if annotation is not None and last_name(dotted(annotation)) in NOT_INPUT_TYPES:
+            continue
+        names.append(name)
+    return tuple(names)
+
+
+def join_paths(*parts: str | None) -> str:
+    """Concatenate URL prefixes and a path, collapsing doubled slashes."""
+    return re.sub(r"/{2,}", "/", "".join(p for p in parts if p)) or "/"
+
+
+@dataclass
+class Chain:
+    """One way an app object is mounted: the full path prefix and what protects everything below it."""
+
+    prefix: str = ""
+    auth: list[str] = field(default_factory=list)
+
+
+class WebRoutes:
+    """Flask/Quart, FastAPI and Starlette routes."""
+
+    def __init__(self, resolver: Resolver):
+        self.resolver = resolver
+        self.judge = DependencyJudge(resolver)
+        self.parents: dict[AppKey, list[tuple[AppKey, str, list[str]]]] = {}
+        self.guards: dict[AppKey, list[str]] = {}
+        self.app_wide: dict[AppKey, list[str]] = {}
+        self._collect_mounts()
+
+    def _app(self, facts: ModuleFacts, node: cst.CSTNode) -> Found | None:
+        found = self.resolver.find(facts, node)
+        return found if found is not None and found.kind == "app" else None
+
+    def _collect_mounts(self) -> None:
+        for facts in self.resolver.all_facts():
+            for inclusion in facts.inclusions:
+                parent = self.resolver.find_name(facts, inclusion.parent)
+                child = self._app(facts, inclusion.child)
+                if parent is None or parent.kind != "app" or child is None:
+                    continue
+                deps = [e for d in inclusion.dependencies if (e := self.judge.of_call(facts, d))]
+                self.parents.setdefault(_key(child), []).append((_key(parent), inclusion.prefix, deps))
+            for guard in facts.guards:
+                owner = self.resolver.find_name(facts, guard.receiver)
+                if owner is None or owner.kind != "app":
+                    continue
+                evidence = self._guard(facts, guard.function)
+                if evidence:
+                    target = self.app_wide if guard.app_wide else self.guards
+                    target.setdefault(_key(owner), []).append(evidence)
+
+    def _guard(self, facts: ModuleFacts, hook: cst.CSTNode) -> str | None:
+        """Evidence from a hook that checks identity (a function, or a middleware class)."""
+        if isinstance(hook, cst.FunctionDef):
+            return f"guard {hook.name.value}" if guards_identity(facts.pm.code(hook)) else None
+        found = self.resolver.find(facts, hook) if isinstance(hook, (cst.Name, cst.Attribute)) else None
+        if found is None:
+            name = last_name(dotted(hook))
+            return f"middleware {name}" if AUTH_MIDDLEWARE.fullmatch(name) else None
+        if found.kind in ("function", "class") and guards_identity(found.facts.pm.code(found.node)):
+            return f"{'guard' if found.kind == 'function' else 'middleware'} {found.name}"
+        return None
+
+    def chains(self, key: AppKey, app: Found, seen: frozenset[AppKey] = frozenset()) -> list[Chain]:
+        own = [e for d in app.node.dependencies if (e := self.judge.of_call(app.facts, d))]
+        own += self.guards.get(key, [])
+        parents = [p for p in self.parents.get(key, []) if p[0] not in seen]
+        if not parents:
+            wide = [e for child in self._descendants(key) for e in self.app_wide.get(child, [])]
+            return [Chain(app.node.prefix, own + wide + self.app_wide.get(key, []))]
+        result = []
+        for parent_key, prefix, deps in parents:
+            parent = self.resolver.find_name(self.resolver.modules[parent_key[0]], parent_key[1])
+            if parent is None:
+                continue
+            for chain in self.chains(parent_key, parent, seen | {key}):
+                result.append(Chain(join_paths(chain.prefix, prefix, app.node.prefix), chain.auth + deps + own))
+        return result or [Chain(app.node.prefix, own)]
+
+    def _descendants(self, root: AppKey) -> set[AppKey]:
+        children = {root}
+        changed = True
+        while changed:
+            changed = False
+            for child, parents in self.parents.items():
+                if child not in children and any(p[0] in children for p in parents):
+                    children.add(child)
+                    changed = True
+        return children
+
+    def routes(self) -> Iterator[Route]:
+        for facts in self.resolver.all_facts():
+            for raw in [*facts.routes, *facts.starlette_routes]:
+                yield from self._routes_of(facts, raw)
+
+    def _routes_of(self, facts: ModuleFacts, raw: DecoratedRoute) -> Iterator[Route]:
+        app = self._app(facts, raw.receiver_node)
+        if app is None and not (facts.frameworks & WEB_FRAMEWORKS):
+            return
+        framework = app.node.framework if app else ("fastapi" if "fastapi" in facts.frameworks else "flask")
+        chains = self.chains(_key(app), app) if app else [Chain()]
+        extra = [e for d in raw.dependencies if (e := self.judge.of_call(facts, d))]
+        handler = self._handler(facts, raw)
+        if handler is None:
+            return
+        for chain in chains:
+            full = join_paths(chain.prefix, raw.path)
+            route = self._route(framework, full, raw.methods, handler, chain.auth + extra)
+            route.file, route.span = facts.path, facts.pm.span(raw.anchor)  # where the route is declared
+            yield route
+
+    def _handler(self, facts: ModuleFacts, raw: DecoratedRoute) -> Handler | None:
+        if raw.function is not None:
+            return Handler(facts, raw.function, None, raw.function.name.value, [])
+        view, wrappers = raw.view, []
+        while isinstance(view, cst.Call) and last_name(dotted(view.func)) != "as_view":
+            wrappers.append(view.func)
+            view = positional(view, 0)
+        if isinstance(view, cst.Call):  # SomeView.as_view("name")
+            target = view.func.value if isinstance(view.func, cst.Attribute) else None
+            found = self.resolver.find(facts, target) if target is not None else None
+            if found is None or found.kind != "class":
+                return None
+            evidence = decorators_auth(self.resolver, facts, wrappers)
+            return Handler(found.facts, None, found.node, found.name, evidence)
+        found = self.resolver.find(facts, view) if view is not None else None
+        if found is None or found.kind != "function":
+            return None
+        evidence = decorators_auth(self.resolver, facts, wrappers)
+        return Handler(found.facts, found.node, None, found.name, evidence)
+
+    def _route(self, framework: str, path: str, methods: tuple[str, ...], handler: Handler,
+               inherited: list[str]) -> Route:
+        facts, auth = handler.facts, [*inherited, *handler.wrapped]
+        if handler.function is not None:
+            function = handler.function
+            decorators = tuple(dotted(callee(d.decorator)) for d in function.decorators)
+            auth += decorators_auth(self.resolver, facts, [d.decorator for d in function.decorators])
+            auth += handler_dependencies(self.judge, facts, function)
+            if refuses_anonymous(facts.pm.code(function.body)):
+                auth.append(INLINE_CHECK)
+            params = path_params(path)
+            return Route(framework, path, methods, handler.name, facts.path, facts.pm.span(function.name), function,
+                         None, params, input_params(function, params), decorators, auth, module=facts.pm)
+        cls = handler.class_def
+        auth += decorators_auth(self.resolver, facts, elements(class_attribute(cls, "decorators")))
+        verbs = tuple(m.upper() for m in CLASS_VIEW_METHODS if f"{handler.name}.{m}" in facts.functions)
+        if refuses_anonymous(facts.pm.code(cls.body)):
+            auth.append(INLINE_CHECK)
+        return Route(framework, path, verbs or methods, handler.name, facts.path, facts.pm.span(cls.name), None,
+                     cls, path_params(path), (), (), auth, module=facts.pm)
+
+
+@dataclass
+class Handler:
+    """The function or class serving a route, with auth evidence from wrappers around it."""
+
+    facts: ModuleFacts
+    function: cst.FunctionDef | None
+    class_def: cst.ClassDef | None
+    name: str
+    wrapped: list[str]
+
+
+def _key(found: Found) -> AppKey:
+    return (found.facts.path, found.name)
+

@@ -1,0 +1,24 @@
+"""Base class of detectors that check routes of the project route model."""
+
+from __future__ import annotations
+
+from scanner.analysis.python_routes import Route, index_routes, routes_in, wants_artifact
+from scanner.analysis.settings_files import is_test_file
+from scanner.detectors.base import Context, Detector
+from scanner.model import Artifact
+
+
+class RouteDetector(Detector):
+    """Indexes every Python file and OpenAPI spec for the route model; subclasses read it in ``detect``."""
+
+    needs_index = True
+
+    def wants(self, artifact: Artifact) -> bool:
+        return wants_artifact(artifact.path, artifact.kind)
+
+    def index(self, artifact: Artifact, ctx: Context) -> None:
+        index_routes(ctx)
+
+    def routes(self, artifact: Artifact, ctx: Context) -> list[Route]:
+        """Routes declared in this artifact; none in test code (apps built by tests are not entry points)."""
+        return [] if is_test_file(artifact.path) else routes_in(ctx.facts, artifact.path)

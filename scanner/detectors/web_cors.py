@@ -1,0 +1,90 @@
+"""Permissive CORS: any origin allowed (worse with credentials), or the request's Origin reflected back.
+
+Covers Starlette/FastAPI ``CORSMiddleware``, flask-cors ``CORS(app)``/``@cross_origin``,
+django-cors-headers settings and hand-written ``Access-Control-Allow-Origin`` headers. An explicit
+origin list is recorded as positive evidence for the scorecard's ``cors`` check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from scanner.detectors.base import Context, Detector, Hit
+from scanner.model import Artifact, Severity
+
+RULE = "web-cors-permissive"
+MARKERS = re.compile(r"CORS|cross_origin|Access-Control-Allow-Origin", re.IGNORECASE)
+ANY_ORIGIN_REGEX = frozenset({".*", ".+", "https?://.*", "https://.*", "http://.*", "^.*$", "*"})
+REFLECTED = re.compile(r"request\.(?:headers|META|environ)|\borigin\b", re.IGNORECASE)
+
+
+class CorsDetector(Detector):
+    """Implements web-cors-permissive."""
+
+    rule_ids = (RULE,)
+    kinds = frozenset({"python"})
+
+    def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+        if not MARKERS.search(artifact.text):
+            return
+        from scanner.parsers.python_cst import parse_python
+
+        pm = parse_python(ctx)
+        if pm is None:
+            return
+        yield from self._middleware(ctx, pm)
+        yield from self._settings(ctx, pm)
+
+    def _middleware(self, ctx: Context, pm) -> Iterator[Hit]:
+        from scanner.analysis.pywalk import call_name, calls, is_true, literal_strings
+        from scanner.analysis.route_facts import keyword, positional
+
+        for call in calls(pm.module):
+            name = call_name(call)
+            if name in ("add_middleware", "Middleware"):
+                target = positional(call, 0)
+                if target is None or not pm.code(target).endswith("CORSMiddleware"):
+                    continue
+                origins, credentials = keyword(call, "allow_origins"), keyword(call, "allow_credentials")
+                pattern = literal_strings(keyword(call, "allow_origin_regex")) or []
+                values = literal_strings(origins)
+            elif name in ("CORS", "cross_origin"):
+                origins = keyword(call, "origins")
+                credentials = keyword(call, "supports_credentials")
+                resources = keyword(call, "resources")
+                values = literal_strings(origins) if origins is not None else (
+                    ["*"] if resources is None else (["*"] if '"*"' in pm.code(resources) or "'*'" in pm.code(
+                        resources) else []))
+                pattern = []
+            else:
+                continue
+            if (values and "*" in values) or any(p in ANY_ORIGIN_REGEX for p in pattern):
+                yield self._hit(ctx, pm, call, "any origin", is_true(credentials))
+            elif values:
+                ctx.facts.add_positive("cors", f"CORS restricted to explicit origins ({pm.path})")
+
+    def _settings(self, ctx: Context, pm) -> Iterator[Hit]:
+        from scanner.analysis.pywalk import assignments, is_true
+
+        found = dict((t, (v, s)) for t, v, s in assignments(pm.module))
+        credentials = is_true(found.get("CORS_ALLOW_CREDENTIALS", (None, None))[0])
+        for name in ("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"):
+            value, statement = found.get(name, (None, None))
+            if is_true(value):
+                yield self._hit(ctx, pm, statement, f"any origin ({name} = True)", credentials)
+        if "CORS_ALLOWED_ORIGINS" in found or "CORS_ORIGIN_WHITELIST" in found:
+            ctx.facts.add_positive("cors", f"django-cors-headers allowed origins listed ({pm.path})")
+        for target, value, statement in assignments(pm.module):
+            if target.endswith("[Access-Control-Allow-Origin]"):
+                code = pm.code(value)
+                if code.strip("'\"") == "*":
+                    yield self._hit(ctx, pm, statement, "any origin (Access-Control-Allow-Origin: *)", False)
+                elif REFLECTED.search(code):
+                    yield self._hit(ctx, pm, statement, "any origin by reflecting the request's Origin header",
+                                    False, Severity.HIGH)
+
+    def _hit(self, ctx: Context, pm, node, what: str, credentials: bool, severity: Severity | None = None) -> Hit:
+        suffix = " together with credentials (cookies, Authorization)" if credentials else ""
+        return ctx.finding(RULE, pm.span(node), message=f"CORS allows {what}{suffix}",
+                           severity=Severity.HIGH if credentials else severity)

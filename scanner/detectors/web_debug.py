@@ -1,0 +1,82 @@
+"""Debug and exposure settings: debug mode on, a hard-coded ``SECRET_KEY``, ``ALLOWED_HOSTS = ['*']``.
+
+Files that only configure development or tests (``settings/dev.py``, ``local_settings.py``,
+``tests/...``) are not read. A hard-coded key is passed to the engine as a secret, so it is masked in
+the snippet and hashed, never shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from scanner.analysis.settings_files import is_development_file
+from scanner.detectors.base import Context, Detector, Hit
+from scanner.model import Artifact
+
+DEBUG_RULE = "web-debug-enabled"
+SECRET_RULE = "web-secret-key-hardcoded"
+HOSTS_RULE = "web-allowed-hosts-wildcard"
+MARKERS = re.compile(r"DEBUG\W*=|debug\s*=\s*True|use_debugger|SECRET_KEY|secret_key\s*=|ALLOWED_HOSTS"
+                     r"|DebuggedApplication")
+#: ``DEBUG``, ``app.debug``, ``app.config["DEBUG"]``: only objects named like an application (not ``self.debug``).
+DEBUG_TARGETS = re.compile(r"^(?:DEBUG|(?:\w*app|application|server)(?:\.debug|\.config\[DEBUG\]))$")
+SECRET_TARGETS = re.compile(r"^(?:(?:JWT_)?SECRET_KEY|\w+\.secret_key|\w+(?:\.\w+)*\.config\[(?:JWT_)?SECRET_KEY\])$")
+DEBUG_CONSTRUCTORS = frozenset({"FastAPI", "Starlette", "Flask", "Quart"})
+
+
+class DebugExposureDetector(Detector):
+    """Implements web-debug-enabled, web-secret-key-hardcoded and web-allowed-hosts-wildcard."""
+
+    rule_ids = (DEBUG_RULE, SECRET_RULE, HOSTS_RULE)
+    kinds = frozenset({"python"})
+
+    def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+        if is_development_file(artifact.path) or not MARKERS.search(artifact.text):
+            return
+        from scanner.parsers.python_cst import parse_python
+
+        pm = parse_python(ctx)
+        if pm is None:
+            return
+        hits = [*self._assignments(ctx, pm), *self._calls(ctx, pm)]
+        yield from (h for h in hits if h.rule_id in self.rules)
+
+    def _assignments(self, ctx: Context, pm) -> Iterator[Hit]:
+        from scanner.analysis.pywalk import assignments, is_true, literal_strings
+
+        for target, value, statement in assignments(pm.module):
+            if DEBUG_TARGETS.match(target) and is_true(value):
+                yield ctx.finding(DEBUG_RULE, pm.span(statement), message=f"Debug mode is on ({target} = True)")
+            elif SECRET_TARGETS.match(target):
+                yield from self._secret(ctx, pm, target, value)
+            elif target == "ALLOWED_HOSTS" and "*" in (literal_strings(value) or []):
+                yield ctx.finding(HOSTS_RULE, pm.span(statement),
+                                  message="ALLOWED_HOSTS accepts any Host header ('*')")
+
+    def _secret(self, ctx: Context, pm, target: str, value) -> Iterator[Hit]:
+        from scanner.analysis.pywalk import literal_strings
+
+        strings = literal_strings(value)
+        if strings and len(strings) == 1 and strings[0].strip():
+            yield ctx.finding(SECRET_RULE, pm.span(value), secret=strings[0],
+                              message=f"{target} is hard-coded in the source")
+
+    def _calls(self, ctx: Context, pm) -> Iterator[Hit]:
+        from scanner.analysis.pywalk import call_name, calls, is_true
+        from scanner.analysis.route_facts import keyword
+
+        for call in calls(pm.module):
+            name = call_name(call)
+            if name in ("run", "run_simple", *DEBUG_CONSTRUCTORS) and (
+                    is_true(keyword(call, "debug")) or is_true(keyword(call, "use_debugger"))):
+                yield ctx.finding(DEBUG_RULE, pm.span(call), message=f"Debug mode is on ({name}(debug=True))")
+            elif name == "DebuggedApplication":
+                yield ctx.finding(DEBUG_RULE, pm.span(call),
+                                  message="The Werkzeug debugger (interactive console) is mounted")
+            elif name == "update" and pm.code(call.func).endswith("config.update"):
+                if is_true(keyword(call, "DEBUG")):
+                    yield ctx.finding(DEBUG_RULE, pm.span(call), message="Debug mode is on (config DEBUG=True)")
+                secret = keyword(call, "SECRET_KEY")
+                if secret is not None:
+                    yield from self._secret(ctx, pm, "SECRET_KEY", secret)

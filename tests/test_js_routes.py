@@ -60,3 +60,11 @@ def test_monorepo_middleware_applies_to_its_own_app_only(registry):
              "apps/web/app/api/a/route.ts": handler}
     result = Engine(registry, Config(), DETECTORS).run([MemorySource(files)], root="/x", source_names=["t"])
     assert {f.location.path for f in result.findings} == {"apps/web/app/api/a/route.ts"}
+
+
+def test_public_routes_configuration_applies_to_js_routes(registry):
+    handler = "export async function GET() { return Response.json(await prisma.a.findMany()) }\n"
+    files = {"app/api/catalog/route.ts": handler, "app/api/orders/route.ts": handler}
+    config = Config(public_routes=("/api/catalog*",))
+    result = Engine(registry, config, DETECTORS).run([MemorySource(files)], root="/x", source_names=["t"])
+    assert {f.location.path for f in result.findings} == {"app/api/orders/route.ts"}

@@ -2,11 +2,13 @@
 
 Covers Next.js route handlers and Pages Router API routes, server actions, and Express-style routers.
 Severity is high when the handler touches data (database, storage, LLM, payments), medium otherwise.
+Paths or handler names listed in the ``public_routes`` configuration are public by intent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from fnmatch import fnmatchcase
 
 from scanner.detectors.base import Context, Detector, Hit
 from scanner.model import Artifact, Severity
@@ -41,7 +43,10 @@ class JsRoutesAuthDetector(Detector):
 
         tree = parse_js(ctx)
         project = ctx.facts.bucket("js-project", JsProject)
+        allowlist = self.config.public_routes
         for route in routes_in(tree, artifact.path, project):
+            if any(fnmatchcase(route.path, p) or fnmatchcase(route.handler, p) for p in allowlist):
+                continue
             methods = "/".join(route.methods)
             if route.is_webhook:
                 if WEBHOOK_RULE in self.rules and not SIGNATURE_CHECK.search(route.source) and not route.protection:

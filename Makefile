@@ -17,7 +17,8 @@ install: $(STAMP)
 # Scan the bundled demo app; it has planted issues, so the scan's exit status 1 is the expected result.
 demo: install
 	mkdir -p reports
-	$(BIN)/launchready scan fixtures/demo-app --json reports/demo.json; \
+	$(BIN)/launchready scan fixtures/demo-app --json reports/demo.json --sarif reports/demo.sarif \
+	  --html reports/demo.html; \
 	  status=$$?; [ $$status -le 1 ] || exit $$status
 	@echo "reports written to reports/"
 
@@ -27,5 +28,10 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# Side-by-side benchmarks against peers (each prints medians, peak memory and ratios).
+bench: install
+	$(BIN)/python bench/history_speed.py
+	$(BIN)/python bench/staged_latency.py
+
 clean:
-	rm -rf $(VENV) build dist reports/*.json reports/*.sarif reports/*.html
+	rm -rf $(VENV) build dist reports/*.json reports/*.sarif reports/*.html reports/*.png

@@ -93,6 +93,8 @@ class Location:
     end_line: int | None = None
     end_column: int | None = None
     snippet: str = ""
+    #: A few redacted lines around the finding as (line number, text), every secret masked (HTML report).
+    excerpt: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ class Finding:
     secret_hash: str | None = None
     evidence: Mapping[str, Any] = field(default_factory=frozen_mapping)
     suppression: Suppression | None = None
+    #: SHA-1 of the secret: detect-secrets' ``hashed_secret``, kept only to read and write its baselines.
+    secret_sha1: str | None = None
 
     @property
     def suppressed(self) -> bool:

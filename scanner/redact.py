@@ -14,6 +14,11 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", errors="surrogatepass")).hexdigest()
 
 
+def secret_sha1(secret: str) -> str:
+    """SHA-1 of the secret: detect-secrets' ``hashed_secret``, so its baselines can be read and written."""
+    return hashlib.sha1(secret.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
 def redact(secret: str) -> str:
     """A printable stand-in, e.g. ``sk-pr…[164 chars, sha256:1a2b3c4d]``."""
     shown = secret[: min(MAX_PREFIX, len(secret) // 4)]

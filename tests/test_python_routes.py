@@ -192,6 +192,25 @@ def test_flask_blueprint_guard_custom_decorator_and_method_view():
     assert routes["ReportView"].auth == ["@login_required"] and routes["ReportView"].methods == ("GET",)
 
 
+def test_a_hook_that_only_loads_the_user_protects_nothing():
+    routes = by_handler({
+        "blog.py": """
+            from flask import Blueprint, g, session
+            bp = Blueprint("blog", __name__)
+
+            @bp.before_app_request
+            def load_logged_in_user():
+                user_id = session.get("user_id")
+                g.user = None if user_id is None else find_user(user_id)
+
+            @bp.route("/drafts")
+            def drafts():
+                return []
+        """,
+    })
+    assert routes["drafts"].auth == []
+
+
 def test_flask_app_factory_guard_applies_to_all_routes():
     routes = by_handler({
         "factory.py": """
@@ -419,7 +438,7 @@ def test_asgi_middleware_and_inline_refusals_protect_routes():
             @hooked.middleware("http")
             async def require_api_key(request, call_next):
                 if request.headers.get("x-api-key") != "expected":
-                    return None
+                    return JSONResponse({"error": "forbidden"}, status_code=403)
                 return await call_next(request)
 
             @hooked.get("/usage")
@@ -472,3 +491,74 @@ def test_dependency_on_a_method_of_a_project_instance():
     })
     assert routes["protected"].auth == ["Depends(auth_handler.auth_wrapper)"]
     assert routes["scheme"].auth == []
+
+
+def test_django_include_of_a_pattern_list_and_drf_base_class_permissions():
+    routes = by_handler({
+        "api/views.py": """
+            from rest_framework.permissions import IsAuthenticated
+            from rest_framework.views import APIView
+
+            class SecureView(APIView):
+                permission_classes = [IsAuthenticated]
+
+            class ReportView(SecureView):
+                def get(self, request):
+                    return None
+
+            def export(request):
+                return None
+        """,
+        "urls.py": """
+            from django.urls import include, path
+            from api import views
+
+            urlpatterns = [
+                path("v1/", include([
+                    path("reports/", views.ReportView.as_view()),
+                    path("export/", views.export),
+                ])),
+            ]
+        """,
+    })
+    assert routes["ReportView"].path == "/v1/reports/"
+    assert routes["ReportView"].auth == ["permission_classes IsAuthenticated"]
+    assert routes["export"].path == "/v1/export/" and routes["export"].auth == []
+
+
+def test_api_key_dependencies_guard_but_an_llm_client_dependency_does_not():
+    routes = by_handler({
+        "deps.py": """
+            import os
+            from typing import Annotated
+            from fastapi import Header, HTTPException
+            from openai import OpenAI
+
+            async def verify_api_key(x_api_key: Annotated[str | None, Header()] = None) -> str:
+                if x_api_key != os.environ["SERVICE_API_KEY"]:
+                    raise HTTPException(status_code=401, detail="invalid key")
+                return x_api_key
+
+            def get_llm():
+                return OpenAI(api_key=os.environ["OPENAI_API_KEY"])
+        """,
+        "main.py": """
+            from fastapi import APIRouter, Depends, FastAPI
+            from deps import get_llm, verify_api_key
+
+            app = FastAPI()
+            internal = APIRouter(dependencies=[Depends(verify_api_key)])
+
+            @internal.post("/ingest")
+            def ingest():
+                return {}
+
+            @app.post("/complete")
+            def complete(llm=Depends(get_llm)):
+                return {}
+
+            app.include_router(internal)
+        """,
+    })
+    assert routes["ingest"].auth == ["Depends(verify_api_key)"]
+    assert routes["complete"].auth == []

@@ -47,6 +47,15 @@ def test_verified_controls_are_recorded_as_positive_evidence(registry):
     assert result.positive["input-validation"] == ["request bodies validated with a schema (main.py)"]
     web_rules = {f.rule_id for f in result.findings if f.rule_id.startswith("web-")}
     assert web_rules == set()
+    assert "auth" not in result.positive  # /ask is public: nothing to credit
+
+
+def test_protected_routes_are_credited_to_the_auth_check(registry):
+    files = {"main.py": HARDENED["main.py"].replace("def ask(question: Question):",
+                                                   "def ask(question: Question, user=Depends(get_current_user)):")
+             .replace("from fastapi import FastAPI", "from fastapi import Depends, FastAPI")}
+    result = run(files, registry)
+    assert result.positive["auth"] == ["routes protected by Depends(get_current_user)"]
 
 
 def test_permissive_app_reports_and_records_no_positive_evidence(registry):

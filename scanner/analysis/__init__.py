@@ -1,1 +1,1 @@
-"""Project-level analyses shared by code detectors (route model, data models...), built in the index pass."""
+"""Project-level models built from parsed code (routes, data models, agent tools) for code detectors."""

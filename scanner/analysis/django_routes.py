@@ -22,6 +22,7 @@ from scanner.analysis.resolve import Found, Resolver
 from scanner.analysis.route_facts import (
     ModuleFacts,
     Registration,
+    UrlEntry,
     class_attribute,
     dotted,
     elements,
@@ -90,7 +91,7 @@ class _DjangoRoutes:
 
     def routes(self) -> Iterator[Route]:
         url_modules = [f for f in self.resolver.all_facts() if f.urlpatterns]
-        included = {id(m) for f in url_modules for e in f.urlpatterns if e.include
+        included = {id(m) for f in url_modules for e in _flatten(f.urlpatterns) if e.include
                     for m in self.resolver.module(e.include)}
         for facts in url_modules:
             if id(facts) not in included:
@@ -100,13 +101,16 @@ class _DjangoRoutes:
                 if id(registration) not in self.done:
                     yield from self._viewset(facts, registration, "/")
 
-    def _walk(self, facts: ModuleFacts, prefix: str, wrappers: tuple, depth: int) -> Iterator[Route]:
+    def _walk(self, facts: ModuleFacts, prefix: str, wrappers: tuple, depth: int,
+              entries: list[UrlEntry] | None = None) -> Iterator[Route]:
         if depth > 8:
             return
-        for entry in facts.urlpatterns:
+        for entry in facts.urlpatterns if entries is None else entries:
             path = _join(prefix, entry.pattern)
             outer = wrappers + tuple((facts, w) for w in entry.wrappers)
-            if entry.include is not None:
+            if entry.children:
+                yield from self._walk(facts, path, outer, depth + 1, entry.children)
+            elif entry.include is not None:
                 if entry.include.endswith(".urls") and not self.resolver.module(entry.include):
                     router = entry.include[: -len(".urls")]
                     for registration in facts.registrations:
@@ -256,6 +260,12 @@ class _DjangoRoutes:
 def _declaration(facts: ModuleFacts, node: cst.FunctionDef | cst.ClassDef) -> Span:
     """The span of a view's first decorator, else of its name: where a reader sees the view begin."""
     return facts.pm.span(node.decorators[0] if node.decorators else node.name)
+
+
+def _flatten(entries: list[UrlEntry]) -> Iterator[UrlEntry]:
+    for entry in entries:
+        yield entry
+        yield from _flatten(entry.children)
 
 
 def _strings(node: cst.BaseExpression | None) -> tuple[str, ...]:

@@ -1,8 +1,9 @@
 """Does a piece of code establish who the caller is? Heuristics on source text, shared by the route model.
 
-Two strengths: a *guard* (a decorator, a ``before_request`` hook, a dependency, a permission class)
-exists to check identity, so reading the caller's identity at all is enough; an *inline* check in a
-handler body must also refuse the request (401/403, ``abort``, ``is_authenticated``, token verification).
+Two strengths: a *guard* (a decorator, a ``before_request`` hook, a middleware, a dependency) must
+read or verify the caller's identity and be able to stop the request (``abort``, ``raise``,
+``redirect``, a 401/403, a verifier that raises): a hook that only loads ``g.user`` protects nothing.
+An *inline* check in a handler body must refuse unauthenticated callers explicitly.
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ IDENTITY_SIGNALS = re.compile(
     |['"]authorization['"]|\bget_jwt_identity\b|\bverify_jwt_in_request\b|\bjwt\.decode\(|\bverify_\w*token\w*\(
     |\bdecode_\w*token\w*\(|\bis_authenticated\b|\bHTTP_401_UNAUTHORIZED\b|\bHTTP_403_FORBIDDEN\b
     |\bstatus_code\s*=\s*40[13]\b|\babort\(\s*40[13]\b|\bUnauthorized\b|\bPermissionDenied\b|\bNotAuthenticated\b
-    |\bauthenticate\(|\bcheck_password\(|\bverify_password\(|\bx-api-key\b|\bhas_perm\(
+    |\bauthenticate\(|\bcheck_password\(|\bverify_password\(|\bx[-_]api[-_]key\b|\bhas_perm\(
+    |\bapi_keys?\b\s*(?:!=|==|not\s+in\b|in\b)
     |\bget_current_user\w*\(|\bauth\.verify""",
     re.IGNORECASE | re.VERBOSE,
+)
+
+#: Stopping the request: what turns code that reads identity into a guard.
+STOPS_REQUEST = re.compile(
+    r"\babort\(|\braise\b|\bredirect\(|\b40[13]\b|HTTP_40[13]_|\bverify\w*\(|\bjwt\.decode\("
+    r"|\bdecode_\w*token\w*\(|\bPermissionDenied\b"
 )
 
 #: An inline check inside a handler that refuses unauthenticated callers.
@@ -47,15 +55,16 @@ SECURITY_SCHEMES = frozenset({
 #: Name shapes of dependencies that resolve the caller, used only when their body is not in the project.
 AUTH_DEPENDENCY_NAME = re.compile(
     r"current_(?:active_)?(?:user|account|member|principal|superuser)|authenticat|require_(?:user|auth|login|admin)"
-    r"|verify_(?:token|api_key|jwt|auth)|get_(?:user_from_token|token_user|authenticated)|oauth2_scheme|api_key_auth"
+    r"|(?:verify|validate|require|check)_(?:token|api_?key|jwt|auth)|get_(?:user_from_token|token_user|authenticated)"
+    r"|oauth2_scheme|api_key_auth|authoriz"
     r"|auth_required|login_required",
     re.IGNORECASE,
 )
 
 
 def guards_identity(code: str) -> bool:
-    """True when guard code (decorator, hook, dependency, permission class) reads or verifies identity."""
-    return bool(IDENTITY_SIGNALS.search(code))
+    """True when guard code (decorator, hook, middleware, dependency) checks identity and can refuse."""
+    return bool(IDENTITY_SIGNALS.search(code)) and bool(STOPS_REQUEST.search(code))
 
 
 def refuses_anonymous(code: str) -> bool:

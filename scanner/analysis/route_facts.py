@@ -128,6 +128,8 @@ class UrlEntry:
     pattern: str
     view: cst.BaseExpression
     include: str | None = None  # dotted module of include("app.urls")
+    #: Entries of ``include([path(...), ...])``, mounted under this pattern.
+    children: list[UrlEntry] = field(default_factory=list)
     wrappers: tuple[cst.BaseExpression, ...] = ()  # login_required(...) around the view
 
 
@@ -322,11 +324,14 @@ def _url_entries(value: cst.BaseExpression) -> list[UrlEntry]:
                 break
             wrappers.append(view.func)
             view = inner
-        include = None
+        include, children = None, []
         if isinstance(view, cst.Call) and dotted(view.func).rsplit(".", 1)[-1] == "include":
             target = positional(view, 0)
             if isinstance(target, cst.Tuple):
                 target = elements(target)[0] if elements(target) else None
-            include = string_value(target) or dotted(target) or "?"
-        entries.append(UrlEntry(pattern, view, include, tuple(wrappers)))
+            if isinstance(target, cst.List):
+                children = _url_entries(target)
+            else:
+                include = string_value(target) or dotted(target) or "?"
+        entries.append(UrlEntry(pattern, view, include, children, tuple(wrappers)))
     return entries

@@ -17,3 +17,13 @@ def is_development_file(path: str) -> bool:
     posix = PurePosixPath(path)
     parts = [*posix.parts[:-1], posix.stem]
     return any(DEVELOPMENT.search(part) for part in parts) or posix.name.startswith("test_")
+
+
+TEST_PARTS = frozenset({"test", "tests", "testing", "__tests__", "conftest.py"})
+
+
+def is_test_file(path: str) -> bool:
+    """True for test code: under a ``tests/`` folder, ``test_*.py``, ``*_test.py`` or ``conftest.py``."""
+    posix = PurePosixPath(path)
+    return bool(TEST_PARTS & {p.lower() for p in posix.parts}) or posix.name.startswith("test_") \
+        or posix.stem.endswith("_test")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from scanner.detectors.agent_tools import AgentToolsDetector
 from scanner.detectors.base import Detector
+from scanner.detectors.client_env import ClientEnvDetector
+from scanner.detectors.js_routes_auth import JsRoutesAuthDetector
+from scanner.detectors.launch_checks import MonitoringDetector, TransportSecurityDetector
+from scanner.detectors.launch_email import EmailAuthDetector
 from scanner.detectors.routes_auth import RoutesAuthDetector
 from scanner.detectors.secrets import SecretsDetector
 from scanner.detectors.tenant_filter import TenantFilterDetector
@@ -16,6 +20,11 @@ from scanner.detectors.web_rate_limits import RateLimitDetector
 
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
+    ClientEnvDetector,
+    JsRoutesAuthDetector,
+    TransportSecurityDetector,
+    MonitoringDetector,
+    EmailAuthDetector,
     RoutesAuthDetector,
     CorsDetector,
     DebugExposureDetector,

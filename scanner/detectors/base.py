@@ -35,8 +35,7 @@ class Hit:
     key: str | None = None
     confidence: Confidence | None = None
     evidence: Mapping[str, Any] = field(default_factory=frozen_mapping)
-    #: Overrides the rule's severity for this finding (e.g. a route that touches user data is worse);
-    #: the configuration's per-rule severity still wins.
+    #: Overrides the rule's severity for this hit (e.g. a route that touches user data); config still wins.
     severity: Severity | None = None
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from scanner.analysis.python_routes import index_routes, wants_artifact
+from scanner.analysis.python_routes import Route, index_routes, routes_in, wants_artifact
+from scanner.analysis.settings_files import is_test_file
 from scanner.detectors.base import Context, Detector
 from scanner.model import Artifact
 
@@ -17,3 +18,7 @@ class RouteDetector(Detector):
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
         index_routes(ctx)
+
+    def routes(self, artifact: Artifact, ctx: Context) -> list[Route]:
+        """Routes declared in this artifact; none in test code (apps built by tests are not entry points)."""
+        return [] if is_test_file(artifact.path) else routes_in(ctx.facts, artifact.path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.analysis.python_routes import Route, routes_in
+from scanner.analysis.python_routes import Route
 from scanner.analysis.route_intent import data_access, is_webhook, public_reason, verifies_signature
 from scanner.detectors.base import Context, Hit
 from scanner.detectors.route_detector import RouteDetector
@@ -26,8 +26,9 @@ class RoutesAuthDetector(RouteDetector):
     rule_ids = (UNAUTHENTICATED, UNVERIFIED_WEBHOOK)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        for route in routes_in(ctx.facts, artifact.path):
+        for route in self.routes(artifact, ctx):
             if route.auth:
+                ctx.facts.add_positive("auth", f"routes protected by {route.auth[0]}")
                 continue
             if is_webhook(route) and public_reason(route, self.config.public_routes) is None:
                 if UNVERIFIED_WEBHOOK in self.rules and not verifies_signature(route):

@@ -1,19 +1,34 @@
-"""Provider secret detection driven by the ``kind: secret`` rules.
+"""Provider and generic secret detection driven by the ``kind: secret`` rules.
 
-Each rule's literal keywords act as a cheap prefilter: the rule's regex only runs on artifacts
-that contain one of them (case-insensitively). The secret is the regex's ``secret`` group. Optional
-rule settings: ``entropy`` (minimum Shannon bits per character), ``paths`` (gitignore-style patterns:
-the rule only reads matching files, e.g. ``.npmrc``) and ``allow`` (regexes of known-safe values).
+Pipeline per artifact (see docs/architecture.md, "Secrets pipeline"):
+
+1. one Aho-Corasick pass over all rules' keywords (:mod:`scanner.prefilter`) picks the rules that can
+   match and the windows around their keyword hits;
+2. each picked rule's regex runs only inside its windows; the secret is the ``secret`` group;
+3. per-rule gates: ``entropy`` (minimum Shannon bits per character), ``paths`` (gitignore-style
+   patterns the file must match), ``allow`` (regexes of known-safe values), ``jwt_require`` /
+   ``jwt_reject`` (the secret must decode as a JWT with, or without, these claim values);
+4. base64 blobs and percent-encoded runs are decoded (:mod:`scanner.decoding`) and scanned the same
+   way; such a hit is reported at the encoded blob, which is also what gets masked in snippets;
+5. overlap resolution: where a provider rule and a generic rule match the same text, only the
+   provider's finding is kept.
+
+The engine then applies the named false-positive filters of :mod:`scanner.filters`.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
+from scanner.config import Config
+from scanner.decoding import encoded_segments, jwt_claims
 from scanner.detectors.base import Context, Detector, Hit
+from scanner.filters import false_positive_reason, is_generic
 from scanner.model import Artifact, Rule
+from scanner.prefilter import KeywordPrefilter, may_cross_lines
 
 
 def shannon_entropy(text: str) -> float:
@@ -25,29 +40,117 @@ def shannon_entropy(text: str) -> float:
     return -sum(n / total * math.log2(n / total) for n in counts.values())
 
 
+class Match(NamedTuple):
+    """A rule's regex match that passed the rule's own gates: the secret's offsets and value."""
+
+    rule: Rule
+    start: int
+    end: int
+    secret: str
+
+
+def claims_allowed(rule: Rule, secret: str) -> bool:
+    """The ``jwt_require`` / ``jwt_reject`` gates: claim values the token must have, or must not have."""
+    require, reject = rule.options.get("jwt_require"), rule.options.get("jwt_reject")
+    if require is None and reject is None:
+        return True
+    claims = jwt_claims(secret)
+    if claims is None:
+        return False
+    if require and any(str(claims.get(name)) not in values for name, values in require.items()):
+        return False
+    return not (reject and any(str(claims.get(name)) in values for name, values in reject.items()))
+
+
+def passes_gates(rule: Rule, secret: str, path: str) -> bool:
+    """The rule's own checks on one candidate secret."""
+    minimum = rule.options.get("entropy")
+    if not secret or (minimum is not None and shannon_entropy(secret) < minimum):
+        return False
+    if any(pattern.search(secret) for pattern in rule.options["allow"]):
+        return False
+    return claims_allowed(rule, secret)
+
+
 class SecretsDetector(Detector):
     """Implements every ``kind: secret`` rule."""
 
     rule_kind = "secret"
 
-    def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        lowered = artifact.text.lower()
-        for rule in self.rules.values():
-            paths = rule.options.get("paths")
-            if paths is not None and not paths.match_file(artifact.path):
-                continue
-            if any(keyword.lower() in lowered for keyword in rule.options["keywords"]):
-                yield from self._matches(rule, artifact, ctx)
+    def __init__(self, rules: list[Rule], config: Config):
+        super().__init__(rules, config)
+        self._ordered: Sequence[Rule] = tuple(self.rules.values())
+        self._prefilter: KeywordPrefilter | None = None
 
-    def _matches(self, rule: Rule, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        minimum = rule.options.get("entropy")
-        allowed = rule.options["allow"]
-        for match in rule.options["regex"].finditer(artifact.text):
-            secret = match.group("secret")
-            if not secret or (minimum is not None and shannon_entropy(secret) < minimum):
+    @property
+    def prefilter(self) -> KeywordPrefilter:
+        """Built on first use, once per process."""
+        if self._prefilter is None:
+            self._prefilter = KeywordPrefilter(
+                (index, rule.options["keywords"], may_cross_lines(rule.options["regex"].pattern))
+                for index, rule in enumerate(self._ordered)
+            )
+        return self._prefilter
+
+    def matches(self, text: str, path: str) -> Iterator[Match]:
+        """Every gated match of every rule in ``text`` (``path`` selects rules with a ``paths`` option)."""
+        for index, windows in self.prefilter.candidates(text).items():
+            rule = self._ordered[index]
+            paths = rule.options.get("paths")
+            if paths is not None and not paths.match_file(path):
                 continue
-            if any(pattern.search(secret) for pattern in allowed):
-                continue
-            start, end = match.span("secret")
-            yield ctx.finding(rule.id, ctx.span(start, end), secret=secret,
-                              message=f"{rule.title} found")
+            regex = rule.options["regex"]
+            for start, end in windows if windows is not None else ((0, len(text)),):
+                for match in regex.finditer(text, start, end):
+                    secret = match.group("secret")
+                    if passes_gates(rule, secret, path):
+                        yield Match(rule, *match.span("secret"), secret)
+
+    def detect(self, artifact: Artifact, ctx: Context) -> list[Hit]:
+        hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found")
+                for m in self.matches(artifact.text, artifact.path)]
+        hits.extend(self._decoded_hits(artifact, ctx))
+        return resolve_overlaps(hits, self.rules)
+
+    def _decoded_hits(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+        """Secrets inside base64 blobs or percent-encoded runs, reported at (and masked as) the blob."""
+        for segment in encoded_segments(artifact.text):
+            seen: set[str] = set()
+            for match in self.matches(segment.text, artifact.path):
+                if match.rule.id in seen or false_positive_reason(match.secret, artifact.path, match.rule):
+                    continue
+                seen.add(match.rule.id)
+                blob = artifact.text[segment.start:segment.end]
+                yield ctx.finding(match.rule.id, ctx.span(segment.start, segment.end), secret=blob,
+                                  message=f"{match.rule.title} found in {segment.encoding}-encoded text (decoded)",
+                                  encoding=segment.encoding)
+
+
+def resolve_overlaps(hits: list[Hit], rules: dict[str, Rule]) -> list[Hit]:
+    """Drop a generic rule's hit where a provider rule's hit covers overlapping text.
+
+    Among overlapping generic hits, the one of the higher-severity rule is kept (ties: both kept).
+    """
+    if len(hits) < 2:
+        return hits
+
+    def rank(hit: Hit) -> tuple[bool, int]:
+        rule = rules[hit.rule_id]
+        return (not is_generic(rule), int(rule.severity))
+
+    def overlaps(a: Hit, b: Hit) -> bool:
+        return (a.span.line, a.span.column) < (b.span.end_line, b.span.end_column) and \
+            (b.span.line, b.span.column) < (a.span.end_line, a.span.end_column)
+
+    by_line: dict[int, list[Hit]] = {}
+    for hit in hits:
+        for line in range(hit.span.line, hit.span.end_line + 1):
+            by_line.setdefault(line, []).append(hit)
+    kept = []
+    for hit in hits:
+        if is_generic(rules[hit.rule_id]) and any(
+                other is not hit and overlaps(hit, other) and rank(other) > rank(hit)
+                for line in range(hit.span.line, hit.span.end_line + 1) for other in by_line[line]):
+            continue
+        kept.append(hit)
+    return kept

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scanner.analysis.python_routes import Route, routes_in
+from scanner.analysis.python_routes import Route
 from scanner.analysis.route_intent import is_webhook
 from scanner.analysis.settings_files import is_development_file
 from scanner.detectors.base import Context, Hit
@@ -57,7 +57,7 @@ class InputValidationDetector(RouteDetector):
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         hits = [*self._settings(artifact, ctx)]
         limits = ctx.facts.bucket(BUCKET, BodyLimits)
-        for route in routes_in(ctx.facts, artifact.path):
+        for route in self.routes(artifact, ctx):
             hits.extend(self._route(ctx, route, limits))
         yield from (h for h in hits if h.rule_id in self.rules)
 

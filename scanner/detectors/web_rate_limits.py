@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from scanner.analysis.python_routes import Route, routes_in
+from scanner.analysis.python_routes import Route
 from scanner.analysis.route_intent import is_auth_endpoint, is_chat_route
 from scanner.detectors.base import Context, Hit
 from scanner.detectors.route_detector import RouteDetector
@@ -59,7 +59,7 @@ class RateLimitDetector(RouteDetector):
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         if ctx.facts.bucket(BUCKET, Limiters).app_wide:
             return
-        for route in routes_in(ctx.facts, artifact.path):
+        for route in self.routes(artifact, ctx):
             kind = _needs_limit(route)
             if kind and not ON_ROUTE.search(route.code):
                 yield ctx.finding(RULE, route.span, message=f"{kind} {route.label} ({route.handler}) has no rate limit",

@@ -1,0 +1,88 @@
+"""Streaming detection fanned out to worker processes, for scans of many small artifacts (git history).
+
+The parent keeps reading its sources (for history: git's patch stream, itself a separate process)
+and sends batches of artifacts to forked workers, which inherit the engine with its rules compiled
+and prefilters built. At most ``2 × jobs`` batches are in flight, so memory stays bounded however long
+the history; results are taken in submission order, so findings keep the order of the source.
+Only detectors that need no project index run here (the engine checks); raw secrets never leave a
+worker: findings carry hashes and masked snippets only.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from scanner.model import Artifact, Finding, Notice, frozen_mapping
+
+if TYPE_CHECKING:
+    from scanner.engine import Engine
+
+#: A task holds up to this many artifacts or characters of text: enough to amortise the round trip,
+#: little enough that a few big files still spread over the workers.
+BATCH = 256
+BATCH_CHARS = 128 * 1024
+
+#: The engine the workers use: set in the parent just before the pool forks.
+_ENGINE: Engine | None = None
+
+
+def fork_available() -> bool:
+    """Workers are forked (they inherit the compiled rules); platforms without fork scan serially."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _detect_batch(batch: list[Artifact]) -> tuple[list[Finding], list[Notice], Counter, set[str]]:
+    engine = _ENGINE
+    before = engine.filtered.copy()
+    findings, notices = engine.detect_streaming(batch)
+    # mapping proxies do not pickle: evidence travels as a dict
+    return ([replace(f, evidence=dict(f.evidence)) for f in findings], notices, engine.filtered - before,
+            engine.applied)
+
+
+def detect_in_pool(engine: Engine, artifacts: Iterable[Artifact], jobs: int
+                   ) -> Iterator[tuple[list[Finding], list[Notice]]]:
+    """Findings and notices per batch of ``artifacts``, detected by ``jobs`` worker processes."""
+    if not fork_available():
+        yield from (engine.detect_streaming(batch) for batch in _batches(artifacts))
+        return
+    global _ENGINE
+    _ENGINE = engine
+    pool = multiprocessing.get_context("fork").Pool(jobs)
+    try:
+        pending: deque = deque()
+        for batch in _batches(artifacts):
+            pending.append(pool.apply_async(_detect_batch, (batch,)))
+            if len(pending) >= 2 * jobs:
+                yield _collect(engine, pending.popleft().get())
+        while pending:
+            yield _collect(engine, pending.popleft().get())
+    finally:
+        pool.terminate()
+        pool.join()
+        _ENGINE = None
+
+
+def _batches(artifacts: Iterable[Artifact]) -> Iterator[list[Artifact]]:
+    batch: list[Artifact] = []
+    chars = 0
+    for art in artifacts:
+        batch.append(art)
+        chars += len(art.text)
+        if len(batch) >= BATCH or chars >= BATCH_CHARS:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
+
+
+def _collect(engine: Engine, result: tuple[list[Finding], list[Notice], Counter, set[str]]
+             ) -> tuple[list[Finding], list[Notice]]:
+    findings, notices, filtered, applied = result
+    engine.filtered.update(filtered)
+    engine.applied.update(applied)  # which rules examined a file: the scorecard's "checked"
+    return [replace(f, evidence=frozen_mapping(f.evidence)) for f in findings], notices

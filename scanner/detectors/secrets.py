@@ -19,6 +19,7 @@ The engine then applies the named false-positive filters of :mod:`scanner.filter
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
@@ -28,7 +29,7 @@ from scanner.decoding import encoded_segments, jwt_claims
 from scanner.detectors.base import Context, Detector, Hit
 from scanner.filters import false_positive_reason, is_generic
 from scanner.model import Artifact, Rule
-from scanner.prefilter import KeywordPrefilter, may_cross_lines
+from scanner.prefilter import KeywordPrefilter, RuleShape
 
 
 def shannon_entropy(text: str) -> float:
@@ -87,7 +88,8 @@ class SecretsDetector(Detector):
         """Built on first use, once per process."""
         if self._prefilter is None:
             self._prefilter = KeywordPrefilter(
-                (index, rule.options["keywords"], may_cross_lines(rule.options["regex"].pattern))
+                RuleShape(index, rule.options["keywords"], bool(rule.options.get("multiline")),
+                          bool(rule.options.get("anchored")))
                 for index, rule in enumerate(self._ordered)
             )
         return self._prefilter
@@ -99,12 +101,10 @@ class SecretsDetector(Detector):
             paths = rule.options.get("paths")
             if paths is not None and not paths.match_file(path):
                 continue
-            regex = rule.options["regex"]
-            for start, end in windows if windows is not None else ((0, len(text)),):
-                for match in regex.finditer(text, start, end):
-                    secret = match.group("secret")
-                    if passes_gates(rule, secret, path):
-                        yield Match(rule, *match.span("secret"), secret)
+            for match in _regex_matches(rule, text, windows):
+                secret = match.group("secret")
+                if passes_gates(rule, secret, path):
+                    yield Match(rule, *match.span("secret"), secret)
 
     def detect(self, artifact: Artifact, ctx: Context) -> list[Hit]:
         hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found")
@@ -124,6 +124,22 @@ class SecretsDetector(Detector):
                 yield ctx.finding(match.rule.id, ctx.span(segment.start, segment.end), secret=blob,
                                   message=f"{match.rule.title} found in {segment.encoding}-encoded text (decoded)",
                                   encoding=segment.encoding)
+
+
+def _regex_matches(rule: Rule, text: str, windows: list[tuple[int, int]] | None) -> Iterator[re.Match]:
+    """The rule's regex matches inside its windows: searched, or for anchored rules tried at each start."""
+    regex = rule.options["regex"]
+    if windows is None:
+        yield from regex.finditer(text)
+    elif rule.options.get("anchored"):
+        covered = -1
+        for start, end in windows:
+            if start >= covered and (match := regex.match(text, start, end)):
+                covered = match.end()
+                yield match
+    else:
+        for start, end in windows:
+            yield from regex.finditer(text, start, end)
 
 
 def resolve_overlaps(hits: list[Hit], rules: dict[str, Rule]) -> list[Hit]:

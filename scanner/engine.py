@@ -21,6 +21,7 @@ from scanner.config import Config
 from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
 from scanner.filters import false_positive_reason, path_confidence
 from scanner.model import Artifact, Finding, Location, Notice, Severity, Suppression
+from scanner.parallel import StreamingDetection, default_jobs
 from scanner.redact import mask, secret_hash, secret_sha1
 from scanner.rules import Registry
 from scanner.suppress import inline_suppression
@@ -105,10 +106,13 @@ class Engine:
     """Runs detectors for the enabled rules over artifacts from sources."""
 
     def __init__(self, registry: Registry, config: Config, detector_classes: Sequence[type[Detector]],
-                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None):
+                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None,
+                 jobs: int | None = None):
         self.registry = registry
         self.config = config
         self.baseline = baseline
+        #: Processes for streaming detection on large scans (see scanner/parallel.py); None: all cores.
+        self.jobs = jobs if jobs is not None else default_jobs()
         wanted = set(only_rules) if only_rules is not None else None
         enabled = [r for r in registry if r.id not in config.disable and (wanted is None or r.id in wanted)]
         self.detectors: list[Detector] = []
@@ -125,6 +129,7 @@ class Engine:
         facts = ProjectFacts(self.config)
         streaming = [d for d in self.detectors if not d.needs_index]
         indexing = [d for d in self.detectors if d.needs_index]
+        stream = StreamingDetection(self, streaming, facts, self.jobs)
         findings: list[Finding] = []
         deferred: list[Context] = []
         notices: list[Notice] = []
@@ -133,7 +138,7 @@ class Engine:
             for art in source.artifacts():
                 count += 1
                 ctx = Context(art, facts)
-                findings.extend(self._detect(ctx, streaming))
+                stream.submit(ctx)
                 wanting = [d for d in indexing if d.wants(art)]
                 for detector in wanting:
                     detector.index(art, ctx)
@@ -141,8 +146,11 @@ class Engine:
                     deferred.append(ctx)
                 else:
                     notices.extend(ctx.notices)
+        stream.finish()
+        findings.extend(stream.findings)
+        notices.extend(stream.notices)
         for ctx in deferred:
-            findings.extend(self._detect(ctx, indexing))
+            findings.extend(self.detect_artifact(ctx, indexing))
             notices.extend(ctx.notices)
         findings = _with_fingerprints(_dedupe(findings))
         if self.baseline is not None:
@@ -160,7 +168,7 @@ class Engine:
             duration_seconds=round(time.perf_counter() - clock, 3),
             artifacts_scanned=count,
             rules_run=self.rules_run,
-            stats={"filtered": dict(self.filtered)},
+            stats={"filtered": dict(self.filtered), "workers": stream.workers},
             positive=facts.positive,
         )
 
@@ -170,7 +178,8 @@ class Engine:
         suppression = self.baseline.match(finding)
         return replace(finding, suppression=suppression) if suppression else finding
 
-    def _detect(self, ctx: Context, detectors: list[Detector]) -> list[Finding]:
+    def detect_artifact(self, ctx: Context, detectors: list[Detector]) -> list[Finding]:
+        """Findings of ``detectors`` in one artifact: detect, filter, then fill in each finding."""
         art = ctx.artifact
         hits: list[Hit] = []
         for detector in detectors:

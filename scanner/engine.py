@@ -192,8 +192,10 @@ class Engine:
         return [self._finding(art, lines, hit, secrets) for hit in hits]
 
     def _filtered(self, hits: Iterable[Hit], path: str) -> Iterator[Hit]:
+        """Drop hits a false-positive filter rejects (decoded hits were filtered on their decoded value)."""
         for hit in hits:
-            reason = false_positive_reason(hit.secret, path, self.registry.get(hit.rule_id)) if hit.secret else None
+            checked = hit.secret and "encoding" not in hit.evidence
+            reason = false_positive_reason(hit.secret, path, self.registry.get(hit.rule_id)) if checked else None
             if reason:
                 self.filtered[reason] += 1
             else:

@@ -113,7 +113,11 @@ class SecretsDetector(Detector):
         return resolve_overlaps(hits, self.rules)
 
     def _decoded_hits(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        """Secrets inside base64 blobs or percent-encoded runs, reported at (and masked as) the blob."""
+        """Secrets inside base64 blobs or percent-encoded runs, reported at (and masked as) the blob.
+
+        The false-positive filters run here on the decoded value; the ``encoding`` evidence tells the
+        engine not to run them again on the blob.
+        """
         for segment in encoded_segments(artifact.text):
             seen: set[str] = set()
             for match in self.matches(segment.text, artifact.path):

@@ -63,6 +63,13 @@ def claims_allowed(rule: Rule, secret: str) -> bool:
     return not (reject and any(str(claims.get(name)) in values for name, values in reject.items()))
 
 
+def spans_lines(rule: Rule) -> bool:
+    """Whether a rule's matches may cover many lines: ``multiline: true``, or a DOTALL regex (``(?s``)."""
+    regex = rule.options["regex"]
+    return bool(rule.options.get("multiline") or regex.flags & re.DOTALL or "(?s" in regex.pattern
+                or "[\\s\\S]" in regex.pattern)
+
+
 def passes_gates(rule: Rule, secret: str, path: str) -> bool:
     """The rule's own checks on one candidate secret."""
     minimum = rule.options.get("entropy")
@@ -88,8 +95,7 @@ class SecretsDetector(Detector):
         """Built on first use, once per process."""
         if self._prefilter is None:
             self._prefilter = KeywordPrefilter(
-                RuleShape(index, rule.options["keywords"], bool(rule.options.get("multiline")),
-                          bool(rule.options.get("anchored")))
+                RuleShape(index, rule.options["keywords"], spans_lines(rule), bool(rule.options.get("anchored")))
                 for index, rule in enumerate(self._ordered)
             )
         return self._prefilter

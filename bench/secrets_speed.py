@@ -40,38 +40,33 @@ def _rand(rng: random.Random, n: int, alphabet: str = ALNUM) -> str:
     return "".join(rng.choice(alphabet) for _ in range(n))
 
 
+#: Line makers per language: each takes the generator and returns one line of plausible source.
+PYTHON_LINES = (
+    lambda r: f"def {_word(r)}({_word(r)}, {_word(r)}=None):",
+    lambda r: f"    {_word(r)} = request.headers.get('X-{r.choice(WORDS).title()}-Token')",
+    lambda r: f"    cache_key = '{_rand(r, 40, '0123456789abcdef')}'  # sha1 of the {r.choice(WORDS)}",
+    lambda r: f"    url = 'https://api.example.com/v1/{r.choice(WORDS)}s/{r.randrange(10**6)}'",
+    lambda r: f"    {_word(r)}_id = '{_uuid(r)}'",
+    lambda r: f"    token = os.environ['{r.choice(WORDS).upper()}_TOKEN']",
+    lambda r: f"    return {{'{r.choice(WORDS)}': {_word(r)}, 'count': {r.randrange(1000)}}}",
+    lambda r: f"    logger.info('processing %s for %s', {_word(r)}, {_word(r)})",
+)
+TS_LINES = (
+    lambda r: f"export async function {_word(r)}(req: Request): Promise<Response> {{",
+    lambda r: f"  const {r.choice(WORDS)}Key = process.env.{r.choice(WORDS).upper()}_KEY ?? '';",
+    lambda r: f"  const img = 'data:image/png;base64,{_rand(r, 120, ALNUM + '+/')}';",
+    lambda r: f"  await fetch(`${{BASE_URL}}/{r.choice(WORDS)}/${{id}}`, {{ headers: {{ Authorization: token }} }});",
+    lambda r: f"  const {_word(r)} = {{ id: '{_uuid(r)}', version: '{r.randrange(9)}.{r.randrange(20)}.0' }};",
+    lambda r: "  }",
+)
+
+
 def _python_line(rng: random.Random) -> str:
-    kind = rng.randrange(8)
-    if kind == 0:
-        return f"def {_word(rng)}({_word(rng)}, {_word(rng)}=None):"
-    if kind == 1:
-        return f"    {_word(rng)} = request.headers.get('X-{rng.choice(WORDS).title()}-Token')"
-    if kind == 2:
-        return f"    cache_key = '{_rand(rng, 40, '0123456789abcdef')}'  # sha1 of the {rng.choice(WORDS)}"
-    if kind == 3:
-        return f"    url = 'https://api.example.com/v1/{rng.choice(WORDS)}s/{rng.randrange(10**6)}'"
-    if kind == 4:
-        return f"    {_word(rng)}_id = '{_uuid(rng)}'"
-    if kind == 5:
-        return f"    token = os.environ['{rng.choice(WORDS).upper()}_TOKEN']"
-    if kind == 6:
-        return f"    return {{'{rng.choice(WORDS)}': {_word(rng)}, 'count': {rng.randrange(1000)}}}"
-    return f"    logger.info('processing %s for %s', {_word(rng)}, {_word(rng)})"
+    return rng.choice(PYTHON_LINES)(rng)
 
 
 def _ts_line(rng: random.Random) -> str:
-    kind = rng.randrange(6)
-    if kind == 0:
-        return f"export async function {_word(rng)}(req: Request): Promise<Response> {{"
-    if kind == 1:
-        return f"  const {rng.choice(WORDS)}Key = process.env.{rng.choice(WORDS).upper()}_KEY ?? '';"
-    if kind == 2:
-        return f"  const img = 'data:image/png;base64,{_rand(rng, 120, ALNUM + '+/')}';"
-    if kind == 3:
-        return f"  await fetch(`${{BASE_URL}}/{rng.choice(WORDS)}/${{id}}`, {{ headers: {{ Authorization: token }} }});"
-    if kind == 4:
-        return f"  const {_word(rng)} = {{ id: '{_uuid(rng)}', version: '{rng.randrange(9)}.{rng.randrange(20)}.0' }};"
-    return "  }"
+    return rng.choice(TS_LINES)(rng)
 
 
 def _json_line(rng: random.Random) -> str:

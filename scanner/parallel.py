@@ -11,18 +11,18 @@ Where ``fork`` is unavailable (not Linux) or ``jobs`` is 1, everything runs in t
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections import Counter, deque
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from scanner.detectors.base import Context, Detector, ProjectFacts
 from scanner.model import Artifact, Finding, Notice, frozen_mapping
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # multiprocessing is imported only when a pool starts: small scans stay light
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from scanner.engine import Engine
 
 #: Text scanned in-process before the pool starts (a pool costs ~100 ms to start).
@@ -111,6 +111,9 @@ class StreamingDetection:
         self._pool = None
 
     def _start_pool(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         global _ENGINE, _DETECTORS
         _ENGINE, _DETECTORS = self.engine, self.detectors
         self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))

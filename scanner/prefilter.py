@@ -98,8 +98,9 @@ def _window_end(text: str, offset: int, multiline: bool) -> int:
 
 def _windows(text: str, offsets: list[int], shape: RuleShape) -> list[Window]:
     """[start, end) windows around sorted keyword offsets (merged unless the rule is anchored)."""
-    if shape.anchored:
-        return [(offset, _window_end(text, offset, shape.multiline)) for offset in offsets]
+    if shape.anchored:  # the regex is only tried at each hit, so a generous fixed end costs nothing
+        after = MULTILINE_AFTER if shape.multiline else AFTER
+        return [(offset, offset + after) for offset in offsets]
     windows: list[Window] = []
     for offset in offsets:
         start = max(text.rfind("\n", 0, offset) + 1, offset - BEFORE)

@@ -44,6 +44,8 @@ _EXAMPLE_KEYS = {
     "semgrep": ("invalid", "valid"),
 }
 _CWE = re.compile(r"^CWE-\d+$")
+#: libyaml's safe loader when PyYAML was built with it: loading 300 rules drops from ~2 s to ~0.2 s.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class RuleError(ValueError):
@@ -210,7 +212,7 @@ def parse_rule(raw: Any, where: str) -> Rule:
 def _rules_in_file(path: Path, base: Path) -> Iterator[Rule]:
     where = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RuleError(f"{where}: cannot load: {exc}") from None
     if isinstance(data, dict) and "rules" in data and "id" not in data:

@@ -2,14 +2,13 @@
 
 All rules' keywords go into one Aho-Corasick automaton (``pyahocorasick``), searched once over the
 lowercased text, so the cost of the pass does not grow with the number of rules. Each keyword hit
-becomes a *candidate window*: the hit's line and the next one, cut to a bounded width (rules with
-``multiline: true``, such as PEM private keys, get MULTILINE_AFTER characters instead); a rule's regex
-then runs only inside its merged windows. Rules with ``anchored: true`` (their matches begin with a
-keyword, like the generic assignment rules) are tried only *at* each keyword hit (``regex.match``). When a keyword is so
-frequent in an artifact that windows would cover most of it, the rule's regex runs on the whole text.
+opens a *candidate window* from BEFORE characters before it to AFTER after it (MULTILINE_AFTER for
+rules whose matches span lines, such as PEM keys); overlapping windows merge, and each merged window is
+widened to a line start and a token break. A rule's regex runs only inside its windows, never over the
+whole text. Rules with ``anchored: true`` (their matches begin with a keyword, like the generic
+assignment rules) are tried only *at* each keyword hit (``regex.match``).
 
-Measured against one Hyperscan database of the same keywords (``bench/secrets_speed.py --prefilter``):
-see docs/architecture.md, "Secrets pipeline".
+Why Aho-Corasick rather than Hyperscan: docs/architecture.md, "Secrets pipeline".
 """
 
 from __future__ import annotations
@@ -19,11 +18,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-#: Characters kept before a keyword hit: a keyword may sit inside the secret (OpenAI's marker).
-BEFORE = 1024
-#: Characters kept after a keyword hit (up to the end of the next line); ``multiline`` rules get MULTILINE_AFTER.
-AFTER = 4096
+#: Characters kept before a keyword hit: a keyword may sit inside the secret (OpenAI's marker, ~210 in).
+BEFORE = 320
+#: Characters kept after a keyword hit (a key name, an operator, the value, often on the next line);
+#: ``multiline`` rules get MULTILINE_AFTER.
+AFTER = 768
 MULTILINE_AFTER = 16384
+#: End of an anchored rule's window: the regex is only tried at the hit, so this may be generous (long JWTs).
+ANCHORED_AFTER = 8192
+#: How far a window edge may move to reach a line start or a token break.
+SNAP = 512
 
 Window = tuple[int, int]
 #: A window never ends inside a token: a regex would see a cut token as ending there.
@@ -81,32 +85,36 @@ class KeywordPrefilter:
         return result
 
 
-def _window_end(text: str, offset: int, multiline: bool) -> int:
-    """Where a window opened by a keyword at ``offset`` ends: the next line's end, never inside a token."""
-    limit = min(len(text), offset + (MULTILINE_AFTER if multiline else AFTER))
-    if multiline:
-        end = limit
-    else:  # the hit's line and the next (a value may sit on the line below its key: XML, YAML blocks)
-        line_end = text.find("\n", offset, limit)
-        next_end = text.find("\n", line_end + 1, limit) if line_end != -1 else -1
-        end = limit if next_end == -1 else next_end
-    if end < len(text):
-        found = _BREAK.search(text, end, end + 512)
-        end = found.start() if found else min(len(text), end + 512)
-    return end
+def _snap_start(text: str, start: int) -> int:
+    """Move a window start back to the beginning of its line (at most SNAP characters)."""
+    if start <= 0:
+        return 0
+    newline = text.rfind("\n", max(0, start - SNAP), start)
+    return newline + 1 if newline != -1 else max(0, start - SNAP)
+
+
+def _snap_end(text: str, end: int) -> int:
+    """Move a window end forward to a token break, so a regex never sees a token cut short."""
+    if end >= len(text):
+        return len(text)
+    found = _BREAK.search(text, end, end + SNAP)
+    return found.start() if found else min(len(text), end + SNAP)
 
 
 def _windows(text: str, offsets: list[int], shape: RuleShape) -> list[Window]:
-    """[start, end) windows around sorted keyword offsets (merged unless the rule is anchored)."""
+    """[start, end) windows around sorted keyword offsets (merged unless the rule is anchored).
+
+    Window bounds are plain arithmetic per hit; only each merged window is snapped to a line start and a
+    token break, so dense keywords (thousands of hits per file) cost little.
+    """
     if shape.anchored:  # the regex is only tried at each hit, so a generous fixed end costs nothing
-        after = MULTILINE_AFTER if shape.multiline else AFTER
-        return [(offset, offset + after) for offset in offsets]
-    windows: list[Window] = []
+        end = MULTILINE_AFTER if shape.multiline else ANCHORED_AFTER
+        return [(offset, offset + end) for offset in offsets]
+    after = MULTILINE_AFTER if shape.multiline else AFTER
+    merged: list[list[int]] = []
     for offset in offsets:
-        start = max(text.rfind("\n", 0, offset) + 1, offset - BEFORE)
-        end = _window_end(text, offset, shape.multiline)
-        if windows and start <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], max(windows[-1][1], end))
+        if merged and offset - BEFORE <= merged[-1][1]:
+            merged[-1][1] = offset + after
         else:
-            windows.append((start, end))
-    return windows
+            merged.append([offset - BEFORE, offset + after])
+    return [(_snap_start(text, start), _snap_end(text, end)) for start, end in merged]

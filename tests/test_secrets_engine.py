@@ -37,12 +37,16 @@ def test_prefilter_picks_only_rules_whose_keyword_occurs_case_insensitively():
     assert set(found) == {0}
 
 
-def test_prefilter_window_covers_the_keyword_line_and_the_next_only():
-    text = "a" * 50 + "\nkey = sk_live_123\nnext line\nfar away line\n"
+def test_prefilter_window_is_bounded_and_snapped_to_line_start_and_token_break():
+    from scanner.prefilter import AFTER
+
+    text = "a" * 50 + "\nkey = sk_live_123 tail\n" + "b" * 900 + " end\n"
     [window] = KeywordPrefilter([RuleShape(0, ["sk_live_"])]).candidates(text)[0]
     covered = text[window[0]:window[1]]
-    assert "key = sk_live_123" in covered and "next line" in covered and "far away" not in covered
-    assert "a" * 10 not in covered
+    assert "key = sk_live_123" in covered and (window[0] == 0 or text[window[0] - 1] == "\n")
+    assert window[1] - text.index("sk_live_") >= AFTER  # reaches AFTER characters...
+    assert text[window[1]] in " \n"  # ...and ends at a token break, not inside the b-run cut short
+    assert "end" not in covered
 
 
 def test_anchored_windows_start_at_each_keyword_hit():

@@ -17,7 +17,8 @@ install: $(STAMP)
 # Scan the bundled demo app; it has planted issues, so the scan's exit status 1 is the expected result.
 demo: install
 	mkdir -p reports
-	$(BIN)/launchready scan fixtures/demo-app --json reports/demo.json; \
+	$(BIN)/launchready scan fixtures/demo-app --json reports/demo.json --sarif reports/demo.sarif \
+	  --html reports/demo.html; \
 	  status=$$?; [ $$status -le 1 ] || exit $$status
 	@echo "reports written to reports/"
 
@@ -27,13 +28,15 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-# Side-by-side benchmarks against gitleaks and detect-secrets (peers come with the dev extra).
-# BENCH_SIZE: MB of generated source for the speed run (200 for the full run).
+# Side-by-side benchmarks against peers (each prints medians, peak memory and ratios; peers come with the
+# dev extra). BENCH_SIZE: MB of generated source for the secrets speed run (200 for the full run).
 BENCH_SIZE ?= 200
 bench: install
+	$(BIN)/python bench/history_speed.py
+	$(BIN)/python bench/staged_latency.py
 	$(BIN)/python bench/secrets_accuracy.py
 	$(BIN)/python bench/secrets_ds_filters.py
 	$(BIN)/python bench/secrets_speed.py --size $(BENCH_SIZE)
 
 clean:
-	rm -rf $(VENV) build dist reports/*.json reports/*.sarif reports/*.html
+	rm -rf $(VENV) build dist reports/*.json reports/*.sarif reports/*.html reports/*.png

@@ -9,14 +9,18 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from scanner import __version__
 from scanner.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
+from scanner.model import Severity
 from scanner.reporters import REPORTERS, get_reporter
 from scanner.rules import Registry, RuleError, default_registry
+
+if TYPE_CHECKING:
+    from scanner.engine import ScanResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -52,9 +56,9 @@ def find_root(paths: list[Path]) -> Path:
     return common
 
 
-def _load_registry() -> Registry:
+def _load_registry(eager: bool = True) -> Registry:
     try:
-        return default_registry()
+        return default_registry(eager)
     except RuleError as exc:
         fail(f"invalid rule: {exc}")
 
@@ -101,13 +105,34 @@ def cli() -> None:
 # -- baselines (secrets engine) --
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Report only findings not in this baseline (launchready's or detect-secrets' format).")
+# --- git history and staged changes (docs: README "Git history and pre-commit") ---
+@click.option("--history", is_flag=True, help="Scan every commit on every ref for secrets, not the working tree.")
+@click.option("--since", metavar="REV", help="Scan the commits after REV up to HEAD (REV..HEAD) for secrets.")
+@click.option("--range", "rev_range", metavar="A..B", help="Scan the commits of a git range (e.g. a pull request).")
+@click.option("--staged", is_flag=True, help="Scan only the lines added in the git index (pre-commit).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr for history scans [default: when stderr is a terminal].")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+              help="Worker processes for history scans and large trees [default: 0 = one per CPU core].")
+# --- end git options ---
 def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
          config_path: Path | None, no_gitignore: bool, verbose: bool, quiet: bool, baseline_path: Path | None,
+         history: bool, since: str | None, rev_range: str | None, staged: bool, progress: bool | None, jobs: int,
          **report_files: Path | None) -> None:
     """Scan PATHS (default: the current directory)."""
-    result, config = _scan_worktree(paths, config_path, no_gitignore, fail_on=fail_on,
-                                    baseline=_load_baseline(baseline_path))
+    baseline = _load_baseline(baseline_path)
+    git_mode = _git_mode(history, since, rev_range, staged)
+    if git_mode is not None:
+        _scan_git(git_mode, paths, fmt, output, fail_on, config_path, verbose, quiet, progress, jobs, baseline,
+                  report_files)
+    result, config = _scan_worktree(paths, config_path, no_gitignore, fail_on=fail_on, baseline=baseline,
+                                    jobs=jobs or os.cpu_count() or 1)
+    _report(result, fmt, output, verbose, quiet, report_files)
+    sys.exit(EXIT_FINDINGS if result.fails(config.fail_on) else EXIT_CLEAN)
 
+
+def _report(result: ScanResult, fmt: str, output: Path | None, verbose: bool, quiet: bool,
+            report_files: dict[str, Path | None]) -> None:
     for name, path in report_files.items():
         if path is not None:
             _write(path, get_reporter(name.removeprefix("report_"), verbose=verbose).render(result))
@@ -116,11 +141,10 @@ def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | 
     elif not quiet:
         color = fmt == "text" and sys.stdout.isatty()
         click.echo(get_reporter(fmt, verbose=verbose, color=color).render(result), nl=False, color=color)
-    sys.exit(EXIT_FINDINGS if result.fails(config.fail_on) else EXIT_CLEAN)
 
 
 def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitignore: bool, *,
-                   fail_on: str | None = None, baseline: Any = None) -> tuple[Any, Config]:
+                   fail_on: str | None = None, baseline: Any = None, jobs: int = 1) -> tuple[Any, Config]:
     """Scan the working tree under ``paths`` (default: the current directory); returns (result, config)."""
     from scanner.detectors import DETECTORS
     from scanner.engine import Engine
@@ -139,7 +163,7 @@ def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitigno
     config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
     source = WorktreeSource(root=root, paths=targets, exclude=config.exclude,
                             max_file_size=config.max_file_size, use_gitignore=not no_gitignore)
-    engine = Engine(registry, config, DETECTORS, baseline=baseline)
+    engine = Engine(registry, config, DETECTORS, baseline=baseline, jobs=jobs)
     return engine.run([source], root=str(root), source_names=["working tree"]), config
 
 
@@ -178,6 +202,96 @@ def baseline(path: Path | None, output: Path | None, fmt: str, config_path: Path
     target = output or Path(result.root) / (DEFAULT_FILE if fmt == "launchready" else ".secrets.baseline")
     _write(target, render(document))
     click.echo(f"wrote {count} finding(s) to {target}")
+
+
+
+
+# --- git history and staged changes ---
+
+def _git_mode(history: bool, since: str | None, rev_range: str | None, staged: bool) -> tuple[str, ...] | None:
+    """None for a working-tree scan, ``("staged",)``, or the ``git rev-list`` arguments of a history scan."""
+    chosen = [name for name, on in (("--history", history), ("--since", since), ("--range", rev_range),
+                                    ("--staged", staged)) if on]
+    if len(chosen) > 1:
+        fail(f"choose one of {', '.join(chosen)}")
+    if staged:
+        return ("staged",)
+    if since:
+        return (f"{since}..HEAD",)
+    if rev_range:
+        if ".." not in rev_range:
+            fail(f"--range expects A..B, got {rev_range!r}")
+        return (rev_range,)
+    return ("--all",) if history else None
+
+
+def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
+              config_path: Path | None, verbose: bool, quiet: bool, progress: bool | None, jobs: int,
+              baseline: Any, report_files: dict[str, Path | None]) -> NoReturn:
+    """Secrets in git: the staged lines, or the added lines of every commit in a range. Exits."""
+    from scanner.detectors import DETECTORS
+    from scanner.engine import Engine
+    from scanner.progress import CommitProgress, progress_wanted
+    from scanner.sources.git import GitError, repository_root
+
+    if len(paths) > 1:
+        fail("git scans take one repository path")
+    target = paths[0] if paths else Path(".")
+    if not target.exists():
+        fail(f"no such file or directory: {target}")
+    try:
+        root = repository_root(target.absolute())
+    except GitError as exc:
+        fail(str(exc))
+    if root is None:
+        fail(f"not a git repository: {target}")
+    staged = mode == ("staged",)
+    registry = _load_registry(eager=not staged)  # the hook compiles only the regexes it needs
+    config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
+    jobs = 1 if staged else jobs or os.cpu_count() or 1
+    engine = Engine(registry, config, DETECTORS, baseline=baseline, jobs=jobs,
+                    only_rules=[r.id for r in registry if r.kind == "secret"])
+    try:
+        if staged:
+            from scanner.sources.staged import StagedSource
+
+            source = StagedSource(root, config.max_file_size, config.exclude)
+            result = engine.run([source], str(root), ["staged changes"])
+        else:
+            from scanner.sources.git_history import HistorySource
+
+            with CommitProgress(progress_wanted(progress, quiet)) as bar:
+                source = HistorySource(root, mode, config.max_file_size, config.exclude, jobs=jobs,
+                                       on_progress=bar.update)
+                result = engine.run([source], str(root), [f"git history ({' '.join(mode)})"])
+            result.stats["commits"] = source.commits_scanned
+    except GitError as exc:
+        fail(str(exc))
+    except RuleError as exc:
+        fail(f"invalid rule: {exc}")
+    _report(result, fmt, output, verbose, quiet, report_files)
+    failed = result.fails(config.fail_on)
+    if failed and staged:
+        click.echo(_staged_failure_message(result, config.fail_on), err=True)
+    sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+def _staged_failure_message(result: ScanResult, fail_on: str) -> str:
+    """What a blocked commit tells the user: where, which rule, and how to suppress or baseline."""
+    threshold = Severity.parse(fail_on)
+    blocking = [f for f in result.active if f.severity >= threshold]
+    lines = [f"launchready: commit blocked: {len(blocking)} secret(s) in staged changes"]
+    lines += [f"  {f.location.path}:{f.location.line}: {f.rule_id}: {f.message}" for f in blocking]
+    lines += [
+        "Remove the secret from the staged file (and rotate it if it was ever pushed), then stage again.",
+        "A false positive? Add a comment on that line or the line above:",
+        "  launchready: ignore[RULE-ID] -- reason",
+        "Accepting known findings? Record them with 'launchready baseline' and pass the file to the hook:",
+        "  args: [--baseline, .launchready-baseline.json]   (in .pre-commit-config.yaml)",
+    ]
+    return "\n".join(lines)
+
+# --- end git history and staged changes ---
 
 
 @cli.command()

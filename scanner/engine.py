@@ -1,4 +1,4 @@
-"""The pipeline: sources -> index -> detectors -> filters -> suppressions -> dedupe -> result.
+"""The pipeline: sources -> index -> detectors -> filters -> suppressions -> dedupe -> history aggregation -> result.
 
 Detectors only say what and where (a :class:`~scanner.detectors.base.Hit`); the engine turns a hit
 into a :class:`~scanner.model.Finding`: severity and check from the rule (and configuration),
@@ -11,7 +11,7 @@ import hashlib
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -20,14 +20,18 @@ from scanner import __version__
 from scanner.config import Config
 from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
 from scanner.filters import false_positive_reason, path_confidence
-from scanner.model import Artifact, Finding, Location, Notice, Severity, Suppression
-from scanner.parallel import StreamingDetection, default_jobs
-from scanner.redact import mask, secret_hash, secret_sha1
+from scanner.history import aggregate_history
+from scanner.model import Artifact, Finding, Location, Notice, Origin, Severity, Suppression
+from scanner.redact import mask, redact, secret_hash, secret_sha1
 from scanner.rules import Registry
+from scanner.sources.files import artifact_kind
 from scanner.suppress import inline_suppression
 
 #: Longest snippet kept around a finding (minified bundles have megabyte-long lines).
 SNIPPET_WIDTH = 160
+#: Lines of context kept before and after a finding in its excerpt, and the most lines an excerpt holds.
+EXCERPT_CONTEXT = 2
+EXCERPT_MAX_LINES = 9
 
 
 class Source(Protocol):
@@ -61,6 +65,8 @@ class ScanResult:
     artifacts_scanned: int
     rules_run: list[str]
     stats: dict[str, Any] = field(default_factory=dict)
+    #: Rules whose detector examined at least one artifact (a rule that ran on no relevant file checked nothing).
+    rules_applied: list[str] = field(default_factory=list)
     #: Evidence in favour of launch-readiness checks, by check (see ``ProjectFacts.add_positive``).
     positive: dict[str, list[str]] = field(default_factory=dict)
     tool_version: str = __version__
@@ -98,6 +104,35 @@ def _snippet(lines: list[str], art: Artifact, hit: Hit, secrets: Iterable[str]) 
     return mask(text.rstrip("\r"), secrets)
 
 
+def _masked_lines(text: str, secrets: Iterable[str]) -> list[str]:
+    """``text`` split into lines with every secret masked, multi-line secrets included.
+
+    Masking runs on the whole text before splitting, so a secret that spans lines (a private key) can
+    never leak line by line; the redaction keeps the secret's line breaks, so line numbers still match.
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, redact(secret) + "\n" * secret.count("\n"))
+    return text.split("\n")
+
+
+def _cut(line: str, column: int) -> str:
+    """A line cut to ``SNIPPET_WIDTH`` characters around ``column`` (after masking, so no secret is halved)."""
+    line = line.rstrip("\r")
+    if len(line) <= SNIPPET_WIDTH:
+        return line
+    start = max(0, column - 1 - SNIPPET_WIDTH // 3)
+    end = start + SNIPPET_WIDTH
+    return ("…" if start else "") + line[start:end] + ("…" if end < len(line) else "")
+
+
+def _excerpt(masked: list[str], art: Artifact, hit: Hit) -> tuple[tuple[int, str], ...]:
+    """Redacted lines around a hit, numbered as in the scanned file."""
+    first = max(1, hit.span.line - EXCERPT_CONTEXT)
+    last = min(len(masked), hit.span.end_line + EXCERPT_CONTEXT, first + EXCERPT_MAX_LINES - 1)
+    return tuple((art.real_line(n), _cut(masked[n - 1], hit.span.column if n == hit.span.line else 1))
+                 for n in range(first, last + 1))
+
+
 def _normalise_code(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -106,13 +141,12 @@ class Engine:
     """Runs detectors for the enabled rules over artifacts from sources."""
 
     def __init__(self, registry: Registry, config: Config, detector_classes: Sequence[type[Detector]],
-                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None,
-                 jobs: int | None = None):
+                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None, jobs: int = 1):
         self.registry = registry
+        #: Worker processes for streaming detection when no detector needs the project index (history).
+        self.jobs = jobs
         self.config = config
         self.baseline = baseline
-        #: Processes for streaming detection on large scans (see scanner/parallel.py); None: all cores.
-        self.jobs = jobs if jobs is not None else default_jobs()
         wanted = set(only_rules) if only_rules is not None else None
         enabled = [r for r in registry if r.id not in config.disable and (wanted is None or r.id in wanted)]
         self.detectors: list[Detector] = []
@@ -122,6 +156,7 @@ class Engine:
                 self.detectors.append(cls(rules, config))
         self.rules_run = sorted(r.id for d in self.detectors for r in d.rules.values())
         self.filtered = Counter()
+        self.applied: set[str] = set()
 
     def run(self, sources: Sequence[Source], root: str, source_names: Sequence[str]) -> ScanResult:
         started = datetime.now(timezone.utc)
@@ -129,30 +164,32 @@ class Engine:
         facts = ProjectFacts(self.config)
         streaming = [d for d in self.detectors if not d.needs_index]
         indexing = [d for d in self.detectors if d.needs_index]
-        stream = StreamingDetection(self, streaming, facts, self.jobs)
         findings: list[Finding] = []
         deferred: list[Context] = []
         notices: list[Notice] = []
         count = 0
-        for source in sources:
+        pooled = self.jobs > 1
+        if pooled:
+            count = self._detect_in_pool(sources, findings, notices, self._indexed(indexing, facts, deferred))
+        for source in () if pooled else sources:
             for art in source.artifacts():
                 count += 1
                 ctx = Context(art, facts)
-                stream.submit(ctx)
+                findings.extend(self._detect(ctx, streaming))
                 wanting = [d for d in indexing if d.wants(art)]
                 for detector in wanting:
+                    self.applied.update(detector.rules)
                     detector.index(art, ctx)
                 if wanting:
                     deferred.append(ctx)
                 else:
                     notices.extend(ctx.notices)
-        stream.finish()
-        findings.extend(stream.findings)
-        notices.extend(stream.notices)
         for ctx in deferred:
-            findings.extend(self.detect_artifact(ctx, indexing))
+            findings.extend(self._detect(ctx, indexing))
             notices.extend(ctx.notices)
-        findings = _with_fingerprints(_dedupe(findings))
+        findings = _dedupe(findings)
+        findings = self._aggregate_history(findings, sources)
+        findings = _with_fingerprints(findings)
         if self.baseline is not None:
             findings = [self._apply_baseline(f) for f in findings]
         findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
@@ -168,9 +205,70 @@ class Engine:
             duration_seconds=round(time.perf_counter() - clock, 3),
             artifacts_scanned=count,
             rules_run=self.rules_run,
-            stats={"filtered": dict(self.filtered), "workers": stream.workers},
+            rules_applied=sorted(self.applied),
+            stats={"filtered": dict(self.filtered)},
             positive=facts.positive,
         )
+
+    def _indexed(self, indexing: list[Detector], facts: ProjectFacts, deferred: list[Context]
+                 ) -> Callable[[Iterable[Artifact]], Iterator[Artifact]]:
+        """A pass-through for artifacts on their way to the pool that runs the index pass in this process."""
+        def index(artifacts: Iterable[Artifact]) -> Iterator[Artifact]:
+            for art in artifacts:
+                wanting = [d for d in indexing if d.wants(art)]
+                if wanting:
+                    ctx = Context(art, facts)
+                    for detector in wanting:
+                        self.applied.update(detector.rules)
+                        detector.index(art, ctx)
+                    deferred.append(ctx)
+                yield art
+        return index
+
+    def _detect_in_pool(self, sources: Sequence[Source], findings: list[Finding], notices: list[Notice],
+                        index: Callable[[Iterable[Artifact]], Iterator[Artifact]]) -> int:
+        """Streaming detection in worker processes (see ``scanner.parallel``) while ``index`` runs here;
+        returns the artifact count."""
+        from scanner.parallel import detect_in_pool  # multiprocessing: only for scans that fan out
+
+        count = 0
+        for source in sources:
+            counted = _Counted(source.artifacts())
+            for batch_findings, batch_notices in detect_in_pool(self, index(counted), self.jobs):
+                findings.extend(batch_findings)
+                notices.extend(batch_notices)
+            count += counted.count
+        return count
+
+    def detect_streaming(self, artifacts: Iterable[Artifact]) -> tuple[list[Finding], list[Notice]]:
+        """Run the detectors that need no project index over ``artifacts`` (a worker's share of a scan)."""
+        facts = ProjectFacts(self.config)
+        streaming = [d for d in self.detectors if not d.needs_index]
+        findings: list[Finding] = []
+        notices: list[Notice] = []
+        for art in artifacts:
+            ctx = Context(art, facts)
+            findings.extend(self._detect(ctx, streaming))
+            notices.extend(ctx.notices)
+        return findings, notices
+
+    def _aggregate_history(self, findings: list[Finding], sources: Sequence[Source]) -> list[Finding]:
+        """One finding per secret per file across commits (sources with a ``head`` view scan history)."""
+        head = next((s.head for s in sources if getattr(s, "head", None) is not None), None)
+        if head is None:
+            return findings
+
+        def secrets_at_head(path: str) -> set[tuple[str, str]]:
+            text = head.text(path)
+            if text is None:
+                return set()
+            art = Artifact(path=path, text=text, kind=artifact_kind(path), origin=Origin("history"))
+            filtered = self.filtered.copy()  # HEAD is re-read, not scanned: keep the statistics as they were
+            found = self._detect(Context(art, ProjectFacts(self.config)), self.detectors)
+            self.filtered = filtered
+            return {(f.rule_id, f.secret_hash) for f in found if f.secret_hash}
+
+        return aggregate_history(findings, head.path_at_head, secrets_at_head)
 
     def _apply_baseline(self, finding: Finding) -> Finding:
         if finding.suppression is not None:
@@ -178,18 +276,19 @@ class Engine:
         suppression = self.baseline.match(finding)
         return replace(finding, suppression=suppression) if suppression else finding
 
-    def detect_artifact(self, ctx: Context, detectors: list[Detector]) -> list[Finding]:
-        """Findings of ``detectors`` in one artifact: detect, filter, then fill in each finding."""
+    def _detect(self, ctx: Context, detectors: list[Detector]) -> list[Finding]:
         art = ctx.artifact
         hits: list[Hit] = []
         for detector in detectors:
             if detector.wants(art):
+                self.applied.update(detector.rules)
                 hits.extend(self._filtered(detector.detect(art, ctx), art.path))
         if not hits:
             return []
         lines = art.text.split("\n")
         secrets = [h.secret for h in hits if h.secret]
-        return [self._finding(art, lines, hit, secrets) for hit in hits]
+        masked = _masked_lines(art.text, secrets)
+        return [self._finding(art, lines, masked, hit, secrets) for hit in hits]
 
     def _filtered(self, hits: Iterable[Hit], path: str) -> Iterator[Hit]:
         """Drop hits a false-positive filter rejects (decoded hits were filtered on their decoded value)."""
@@ -201,7 +300,7 @@ class Engine:
             else:
                 yield hit
 
-    def _finding(self, art: Artifact, lines: list[str], hit: Hit, secrets: list[str]) -> Finding:
+    def _finding(self, art: Artifact, lines: list[str], masked: list[str], hit: Hit, secrets: list[str]) -> Finding:
         rule = self.registry.get(hit.rule_id)
         span = hit.span
         snippet = _snippet(lines, art, hit, secrets)
@@ -213,6 +312,7 @@ class Engine:
             end_line=art.real_line(span.end_line),
             end_column=span.end_column,
             snippet=snippet,
+            excerpt=_excerpt(masked, art, hit),
         )
         message = hit.message or rule.title
         if hit.secret:
@@ -222,8 +322,8 @@ class Engine:
             message=message,
             location=location,
             origin=art.origin,
-            severity=self.config.severity.get(rule.id, rule.severity),
-            confidence=path_confidence(art.path, hit.confidence or rule.confidence),
+            severity=self.config.severity.get(rule.id, rule.severity if hit.severity is None else hit.severity),
+            confidence=path_confidence(art.path, rule.confidence if hit.confidence is None else hit.confidence),
             check=rule.check,
             fingerprint=hashed or hit.key or _normalise_code(snippet),  # identity; hashed below
             secret_hash=hashed,
@@ -231,6 +331,22 @@ class Engine:
             evidence=hit.evidence,
             suppression=inline_suppression(lines, span.line, rule.id),
         )
+
+
+class _Counted:
+    """An iterator that counts what passes through it."""
+
+    def __init__(self, items: Iterable[Artifact]):
+        self._items = iter(items)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Artifact]:
+        return self
+
+    def __next__(self) -> Artifact:
+        item = next(self._items)
+        self.count += 1
+        return item
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

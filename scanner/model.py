@@ -93,6 +93,8 @@ class Location:
     end_line: int | None = None
     end_column: int | None = None
     snippet: str = ""
+    #: A few redacted lines around the finding as (line number, text), every secret masked (HTML report).
+    excerpt: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -143,9 +143,19 @@ def test_filtered_candidates_are_counted_by_filter_name(registry):
 # -- parallel ----------------------------------------------------------------------------------------
 
 @pytest.fixture
-def tiny_parallel_thresholds(monkeypatch):
-    monkeypatch.setattr(parallel, "PARALLEL_AFTER_BYTES", 2_000)
-    monkeypatch.setattr(parallel, "CHUNK_BYTES", 5_000)
+def pool_starts(monkeypatch) -> list[bool]:
+    """Tiny thresholds so a test-sized scan fans out; records each time a pool is about to start."""
+    started: list[bool] = []
+    real = parallel.fork_available
+
+    def recording() -> bool:
+        started.append(True)
+        return real()
+
+    monkeypatch.setattr(parallel, "SERIAL_CHARS", 2_000)
+    monkeypatch.setattr(parallel, "BATCH_CHARS", 5_000)
+    monkeypatch.setattr(parallel, "fork_available", recording)
+    return started
 
 
 def _many_files() -> dict[str, str]:
@@ -158,17 +168,20 @@ def _many_files() -> dict[str, str]:
     return files
 
 
-def test_parallel_scan_equals_single_process_scan(registry, tiny_parallel_thresholds):
+def test_parallel_scan_equals_single_process_scan(registry, pool_starts):
     files = _many_files()
     serial = _scan(files, registry, jobs=1)
+    assert pool_starts == []
     pooled = _scan(files, registry, jobs=2)
-    assert serial.stats["workers"] == 0 and pooled.stats["workers"] == 2
+    assert pool_starts == [True]
     assert len(serial.findings) == 18
     assert [(f.fingerprint, f.location, f.message) for f in pooled.findings] == \
            [(f.fingerprint, f.location, f.message) for f in serial.findings]
     assert pooled.stats["filtered"] == serial.stats["filtered"]
 
 
-def test_small_scan_stays_in_process(registry):
+def test_small_scan_stays_in_process(registry, monkeypatch):
+    started: list[bool] = []
+    monkeypatch.setattr(parallel, "fork_available", lambda: started.append(True) or True)
     result = _scan({"a.py": f'K = "{stripe_key()}"\n'}, registry, jobs=4)
-    assert result.stats["workers"] == 0 and len(result.active) == 1
+    assert started == [] and len(result.active) == 1

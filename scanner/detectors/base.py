@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from scanner.config import Config
-from scanner.model import Artifact, Confidence, Notice, Rule, frozen_mapping
+from scanner.model import Artifact, Confidence, Notice, Rule, Severity, frozen_mapping
 
 T = TypeVar("T")
 
@@ -35,6 +35,8 @@ class Hit:
     key: str | None = None
     confidence: Confidence | None = None
     evidence: Mapping[str, Any] = field(default_factory=frozen_mapping)
+    #: Overrides the rule's severity for this hit (e.g. a route that touches user data); config still wins.
+    severity: Severity | None = None
 
 
 @dataclass
@@ -108,8 +110,9 @@ class Context:
         return Span(line, column, end_line, end_column)
 
     def finding(self, rule_id: str, span: Span, *, message: str | None = None, secret: str | None = None,
-                key: str | None = None, confidence: Confidence | None = None, **evidence: Any) -> Hit:
-        return Hit(rule_id, span, message, secret, key, confidence, frozen_mapping(evidence))
+                key: str | None = None, confidence: Confidence | None = None, severity: Severity | None = None,
+                **evidence: Any) -> Hit:
+        return Hit(rule_id, span, message, secret, key, confidence, frozen_mapping(evidence), severity)
 
 
 class Detector(ABC):

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 REPORTERS: dict[str, str] = {
     "text": "scanner.reporters.text:TextReporter",
     "json": "scanner.reporters.json:JsonReporter",
+    "sarif": "scanner.reporters.sarif:SarifReporter",
+    "html": "scanner.reporters.html:HtmlReporter",
 }
 
 

@@ -8,9 +8,12 @@ from typing import Any
 
 from scanner.engine import ScanResult
 from scanner.model import Finding
+from scanner.scorecard import build_scorecard
 
 #: Bump the major version on any incompatible change to the document's shape.
-SCHEMA_VERSION = "1.0"
+#: 1.1 adds ``scorecard`` (the launch-readiness checks and verdict), ``scan.rules_applied`` and
+#: ``location.excerpt``.
+SCHEMA_VERSION = "1.1"
 
 
 def finding_to_dict(finding: Finding, result: ScanResult) -> dict[str, Any]:
@@ -47,12 +50,14 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
             "duration_seconds": result.duration_seconds,
             "artifacts_scanned": result.artifacts_scanned,
             "rules_run": len(result.rules_run),
+            "rules_applied": len(result.rules_applied),
         },
         "summary": {
             "total": len(result.active),
             "suppressed": len(result.findings) - len(result.active),
             "by_severity": result.severity_counts(),
         },
+        "scorecard": build_scorecard(result).to_dict(),
         "findings": [finding_to_dict(f, result) for f in result.findings],
         "skipped": [asdict(n) for n in result.skipped],
         "warnings": [asdict(n) for n in result.warnings],

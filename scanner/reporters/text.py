@@ -9,6 +9,7 @@ import click
 
 from scanner.engine import ScanResult
 from scanner.model import Finding, Severity
+from scanner.scorecard import FAIL, PASS, build_scorecard
 
 _COLOURS = {
     Severity.CRITICAL: "magenta",
@@ -36,7 +37,10 @@ class TextReporter:
         lines = [f"  {where:>9}  {severity} {finding.rule_id}  {finding.message}"]
         if finding.origin.commit:
             origin = finding.origin
-            lines.append(f"{'':13}commit {origin.commit[:12]} by {origin.author} on {origin.date}")
+            where = "" if origin.present_at_head is None else (
+                "; still at HEAD" if origin.present_at_head else "; not at HEAD (rotate it anyway)")
+            count = f"; in {origin.commit_count} commit(s)" if origin.commit_count else ""
+            lines.append(f"{'':13}introduced in {origin.commit[:12]} by {origin.author} on {origin.date}{where}{count}")
         if loc.snippet:
             lines.append(self._style(f"{'':13}{loc.snippet.strip()}", dim=True))
         return lines
@@ -51,6 +55,7 @@ class TextReporter:
                 out.extend(self._finding(finding))
             out.append("")
         out.extend(self._notices(result))
+        out.extend(self._scorecard(result))
         out.append(self._summary(result))
         return "\n".join(out) + "\n"
 
@@ -70,6 +75,29 @@ class TextReporter:
             detail = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
             lines.append(f"skipped {len(result.skipped)} paths ({detail}); "
                          f"{len(result.warnings)} warnings; --verbose lists them")
+        return lines
+
+    def _scorecard(self, result: ScanResult) -> list[str]:
+        scorecard = build_scorecard(result)
+        lines = [self._style("Launch-readiness scorecard", bold=True)]
+        for row in scorecard.checks:
+            if row.status == FAIL:
+                status = self._style("FAIL", fg="red", bold=True)
+            elif row.status == PASS:
+                status = self._style("pass", fg="green")
+            else:
+                status = self._style("  --", dim=True)
+            if row.findings:
+                parts = ", ".join(f"{n} {sev}" for sev, n in row.by_severity.items() if n)
+                detail = f"{row.findings} finding{'s' if row.findings != 1 else ''} ({parts})"
+            elif row.status == PASS:
+                detail = "; ".join(row.evidence) if row.evidence else f"{row.rules_applied} rules found nothing"
+            else:
+                detail = "not checked"
+            lines.append(f"  {status}  {row.title:<41} {detail}")
+        verdict = scorecard.verdict
+        lines.append(self._style(verdict, bold=True, fg="green" if scorecard.launch_ready else "red"))
+        lines.append("")
         return lines
 
     def _summary(self, result: ScanResult) -> str:

@@ -133,9 +133,16 @@ def generate_tree(root: Path, size_mb: float, secrets: int, seed: int = 1) -> li
     return planted
 
 
-def launchready(path: Path, out: Path) -> tuple[list[str], Path]:
+def launchready(path: Path, out: Path, secrets_only: bool = False) -> tuple[list[str], Path]:
     cmd = [tool_path("launchready") or "launchready", "scan", str(path), "--fail-on", "none", "--no-gitignore",
            "--json", str(out), "--quiet"]
+    if secrets_only:  # the same job as the peers: disable the code checks (routes, tenant filters...)
+        config = out.with_name("secrets-only.toml")
+        from scanner.rules import default_registry
+
+        others = [r.id for r in default_registry() if r.kind != "secret"]
+        config.write_text("disable = [" + ", ".join(f'"{i}"' for i in others) + "]\n", encoding="utf-8")
+        cmd += ["--config", str(config)]
     return cmd, out
 
 
@@ -164,10 +171,11 @@ def parse_detect_secrets(stdout: str) -> set[tuple[str, int]]:
     return {(p, s["line_number"]) for p, items in results.items() for s in items}
 
 
-def measure(tool: str, path: Path, work: Path, runs: int) -> tuple[list[Run], set[tuple[str, int]]]:
+def measure(tool: str, path: Path, work: Path, runs: int, secrets_only: bool = False
+            ) -> tuple[list[Run], set[tuple[str, int]]]:
     out = work / f"{tool}.json"
     if tool == "launchready":
-        cmd, _ = launchready(path, out)
+        cmd, _ = launchready(path, out, secrets_only)
         results = repeat(lambda: timed_run(cmd), runs)
         found = parse_launchready(out, path)
     elif tool == "gitleaks":
@@ -233,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per tool; the median is reported (default 3)")
     parser.add_argument("--tools", default="launchready,gitleaks,detect-secrets")
     parser.add_argument("--prefilter", action="store_true", help="also compare Aho-Corasick and Hyperscan")
+    parser.add_argument("--secrets-only", action="store_true",
+                        help="launchready with its code checks disabled (the peers only look for secrets)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="lr-speed-") as tmp:
         work = Path(tmp)
@@ -248,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         size_mb = sum(p.stat().st_size for p in tree.rglob("*") if p.is_file()) / 1e6
         rows, medians = [], {}
         for tool in args.tools.split(","):
-            results, found = measure(tool, tree, work, args.runs)
+            results, found = measure(tool, tree, work, args.runs, args.secrets_only)
             medians[tool] = median_seconds(results)
             recall = percent(len(set(planted) & found), len(planted)) if planted else "n/a"
             rows.append([tool, f"{medians[tool]:.2f}", f"{size_mb / medians[tool]:.1f}", f"{max_rss_mb(results):.0f}",

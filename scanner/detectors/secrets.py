@@ -65,9 +65,8 @@ def claims_allowed(rule: Rule, secret: str) -> bool:
 
 def spans_lines(rule: Rule) -> bool:
     """Whether a rule's matches may cover many lines: ``multiline: true``, or a DOTALL regex (``(?s``)."""
-    regex = rule.options["regex"]
-    return bool(rule.options.get("multiline") or regex.flags & re.DOTALL or "(?s" in regex.pattern
-                or "[\\s\\S]" in regex.pattern)
+    source = rule.options["regex"].pattern  # the source only: a lazily compiled regex stays uncompiled
+    return bool(rule.options.get("multiline") or "(?s" in source or "[\\s\\S]" in source)
 
 
 def passes_gates(rule: Rule, secret: str, path: str) -> bool:

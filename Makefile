@@ -28,10 +28,15 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-# Side-by-side benchmarks against peers (each prints medians, peak memory and ratios).
+# Side-by-side benchmarks against peers (each prints medians, peak memory and ratios; peers come with the
+# dev extra). BENCH_SIZE: MB of generated source for the secrets speed run (200 for the full run).
+BENCH_SIZE ?= 200
 bench: install
 	$(BIN)/python bench/history_speed.py
 	$(BIN)/python bench/staged_latency.py
+	$(BIN)/python bench/secrets_accuracy.py
+	$(BIN)/python bench/secrets_ds_filters.py
+	$(BIN)/python bench/secrets_speed.py --size $(BENCH_SIZE)
 
 clean:
 	rm -rf $(VENV) build dist reports/*.json reports/*.sarif reports/*.html reports/*.png

@@ -113,7 +113,7 @@ def cli() -> None:
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr for history scans [default: when stderr is a terminal].")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
-              help="Worker processes for history scans [default: 0 = one per CPU core].")
+              help="Worker processes for history scans and large trees [default: 0 = one per CPU core].")
 # --- end git options ---
 def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
          config_path: Path | None, no_gitignore: bool, verbose: bool, quiet: bool, baseline_path: Path | None,
@@ -125,7 +125,8 @@ def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | 
     if git_mode is not None:
         _scan_git(git_mode, paths, fmt, output, fail_on, config_path, verbose, quiet, progress, jobs, baseline,
                   report_files)
-    result, config = _scan_worktree(paths, config_path, no_gitignore, fail_on=fail_on, baseline=baseline)
+    result, config = _scan_worktree(paths, config_path, no_gitignore, fail_on=fail_on, baseline=baseline,
+                                    jobs=jobs or os.cpu_count() or 1)
     _report(result, fmt, output, verbose, quiet, report_files)
     sys.exit(EXIT_FINDINGS if result.fails(config.fail_on) else EXIT_CLEAN)
 
@@ -143,7 +144,7 @@ def _report(result: ScanResult, fmt: str, output: Path | None, verbose: bool, qu
 
 
 def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitignore: bool, *,
-                   fail_on: str | None = None, baseline: Any = None) -> tuple[Any, Config]:
+                   fail_on: str | None = None, baseline: Any = None, jobs: int = 1) -> tuple[Any, Config]:
     """Scan the working tree under ``paths`` (default: the current directory); returns (result, config)."""
     from scanner.detectors import DETECTORS
     from scanner.engine import Engine
@@ -162,7 +163,7 @@ def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitigno
     config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
     source = WorktreeSource(root=root, paths=targets, exclude=config.exclude,
                             max_file_size=config.max_file_size, use_gitignore=not no_gitignore)
-    engine = Engine(registry, config, DETECTORS, baseline=baseline)
+    engine = Engine(registry, config, DETECTORS, baseline=baseline, jobs=jobs)
     return engine.run([source], root=str(root), source_names=["working tree"]), config
 
 

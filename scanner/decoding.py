@@ -22,8 +22,7 @@ MAX_BASE64 = 64 * 1024
 #: Decoded runs per artifact, so a file full of base64 cannot make the scan quadratic.
 MAX_SEGMENTS = 200
 
-_BASE64 = re.compile(rf"(?<![A-Za-z0-9+/_-])([A-Za-z0-9+/]{{{MIN_BASE64},}}={{0,2}}"
-                     rf"|[A-Za-z0-9_-]{{{MIN_BASE64},}}={{0,2}})(?![A-Za-z0-9+/=_-])")
+_BASE64 = re.compile(rf"(?<![A-Za-z0-9+/_-])([A-Za-z0-9+/_-]{{{MIN_BASE64},}}={{0,2}})(?![A-Za-z0-9+/=_-])")
 _PERCENT_RUN = re.compile(r"[^\s\"'`<>]*%[0-9A-Fa-f]{2}[^\s\"'`<>]*")
 
 
@@ -57,9 +56,12 @@ def decode_base64(run: str) -> str | None:
     return text if _printable(text) else None
 
 
-def _is_identifier_like(run: str) -> bool:
-    """Hex digests and plain words are not base64 worth decoding."""
-    return all(c in "0123456789abcdefABCDEF" for c in run) or run.isalpha()
+_HEX_OR_WORD = re.compile(r"[0-9a-fA-F]+|[A-Za-z_-]+")
+
+
+def _not_base64(run: str) -> bool:
+    """Hex digests, plain words, and runs mixing the standard and URL-safe alphabets are not base64."""
+    return bool(_HEX_OR_WORD.fullmatch(run)) or (("+" in run or "/" in run) and ("-" in run or "_" in run))
 
 
 def encoded_segments(text: str) -> Iterator[Segment]:
@@ -67,7 +69,7 @@ def encoded_segments(text: str) -> Iterator[Segment]:
     count = 0
     for match in _BASE64.finditer(text):
         run = match.group(1)
-        if _is_identifier_like(run):
+        if _not_base64(run):
             continue
         decoded = decode_base64(run)
         if decoded:

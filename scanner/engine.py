@@ -11,7 +11,7 @@ import hashlib
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -168,9 +168,9 @@ class Engine:
         deferred: list[Context] = []
         notices: list[Notice] = []
         count = 0
-        pooled = self.jobs > 1 and not indexing
+        pooled = self.jobs > 1
         if pooled:
-            count = self._detect_in_pool(sources, findings, notices)
+            count = self._detect_in_pool(sources, findings, notices, self._indexed(indexing, facts, deferred))
         for source in () if pooled else sources:
             for art in source.artifacts():
                 count += 1
@@ -210,14 +210,31 @@ class Engine:
             positive=facts.positive,
         )
 
-    def _detect_in_pool(self, sources: Sequence[Source], findings: list[Finding], notices: list[Notice]) -> int:
-        """Streaming detection in worker processes (see ``scanner.parallel``); returns the artifact count."""
+    def _indexed(self, indexing: list[Detector], facts: ProjectFacts, deferred: list[Context]
+                 ) -> Callable[[Iterable[Artifact]], Iterator[Artifact]]:
+        """A pass-through for artifacts on their way to the pool that runs the index pass in this process."""
+        def index(artifacts: Iterable[Artifact]) -> Iterator[Artifact]:
+            for art in artifacts:
+                wanting = [d for d in indexing if d.wants(art)]
+                if wanting:
+                    ctx = Context(art, facts)
+                    for detector in wanting:
+                        self.applied.update(detector.rules)
+                        detector.index(art, ctx)
+                    deferred.append(ctx)
+                yield art
+        return index
+
+    def _detect_in_pool(self, sources: Sequence[Source], findings: list[Finding], notices: list[Notice],
+                        index: Callable[[Iterable[Artifact]], Iterator[Artifact]]) -> int:
+        """Streaming detection in worker processes (see ``scanner.parallel``) while ``index`` runs here;
+        returns the artifact count."""
         from scanner.parallel import detect_in_pool  # multiprocessing: only for scans that fan out
 
         count = 0
         for source in sources:
             counted = _Counted(source.artifacts())
-            for batch_findings, batch_notices in detect_in_pool(self, counted, self.jobs):
+            for batch_findings, batch_notices in detect_in_pool(self, index(counted), self.jobs):
                 findings.extend(batch_findings)
                 notices.extend(batch_notices)
             count += counted.count
@@ -274,8 +291,10 @@ class Engine:
         return [self._finding(art, lines, masked, hit, secrets) for hit in hits]
 
     def _filtered(self, hits: Iterable[Hit], path: str) -> Iterator[Hit]:
+        """Drop hits a false-positive filter rejects (decoded hits were filtered on their decoded value)."""
         for hit in hits:
-            reason = false_positive_reason(hit.secret, path, self.registry.get(hit.rule_id)) if hit.secret else None
+            checked = hit.secret and "encoding" not in hit.evidence
+            reason = false_positive_reason(hit.secret, path, self.registry.get(hit.rule_id)) if checked else None
             if reason:
                 self.filtered[reason] += 1
             else:

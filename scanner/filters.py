@@ -28,7 +28,7 @@ _REFERENCE = re.compile(
     r"env\(|getenv\(|ENV\[|secrets\.|vault:|%env\()"
 )
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|"
-                       r"\$\{[^}]*\}|%\(\w+\)[sd]|%[sd](?![A-Za-z0-9])|\{\d*\}|\{[A-Za-z_][\w.]*\}|^\{[A-Za-z_]|<%=?.*?%>|#\{[^}]*\}")
+                       r"\$\{[^}]*\}|%\(\w+\)[sd]|%[sd](?![A-Za-z0-9])|\{\d*\}|\{[A-Za-z_][\w.:]*(?:\}|:\d+)|^\{[A-Za-z_]|<%=?.*?%>|#\{[^}]*\}")
 _ENCRYPTED = re.compile(r"^(?:ENC\[[A-Z0-9_]+,|\$ANSIBLE_VAULT;|AgB[A-Za-z0-9+/]{200})")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _INTEGRITY = re.compile(r"^(?:sha1|sha256|sha384|sha512)-[A-Za-z0-9+/]+=*$")

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 BATCH = 256
 BATCH_CHARS = 128 * 1024
 
+#: Text scanned in-process before a pool starts (starting one costs ~100 ms; small scans never pay it).
+SERIAL_CHARS = 16 * 1024 * 1024
+
 #: The engine the workers use: set in the parent just before the pool forks.
 _ENGINE: Engine | None = None
 
@@ -46,7 +49,21 @@ def _detect_batch(batch: list[Artifact]) -> tuple[list[Finding], list[Notice], C
 
 def detect_in_pool(engine: Engine, artifacts: Iterable[Artifact], jobs: int
                    ) -> Iterator[tuple[list[Finding], list[Notice]]]:
-    """Findings and notices per batch of ``artifacts``, detected by ``jobs`` worker processes."""
+    """Findings and notices per batch of ``artifacts``, detected by ``jobs`` worker processes.
+
+    The first ``SERIAL_CHARS`` of text are scanned in this process: a scan that small (one app, a
+    pre-commit run) finishes before a pool would have started.
+    """
+    artifacts = iter(artifacts)
+    first, chars = [], 0
+    for art in artifacts:
+        first.append(art)
+        chars += len(art.text)
+        if chars >= SERIAL_CHARS:
+            break
+    yield engine.detect_streaming(first)
+    if chars < SERIAL_CHARS:
+        return
     if not fork_available():
         yield from (engine.detect_streaming(batch) for batch in _batches(artifacts))
         return

@@ -56,3 +56,44 @@ def test_no_reporter_prints_a_secret(registry, fmt):
     for key in keys:
         assert key not in output
         assert key[:20] not in output  # not even a long fragment
+
+
+def _decoded_and_generic_files(keys: list[str]) -> dict[str, str]:
+    import base64
+    from urllib.parse import quote
+
+    blob = base64.b64encode(f'{{"token": "{keys[1]}"}}'.encode()).decode()
+    return {
+        "deploy.py": f"CONFIG = '{blob}'\n",
+        "notes.md": "cb: https://x.test/?s=" + quote(f'"{keys[0]}"', safe="") + "\n",
+        ".env": f"DATABASE_URL=postgres://app:{keys[2]}@db.internal:5432/app\nACME_API_KEY={keys[3]}\n",
+    }
+
+
+@pytest.mark.parametrize("fmt", sorted(REPORTERS))
+def test_no_reporter_prints_decoded_or_generic_secrets(registry, fmt):
+    from tests.conftest import fake_key
+
+    keys = [stripe_key(3), anthropic_key(4), fake_key("", 20, seed=8), fake_key("", 40, seed=9)]
+    result = _scan(_decoded_and_generic_files(keys), registry)
+    rules = sorted(f.rule_id for f in result.findings)
+    assert rules == ["anthropic-api-key", "database-url-password", "generic-secret-assignment",
+                     "stripe-secret-key"], rules
+    output = get_reporter(fmt, verbose=True).render(result)
+    for key in keys:  # not the key, nor its random tail (a rule's description may name the provider prefix)
+        assert key not in output and key[-16:] not in output
+
+
+@pytest.mark.parametrize("fmt", ["launchready", "detect-secrets"])
+def test_baseline_files_hold_no_secret(registry, fmt):
+    from scanner.baseline import detect_secrets_document, launchready_document, render
+
+    keys = [stripe_key(3), anthropic_key(4), stripe_key(5)]
+    files = {**_decoded_and_generic_files([keys[0], keys[1], "x" * 3, "y" * 3]), "a.py": f'K = "{keys[2]}"\n'}
+    result = _scan(files, registry)
+    document = (launchready_document(result.findings) if fmt == "launchready"
+                else detect_secrets_document(result.findings, {}))
+    text = render(document)
+    assert len(result.findings) >= 3
+    for key in keys:
+        assert key not in text and key[:12] not in text

@@ -19,6 +19,7 @@ The engine then applies the named false-positive filters of :mod:`scanner.filter
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
@@ -28,7 +29,7 @@ from scanner.decoding import encoded_segments, jwt_claims
 from scanner.detectors.base import Context, Detector, Hit
 from scanner.filters import false_positive_reason, is_generic
 from scanner.model import Artifact, Rule
-from scanner.prefilter import KeywordPrefilter, may_cross_lines
+from scanner.prefilter import KeywordPrefilter, RuleShape
 
 
 def shannon_entropy(text: str) -> float:
@@ -62,6 +63,12 @@ def claims_allowed(rule: Rule, secret: str) -> bool:
     return not (reject and any(str(claims.get(name)) in values for name, values in reject.items()))
 
 
+def spans_lines(rule: Rule) -> bool:
+    """Whether a rule's matches may cover many lines: ``multiline: true``, or a DOTALL regex (``(?s``)."""
+    source = rule.options["regex"].pattern  # the source only: a lazily compiled regex stays uncompiled
+    return bool(rule.options.get("multiline") or "(?s" in source or "[\\s\\S]" in source)
+
+
 def passes_gates(rule: Rule, secret: str, path: str) -> bool:
     """The rule's own checks on one candidate secret."""
     minimum = rule.options.get("entropy")
@@ -87,7 +94,7 @@ class SecretsDetector(Detector):
         """Built on first use, once per process."""
         if self._prefilter is None:
             self._prefilter = KeywordPrefilter(
-                (index, rule.options["keywords"], may_cross_lines(rule.options["regex"].pattern))
+                RuleShape(index, rule.options["keywords"], spans_lines(rule), bool(rule.options.get("anchored")))
                 for index, rule in enumerate(self._ordered)
             )
         return self._prefilter
@@ -99,12 +106,10 @@ class SecretsDetector(Detector):
             paths = rule.options.get("paths")
             if paths is not None and not paths.match_file(path):
                 continue
-            regex = rule.options["regex"]
-            for start, end in windows if windows is not None else ((0, len(text)),):
-                for match in regex.finditer(text, start, end):
-                    secret = match.group("secret")
-                    if passes_gates(rule, secret, path):
-                        yield Match(rule, *match.span("secret"), secret)
+            for match in _regex_matches(rule, text, windows):
+                secret = match.group("secret")
+                if passes_gates(rule, secret, path):
+                    yield Match(rule, *match.span("secret"), secret)
 
     def detect(self, artifact: Artifact, ctx: Context) -> list[Hit]:
         hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found")
@@ -113,7 +118,11 @@ class SecretsDetector(Detector):
         return resolve_overlaps(hits, self.rules)
 
     def _decoded_hits(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        """Secrets inside base64 blobs or percent-encoded runs, reported at (and masked as) the blob."""
+        """Secrets inside base64 blobs or percent-encoded runs, reported at (and masked as) the blob.
+
+        The false-positive filters run here on the decoded value; the ``encoding`` evidence tells the
+        engine not to run them again on the blob.
+        """
         for segment in encoded_segments(artifact.text):
             seen: set[str] = set()
             for match in self.matches(segment.text, artifact.path):
@@ -124,6 +133,22 @@ class SecretsDetector(Detector):
                 yield ctx.finding(match.rule.id, ctx.span(segment.start, segment.end), secret=blob,
                                   message=f"{match.rule.title} found in {segment.encoding}-encoded text (decoded)",
                                   encoding=segment.encoding)
+
+
+def _regex_matches(rule: Rule, text: str, windows: list[tuple[int, int]] | None) -> Iterator[re.Match]:
+    """The rule's regex matches inside its windows: searched, or for anchored rules tried at each start."""
+    regex = rule.options["regex"]
+    if windows is None:
+        yield from regex.finditer(text)
+    elif rule.options.get("anchored"):
+        covered = -1
+        for start, end in windows:
+            if start >= covered and (match := regex.match(text, start, end)):
+                covered = match.end()
+                yield match
+    else:
+        for start, end in windows:
+            yield from regex.finditer(text, start, end)
 
 
 def resolve_overlaps(hits: list[Hit], rules: dict[str, Rule]) -> list[Hit]:

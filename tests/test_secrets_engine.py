@@ -1,0 +1,187 @@
+"""The secrets pipeline: keyword prefilter and windows, anchored rules, overlap resolution, JWT claims,
+decoded findings, and parallel scanning giving the same result as a single process."""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import quote
+
+import pytest
+
+from scanner import parallel
+from scanner.config import Config
+from scanner.detectors import DETECTORS
+from scanner.engine import Engine
+from scanner.prefilter import KeywordPrefilter, RuleShape
+from scanner.testing import MemorySource
+from tests.conftest import anthropic_key, fake_key, stripe_key
+
+
+def _scan(files, registry, **engine_options):
+    engine = Engine(registry, Config(), DETECTORS, **engine_options)
+    return engine.run([MemorySource(files)], root="/x", source_names=["test"])
+
+
+def _jwt(claims: dict) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.{fake_key('', 43, seed=3)}"
+
+
+# -- prefilter ---------------------------------------------------------------------------------------
+
+def test_prefilter_picks_only_rules_whose_keyword_occurs_case_insensitively():
+    prefilter = KeywordPrefilter([RuleShape(0, ["sk_live_"]), RuleShape(1, ["ghp_"]), RuleShape(2, ["Token"])])
+    found = prefilter.candidates("x = 1\nSK_LIVE_abc\nno match here\n")
+    assert set(found) == {0}
+
+
+def test_prefilter_window_is_bounded_and_snapped_to_line_start_and_token_break():
+    from scanner.prefilter import AFTER
+
+    text = "a" * 50 + "\nkey = sk_live_123 tail\n" + "b" * 900 + " end\n"
+    [window] = KeywordPrefilter([RuleShape(0, ["sk_live_"])]).candidates(text)[0]
+    covered = text[window[0]:window[1]]
+    assert "key = sk_live_123" in covered and (window[0] == 0 or text[window[0] - 1] == "\n")
+    assert window[1] - text.index("sk_live_") >= AFTER  # reaches AFTER characters...
+    assert text[window[1]] in " \n"  # ...and ends at a token break, not inside the b-run cut short
+    assert "end" not in covered
+
+
+def test_anchored_windows_start_at_each_keyword_hit():
+    text = "x = 1; api_key = 'v'\ny = token\n"
+    windows = KeywordPrefilter([RuleShape(0, ["api_key", "token"], anchored=True)]).candidates(text)[0]
+    assert [text[s:s + 5] for s, _ in windows] == ["api_k", "token"]
+
+
+def test_prefilter_cost_does_not_depend_on_rule_count():
+    """One automaton: a thousand rules cost one pass, and each rule still gets only its own hits."""
+    shapes = [RuleShape(i, [f"kw{i:04d}_"]) for i in range(1000)]
+    found = KeywordPrefilter(shapes).candidates("nothing\nkw0500_x\nkw0999_y\n")
+    assert set(found) == {500, 999}
+
+
+def test_unicode_that_changes_length_when_lowercased_falls_back_to_whole_text(registry):
+    key = stripe_key()
+    text = "İ" * 5 + f' K = "{key}"\n'  # 'İ'.lower() is two characters
+    result = _scan({"a.py": text}, registry)
+    assert [f.rule_id for f in result.active] == ["stripe-secret-key"]
+
+
+def test_secret_on_a_huge_minified_line_is_found(registry):
+    key = stripe_key()
+    line = "var a=1;" * 50_000 + f'k="{key}";' + "b=2;" * 50_000
+    result = _scan({"bundle.min.js": line}, registry)
+    assert [f.rule_id for f in result.active] == ["stripe-secret-key"]
+
+
+# -- overlap resolution and generic rules ------------------------------------------------------------
+
+def test_provider_rule_wins_over_generic_on_the_same_value(registry):
+    result = _scan({"settings.py": f'STRIPE_API_KEY = "{stripe_key()}"\n'}, registry)
+    assert [f.rule_id for f in result.active] == ["stripe-secret-key"]
+
+
+def test_generic_rule_reports_an_unknown_provider_key(registry):
+    value = fake_key("", 40, seed=11)
+    result = _scan({"settings.py": f'ACME_API_KEY = "{value}"\n'}, registry)
+    [finding] = result.active
+    assert finding.rule_id == "generic-secret-assignment" and finding.severity.label == "medium"
+
+
+def test_supabase_service_role_is_reported_and_anon_key_is_not(registry):
+    service = _jwt({"iss": "supabase", "ref": "abcdefghijklmnopqrst", "role": "service_role"})
+    anon = _jwt({"iss": "supabase", "ref": "abcdefghijklmnopqrst", "role": "anon"})
+    result = _scan({".env": f"SUPABASE_SERVICE_ROLE_KEY={service}\nNEXT_PUBLIC_SUPABASE_ANON_KEY={anon}\n"},
+                   registry)
+    assert [(f.rule_id, f.location.line) for f in result.active] == [("supabase-service-role-jwt", 1)]
+
+
+def test_other_jwt_is_a_generic_jwt_finding(registry):
+    token = _jwt({"sub": "42", "scope": "admin"})
+    result = _scan({"client.py": f'AUTH = "{token}"\n'}, registry)
+    assert [f.rule_id for f in result.active] == ["jwt"]
+
+
+# -- decoding ----------------------------------------------------------------------------------------
+
+def test_secret_inside_base64_is_reported_at_the_blob_and_masked(registry):
+    key = anthropic_key()
+    blob = base64.b64encode(f'{{"api_key": "{key}"}}'.encode()).decode()
+    text = f"# config\nCONFIG_B64 = '{blob}'\n"
+    result = _scan({"deploy.py": text}, registry)
+    [finding] = result.active
+    assert finding.rule_id == "anthropic-api-key" and "base64-encoded" in finding.message
+    assert "decoded" in finding.message
+    assert finding.location.line == 2 and finding.location.column == text.split("\n")[1].index(blob) + 1
+    assert blob not in finding.location.snippet and key not in finding.location.snippet
+    assert blob[:20] not in finding.location.snippet
+
+
+def test_secret_inside_percent_encoded_url_is_found(registry):
+    key = stripe_key()
+    url = "https://hooks.example.org/cb?state=" + quote(f'{{"k":"{key}"}}', safe="")
+    result = _scan({"notes.md": f"callback: {url}\n"}, registry)
+    assert any(f.rule_id == "stripe-secret-key" and "percent-encoded" in f.message for f in result.active)
+
+
+def test_binary_base64_is_not_decoded_into_findings(registry):
+    blob = base64.b64encode(bytes(range(256)) * 4).decode()
+    assert _scan({"img.txt": f"data = '{blob}'\n"}, registry).active == []
+
+
+# -- filters are counted -----------------------------------------------------------------------------
+
+def test_filtered_candidates_are_counted_by_filter_name(registry):
+    files = {"a.py": 'api_key = "${PAYMENT_API_KEY_FROM_ENV}"\nsecret_token = "k3Xq12345678ZpL9wQ7rT2vB"\n'}
+    result = _scan(files, registry)
+    assert result.active == []
+    assert result.stats["filtered"].get("repetitive") == 1
+
+
+# -- parallel ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def pool_starts(monkeypatch) -> list[bool]:
+    """Tiny thresholds so a test-sized scan fans out; records each time a pool is about to start."""
+    started: list[bool] = []
+    real = parallel.fork_available
+
+    def recording() -> bool:
+        started.append(True)
+        return real()
+
+    monkeypatch.setattr(parallel, "SERIAL_CHARS", 2_000)
+    monkeypatch.setattr(parallel, "BATCH_CHARS", 5_000)
+    monkeypatch.setattr(parallel, "fork_available", recording)
+    return started
+
+
+def _many_files() -> dict[str, str]:
+    files = {}
+    for i in range(60):
+        body = "\n".join(f"def f{j}(token, secret): return token + secret  # {j}" for j in range(40))
+        if i % 7 == 0:
+            body += f'\nSTRIPE = "{stripe_key(i)}"\nCLAUDE = "{anthropic_key(i)}"\n'
+        files[f"pkg/m{i:02d}.py"] = body
+    return files
+
+
+def test_parallel_scan_equals_single_process_scan(registry, pool_starts):
+    files = _many_files()
+    serial = _scan(files, registry, jobs=1)
+    assert pool_starts == []
+    pooled = _scan(files, registry, jobs=2)
+    assert pool_starts == [True]
+    assert len(serial.findings) == 18
+    assert [(f.fingerprint, f.location, f.message) for f in pooled.findings] == \
+           [(f.fingerprint, f.location, f.message) for f in serial.findings]
+    assert pooled.stats["filtered"] == serial.stats["filtered"]
+
+
+def test_small_scan_stays_in_process(registry, monkeypatch):
+    started: list[bool] = []
+    monkeypatch.setattr(parallel, "fork_available", lambda: started.append(True) or True)
+    result = _scan({"a.py": f'K = "{stripe_key()}"\n'}, registry, jobs=4)
+    assert started == [] and len(result.active) == 1

@@ -88,22 +88,6 @@ class ScanResult:
         return any(f.severity >= threshold for f in self.active)
 
 
-def _snippet(lines: list[str], art: Artifact, hit: Hit, secrets: Iterable[str]) -> str:
-    """The finding's first line, cut around the match when long, with every secret masked."""
-    index = hit.span.line - 1
-    if not 0 <= index < len(lines):
-        return ""
-    text = lines[index]
-    if len(text) > SNIPPET_WIDTH:
-        start = max(0, hit.span.column - 1 - SNIPPET_WIDTH // 3)
-        # widen the window so a secret is never cut in half (a half secret would escape masking)
-        end = start + SNIPPET_WIDTH
-        if hit.secret:
-            end = max(end, hit.span.column - 1 + len(hit.secret) + 8)
-        text = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
-    return mask(text.rstrip("\r"), secrets)
-
-
 def _masked_lines(text: str, secrets: Iterable[str]) -> list[str]:
     """``text`` split into lines with every secret masked, multi-line secrets included.
 
@@ -116,7 +100,10 @@ def _masked_lines(text: str, secrets: Iterable[str]) -> list[str]:
 
 
 def _cut(line: str, column: int) -> str:
-    """A line cut to ``SNIPPET_WIDTH`` characters around ``column`` (after masking, so no secret is halved)."""
+    """A masked line cut to ``SNIPPET_WIDTH`` characters around ``column``.
+
+    Lines are masked before they are cut, so a cut can never leave half a secret in plain text.
+    """
     line = line.rstrip("\r")
     if len(line) <= SNIPPET_WIDTH:
         return line
@@ -143,7 +130,7 @@ class Engine:
     def __init__(self, registry: Registry, config: Config, detector_classes: Sequence[type[Detector]],
                  baseline: Baseline | None = None, only_rules: Iterable[str] | None = None, jobs: int = 1):
         self.registry = registry
-        #: Worker processes for streaming detection when no detector needs the project index (history).
+        #: Worker processes for streaming detection (the index pass and indexed detectors stay in this process).
         self.jobs = jobs
         self.config = config
         self.baseline = baseline
@@ -174,15 +161,9 @@ class Engine:
         for source in () if pooled else sources:
             for art in source.artifacts():
                 count += 1
-                ctx = Context(art, facts)
+                ctx = Context(art, facts)  # one Context: streaming and indexed detectors share its parse
                 findings.extend(self._detect(ctx, streaming))
-                wanting = [d for d in indexing if d.wants(art)]
-                for detector in wanting:
-                    self.applied.update(detector.rules)
-                    detector.index(art, ctx)
-                if wanting:
-                    deferred.append(ctx)
-                else:
+                if not _index(ctx, indexing, deferred):
                     notices.extend(ctx.notices)
         for ctx in deferred:
             findings.extend(self._detect(ctx, indexing))
@@ -215,13 +196,7 @@ class Engine:
         """A pass-through for artifacts on their way to the pool that runs the index pass in this process."""
         def index(artifacts: Iterable[Artifact]) -> Iterator[Artifact]:
             for art in artifacts:
-                wanting = [d for d in indexing if d.wants(art)]
-                if wanting:
-                    ctx = Context(art, facts)
-                    for detector in wanting:
-                        self.applied.update(detector.rules)
-                        detector.index(art, ctx)
-                    deferred.append(ctx)
+                _index(Context(art, facts), indexing, deferred)
                 yield art
         return index
 
@@ -303,7 +278,7 @@ class Engine:
     def _finding(self, art: Artifact, lines: list[str], masked: list[str], hit: Hit, secrets: list[str]) -> Finding:
         rule = self.registry.get(hit.rule_id)
         span = hit.span
-        snippet = _snippet(lines, art, hit, secrets)
+        snippet = _cut(masked[span.line - 1], span.column) if 0 < span.line <= len(masked) else ""
         hashed = secret_hash(hit.secret) if hit.secret else None
         location = Location(
             path=art.path,
@@ -331,6 +306,16 @@ class Engine:
             evidence=hit.evidence,
             suppression=inline_suppression(lines, span.line, rule.id),
         )
+
+
+def _index(ctx: Context, indexing: list[Detector], deferred: list[Context]) -> bool:
+    """Run the index pass of every indexing detector that wants ``ctx``'s artifact; keep ``ctx`` for detect."""
+    wanting = [d for d in indexing if d.wants(ctx.artifact)]
+    for detector in wanting:
+        detector.index(ctx.artifact, ctx)
+    if wanting:
+        deferred.append(ctx)
+    return bool(wanting)
 
 
 class _Counted:

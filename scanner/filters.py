@@ -20,8 +20,7 @@ from scanner.model import Confidence, Rule
 
 _PLACEHOLDER_WORDS = re.compile(
     r"(?i)(?:x{4,}|\*{3,}|\.{3}|your[-_ ]?(?:api[-_ ]?)?(?:key|token|secret|password)|change[-_ ]?me|"
-    r"placeholder|example|dummy|redacted|insert[-_ ]|replace[-_ ]?me|<[^>]*>|fake|sample|"
-    r"\{[a-z]+:\d+)"  # the rule examples' own placeholders, e.g. {urlsafe:20}
+    r"placeholder|example|dummy|redacted|insert[-_ ]|replace[-_ ]?me|<[^>]*>|fake|sample)"
 )
 _REFERENCE = re.compile(
     r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_.]*\}?|\$\([^)]*\)|process\.env\.|os\.environ|os\.getenv|import\.meta\.env\.|"

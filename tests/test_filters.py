@@ -32,6 +32,8 @@ RANDOM = fake_key("", 32, seed=5)
     ("{{ vault_token }}", "template"),
     ("prefix-%s-suffix", "template"),
     ("token-{0}-x", "template"),
+    ("gldt-{urlsafe:20}", "template"),  # the rule examples' own placeholders (self-scan of rules/)
+    ("gldt-{urlsafe:20", "template"),
     ("<%= ENV['KEY'] %>", "placeholder"),
     ("ENC[AES256_GCM,data:abc,iv:def]", "encrypted"),
 ])

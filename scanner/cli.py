@@ -102,10 +102,9 @@ def cli() -> None:
 @click.option("--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes.")
 @click.option("--verbose", "-v", is_flag=True, help="List skipped files and suppressed findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout; only the exit code speaks.")
-# -- baselines (secrets engine) --
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Report only findings not in this baseline (launchready's or detect-secrets' format).")
-# --- git history and staged changes (docs: README "Git history and pre-commit") ---
+# git history and staged changes (README: "Git history and pre-commit")
 @click.option("--history", is_flag=True, help="Scan every commit on every ref for secrets, not the working tree.")
 @click.option("--since", metavar="REV", help="Scan the commits after REV up to HEAD (REV..HEAD) for secrets.")
 @click.option("--range", "rev_range", metavar="A..B", help="Scan the commits of a git range (e.g. a pull request).")
@@ -114,7 +113,6 @@ def cli() -> None:
               help="Progress bar on stderr for history scans [default: when stderr is a terminal].")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes for history scans and large trees [default: 0 = one per CPU core].")
-# --- end git options ---
 def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
          config_path: Path | None, no_gitignore: bool, verbose: bool, quiet: bool, baseline_path: Path | None,
          history: bool, since: str | None, rev_range: str | None, staged: bool, progress: bool | None, jobs: int,
@@ -144,7 +142,7 @@ def _report(result: ScanResult, fmt: str, output: Path | None, verbose: bool, qu
 
 
 def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitignore: bool, *,
-                   fail_on: str | None = None, baseline: Any = None, jobs: int = 1) -> tuple[Any, Config]:
+                   fail_on: str | None = None, baseline: Any = None, jobs: int = 1) -> tuple[ScanResult, Config]:
     """Scan the working tree under ``paths`` (default: the current directory); returns (result, config)."""
     from scanner.detectors import DETECTORS
     from scanner.engine import Engine
@@ -167,7 +165,6 @@ def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitigno
     return engine.run([source], root=str(root), source_names=["working tree"]), config
 
 
-# -- baselines (secrets engine) --
 def _load_baseline(path: Path | None) -> Any:
     if path is None:
         return None
@@ -203,10 +200,6 @@ def baseline(path: Path | None, output: Path | None, fmt: str, config_path: Path
     _write(target, render(document))
     click.echo(f"wrote {count} finding(s) to {target}")
 
-
-
-
-# --- git history and staged changes ---
 
 def _git_mode(history: bool, since: str | None, rev_range: str | None, staged: bool) -> tuple[str, ...] | None:
     """None for a working-tree scan, ``("staged",)``, or the ``git rev-list`` arguments of a history scan."""
@@ -290,8 +283,6 @@ def _staged_failure_message(result: ScanResult, fail_on: str) -> str:
         "  args: [--baseline, .launchready-baseline.json]   (in .pre-commit-config.yaml)",
     ]
     return "\n".join(lines)
-
-# --- end git history and staged changes ---
 
 
 @cli.command()

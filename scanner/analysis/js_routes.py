@@ -11,6 +11,7 @@ middleware that an Express app mounts the router behind.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -168,7 +169,7 @@ def index_middleware(tree: JsTree, path: str, project: JsProject) -> None:
     parent = posix.parent.as_posix()
     parent = "" if parent == "." else parent
     root = parent[:-len("src")].rstrip("/") if parent == "src" or parent.endswith("/src") else parent
-    text = tree.source.decode("utf-8", errors="replace")
+    text = tree.file_text
     matcher = _MATCHER.search(text)
     matchers = None
     if matcher is not None:  # undo JS string escaping: "\\." in source is the regex \.
@@ -183,31 +184,19 @@ def _is_express_file(text: str) -> bool:
 
 def _imports(tree: JsTree, path: str) -> dict[str, str]:
     """Local name -> module key, for relative imports and requires of this file."""
-    text = tree.source.decode("utf-8", errors="replace")
+    text = tree.file_text
     names: dict[str, str] = {}
     found = re.findall(r"""import\s+(\w+)\s+from\s+['"](\.[^'"]+)['"]""", text)
     found += re.findall(r"""(?:const|let|var)\s+(\w+)\s*=\s*require\(\s*['"](\.[^'"]+)['"]\s*\)""", text)
     folder = PurePosixPath(path).parent
     for name, target in found:
-        resolved = _normalise(folder / target)
-        names[name] = module_key(resolved)
+        names[name] = module_key(posixpath.normpath(str(folder / target)))
     return names
-
-
-def _normalise(path: PurePosixPath) -> str:
-    parts: list[str] = []
-    for part in path.parts:
-        if part == "..":
-            if parts:
-                parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return "/".join(parts)
 
 
 def index_express_mounts(tree: JsTree, path: str, project: JsProject) -> None:
     """Record routers that ``app.use(..., authMiddleware, router)`` mounts behind authentication."""
-    text = tree.source.decode("utf-8", errors="replace")
+    text = tree.file_text
     if ".use(" not in text:
         return
     imports = _imports(tree, path)
@@ -237,22 +226,26 @@ def _member_call(tree: JsTree, call: Node) -> tuple[str | None, list[Node]]:
     return (tree.text(prop) if prop is not None else None), args
 
 
+def _declared(tree: JsTree, declaration: Node) -> Iterator[tuple[str, Node]]:
+    """(name, function or value node) declared by a function or ``const``/``let``/``var`` declaration."""
+    if declaration.type in {"function_declaration", "generator_function_declaration"}:
+        name = declaration.child_by_field_name("name")
+        if name is not None:
+            yield tree.text(name), declaration
+    elif declaration.type in {"lexical_declaration", "variable_declaration"}:
+        for declarator in declaration.named_children:
+            name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+            if name is not None and value is not None:
+                yield tree.text(name), value
+
+
 def _local_functions(tree: JsTree) -> dict[str, Node]:
     """Top-level function declarations and ``const f = (...) => ...`` in the file, by name."""
     functions: dict[str, Node] = {}
     for node in tree.root.children:
         target = node.child_by_field_name("declaration") if node.type == "export_statement" else node
-        if target is None:
-            continue
-        if target.type in {"function_declaration", "generator_function_declaration"}:
-            name = target.child_by_field_name("name")
-            if name is not None:
-                functions[tree.text(name)] = target
-        elif target.type in {"lexical_declaration", "variable_declaration"}:
-            for declarator in target.named_children:
-                name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
-                if name is not None and value is not None:
-                    functions[tree.text(name)] = value
+        if target is not None:
+            functions.update(_declared(tree, target))
     return functions
 
 
@@ -298,15 +291,7 @@ def _exports(tree: JsTree) -> Iterator[tuple[str, Node]]:
             continue
         declaration = node.child_by_field_name("declaration")
         if declaration is not None:
-            if declaration.type in {"function_declaration", "generator_function_declaration"}:
-                name = declaration.child_by_field_name("name")
-                if name is not None:
-                    yield tree.text(name), declaration
-            elif declaration.type in {"lexical_declaration", "variable_declaration"}:
-                for declarator in declaration.named_children:
-                    name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
-                    if name is not None and value is not None:
-                        yield tree.text(name), value
+            yield from _declared(tree, declaration)
             continue
         for clause in node.named_children:
             if clause.type != "export_clause":
@@ -355,7 +340,7 @@ def routes_in(tree: JsTree, path: str, project: JsProject) -> Iterator[JsRoute]:
             if node.type in {"function_declaration", "arrow_function", "function_expression", "function",
                              "call_expression"}:
                 yield _route("server-action", f"server action {name}", ("POST",), name, node, tree, functions, ())
-    elif _is_express_file(tree.source.decode("utf-8", errors="replace")):
+    elif _is_express_file(tree.file_text):
         yield from _express_routes(tree, path, project, functions)
 
 

@@ -54,6 +54,11 @@ class JsTree:
     root: Node
     ctx: Context
 
+    @property
+    def file_text(self) -> str:
+        """The whole file's text (as scanned, without a round trip through bytes)."""
+        return self.ctx.artifact.text
+
     def text(self, node: Node) -> str:
         return self.source[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
 

@@ -22,7 +22,7 @@ from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
 from scanner.filters import false_positive_reason, path_confidence
 from scanner.history import aggregate_history
 from scanner.model import Artifact, Finding, Location, Notice, Origin, Severity, Suppression
-from scanner.redact import mask, redact, secret_hash, secret_sha1
+from scanner.redact import Redactor, mask, secret_hash, secret_sha1
 from scanner.rules import Registry
 from scanner.sources.files import artifact_kind
 from scanner.suppress import inline_suppression
@@ -94,9 +94,7 @@ def _masked_lines(text: str, secrets: Iterable[str]) -> list[str]:
     Masking runs on the whole text before splitting, so a secret that spans lines (a private key) can
     never leak line by line; the redaction keeps the secret's line breaks, so line numbers still match.
     """
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, redact(secret) + "\n" * secret.count("\n"))
-    return text.split("\n")
+    return mask(text, secrets).split("\n")
 
 
 def _cut(line: str, column: int) -> str:
@@ -144,33 +142,39 @@ class Engine:
         self.rules_run = sorted(r.id for d in self.detectors for r in d.rules.values())
         self.filtered = Counter()
         self.applied: set[str] = set()
+        #: Every secret value recognised in this scan (memory only): masked everywhere in the result.
+        self.recognised: set[str] = set()
 
     def run(self, sources: Sequence[Source], root: str, source_names: Sequence[str]) -> ScanResult:
         started = datetime.now(timezone.utc)
         clock = time.perf_counter()
         facts = ProjectFacts(self.config)
-        streaming = [d for d in self.detectors if not d.needs_index]
         indexing = [d for d in self.detectors if d.needs_index]
         findings: list[Finding] = []
         deferred: list[Context] = []
         notices: list[Notice] = []
+        names: dict[str, Origin] = {}  # every artifact's path: file names are scanned for secrets too
         count = 0
-        pooled = self.jobs > 1
-        if pooled:
-            count = self._detect_in_pool(sources, findings, notices, self._indexed(indexing, facts, deferred))
-        for source in () if pooled else sources:
+        if self.jobs > 1:
+            count = self._detect_in_pool(sources, findings, notices,
+                                         self._in_process(facts, findings, deferred, names))
+        for source in () if self.jobs > 1 else sources:
             for art in source.artifacts():
                 count += 1
-                ctx = Context(art, facts)  # one Context: streaming and indexed detectors share its parse
-                findings.extend(self._detect(ctx, streaming))
-                if not _index(ctx, indexing, deferred):
-                    notices.extend(ctx.notices)
+                names.setdefault(art.path, art.origin)
+                self._first_pass(Context(art, facts), indexing, findings, notices, deferred)
         for ctx in deferred:
+            names.setdefault(ctx.artifact.path, ctx.artifact.origin)
             findings.extend(self._detect(ctx, indexing))
             notices.extend(ctx.notices)
         findings = _dedupe(findings)
         findings = self._aggregate_history(findings, sources)
-        findings = _with_fingerprints(findings)
+        skipped = [n for s in sources for n in s.skipped] + notices
+        warnings = [n for s in sources for n in s.warnings]
+        names.update((n.path, Origin()) for n in skipped + warnings if n.path not in names)
+        findings.extend(self._secrets_in_names(names, [f.origin.author for f in findings if f.origin.author]))
+        redactor = Redactor(self.recognised)  # the last word: no recognised value anywhere in the result
+        findings = _with_fingerprints([redactor.value(f) for f in findings])
         if self.baseline is not None:
             findings = [self._apply_baseline(f) for f in findings]
         findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
@@ -179,8 +183,8 @@ class Engine:
             registry=self.registry,
             config=self.config,
             findings=findings,
-            skipped=[n for s in sources for n in s.skipped] + notices,
-            warnings=[n for s in sources for n in s.warnings],
+            skipped=redactor.value(skipped),
+            warnings=redactor.value(warnings),
             sources=list(source_names),
             started_at=started.isoformat(timespec="seconds"),
             duration_seconds=round(time.perf_counter() - clock, 3),
@@ -188,17 +192,44 @@ class Engine:
             rules_run=self.rules_run,
             rules_applied=sorted(self.applied),
             stats={"filtered": dict(self.filtered)},
-            positive=facts.positive,
+            positive=redactor.value(facts.positive),
         )
 
-    def _indexed(self, indexing: list[Detector], facts: ProjectFacts, deferred: list[Context]
-                 ) -> Callable[[Iterable[Artifact]], Iterator[Artifact]]:
-        """A pass-through for artifacts on their way to the pool that runs the index pass in this process."""
-        def index(artifacts: Iterable[Artifact]) -> Iterator[Artifact]:
+    def _first_pass(self, ctx: Context, indexing: list[Detector], findings: list[Finding], notices: list[Notice],
+                    deferred: list[Context]) -> None:
+        """Streaming detection and the index pass on one artifact, sharing one Context (and so its parse
+        and its recognised secrets); an artifact an indexing detector wants is kept for its detect pass."""
+        findings.extend(self._detect(ctx, [d for d in self.detectors if not d.needs_index]))
+        if not _index(ctx, indexing, deferred):
+            notices.extend(ctx.notices)
+
+    def _in_process(self, facts: ProjectFacts, findings: list[Finding], deferred: list[Context],
+                    names: dict[str, Origin]) -> Callable[[Iterable[Artifact]], Iterator[Artifact]]:
+        """A filter for artifacts on their way to the pool: those an indexing detector wants are scanned
+        wholly in this process (every finding of an artifact must see every secret found in it)."""
+        indexing = [d for d in self.detectors if d.needs_index]
+
+        def keep_indexed(artifacts: Iterable[Artifact]) -> Iterator[Artifact]:
             for art in artifacts:
-                _index(Context(art, facts), indexing, deferred)
-                yield art
-        return index
+                names.setdefault(art.path, art.origin)
+                if any(d.wants(art) for d in indexing):
+                    self._first_pass(Context(art, facts), indexing, findings, [], deferred)
+                else:
+                    yield art
+        return keep_indexed
+
+    def _secrets_in_names(self, names: dict[str, Origin], authors: list[str]) -> list[Finding]:
+        """Secrets in file names (reported at that file) and in commit authors (masked wherever shown)."""
+        secret_rules = [d for d in self.detectors if d.rule_kind == "secret"]
+        findings = []
+        for path, origin in sorted(names.items()):
+            ctx = Context(Artifact(path=path, text=path, kind="text", origin=origin), ProjectFacts(self.config))
+            for finding in self._detect(ctx, secret_rules):
+                findings.append(replace(finding, message=f"{finding.message} in the file name"))
+        for author in sorted(set(authors)):
+            self._detect(Context(Artifact(path="", text=author, kind="text"), ProjectFacts(self.config)),
+                         secret_rules)
+        return findings
 
     def _detect_in_pool(self, sources: Sequence[Source], findings: list[Finding], notices: list[Notice],
                         index: Callable[[Iterable[Artifact]], Iterator[Artifact]]) -> int:
@@ -258,12 +289,13 @@ class Engine:
             if detector.wants(art):
                 self.applied.update(detector.rules)
                 hits.extend(self._filtered(detector.detect(art, ctx), art.path))
+        ctx.recognised.update(h.secret for h in hits if h.secret)
+        self.recognised |= ctx.recognised
         if not hits:
             return []
         lines = art.text.split("\n")
-        secrets = [h.secret for h in hits if h.secret]
-        masked = _masked_lines(art.text, secrets)
-        return [self._finding(art, lines, masked, hit, secrets) for hit in hits]
+        masked = _masked_lines(art.text, ctx.recognised)
+        return [self._finding(art, lines, masked, hit, ctx.recognised) for hit in hits]
 
     def _filtered(self, hits: Iterable[Hit], path: str) -> Iterator[Hit]:
         """Drop hits a false-positive filter rejects (decoded hits were filtered on their decoded value)."""
@@ -275,7 +307,7 @@ class Engine:
             else:
                 yield hit
 
-    def _finding(self, art: Artifact, lines: list[str], masked: list[str], hit: Hit, secrets: list[str]) -> Finding:
+    def _finding(self, art: Artifact, lines: list[str], masked: list[str], hit: Hit, secrets: set[str]) -> Finding:
         rule = self.registry.get(hit.rule_id)
         span = hit.span
         snippet = _cut(masked[span.line - 1], span.column) if 0 < span.line <= len(masked) else ""
@@ -289,12 +321,9 @@ class Engine:
             snippet=snippet,
             excerpt=_excerpt(masked, art, hit),
         )
-        message = hit.message or rule.title
-        if hit.secret:
-            message = mask(message, secrets)
         return Finding(
             rule_id=rule.id,
-            message=message,
+            message=mask(hit.message or rule.title, secrets),
             location=location,
             origin=art.origin,
             severity=self.config.severity.get(rule.id, rule.severity if hit.severity is None else hit.severity),

@@ -4,8 +4,9 @@ The parent keeps reading its sources (for history: git's patch stream, itself a 
 and sends batches of artifacts to forked workers, which inherit the engine with its rules compiled
 and prefilters built. At most ``2 × jobs`` batches are in flight, so memory stays bounded however long
 the history; results are taken in submission order, so findings keep the order of the source.
-Only detectors that need no project index run here (the engine checks); raw secrets never leave a
-worker: findings carry hashes and masked snippets only.
+Only detectors that need no project index run here (the engine checks). Findings carry hashes and
+masked snippets only; the secret values a worker recognised travel back to the parent over the pool's
+pipe (memory only), so the engine can mask them wherever else they appear in the result.
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ def fork_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _detect_batch(batch: list[Artifact]) -> tuple[list[Finding], list[Notice], Counter, set[str]]:
+def _detect_batch(batch: list[Artifact]) -> tuple[list[Finding], list[Notice], Counter, set[str], set[str]]:
     engine = _ENGINE
     before = engine.filtered.copy()
+    engine.recognised = set()
     findings, notices = engine.detect_streaming(batch)
     # mapping proxies do not pickle: evidence travels as a dict
     return ([replace(f, evidence=dict(f.evidence)) for f in findings], notices, engine.filtered - before,
-            engine.applied)
+            engine.applied, engine.recognised)
 
 
 def detect_in_pool(engine: Engine, artifacts: Iterable[Artifact], jobs: int
@@ -97,9 +99,10 @@ def _batches(artifacts: Iterable[Artifact]) -> Iterator[list[Artifact]]:
         yield batch
 
 
-def _collect(engine: Engine, result: tuple[list[Finding], list[Notice], Counter, set[str]]
+def _collect(engine: Engine, result: tuple[list[Finding], list[Notice], Counter, set[str], set[str]]
              ) -> tuple[list[Finding], list[Notice]]:
-    findings, notices, filtered, applied = result
+    findings, notices, filtered, applied, recognised = result
     engine.filtered.update(filtered)
+    engine.recognised |= recognised
     engine.applied.update(applied)  # which rules examined a file: the scorecard's "checked"
     return [replace(f, evidence=frozen_mapping(f.evidence)) for f in findings], notices

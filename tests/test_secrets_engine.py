@@ -164,7 +164,7 @@ def _many_files() -> dict[str, str]:
         body = "\n".join(f"def f{j}(token, secret): return token + secret  # {j}" for j in range(40))
         if i % 7 == 0:
             body += f'\nSTRIPE = "{stripe_key(i)}"\nCLAUDE = "{anthropic_key(i)}"\n'
-        files[f"pkg/m{i:02d}.py"] = body
+        files[f"pkg/m{i:02d}.txt"] = body  # text: no code check wants it, so it goes to the pool
     return files
 
 

@@ -72,6 +72,9 @@ class Context:
         self.facts = facts
         #: What a detector could not read in this artifact (e.g. a syntax error), reported as skipped.
         self.notices: list[Notice] = []
+        #: Every secret value recognised in this artifact, by any detector in any pass: masked in every
+        #: snippet, excerpt and message of every finding of this artifact (raw values, memory only).
+        self.recognised: set[str] = set()
         self._line_starts: list[int] | None = None
         self._cache: dict[str, Any] = {}
 
@@ -79,6 +82,12 @@ class Context:
         """Report that this artifact could not be analysed (once per reason), e.g. ``("syntax-error", ...)``."""
         if all(n.reason != reason for n in self.notices):
             self.notices.append(Notice(self.artifact.path, reason, detail))
+
+    def recognise(self, value: str) -> None:
+        """Mark ``value`` as a secret to mask, whether or not a finding reports it (e.g. the other half
+        of a credential pair, or a value whose finding a rule resolved in favour of another)."""
+        if value:
+            self.recognised.add(value)
 
     @property
     def config(self) -> Config:

@@ -115,7 +115,11 @@ class SecretsDetector(Detector):
         hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found")
                 for m in self.matches(artifact.text, artifact.path)]
         hits.extend(self._decoded_hits(artifact, ctx))
-        return resolve_overlaps(hits, self.rules)
+        kept = resolve_overlaps(hits, self.rules)
+        for dropped in {h.secret for h in hits} - {h.secret for h in kept}:
+            if not false_positive_reason(dropped, artifact.path):  # a generic reading of a provider key
+                ctx.recognise(dropped)
+        return kept
 
     def _decoded_hits(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         """Secrets inside base64 blobs or percent-encoded runs, reported at (and masked as) the blob.
@@ -129,6 +133,7 @@ class SecretsDetector(Detector):
                 if match.rule.id in seen or false_positive_reason(match.secret, artifact.path, match.rule):
                     continue
                 seen.add(match.rule.id)
+                ctx.recognise(match.secret)  # the decoded value, should a report ever hold it
                 blob = artifact.text[segment.start:segment.end]
                 yield ctx.finding(match.rule.id, ctx.span(segment.start, segment.end), secret=blob,
                                   message=f"{match.rule.title} found in {segment.encoding}-encoded text (decoded)",

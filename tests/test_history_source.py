@@ -69,3 +69,17 @@ def test_abandoning_the_scan_stops_every_git_process(repo, monkeypatch):
     artifacts.close()
     assert len(started) == 3
     assert all(log.proc.poll() is not None for log in started)
+
+
+def test_an_object_named_only_by_gits_error_is_excluded_and_the_commit_read_again(tmp_path, monkeypatch):
+    """When the object store check misses it, the unreadable blob is found from git's error output."""
+    repo = Repo(tmp_path / "repo")
+    broken = repo.commit("c", {"b.py": "unique content 12345\n", "k.py": f'KEY = "{anthropic_key()}"\n'})
+    blob = repo.git("rev-parse", f"{broken}:b.py")
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    monkeypatch.setattr(HistorySource, "_missing", lambda self, shas: set())
+    source = HistorySource(repo.path)
+    assert sorted(a.path for a in source.artifacts()) == [COMMIT_MSG, "k.py"]
+    [notice] = source.skipped
+    assert (notice.path, notice.reason) == ("b.py", "object-unreadable") and broken[:12] in notice.detail
+    assert source.commits_scanned == 1

@@ -124,6 +124,8 @@ class _Failure:
     error: str
     #: Keys (path, renamed from) of the files (and message) of that commit already turned into artifacts.
     done: set[tuple[bytes, bytes | None]]
+    #: All of git's error output (the first line need not name the object).
+    stderr: str = ""
 
 
 @dataclass
@@ -247,7 +249,7 @@ class HistorySource:
                     message.append(item[1:] if item[:1] == b" " else item)
         code, error = log.close()
         if code != 0:
-            return _Failure(max(seen - 1, 0), error, done if seen else set())
+            return _Failure(max(seen - 1, 0), error, done if seen else set(), log.stderr())
         if pending is not None:
             art = self._file(pending, origin, skip, done)
             if art is not None:
@@ -292,8 +294,8 @@ class HistorySource:
             if change.new in missing:
                 excluded.add(change.path)
                 self.skipped.append(Notice(self._reader.classify(change.path)[0], "object-missing",
-                                           f"blob {change.new[:12]} of commit {short} is missing (a partial or "
-                                           "pruned clone?); the rest of the commit was scanned"))
+                                           f"blob {change.new[:12]} of commit {short} is missing or corrupt "
+                                           "(a partial or pruned clone?); the rest of the commit was scanned"))
             elif change.old in missing:
                 excluded.add(change.path)
                 if change.new != _NULL_SHA:
@@ -308,7 +310,7 @@ class HistorySource:
             if failed is None:
                 break
             skip |= failed.done
-            bad = _unreadable(failed.error, changes, excluded)
+            bad = _unreadable(failed.stderr, changes, excluded)
             if bad is None:
                 self.skipped.append(Notice(f"commit {short}", "unreadable-commit",
                                            f"{failed.error or 'git could not read this commit'} "
@@ -424,6 +426,10 @@ class LogProcess:
         self._done = True
         if rest and rest != [b""]:
             yield b"".join(rest)
+
+    def stderr(self) -> str:
+        """Everything git wrote on stderr (once it has ended)."""
+        return b"".join(self._errors).decode("utf-8", "replace")
 
     def close(self) -> tuple[int, str]:
         """Stop git if it still runs; return its exit code and first error line."""

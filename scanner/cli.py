@@ -210,12 +210,22 @@ def _git_mode(history: bool, since: str | None, rev_range: str | None, staged: b
     if staged:
         return ("staged",)
     if since:
+        _check_revisions("--since", [since])
         return (f"{since}..HEAD",)
     if rev_range:
         if ".." not in rev_range:
             fail(f"--range expects A..B, got {rev_range!r}")
+        separator = "..." if "..." in rev_range else ".."
+        _check_revisions("--range", [side for side in rev_range.split(separator, 1) if side])
         return (rev_range,)
     return ("--all",) if history else None
+
+
+def _check_revisions(option: str, revisions: list[str]) -> None:
+    """Refuse a revision that git could read as an option; the history source then checks each with git."""
+    for revision in revisions:
+        if revision.startswith("-") or "\0" in revision:
+            fail(f"{option}: not a revision: {revision!r}")
 
 
 def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,

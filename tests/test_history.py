@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from scanner.sources.git_history import HistorySource
+from scanner.sources.git_history import COMMIT_MSG, HistorySource
 from tests.conftest import ROOT, anthropic_key, run_cli, stripe_key
 from tests.gitrepo import Repo
 
@@ -211,12 +211,67 @@ def test_history_runs_secret_rules_only_and_keeps_fingerprints_of_the_worktree(r
     assert [f["origin"]["kind"] for f in worktree] == ["worktree"]
 
 
-def test_corrupted_object_is_skipped_and_the_scan_goes_on(repo):
+def loose_object(repo: Repo, rev: str) -> Path:
+    """The loose object file of ``rev`` (tests never gc, so objects stay loose)."""
+    sha = repo.git("rev-parse", rev)
+    return repo.path / ".git" / "objects" / sha[:2] / sha[2:]
+
+
+def test_missing_blob_skips_only_that_file_of_that_commit(repo):
     repo.commit("first", {"a.py": f'KEY = "{OTHER}"\n'})
-    broken = repo.commit("to be broken", {"b.py": "unique content 12345\n"})
+    broken = repo.commit("to be broken", {"b.py": "unique content 12345\n", "k.py": f'KEY = "{KEY}"\n'})
+    repo.commit("last", {"c.py": f'KEY = "{stripe_key()}"\n'})
+    loose_object(repo, f"{broken}:b.py").unlink()
+    code, report = scan(repo)
+    assert code == 1
+    found = by_path(report)
+    assert sorted(found) == ["a.py", "c.py", "k.py"]
+    assert found["k.py"]["origin"]["commit"] == broken
+    [notice] = [n for n in report["skipped"] if n["path"] == "b.py"]
+    assert notice["reason"] == "object-missing" and broken[:12] in notice["detail"]
+    assert not [n for n in report["skipped"] if n["reason"] == "unreadable-commit"]
+    assert report["stats"]["commits"] == 3
+
+
+def test_missing_blob_with_a_key_in_another_file_of_the_same_commit(repo):
+    """The brief's case: a commit adds a key in a.py and a b.txt whose blob is then lost."""
+    leak = repo.commit("add both", {"a.py": f'KEY = "{KEY}"\n', "b.txt": "notes\n"})
+    loose_object(repo, f"{leak}:b.txt").unlink()
+    _, report = scan(repo)
+    [finding] = report["findings"]
+    assert finding["location"]["path"] == "a.py" and finding["origin"]["commit"] == leak
+    assert {(n["path"], n["reason"]) for n in report["skipped"]} == {("b.txt", "object-missing")}
+    [notice] = report["skipped"]
+    assert notice["detail"].count(leak[:12]) == 1
+
+
+def test_missing_previous_version_scans_the_whole_new_version(repo):
+    first = repo.commit("first", {"a.py": "x = 1\n"})
+    second = repo.commit("second", {"a.py": f'x = 1\nKEY = "{KEY}"\n'})
+    loose_object(repo, f"{first}:a.py").unlink()
+    _, report = scan(repo)
+    [finding] = report["findings"]
+    assert finding["origin"]["commit"] == second and finding["location"]["line"] == 2
+    assert {(n["path"], n["reason"]) for n in report["skipped"]} == {("a.py", "object-missing")}  # at first
+    assert ("a.py", "object-missing") in {(n["path"], n["reason"]) for n in report["warnings"]}  # at second
+
+
+def test_corrupted_blob_skips_only_that_file(repo):
+    broken = repo.commit("to be broken", {"b.py": "unique content 12345\n", "k.py": f'KEY = "{KEY}"\n'})
+    path = loose_object(repo, f"{broken}:b.py")
+    path.chmod(0o644)
+    path.write_bytes(b"not a zlib stream at all")
+    _, report = scan(repo)
+    assert list(by_path(report)) == ["k.py"]
+    reasons = {n["path"]: n["reason"] for n in report["skipped"]}
+    assert reasons.get("b.py") in {"object-missing", "object-unreadable"}
+
+
+def test_missing_tree_skips_the_commit_with_a_reason(repo):
+    repo.commit("first", {"a.py": f'KEY = "{OTHER}"\n'})
+    broken = repo.commit("to be broken", {"sub/b.py": "unique content 12345\n"})
     repo.commit("last", {"c.py": f'KEY = "{KEY}"\n'})
-    blob = repo.git("rev-parse", f"{broken}:b.py")
-    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    loose_object(repo, f"{broken}:sub").unlink()
     _, report = scan(repo)
     assert sorted(by_path(report)) == ["a.py", "c.py"]
     [notice] = [n for n in report["skipped"] if n["reason"] == "unreadable-commit"]
@@ -238,7 +293,7 @@ def test_progress_callback_counts_every_commit(repo):
         repo.commit(f"c{index}", {"a.py": f"x = {index}\n"})
     calls: list[tuple[int, int]] = []
     source = HistorySource(repo.path, on_progress=lambda done, total: calls.append((done, total)))
-    assert len(list(source.artifacts())) == 5
+    assert len([a for a in source.artifacts() if a.path != COMMIT_MSG]) == 5
     assert calls[-1] == (5, 5) and len(calls) == 5
 
 

@@ -8,6 +8,7 @@ replacement characters, and noted.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -19,12 +20,21 @@ import pathspec
 from scanner.model import Artifact, Notice, Origin
 from scanner.sources.files import artifact_kind, decode, has_binary_extension
 
-#: Options every git call gets: literal UTF-8 paths, no pager, no colour, no user diff drivers.
+#: Options every git call gets: literal UTF-8 paths, no pager, no colour, and nothing a repository's own
+#: configuration could use to run a program or hide content: no external diff, no global attributes file,
+#: no fsmonitor hook, no signature checks (``gpg.program``), root commits always diffed, UTF-8 messages.
 GIT = ("git", "-c", "core.quotePath=false", "-c", "color.ui=never", "-c", "diff.noprefix=false",
-       "-c", "diff.mnemonicPrefix=false", "-c", "core.pager=cat")
+       "-c", "diff.mnemonicPrefix=false", "-c", "core.pager=cat", "-c", "diff.external=",
+       "-c", f"core.attributesFile={os.devnull}", "-c", "core.fsmonitor=false", "-c", "log.showSignature=false",
+       "-c", "log.showRoot=true", "-c", "diff.relative=false", "-c", "i18n.logOutputEncoding=UTF-8")
 
-#: ``git diff``/``git log -p`` options shared by every patch we read: added lines only, no context.
-PATCH_OPTIONS = ("-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--ignore-submodules=all")
+#: ``git diff``/``git log -p`` options shared by every patch we read: added lines only, no context, and
+#: content read as text whatever ``.gitattributes`` says (``-diff``, ``binary``, ``diff=driver``): no
+#: external diff driver, no textconv program. Binary content is recognised by our parser (NUL bytes).
+PATCH_OPTIONS = ("-U0", "--no-color", "--text", "--no-ext-diff", "--no-textconv", "-M", "--ignore-submodules=all")
+
+#: Environment variables that would make git run a program or change the patch format we parse.
+_UNSAFE_ENV = ("GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_PAGER")
 
 _HUNK = re.compile(rb"^@@+ (?:-\d+(?:,(\d+))? )+\+(\d+)(?:,(\d+))? @@")
 _ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13, b'"': 34, b"\\": 92}
@@ -38,10 +48,20 @@ class GitUnavailable(GitError):
     """The git executable could not be run at all."""
 
 
+class RevisionError(GitError):
+    """A user-supplied revision that does not name a commit (or looks like an option)."""
+
+
+def git_env() -> dict[str, str]:
+    """The environment for git: ours, without variables that run programs or reshape patches."""
+    return {name: value for name, value in os.environ.items() if name not in _UNSAFE_ENV}
+
+
 def run_git(root: Path, *args: str, input: bytes | None = None) -> bytes:
     """Run git in ``root`` and return its stdout; raise :class:`GitError` with git's first error line."""
     try:
-        proc = subprocess.run([*GIT, "-C", str(root), *args], input=input, capture_output=True, check=False)
+        proc = subprocess.run([*GIT, "-C", str(root), *args], input=input, capture_output=True, check=False,
+                              env=git_env())
     except OSError as exc:
         raise GitUnavailable(f"cannot run git: {exc.strerror or exc}") from None
     if proc.returncode != 0:
@@ -71,6 +91,35 @@ def repository_root(path: Path) -> Path | None:
     except GitError:
         return None
     return Path(out.decode("utf-8", "surrogateescape").strip())
+
+
+def verify_commit(root: Path, revision: str) -> str:
+    """The full sha of the commit ``revision`` names; :class:`RevisionError` when it names none.
+
+    The value is never read as an option: one starting with ``-`` is refused outright, and the check runs
+    ``git rev-parse --verify --end-of-options REV^{commit}``.
+    """
+    if not revision or revision.startswith("-") or "\0" in revision:
+        raise RevisionError(f"not a revision: {revision!r}")
+    try:
+        out = run_git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}")
+    except GitUnavailable:
+        raise
+    except GitError:
+        raise RevisionError(f"not a commit: {revision!r}") from None
+    return out.decode("ascii").strip()
+
+
+def resolve_revision_range(root: Path, spec: str) -> str:
+    """``A..B`` / ``A...B`` / ``REV`` with every side checked by :func:`verify_commit` and replaced by its sha.
+
+    An empty side means HEAD, as in git. The result is safe to pass to ``git rev-list --end-of-options``.
+    """
+    for separator in ("...", ".."):
+        if separator in spec:
+            left, right = spec.split(separator, 1)
+            return f"{verify_commit(root, left or 'HEAD')}{separator}{verify_commit(root, right or 'HEAD')}"
+    return verify_commit(root, spec)
 
 
 def is_shallow(root: Path) -> bool:
@@ -130,15 +179,17 @@ def _path_from_diff_line(rest: bytes) -> bytes:
     return _strip_prefix(rest[half + 1:], b"b/") if rest[half:half + 1] == b" " else _strip_prefix(rest, b"a/")
 
 
-def parse_patch(lines: Iterable[bytes], max_size: int, header: bytes | None = None
+def parse_patch(lines: Iterable[bytes], max_size: int, header: bytes | None = None, preamble: bool = False
                 ) -> Iterator[bytes | FilePatch]:
     """Read a ``-U0`` patch; yield each :class:`FilePatch` and each header line.
 
     ``lines`` come without their newline, split on ``\\n`` alone (a lone ``\\r`` is content). ``header``
     marks lines that are not part of a patch (e.g. a commit line of ``git log``): they are yielded in
-    order, so the caller can attach the following files to that commit. Hunk bodies are consumed by the
-    counts in their ``@@`` line, so an added line that looks like a header is still content. Dispatch is
-    on the first byte: this loop sees every line of the history.
+    order, so the caller can attach the following files to that commit. With ``preamble``, the lines
+    between a header and the first file of its patch (e.g. a commit message) are yielded too. Hunk bodies
+    are consumed by the counts in their ``@@`` line, so an added line that looks like a header is still
+    content. An added line holding a NUL byte makes the file binary (decided by content, whatever git's
+    attributes say). Dispatch is on the first byte: this loop sees every line of the history.
     """
     current: FilePatch | None = None
     diff_line = b""
@@ -153,7 +204,10 @@ def parse_patch(lines: Iterable[bytes], max_size: int, header: bytes | None = No
                 plus -= 1
                 if added is not None:
                     size += len(raw)
-                    if size > max_size:
+                    if b"\0" in raw:
+                        current.binary = True
+                        current.lines, current.line_numbers, added = [], [], None
+                    elif size > max_size:
                         current.too_large = True
                         current.lines, current.line_numbers, added = [], [], None
                     else:
@@ -180,6 +234,8 @@ def parse_patch(lines: Iterable[bytes], max_size: int, header: bytes | None = No
                 current, added = None, None
             yield raw
         elif current is None:
+            if preamble:
+                yield raw
             continue
         elif first == b"@":
             match = _HUNK.match(raw)

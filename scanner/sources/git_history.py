@@ -11,35 +11,65 @@ to the commit's version of the file.
   that introduced them.
 - Renames (``-M``): a renamed file is not rescanned; only lines added in the same commit are read.
   The rename is remembered so "still present at HEAD" follows the file to its new name.
-- A commit whose objects git cannot read (a corrupted or missing blob) is skipped with a notice and
-  the log resumes after it. A shallow clone is scanned with a warning that history is partial.
+- Commit messages: each commit with a message also yields a :data:`COMMIT_MSG` artifact (the message,
+  then a line naming the author), so a key pasted into a message or an author field is found.
+- Revisions given by the user are checked to name commits (:func:`resolve_revision_range`) and passed
+  after ``--end-of-options``, so a value such as ``--output=FILE`` can never be read as a git option.
+- ``.gitattributes`` cannot hide content: patches are read with ``--text --no-textconv --no-ext-diff``
+  and binary files are recognised by their content (NUL bytes in the added lines).
+- An object git cannot read (a blob missing from a partial or pruned clone, a corrupted blob) skips
+  only that file of that commit, listed as skipped (``object-missing`` / ``object-unreadable``): git
+  dies on it for the whole stream, so that commit is read again without the unreadable paths
+  (``:(exclude)`` pathspecs) and the log resumes after it. When even that fails (a missing tree), the
+  commit is skipped as ``unreadable-commit``. A shallow clone is scanned with a warning that history is
+  partial.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
+import re
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner.model import Artifact, Notice, Origin
+from scanner.sources.files import decode
 from scanner.sources.git import (
     GIT,
     PATCH_OPTIONS,
+    FilePatch,
     GitError,
     PatchReader,
     first_error_line,
+    git_env,
     is_shallow,
     parse_patch,
+    resolve_revision_range,
     run_git,
 )
 
+#: The path of a commit's message artifact (it is no file, so it is never "at HEAD").
+#:
+#: Its text is the full message (subject, blank line, body) as ``git log --format=%B`` prints it, lines
+#: 1..N, then one line ``Author: Name <email>`` (line N+1), so a secret pasted into the author name or
+#: email is found too. Findings at this path name the commit in their origin.
+COMMIT_MSG = "COMMIT_MSG"
+
 #: Marks a commit line in the log stream; diff content lines never start with \x01.
 _COMMIT = b"\x01commit "
-_FORMAT = "--format=tformat:%x01commit %H%x01%an%x01%aI"
+#: Ends the commit message, which comes indented by one space (``%w(0,1,1)``) so no line of it can pass
+#: for a diff or commit header.
+_MESSAGE_END = b"\x01message-end"
+_FORMAT = ("--format=tformat:%x01commit %H%x01%aI%x01%an%x01%ae%n%w(0,1,1)%B%w(0,0,0)%n%x01message-end")
+#: Key of the message artifact among the files done in a commit (no path holds a NUL byte).
+_MESSAGE_KEY = (b"\0message", None)
+_SHA = re.compile(r"\b[0-9a-f]{40}\b")
+_NULL_SHA = "0" * 40
 #: Bytes of git output read ahead of the parser, shared by the concurrent log processes.
 READ_AHEAD = 256 * 1024 * 1024
 _BLOCK = 1024 * 1024
@@ -55,7 +85,12 @@ class HeadView:
     renames: dict[str, str] = field(default_factory=dict)
 
     def path_at_head(self, path: str) -> str | None:
-        """``path``'s name at HEAD: itself if it exists there, else where renames took it."""
+        """``path``'s name at HEAD: itself if it exists there, else where renames took it.
+
+        :data:`COMMIT_MSG` is no file: always None (a secret in a message stays in history).
+        """
+        if path == COMMIT_MSG:
+            return None
         seen: set[str] = set()
         while path not in seen:
             if self._exists(path):
@@ -82,11 +117,34 @@ class HeadView:
 
 
 @dataclass
+class _Failure:
+    """Where a log stopped: the commit it was printing, git's error, what of that commit was done."""
+
+    index: int
+    error: str
+    #: Keys (path, renamed from) of the files (and message) of that commit already turned into artifacts.
+    done: set[tuple[bytes, bytes | None]]
+    #: All of git's error output (the first line need not name the object).
+    stderr: str = ""
+
+
+@dataclass
+class _Change:
+    """One file of a commit as ``git log --raw`` lists it (no contents read)."""
+
+    path: bytes
+    old: str
+    new: str
+    status: str
+
+
+@dataclass
 class HistorySource:
     """Artifacts for the lines each commit added, for every commit in ``revisions``."""
 
     root: Path
-    #: ``git rev-list`` arguments: ``("--all",)`` for everything, or e.g. ``("main..feature",)``.
+    #: ``("--all",)`` for every ref, or revisions / ranges given by the user, e.g. ``("main..feature",)``.
+    #: Each one is checked to name commits and passed after ``--end-of-options``.
     revisions: tuple[str, ...] = ("--all",)
     max_file_size: int = 10 * 1024 * 1024
     #: gitignore-style patterns (the configuration's ``exclude``) of paths not to scan.
@@ -106,15 +164,17 @@ class HistorySource:
 
     def commits(self) -> list[str]:
         """The commits to scan, newest first; raises :class:`GitError` for a bad revision."""
-        out = run_git(self.root, "rev-list", "--full-history", *self.revisions, "--")
+        options = [r for r in self.revisions if r == "--all"]
+        revisions = [resolve_revision_range(self.root, r) for r in self.revisions if r != "--all"]
+        out = run_git(self.root, "rev-list", "--full-history", *options, "--end-of-options", *revisions, "--")
         return out.decode("ascii").split()
 
     def artifacts(self) -> Iterator[Artifact]:
+        shas = self.commits()  # first: a bad revision is reported before anything else
         if is_shallow(self.root):
             self.warnings.append(Notice(".", "shallow-clone",
                                         "history is partial: commits before the shallow boundary are not scanned "
                                         "(run 'git fetch --unshallow' for a full scan)"))
-        shas = self.commits()
         self.commits_total = len(shas)
         if not shas:
             self.warnings.append(Notice(".", "no-commits", "the repository has no commits to scan"))
@@ -129,7 +189,7 @@ class HistorySource:
         self._reader.flush_counts("commit")
 
     def _scan(self, shas: list[str], log: LogProcess) -> Iterator[Artifact]:
-        """The artifacts of ``shas`` from ``log``; past a commit git cannot read, a new log resumes."""
+        """The artifacts of ``shas`` from ``log``; where git fails, that commit is re-read and a new log resumes."""
         while True:
             try:
                 failed = yield from self._parse(log)
@@ -137,11 +197,9 @@ class HistorySource:
                 log.close()
             if failed is None:
                 return
-            index, error = failed
-            self.skipped.append(Notice(f"commit {shas[index][:12]}", "unreadable-commit",
-                                       error or "git could not read this commit's objects"))
+            yield from self._recover(shas[failed.index], failed.error, failed.done)
             self._advance()
-            shas = shas[index + 1:]
+            shas = shas[failed.index + 1:]
             if not shas:
                 return
             log = LogProcess(self.root, shas, READ_AHEAD)
@@ -151,42 +209,188 @@ class HistorySource:
         if self.on_progress is not None:
             self.on_progress(self.commits_scanned, self.commits_total)
 
-    def _parse(self, log: LogProcess) -> Iterator[Artifact]:
-        """Artifacts from one log; returns None when it ended well, or (index, error) where git failed."""
+    def _parse(self, log: LogProcess, skip: frozenset[tuple[bytes, bytes | None]] = frozenset(),
+               advance: bool = True) -> Generator[Artifact, None, _Failure | None]:
+        """Artifacts from one log; returns None when it ended well, else a :class:`_Failure`.
+
+        A file becomes an artifact only once the next item shows git finished printing it, so a file cut
+        short by git dying is read again, and files listed in ``skip`` (already done) are not.
+        """
         seen = 0
         origin = Origin("history")
-        for item in parse_patch(log.lines(), self.max_file_size, header=_COMMIT):
-            if isinstance(item, bytes):
-                if seen:
+        done: set[tuple[bytes, bytes | None]] = set()
+        message: list[bytes] | None = None
+        author = b""
+        pending: FilePatch | None = None
+        for item in parse_patch(log.lines(), self.max_file_size, header=_COMMIT, preamble=True):
+            if pending is not None:
+                art = self._file(pending, origin, skip, done)
+                pending = None
+                if art is not None:
+                    yield art
+            if isinstance(item, FilePatch):
+                pending = item
+                continue
+            if item.startswith(_COMMIT):
+                if seen and advance:
                     self._advance()
                 seen += 1
-                origin = _origin(item)
-                continue
-            if item.renamed_from is not None:
-                old = self._reader.classify(item.renamed_from)[0]
-                self.head.renames.setdefault(old, self._reader.classify(item.path)[0])
-            art = self._reader.artifact(item, origin)
-            if art is not None:
-                yield art
+                origin, author = _origin(item)
+                done, message = set(), []
+            elif message is not None:
+                if item == _MESSAGE_END:
+                    art = self._message(message, author, origin)
+                    message = None
+                    if _MESSAGE_KEY not in skip:
+                        done.add(_MESSAGE_KEY)
+                        if art is not None:
+                            yield art
+                else:
+                    message.append(item[1:] if item[:1] == b" " else item)
         code, error = log.close()
         if code != 0:
-            return max(seen - 1, 0), error
-        if seen:
+            return _Failure(max(seen - 1, 0), error, done if seen else set(), log.stderr())
+        if pending is not None:
+            art = self._file(pending, origin, skip, done)
+            if art is not None:
+                yield art
+        if seen and advance:
             self._advance()
         return None
+
+    def _file(self, patch: FilePatch, origin: Origin, skip: frozenset[tuple[bytes, bytes | None]],
+              done: set[tuple[bytes, bytes | None]]) -> Artifact | None:
+        key = (patch.path, patch.renamed_from)
+        if key in skip:
+            return None
+        done.add(key)
+        if patch.renamed_from is not None:
+            old = self._reader.classify(patch.renamed_from)[0]
+            self.head.renames.setdefault(old, self._reader.classify(patch.path)[0])
+        return self._reader.artifact(patch, origin)
+
+    @staticmethod
+    def _message(lines: list[bytes], author: bytes, origin: Origin) -> Artifact | None:
+        """The :data:`COMMIT_MSG` artifact: the message's lines, then ``Author: Name <email>``."""
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if not lines:
+            return None
+        text = decode(b"\n".join([*lines, b"Author: " + author])).text
+        return Artifact(path=COMMIT_MSG, text=text, kind="text", origin=origin)
+
+    def _recover(self, sha: str, error: str, done: set[tuple[bytes, bytes | None]]) -> Iterator[Artifact]:
+        """Read commit ``sha`` again without the paths git cannot read; note each of them as skipped."""
+        short = sha[:12]
+        try:
+            changes = self._changes(sha)
+            missing = self._missing({c.old for c in changes} | {c.new for c in changes})
+        except GitError as exc:
+            self.skipped.append(Notice(f"commit {short}", "unreadable-commit", str(exc) or error))
+            return
+        excluded: set[bytes] = set()
+        whole: list[_Change] = []  # the old version is gone but the new one is there: scan all of it
+        for change in changes:
+            if change.new in missing:
+                excluded.add(change.path)
+                self.skipped.append(Notice(self._reader.classify(change.path)[0], "object-missing",
+                                           f"blob {change.new[:12]} of commit {short} is missing or corrupt "
+                                           "(a partial or pruned clone?); the rest of the commit was scanned"))
+            elif change.old in missing:
+                excluded.add(change.path)
+                if change.new != _NULL_SHA:
+                    whole.append(change)
+        skip = set(done)
+        for _attempt in range(len(changes) + 1):
+            log = LogProcess(self.root, [sha], READ_AHEAD, exclude=sorted(excluded))
+            try:
+                failed = yield from self._parse(log, frozenset(skip), advance=False)
+            finally:
+                log.close()
+            if failed is None:
+                break
+            skip |= failed.done
+            bad = _unreadable(failed.stderr, changes, excluded)
+            if bad is None:
+                self.skipped.append(Notice(f"commit {short}", "unreadable-commit",
+                                           f"{failed.error or 'git could not read this commit'} "
+                                           "(the files before it were scanned)"))
+                break
+            excluded.add(bad.path)
+            self.skipped.append(Notice(self._reader.classify(bad.path)[0], "object-unreadable",
+                                       f"{failed.error} in commit {short}; the rest of the commit was scanned"))
+        origin = _commit_origin(self.root, sha) if whole else None
+        for change in whole:
+            art = self._whole_file(change, origin, short)
+            if art is not None:
+                yield art
+
+    def _changes(self, sha: str) -> list[_Change]:
+        """The files commit ``sha`` changes (first-parent diff), from tree objects only, no blob read."""
+        out = run_git(self.root, "log", "--no-walk", "--format=", "--raw", "-z", "--no-abbrev", "--no-renames",
+                      "--diff-merges=first-parent", "--ignore-submodules=all", "--end-of-options", sha, "--")
+        fields = out.split(b"\0")
+        changes: list[_Change] = []
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+            parts = meta.lstrip(b"\n:").decode("ascii", "replace").split()
+            if len(parts) == 5 and "160000" not in parts[:2]:  # submodules are not followed
+                changes.append(_Change(path, parts[2], parts[3], parts[4]))
+        return changes
+
+    def _missing(self, shas: set[str]) -> set[str]:
+        """Which of ``shas`` (blob ids) are not in the object store."""
+        wanted = sorted(shas - {_NULL_SHA})
+        if not wanted:
+            return set()
+        out = run_git(self.root, "cat-file", "--batch-check", input="".join(f"{s}\n" for s in wanted).encode())
+        return {line.split()[0].decode("ascii") for line in out.splitlines() if line.endswith(b" missing")}
+
+    def _whole_file(self, change: _Change, origin: Origin, short: str) -> Artifact | None:
+        """All of a file whose previous version is missing, so nothing it may have added is lost."""
+        path = self._reader.classify(change.path)[0]
+        try:
+            data = run_git(self.root, "cat-file", "blob", change.new)
+        except GitError as exc:
+            self.skipped.append(Notice(path, "object-unreadable", f"{exc} in commit {short}"))
+            return None
+        self.warnings.append(Notice(path, "object-missing", f"the version before commit {short} is missing; "
+                                                            "all of the file at that commit was scanned"))
+        lines = data.split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        patch = FilePatch(change.path, lines, list(range(1, len(lines) + 1)), binary=b"\0" in data,
+                          too_large=len(data) > self.max_file_size)
+        if patch.binary or patch.too_large:
+            patch.lines, patch.line_numbers = [], []
+        return self._reader.artifact(patch, origin)
+
+
+def _unreadable(error: str, changes: list[_Change], excluded: set[bytes]) -> _Change | None:
+    """The file of ``changes`` whose object git's ``error`` names, if it is not excluded yet."""
+    named = set(_SHA.findall(error))
+    return next((c for c in changes if c.path not in excluded and named & {c.old, c.new}), None)
+
+
+def _commit_origin(root: Path, sha: str) -> Origin:
+    out = run_git(root, "log", "--no-walk", "--format=%H%x01%aI%x01%an", "--end-of-options", sha, "--")
+    sha, date, author = out.decode("utf-8", "replace").strip("\n").split("\x01", 2)
+    return Origin("history", commit=sha, author=author, date=date)
 
 
 class LogProcess:
     """``git log -p`` over given commits, its output read ahead by a thread into a bounded buffer.
 
     Several run at once (one per chunk of history) while the scan parses them in order, so git's diffing
-    uses every core and memory stays within ``read_ahead`` bytes per process.
+    uses every core and memory stays within ``read_ahead`` bytes per process. ``exclude`` lists paths
+    left out (literal ``:(exclude)`` pathspecs), for re-reading a commit without an unreadable file.
     """
 
-    def __init__(self, root: Path, shas: list[str], read_ahead: int):
+    def __init__(self, root: Path, shas: list[str], read_ahead: int, exclude: list[bytes] | None = None):
+        pathspecs = [f":(exclude,literal){os.fsdecode(path)}" for path in exclude or ()]
         command = [*GIT, "-C", str(root), "log", "--stdin", "--no-walk=unsorted", "-p", *PATCH_OPTIONS,
-                   "--diff-merges=first-parent", _FORMAT]
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                   "--diff-merges=first-parent", _FORMAT, "--", *pathspecs]
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=git_env())
         self._buffer: queue.Queue[bytes | None] = queue.Queue(maxsize=max(1, read_ahead // _BLOCK))
         self._errors: list[bytes] = []
         self._threads = [
@@ -209,14 +413,23 @@ class LogProcess:
 
     def lines(self) -> Iterator[bytes]:
         """The output's lines without newlines, split on ``\\n`` only."""
-        rest = b""
+        rest: list[bytes] = []  # pieces of a line longer than a block (kept apart: no quadratic copying)
         while (block := self._buffer.get()) is not None:
-            lines = (rest + block).split(b"\n")
-            rest = lines.pop()
+            if b"\n" not in block:
+                rest.append(block)
+                continue
+            lines = block.split(b"\n")
+            if rest:
+                lines[0] = b"".join([*rest, lines[0]])
+            rest = [lines.pop()]
             yield from lines
         self._done = True
-        if rest:
-            yield rest
+        if rest and rest != [b""]:
+            yield b"".join(rest)
+
+    def stderr(self) -> str:
+        """Everything git wrote on stderr (once it has ended)."""
+        return b"".join(self._errors).decode("utf-8", "replace")
 
     def close(self) -> tuple[int, str]:
         """Stop git if it still runs; return its exit code and first error line."""
@@ -252,6 +465,10 @@ def _feed(stdin, shas: list[str]) -> None:
         pass
 
 
-def _origin(header: bytes) -> Origin:
-    sha, author, date = header[len(_COMMIT):].decode("utf-8", "replace").split("\x01")[:3]
-    return Origin("history", commit=sha, author=author, date=date)
+def _origin(header: bytes) -> tuple[Origin, bytes]:
+    """The commit's origin, and ``Name <email>`` of its author, from a commit header line."""
+    sha, date, rest = header[len(_COMMIT):].split(b"\x01", 2)
+    name, _, email = rest.rpartition(b"\x01")
+    origin = Origin("history", commit=sha.decode("ascii", "replace"), author=name.decode("utf-8", "replace"),
+                    date=date.decode("ascii", "replace"))
+    return origin, name + b" <" + email + b">"

@@ -28,7 +28,7 @@ from scanner.model import Artifact
 from scanner.reporters import get_reporter
 from scanner.rules import default_registry, rules_dir
 from scanner.sources.files import artifact_kind
-from scanner.testing import MemorySource, examples_of
+from scanner.testing import MemorySource, examples_of, expand
 from tests.gitrepo import Repo
 
 SLICE = 12
@@ -187,3 +187,34 @@ def test_staged_scan_leaks_nothing(tmp_path):
     _write(repo.path, {**FILES, "all.txt": _all_examples()})
     repo.git("add", "-A")
     assert _leaks(_cli(repo.path, "--staged")) == []
+
+
+def _stripe_key(seed: str) -> str:
+    return expand("sk_live_{alnum:32}", seed)
+
+
+def test_secret_in_a_file_name_is_reported_and_masked(tmp_path):
+    key = _stripe_key("file-name")
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / f"{key}.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0")  # skipped as binary: listed under skipped
+    (root / f"notes-{key}.txt").write_text("nothing here\n")
+    output = _cli(root, ".")
+    assert key not in output and key[8:20] not in output
+    report = json.loads((tmp_path / "out.json").read_text())
+    named = [f for f in report["findings"] if f["rule_id"] == "stripe-secret-key"]
+    assert {f["message"].endswith("in the file name") for f in named} == {True} and len(named) == 2
+    assert any(n["reason"] == "binary" for n in report["skipped"])
+
+
+def test_secrets_in_commit_message_and_author_are_masked(tmp_path):
+    key, other = _stripe_key("message"), _stripe_key("author")
+    repo = Repo(tmp_path / "repo")
+    repo.commit(f"deploy with {key}", {"app.py": 'print("hi")\n'})
+    repo.git("-c", f"user.name=Dev {other}", "commit", "-q", "--allow-empty", "--author",
+             f"Dev {other} <dev@example.test>", "-m", "empty")
+    output = _cli(repo.path, "--history", ".")
+    for secret in (key, other):
+        assert secret not in output and secret[8:20] not in output
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert {f["location"]["path"] for f in report["findings"]} == {"COMMIT_MSG"}

@@ -17,6 +17,7 @@ from scanner import __version__
 from scanner.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
 from scanner.model import Severity
 from scanner.reporters import REPORTERS, get_reporter
+from scanner.reporters.terminal import terminal_safe
 from scanner.rules import Registry, RuleError, default_registry
 
 if TYPE_CHECKING:
@@ -198,7 +199,7 @@ def baseline(path: Path | None, output: Path | None, fmt: str, config_path: Path
         count = len(document["findings"])
     target = output or Path(result.root) / (DEFAULT_FILE if fmt == "launchready" else ".secrets.baseline")
     _write(target, render(document))
-    click.echo(f"wrote {count} finding(s) to {target}")
+    click.echo(f"wrote {count} finding(s) to {terminal_safe(target)}")
 
 
 def _git_mode(history: bool, since: str | None, rev_range: str | None, staged: bool) -> tuple[str, ...] | None:
@@ -284,7 +285,7 @@ def _staged_failure_message(result: ScanResult, fail_on: str) -> str:
     threshold = Severity.parse(fail_on)
     blocking = [f for f in result.active if f.severity >= threshold]
     lines = [f"launchready: commit blocked: {len(blocking)} secret(s) in staged changes"]
-    lines += [f"  {f.location.path}:{f.location.line}: {f.rule_id}: {f.message}" for f in blocking]
+    lines += [terminal_safe(f"  {f.location.path}:{f.location.line}: {f.rule_id}: {f.message}") for f in blocking]
     lines += [
         "Remove the secret from the staged file (and rotate it if it was ever pushed), then stage again.",
         "A false positive? Add a comment on that line or the line above:",
@@ -335,15 +336,20 @@ def _example_text(example: Any) -> str:
 
 
 def main() -> None:
-    """Console entry point: user errors are one line and exit 2, never a traceback."""
+    """Console entry point: user errors are one line and exit 2, never a traceback.
+
+    Messages may quote paths and values from the user or the scanned tree: ``terminal_safe`` keeps
+    their control characters (newlines included) from reaching the terminal raw.
+    """
     try:
         cli.main(standalone_mode=False, prog_name="launchready")
     except UsageFailure as exc:
-        click.echo(f"launchready: error: {exc}", err=True)
+        click.echo(f"launchready: error: {terminal_safe(exc)}", err=True)
         sys.exit(EXIT_ERROR)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
+        exc.message = terminal_safe(exc.message)  # may quote a path or value given on the command line
         exc.show()
         sys.exit(EXIT_ERROR)
     except click.Abort:
@@ -355,6 +361,6 @@ def main() -> None:
     except Exception as exc:  # a bug of ours: still one line and exit 2, traceback only on request
         if os.environ.get("LAUNCHREADY_DEBUG"):
             raise
-        click.echo(f"launchready: internal error: {type(exc).__name__}: {exc} "
+        click.echo(f"launchready: internal error: {type(exc).__name__}: {terminal_safe(exc)} "
                    "(set LAUNCHREADY_DEBUG=1 for a traceback)", err=True)
         sys.exit(EXIT_ERROR)

@@ -333,7 +333,7 @@ class Engine:
             secret_hash=hashed,
             secret_sha1=secret_sha1(hit.secret) if hit.secret else None,
             evidence=hit.evidence,
-            suppression=inline_suppression(lines, span.line, rule.id),
+            suppression=inline_suppression(lines, span.line, rule.id, art.path),
         )
 
 

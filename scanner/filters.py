@@ -4,13 +4,17 @@ Each filter gets a :class:`Candidate` (the raw value, the file's path, whether t
 and says whether it is *not* a secret. A filter that fires drops the hit, and its name is counted in
 the scan statistics (``stats["filtered"]``) so precision work is measurable. Path heuristics for
 test and example folders do not drop: a key under ``tests/`` is still a key, only with lower confidence.
+
+Path policies live here too: :func:`path_confidence` (test, example and docs folders) and
+:func:`is_build_output` / :func:`looks_minified` (generated files, where ``scanner.suppress`` trusts no
+suppression comment).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import pairwise
 from pathlib import PurePosixPath
 from typing import NamedTuple
@@ -154,3 +158,31 @@ def path_confidence(path: str, confidence: Confidence) -> Confidence:
             or ".test." in name or ".spec." in name:
         return Confidence.LOW
     return confidence
+
+
+#: Folders that hold generated build output: bundlers' and frameworks' dist folders, Python's build/.
+BUILD_DIRS = frozenset({"dist", "build", "out", ".next", ".nuxt", ".output", ".svelte-kit", ".vercel", ".parcel-cache"})
+#: File-name endings of generated files: minified code, bundles, chunks and source maps.
+BUILD_SUFFIXES = (".min.js", ".min.mjs", ".min.cjs", ".min.css", ".bundle.js", ".bundle.mjs", ".chunk.js",
+                  ".chunk.mjs", ".chunk.css", ".map")
+_CHUNK_NAME = re.compile(r"^chunk-[\w-]+\.(?:m|c)?js$")
+#: A line at least this long is minified or generated, not written by hand.
+MINIFIED_LINE = 3000
+
+
+def is_build_output(path: str) -> bool:
+    """Whether ``path`` is generated build output (``dist/``, ``.next/``, ``*.min.js``, chunks, source maps).
+
+    Build output is scanned like any file (a secret bundled into it is shipped), but it is not where a
+    person writes code, so what it says about itself (suppression comments) is not trusted.
+    """
+    posix = PurePosixPath(path.replace("\\", "/"))
+    name = posix.name.lower()
+    return bool({part.lower() for part in posix.parts[:-1]} & BUILD_DIRS) or name.endswith(BUILD_SUFFIXES) \
+        or bool(_CHUNK_NAME.match(name))
+
+
+def looks_minified(text: str | Iterable[str]) -> bool:
+    """Whether a file's text (or its lines, or one line) holds a line of at least ``MINIFIED_LINE`` characters."""
+    lines = text.split("\n") if isinstance(text, str) else text
+    return max(map(len, lines), default=0) >= MINIFIED_LINE

@@ -1,4 +1,8 @@
-"""Human output for terminals: findings grouped by file, worst first, then a summary line."""
+"""Human output for terminals: findings grouped by file, worst first, then a summary line.
+
+Every string that comes from scanned data (paths, messages, snippets, git metadata, notices) goes
+through :func:`~scanner.reporters.terminal.terminal_safe` before it is styled or printed.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import click
 
 from scanner.engine import ScanResult
 from scanner.model import Finding, Severity
+from scanner.reporters.terminal import terminal_safe as safe
 from scanner.scorecard import FAIL, PASS, build_scorecard
 
 _COLOURS = {
@@ -34,22 +39,23 @@ class TextReporter:
         loc = finding.location
         severity = self._style(f"{finding.severity.label.upper():8}", fg=_COLOURS[finding.severity], bold=True)
         where = f"{loc.line}:{loc.column}"
-        lines = [f"  {where:>9}  {severity} {finding.rule_id}  {finding.message}"]
+        lines = [f"  {where:>9}  {severity} {safe(finding.rule_id)}  {safe(finding.message)}"]
         if finding.origin.commit:
             origin = finding.origin
             where = "" if origin.present_at_head is None else (
                 "; still at HEAD" if origin.present_at_head else "; not at HEAD (rotate it anyway)")
             count = f"; in {origin.commit_count} commit(s)" if origin.commit_count else ""
-            lines.append(f"{'':13}introduced in {origin.commit[:12]} by {origin.author} on {origin.date}{where}{count}")
+            lines.append(f"{'':13}introduced in {safe(origin.commit[:12])} by {safe(origin.author)} "
+                         f"on {safe(origin.date)}{where}{count}")
         if loc.snippet:
-            lines.append(self._style(f"{'':13}{loc.snippet.strip()}", dim=True))
+            lines.append(self._style(f"{'':13}{safe(loc.snippet.strip())}", dim=True))
         return lines
 
     def render(self, result: ScanResult) -> str:
         out: list[str] = []
         active = result.active
         for path, group in groupby(active, key=lambda f: f.location.path):
-            out.append(self._style(path, bold=True, underline=True))
+            out.append(self._style(safe(path), bold=True, underline=True))
             ordered = sorted(group, key=lambda f: (-f.severity, f.location.line))
             for finding in ordered:
                 out.extend(self._finding(finding))
@@ -63,16 +69,17 @@ class TextReporter:
         lines = []
         if self.verbose:
             for notice in result.skipped:
-                lines.append(f"skipped {notice.path}: {notice.reason} ({notice.detail})")
+                lines.append(safe(f"skipped {notice.path}: {notice.reason} ({notice.detail})"))
             for notice in result.warnings:
-                lines.append(f"warning {notice.path}: {notice.reason} ({notice.detail})")
+                lines.append(safe(f"warning {notice.path}: {notice.reason} ({notice.detail})"))
             suppressed = [f for f in result.findings if f.suppression]
             for f in suppressed:
-                lines.append(f"suppressed {f.location.path}:{f.location.line} {f.rule_id} "
-                             f"({f.suppression.kind}{': ' + f.suppression.reason if f.suppression.reason else ''})")
+                reason = f": {f.suppression.reason}" if f.suppression.reason else ""
+                lines.append(safe(f"suppressed {f.location.path}:{f.location.line} {f.rule_id} "
+                                  f"({f.suppression.kind}{reason})"))
         elif result.skipped or result.warnings:
             reasons = Counter(n.reason for n in result.skipped)
-            detail = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+            detail = safe(", ".join(f"{n} {reason}" for reason, n in reasons.most_common()))
             lines.append(f"skipped {len(result.skipped)} paths ({detail}); "
                          f"{len(result.warnings)} warnings; --verbose lists them")
         return lines
@@ -91,7 +98,7 @@ class TextReporter:
                 parts = ", ".join(f"{n} {sev}" for sev, n in row.by_severity.items() if n)
                 detail = f"{row.findings} finding{'s' if row.findings != 1 else ''} ({parts})"
             elif row.status == PASS:
-                detail = "; ".join(row.evidence) if row.evidence else f"{row.rules_applied} rules found nothing"
+                detail = safe("; ".join(row.evidence)) if row.evidence else f"{row.rules_applied} rules found nothing"
             else:
                 detail = "not checked"
             lines.append(f"  {status}  {row.title:<41} {detail}")

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from scanner import __version__
 from scanner.config import Config
+from scanner.coverage import Coverage, Examined
 from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
 from scanner.filters import false_positive_reason, path_confidence
 from scanner.history import aggregate_history
@@ -67,8 +68,10 @@ class ScanResult:
     stats: dict[str, Any] = field(default_factory=dict)
     #: Rules whose detector examined at least one artifact (a rule that ran on no relevant file checked nothing).
     rules_applied: list[str] = field(default_factory=list)
-    #: Evidence in favour of launch-readiness checks, by check (see ``ProjectFacts.add_positive``).
-    positive: dict[str, list[str]] = field(default_factory=dict)
+    #: Positive evidence that a check is met, by check (``Context.evidence``), in artifact order.
+    evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: What the rules of each check examined (``Context.examined``): "14 Flask routes in 3 files".
+    examined: dict[str, tuple[Examined, ...]] = field(default_factory=dict)
     tool_version: str = __version__
 
     @property
@@ -144,6 +147,8 @@ class Engine:
         self.applied: set[str] = set()
         #: Every secret value recognised in this scan (memory only): masked everywhere in the result.
         self.recognised: set[str] = set()
+        #: What detectors examined and the evidence they saw, merged per finished artifact (workers' too).
+        self.coverage = Coverage()
 
     def run(self, sources: Sequence[Source], root: str, source_names: Sequence[str]) -> ScanResult:
         started = datetime.now(timezone.utc)
@@ -155,6 +160,7 @@ class Engine:
         notices: list[Notice] = []
         names: dict[str, Origin] = {}  # every artifact's path: file names are scanned for secrets too
         count = 0
+        self.coverage = Coverage()
         if self.jobs > 1:
             count = self._detect_in_pool(sources, findings, notices,
                                          self._in_process(facts, findings, deferred, names))
@@ -167,6 +173,7 @@ class Engine:
             names.setdefault(ctx.artifact.path, ctx.artifact.origin)
             findings.extend(self._detect(ctx, indexing))
             notices.extend(ctx.notices)
+            self.coverage.merge(ctx.coverage)
         findings = _dedupe(findings)
         findings = self._aggregate_history(findings, sources)
         skipped = [n for s in sources for n in s.skipped] + notices
@@ -191,17 +198,20 @@ class Engine:
             artifacts_scanned=count,
             rules_run=self.rules_run,
             rules_applied=sorted(self.applied),
-            stats={"filtered": dict(self.filtered)},
-            positive=redactor.value(facts.positive),
+            stats={"filtered": dict(sorted(self.filtered.items()))},
+            evidence=redactor.value(self.coverage.evidence_by_check()),
+            examined=redactor.value(self.coverage.examined_by_check()),
         )
 
     def _first_pass(self, ctx: Context, indexing: list[Detector], findings: list[Finding], notices: list[Notice],
                     deferred: list[Context]) -> None:
-        """Streaming detection and the index pass on one artifact, sharing one Context (and so its parse
-        and its recognised secrets); an artifact an indexing detector wants is kept for its detect pass."""
+        """Streaming detection and the index pass on one artifact, sharing one Context (and so its parse,
+        its recognised secrets and its coverage); an artifact an indexing detector wants is kept for its
+        detect pass (and finished there)."""
         findings.extend(self._detect(ctx, [d for d in self.detectors if not d.needs_index]))
         if not _index(ctx, indexing, deferred):
             notices.extend(ctx.notices)
+            self.coverage.merge(ctx.coverage)
 
     def _in_process(self, facts: ProjectFacts, findings: list[Finding], deferred: list[Context],
                     names: dict[str, Origin]) -> Callable[[Iterable[Artifact]], Iterator[Artifact]]:
@@ -256,6 +266,7 @@ class Engine:
             ctx = Context(art, facts)
             findings.extend(self._detect(ctx, streaming))
             notices.extend(ctx.notices)
+            self.coverage.merge(ctx.coverage)
         return findings, notices
 
     def _aggregate_history(self, findings: list[Finding], sources: Sequence[Source]) -> list[Finding]:

@@ -4,9 +4,12 @@ The parent keeps reading its sources (for history: git's patch stream, itself a 
 and sends batches of artifacts to forked workers, which inherit the engine with its rules compiled
 and prefilters built. At most ``2 × jobs`` batches are in flight, so memory stays bounded however long
 the history; results are taken in submission order, so findings keep the order of the source.
-Only detectors that need no project index run here (the engine checks). Findings carry hashes and
-masked snippets only; the secret values a worker recognised travel back to the parent over the pool's
-pipe (memory only), so the engine can mask them wherever else they appear in the result.
+Only detectors that need no project index run here (the engine checks). A batch's result carries
+everything its detectors produced: findings (hashes and masked snippets only), notices, filter counts,
+the rules that examined a file, the scorecard coverage (what was examined, positive evidence) and the
+secret values recognised, which travel back to the parent over the pool's pipe (memory only), so the
+engine can mask them wherever else they appear in the result. Nothing a detector learns stays behind
+in a worker.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from scanner.coverage import Coverage
 from scanner.model import Artifact, Finding, Notice, frozen_mapping
 
 if TYPE_CHECKING:
@@ -39,14 +43,18 @@ def fork_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _detect_batch(batch: list[Artifact]) -> tuple[list[Finding], list[Notice], Counter, set[str], set[str]]:
+_Batch = tuple[list[Finding], list[Notice], Counter, set[str], set[str], Coverage]
+
+
+def _detect_batch(batch: list[Artifact]) -> _Batch:
     engine = _ENGINE
     before = engine.filtered.copy()
     engine.recognised = set()
+    engine.coverage = Coverage()
     findings, notices = engine.detect_streaming(batch)
     # mapping proxies do not pickle: evidence travels as a dict
     return ([replace(f, evidence=dict(f.evidence)) for f in findings], notices, engine.filtered - before,
-            engine.applied, engine.recognised)
+            engine.applied, engine.recognised, engine.coverage)
 
 
 def detect_in_pool(engine: Engine, artifacts: Iterable[Artifact], jobs: int
@@ -99,10 +107,10 @@ def _batches(artifacts: Iterable[Artifact]) -> Iterator[list[Artifact]]:
         yield batch
 
 
-def _collect(engine: Engine, result: tuple[list[Finding], list[Notice], Counter, set[str], set[str]]
-             ) -> tuple[list[Finding], list[Notice]]:
-    findings, notices, filtered, applied, recognised = result
+def _collect(engine: Engine, result: _Batch) -> tuple[list[Finding], list[Notice]]:
+    findings, notices, filtered, applied, recognised, coverage = result
     engine.filtered.update(filtered)
     engine.recognised |= recognised
-    engine.applied.update(applied)  # which rules examined a file: the scorecard's "checked"
+    engine.applied.update(applied)  # which rules examined a file
+    engine.coverage.merge(coverage)  # what they examined and the evidence they saw: the scorecard
     return [replace(f, evidence=frozen_mapping(f.evidence)) for f in findings], notices

@@ -12,7 +12,7 @@ of rule ids, so new rules count as soon as they exist:
 
 A check counts as examined when a rule of that check examined at least one file
 (``ScanResult.rules_applied``), when a detector recorded positive evidence for it
-(``ScanResult.positive``: a rate limiter configured, error tracking initialised...), or when it has
+(``ScanResult.evidence``: a rate limiter configured, error tracking initialised...), or when it has
 findings. The verdict is launch-ready only when no check fails; it always says how many checks were
 not checked.
 """
@@ -156,7 +156,7 @@ class Scorecard:
         }
 
 
-def _check_result(check: str, findings: list[Finding], applied: int, evidence: list[str]) -> CheckResult:
+def _check_result(check: str, findings: list[Finding], applied: int, evidence: tuple[str, ...]) -> CheckResult:
     active = [f for f in findings if not f.suppressed]
     counts = Counter(f.severity for f in active)
     by_severity = {sev.label: counts.get(sev, 0) for sev in sorted(Severity, reverse=True)}
@@ -180,6 +180,6 @@ def build_scorecard(result: ScanResult) -> Scorecard:
     applied = Counter(result.registry.get(rule_id).check for rule_id in result.rules_applied
                       if rule_id in result.registry)
     return Scorecard(tuple(
-        _check_result(check, by_check[check], applied[check], result.positive.get(check, []))
+        _check_result(check, by_check[check], applied[check], result.evidence.get(check, ()))
         for check in CHECKS
     ))

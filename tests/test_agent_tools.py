@@ -99,8 +99,8 @@ def test_side_effect_two_modules_away_is_found(registry):
 def test_gated_tool_is_not_reported_and_counts_as_positive_evidence(registry):
     result = scan({"app/tools.py": TOOL.format(flags="(needs_approval=True)"), **HELPERS}, registry)
     assert result.active == []
-    assert result.positive["agent-tools"] == [
-        "tool send_reminder sends email after confirmation (needs_approval=)"]
+    assert result.evidence["agent-tools"] == (
+        "tool send_reminder sends email after confirmation (needs_approval=)",)
 
 
 def test_needs_approval_false_is_not_a_gate(registry):

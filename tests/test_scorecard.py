@@ -71,7 +71,7 @@ class SentryEvidence(Detector):
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterable[Hit]:
         if "sentry_sdk.init" in artifact.text:
-            ctx.facts.add_positive("monitoring", f"Sentry initialised in {artifact.path}")
+            ctx.evidence("monitoring", f"Sentry initialised in {artifact.path}")
         return ()
 
 
@@ -202,8 +202,8 @@ def test_email_auth_from_dns_records(tmp_path):
     zone = '@ IN TXT "v=spf1 include:_spf.google.com -all"\n_dmarc IN TXT "v=DMARC1; p=reject"\n'
     rows = real_scorecard(tmp_path, {"dns/example.com.zone": zone})
     assert rows["email-auth"].status == PASS
-    assert rows["email-auth"].evidence == ("SPF (-all) in dns/example.com.zone",
-                                           "DMARC (p=reject) in dns/example.com.zone")
+    assert rows["email-auth"].evidence == ("DMARC (p=reject) in dns/example.com.zone",
+                                           "SPF (-all) in dns/example.com.zone")
     rows = real_scorecard(tmp_path, {"dns/example.com.zone": '@ IN TXT "v=spf1 -all"\n'})
     assert rows["email-auth"].status == FAIL  # SPF without DMARC
     rows = real_scorecard(tmp_path, {"infra/main.tf": 'resource "aws_s3_bucket" "b" {}\n'})

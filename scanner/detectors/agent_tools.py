@@ -93,7 +93,7 @@ class AgentToolsDetector(Detector):
             if effect is None:
                 continue
             if tool.gate is not None:
-                ctx.facts.add_positive("agent-tools", f"tool {tool.name} {effect.effect} after confirmation "
+                ctx.evidence("agent-tools", f"tool {tool.name} {effect.effect} after confirmation "
                                                       f"({tool.gate})")
             elif "agent-tool-no-confirmation" in self.rules:
                 yield ctx.finding(

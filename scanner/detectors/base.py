@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from scanner.config import Config
+from scanner.coverage import Coverage
 from scanner.model import Artifact, Confidence, Notice, Rule, Severity, frozen_mapping
 
 T = TypeVar("T")
@@ -43,19 +44,12 @@ class Hit:
 class ProjectFacts:
     """What the index pass learned about the whole project, one namespace per detector.
 
-    ``positive`` collects evidence that a launch-readiness check is satisfied (a rate limiter is
-    configured, error tracking is initialised...), keyed by check, for the scorecard.
+    Facts steer detection only. What the scorecard shows (evidence, what was examined) goes through
+    the artifact's :class:`Context` instead, so it survives worker processes.
     """
 
     config: Config
     buckets: dict[str, Any] = field(default_factory=dict)
-    positive: dict[str, list[str]] = field(default_factory=dict)
-
-    def add_positive(self, check: str, evidence: str) -> None:
-        """Record that ``check`` has something in its favour, e.g. ``"rate-limits", "slowapi Limiter"``."""
-        items = self.positive.setdefault(check, [])
-        if evidence not in items:
-            items.append(evidence)
 
     def bucket(self, name: str, factory: Callable[[], T]) -> T:
         """The shared object stored under ``name``, created by ``factory`` on first use."""
@@ -75,6 +69,9 @@ class Context:
         #: Every secret value recognised in this artifact, by any detector in any pass: masked in every
         #: snippet, excerpt and message of every finding of this artifact (raw values, memory only).
         self.recognised: set[str] = set()
+        #: What detectors examined in this artifact and the evidence they saw, for the scorecard
+        #: (merged by the engine when the artifact is done, in whichever process scanned it).
+        self.coverage = Coverage()
         self._line_starts: list[int] | None = None
         self._cache: dict[str, Any] = {}
 
@@ -88,6 +85,17 @@ class Context:
         of a credential pair, or a value whose finding a rule resolved in favour of another)."""
         if value:
             self.recognised.add(value)
+
+    def evidence(self, check: str, text: str) -> None:
+        """Record that this artifact shows ``check`` is met, in words the scorecard prints as they are:
+        ``ctx.evidence("tls", "SECURE_SSL_REDIRECT = True in settings.py")``. Say only what was seen
+        (how many of how many, where); an absence of findings is not evidence."""
+        self.coverage.add_evidence(check, self.artifact.path, text)
+
+    def examined(self, check: str, what: str, count: int = 1) -> None:
+        """Record that ``count`` items of kind ``what`` (singular: "Flask route", "agent tool", "file")
+        in this artifact were examined for ``check``: the scorecard's "no issue found in 14 Flask routes"."""
+        self.coverage.add_examined(check, what, self.artifact.path, count)
 
     @property
     def config(self) -> Config:

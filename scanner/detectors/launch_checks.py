@@ -142,9 +142,9 @@ class TransportSecurityDetector(Detector):
         redirect = assignments.get("SECURE_SSL_REDIRECT")
         hsts = assignments.get("SECURE_HSTS_SECONDS")
         if redirect is not None and isinstance(redirect.value, cst.Name) and redirect.value.value == "True":
-            ctx.facts.add_positive("tls", f"SECURE_SSL_REDIRECT = True in {artifact.path}")
+            ctx.evidence("tls", f"SECURE_SSL_REDIRECT = True in {artifact.path}")
         if hsts is not None and isinstance(hsts.value, cst.Integer) and int(hsts.value.value) > 0:
-            ctx.facts.add_positive("tls", f"HSTS enabled (SECURE_HSTS_SECONDS) in {artifact.path}")
+            ctx.evidence("tls", f"HSTS enabled (SECURE_HSTS_SECONDS) in {artifact.path}")
         if "tls-insecure-django-setting" not in self.rules:
             return
         for name, harm in INSECURE_SETTINGS.items():
@@ -206,11 +206,9 @@ class MonitoringDetector(Detector):
         pattern = MANIFEST_EVIDENCE if MANIFESTS.search(artifact.path) else CODE_EVIDENCE
         found: set[str] = ctx.facts.bucket(self.BUCKET, set)
         for match in pattern.finditer(artifact.text):
-            name = next(group for group in match.groups() if group)
-            tool = _tool(name)
-            if tool not in found:
-                found.add(tool)
-                ctx.facts.add_positive("monitoring", f"{tool} in {artifact.path}")
+            tool = _tool(next(group for group in match.groups() if group))
+            found.add(tool)
+            ctx.evidence("monitoring", f"{tool} in {artifact.path}")
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         if ctx.facts.bucket(self.BUCKET, set) or artifact.kind != "python" or is_development_path(artifact.path):

@@ -53,14 +53,14 @@ class EmailAuthDetector(Detector):
             seen["spf"] = True
             qualifier = self._qualifier(match.group())
             if qualifier in {"-", "~"}:
-                ctx.facts.add_positive("email-auth", f"SPF ({qualifier}all) in {artifact.path}")
+                ctx.evidence("email-auth", f"SPF ({qualifier}all) in {artifact.path}")
         for match in DMARC.finditer(artifact.text):
             seen["dmarc"] = True
             policy = self._policy(match.group())
             if policy in {"quarantine", "reject"}:
-                ctx.facts.add_positive("email-auth", f"DMARC (p={policy}) in {artifact.path}")
+                ctx.evidence("email-auth", f"DMARC (p={policy}) in {artifact.path}")
         if DKIM.search(artifact.text):
-            ctx.facts.add_positive("email-auth", f"DKIM key in {artifact.path}")
+            ctx.evidence("email-auth", f"DKIM key in {artifact.path}")
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         seen = ctx.facts.bucket(self.BUCKET, lambda: {"spf": False, "dmarc": False})

@@ -28,7 +28,7 @@ class RoutesAuthDetector(RouteDetector):
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         for route in self.routes(artifact, ctx):
             if route.auth:
-                ctx.facts.add_positive("auth", f"routes protected by {route.auth[0]}")
+                ctx.evidence("auth", f"routes protected by {route.auth[0]}")
                 continue
             if is_webhook(route) and public_reason(route, self.config.public_routes) is None:
                 if UNVERIFIED_WEBHOOK in self.rules and not verifies_signature(route):

@@ -62,7 +62,7 @@ class CorsDetector(Detector):
             if (values and "*" in values) or any(p in ANY_ORIGIN_REGEX for p in pattern):
                 yield self._hit(ctx, pm, call, "any origin", is_true(credentials))
             elif values:
-                ctx.facts.add_positive("cors", f"CORS restricted to explicit origins ({pm.path})")
+                ctx.evidence("cors", f"CORS restricted to explicit origins ({pm.path})")
 
     def _settings(self, ctx: Context, pm) -> Iterator[Hit]:
         from scanner.analysis.pywalk import assignments, is_true
@@ -74,7 +74,7 @@ class CorsDetector(Detector):
             if is_true(value):
                 yield self._hit(ctx, pm, statement, f"any origin ({name} = True)", credentials)
         if "CORS_ALLOWED_ORIGINS" in found or "CORS_ORIGIN_WHITELIST" in found:
-            ctx.facts.add_positive("cors", f"django-cors-headers allowed origins listed ({pm.path})")
+            ctx.evidence("cors", f"django-cors-headers allowed origins listed ({pm.path})")
         for target, value, statement in assignments(pm.module):
             if target.endswith("[Access-Control-Allow-Origin]"):
                 code = pm.code(value)

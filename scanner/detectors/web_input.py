@@ -52,7 +52,7 @@ class InputValidationDetector(RouteDetector):
         super().index(artifact, ctx)
         if artifact.kind == "python" and "MAX_CONTENT_LENGTH" in artifact.text:
             ctx.facts.bucket(BUCKET, BodyLimits).flask_limit = True
-            ctx.facts.add_positive("input-validation", f"request body size limit MAX_CONTENT_LENGTH ({artifact.path})")
+            ctx.evidence("input-validation", f"request body size limit MAX_CONTENT_LENGTH ({artifact.path})")
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         hits = [*self._settings(artifact, ctx)]
@@ -78,7 +78,7 @@ class InputValidationDetector(RouteDetector):
             yield ctx.finding(UNVALIDATED, route.span, message=f"Route {route.label} ({route.handler}) reads "
                               f"{raw.group(0).strip()} without validating it against a schema", **evidence)
         elif SCHEMA.search(code) or route.input_params:
-            ctx.facts.add_positive("input-validation", f"request bodies validated with a schema ({route.file})")
+            ctx.evidence("input-validation", f"request bodies validated with a schema ({route.file})")
         if not UPLOAD_READ.search(code):
             return
         if UPLOAD_WRITE.search(code) and not UPLOAD_CHECK.search(code):

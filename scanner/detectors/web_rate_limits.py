@@ -54,7 +54,7 @@ class RateLimitDetector(RouteDetector):
         if match:
             limiters.app_wide.append(f"{match.group(0).strip()} ({artifact.path})")
         if ANY_LIMITER.search(artifact.text):
-            ctx.facts.add_positive("rate-limits", f"rate limiter configured ({artifact.path})")
+            ctx.evidence("rate-limits", f"rate limiter configured ({artifact.path})")
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         if ctx.facts.bucket(BUCKET, Limiters).app_wide:

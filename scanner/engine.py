@@ -299,6 +299,9 @@ class Engine:
         for detector in detectors:
             if detector.wants(art):
                 self.applied.update(detector.rules)
+                if detector.examined_as:
+                    for check in sorted({rule.check for rule in detector.rules.values()}):
+                        ctx.examined(check, detector.examined_as)
                 hits.extend(self._filtered(detector.detect(art, ctx), art.path))
         ctx.recognised.update(h.secret for h in hits if h.secret)
         self.recognised |= ctx.recognised

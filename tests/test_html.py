@@ -95,12 +95,16 @@ def test_history_commit_and_suppression_are_shown():
     assert "suppressed (inline: revoked in March)" in html
 
 
-def test_clean_scan_reads_as_launch_ready_with_unchecked_count():
+def test_clean_scan_without_evidence_is_not_launch_ready_and_says_why():
     result = scan({"app.py": "print('ok')\n"})
-    unchecked = len(build_scorecard(result).with_status("not-checked"))
+    card = build_scorecard(result)
+    unchecked, unproven = len(card.with_status("not-checked")), len(card.with_status("no-issue-found"))
     html = HtmlReporter().render(result)
-    assert unchecked >= 1
-    assert "Launch-ready" in html and "No findings." in html and f"{unchecked} checks were not examined" in html
+    assert unchecked >= 1 and unproven >= 1 and not card.launch_ready
+    assert "Not launch-ready" in html and "No findings." in html and f"{unchecked} checks were not examined" in html
+    assert f"{unproven} no issue found" in html and "No issue found, and no evidence it is met" in html
+    assert "Examined: 1 file" in html  # the secrets card says what it looked at
+    assert "Why: no LLM agent tool found" in html  # a not-checked card says why
 
 
 def test_demo_report_via_cli(tmp_path):

@@ -135,6 +135,8 @@ def test_jobs_1_and_2_give_byte_identical_json_and_sarif(tmp_path, pooled):
     # and the scorecard did see things, in both
     assert serial.evidence and serial.evidence == parallel_result.evidence
     assert serial.examined == parallel_result.examined
+    assert serial.examined["secrets"][0].files == 18  # every file was scanned for secrets, in whichever process
+    assert "email-auth" in serial.evidence and "tls" in serial.evidence and "monitoring" in serial.evidence
 
 
 def test_evidence_from_files_scanned_in_workers_is_kept(tmp_path, pooled):

@@ -42,9 +42,12 @@ def run(files: dict[str, str], registry):
 
 def test_verified_controls_are_recorded_as_positive_evidence(registry):
     result = run(HARDENED, registry)
-    assert result.evidence["cors"] == ("CORS restricted to explicit origins (main.py)",)
-    assert result.evidence["rate-limits"] == ("rate limiter configured (main.py)",)
-    assert result.evidence["input-validation"] == ("request bodies validated with a schema (main.py)",)
+    assert result.evidence["cors"] == ("CORSMiddleware restricted to explicit origins (https://app.example.com) "
+                                       "in main.py",)
+    assert result.evidence["rate-limits"] == ("inbound rate limit on the route: 1 of 1 route in main.py (none of "
+                                              "them chat or auth routes)",)
+    assert result.evidence["input-validation"] == ("request input validated by a schema or typed parameters: 1 of 1 "
+                                                   "route taking input in main.py",)
     web_rules = {f.rule_id for f in result.findings if f.rule_id.startswith("web-")}
     assert web_rules == set()
     assert "auth" not in result.evidence  # /ask is public: nothing to credit
@@ -55,14 +58,14 @@ def test_protected_routes_are_credited_to_the_auth_check(registry):
                                                    "def ask(question: Question, user=Depends(get_current_user)):")
              .replace("from fastapi import FastAPI", "from fastapi import Depends, FastAPI")}
     result = run(files, registry)
-    assert result.evidence["auth"] == ("routes protected by Depends(get_current_user)",)
+    assert result.evidence["auth"] == ("authentication required (Depends(get_current_user)): 1 of 1 route in main.py",)
 
 
 def test_permissive_app_reports_and_records_no_positive_evidence(registry):
     files = {"main.py": HARDENED["main.py"].replace('["https://app.example.com"]', '["*"]')
              .replace('        @limiter.limit("5/minute")\n', "")}
     result = run(files, registry)
-    assert "cors" not in result.evidence
+    assert "cors" not in result.evidence and "rate-limits" not in result.evidence
     assert {f.rule_id for f in result.findings if f.rule_id.startswith("web-")} == {"web-cors-permissive"}
 
 

@@ -78,6 +78,9 @@ class AgentToolsDetector(Detector):
 
         identity_keys = set(ctx.config.tenant_keys) | set(ctx.config.owner_keys)
         for tool in tools(module, ctx.facts):
+            ctx.examined("agent-tools", "agent tool")
+            if "agent-tool-identity-from-model" in self.rules:
+                ctx.examined("tenant-isolation", "agent tool parameter list")
             span = module.span(tool.node)
             chosen = [p for p in tool.params if p in identity_keys]
             if chosen and "agent-tool-identity-from-model" in self.rules:

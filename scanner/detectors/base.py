@@ -144,6 +144,9 @@ class Detector(ABC):
     kinds: ClassVar[frozenset[str]] = frozenset()
     #: True when the detector must see every artifact in ``index`` before any ``detect``.
     needs_index: ClassVar[bool] = False
+    #: What every artifact it reads counts as for its rules' checks (e.g. ``"file"`` for the secret
+    #: rules: "212 files" examined for secrets); None when the detector says itself what it examined.
+    examined_as: ClassVar[str | None] = None
 
     def __init__(self, rules: list[Rule], config: Config):
         self.rules = {rule.id: rule for rule in rules}

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
 from scanner.detectors.base import Context, Detector, Hit
+from scanner.detectors.routes_auth import AuthTally
 from scanner.model import Artifact, Severity
 
 _RULE_BY_FRAMEWORK = {
@@ -19,6 +20,8 @@ _RULE_BY_FRAMEWORK = {
     "express": "express-route-without-auth",
 }
 WEBHOOK_RULE = "js-webhook-without-signature"
+#: What each kind of route counts as on the scorecard.
+_ROUTE_KIND = {"nextjs": "Next.js route handler", "server-action": "server action", "express": "Express route"}
 
 
 class JsRoutesAuthDetector(Detector):
@@ -44,18 +47,35 @@ class JsRoutesAuthDetector(Detector):
         tree = parse_js(ctx)
         project = ctx.facts.bucket("js-project", JsProject)
         allowlist = self.config.public_routes
+        tally = AuthTally()
         for route in routes_in(tree, artifact.path, project):
+            ctx.examined("auth", _ROUTE_KIND[route.framework])
             if any(fnmatchcase(route.path, p) or fnmatchcase(route.handler, p) for p in allowlist):
+                tally.public += 1
                 continue
             methods = "/".join(route.methods)
+            if route.protection:
+                tally.protect(route.protection[0])
+                continue
             if route.is_webhook:
-                if WEBHOOK_RULE in self.rules and not SIGNATURE_CHECK.search(route.source) and not route.protection:
+                if SIGNATURE_CHECK.search(route.source):
+                    tally.verified += 1
+                    continue
+                tally.open += 1
+                if WEBHOOK_RULE in self.rules:
                     yield ctx.finding(WEBHOOK_RULE, tree.span(route.node), key=f"{route.path}:{methods}",
                                       message=f"Webhook {methods} {route.path} does not verify the sender's signature",
                                       route=route.path, methods=methods)
                 continue
             rule_id = _RULE_BY_FRAMEWORK[route.framework]
-            if route.protection or route.public_by_intent or route.is_dispatcher or rule_id not in self.rules:
+            if route.public_by_intent:
+                tally.public += 1
+                continue
+            if route.is_dispatcher:
+                tally.dispatching += 1
+                continue
+            tally.open += 1
+            if rule_id not in self.rules:
                 continue
             touches = route.touches_data
             where = route.path if route.framework == "server-action" else f"{methods} {route.path}"
@@ -64,3 +84,4 @@ class JsRoutesAuthDetector(Detector):
                               severity=None if touches else Severity.MEDIUM,
                               message=f"{where} has no authentication check{detail}",
                               route=route.path, methods=methods, handler=route.handler)
+        tally.record(ctx)

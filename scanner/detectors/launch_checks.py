@@ -36,6 +36,7 @@ INSECURE_SETTINGS = {
     "SESSION_COOKIE_SECURE": "the session cookie is also sent over plain HTTP",
     "CSRF_COOKIE_SECURE": "the CSRF cookie is also sent over plain HTTP",
 }
+HTTP_CLIENT_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:requests|httpx)\b", re.M)
 DJANGO_SETTINGS_MARKERS = ("INSTALLED_APPS", "ALLOWED_HOSTS", "MIDDLEWARE", "ROOT_URLCONF")
 
 
@@ -91,9 +92,12 @@ class TransportSecurityDetector(Detector):
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         text = artifact.text
+        if "tls-verification-disabled" in self.rules and HTTP_CLIENT_IMPORT.search(text):
+            ctx.examined("tls", "file using requests or httpx")
         wants_verify = "tls-verification-disabled" in self.rules and (
             "verify" in text or "_create_unverified_context" in text)
-        wants_settings = any(s in text for s in (*INSECURE_SETTINGS, "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"))
+        wants_settings = any(s in text for s in (*INSECURE_SETTINGS, "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
+                                                 *DJANGO_SETTINGS_MARKERS))
         if not (wants_verify or wants_settings):
             return
         from scanner.parsers.python_cst import parse_python
@@ -108,18 +112,18 @@ class TransportSecurityDetector(Detector):
 
     def _verification(self, module: PythonModule, ctx: Context) -> Iterator[Hit]:
 
-        uses_http_client = bool(re.search(r"^\s*(?:import|from)\s+(?:requests|httpx)\b", module.module.code, re.M))
+        uses_http_client = bool(HTTP_CLIENT_IMPORT.search(module.module.code))
         for call in _calls(module):
             names = module.qualified_names(call.func)
             if "ssl._create_unverified_context" in names:
                 yield ctx.finding("tls-verification-disabled", module.span(call), key="ssl-unverified-context",
                                   message="TLS certificate checks are off (ssl._create_unverified_context())")
                 continue
-            verify = next((arg for arg in call.args if arg.keyword and arg.keyword.value == "verify"), None)
-            if verify is None or not _is_false(verify.value):
-                continue
             http = any(n.split(".")[0] in {"requests", "httpx"} for n in names)
-            if http or (uses_http_client and _is_client_method(module, call.func)):
+            if not (http or (uses_http_client and _is_client_method(module, call.func))):
+                continue
+            verify = next((arg for arg in call.args if arg.keyword and arg.keyword.value == "verify"), None)
+            if verify is not None and _is_false(verify.value):
                 yield ctx.finding("tls-verification-disabled", module.span(verify),
                                   key=f"verify-false:{module.code(call.func)}",
                                   message=f"TLS certificate checks are off ({module.code(call.func)}(verify=False))")
@@ -139,6 +143,7 @@ class TransportSecurityDetector(Detector):
                     assignments[small.targets[0].target.value] = small
         if not (any(marker in assignments for marker in DJANGO_SETTINGS_MARKERS) or _is_settings_path(artifact.path)):
             return
+        ctx.examined("tls", "Django settings file")
         redirect = assignments.get("SECURE_SSL_REDIRECT")
         hsts = assignments.get("SECURE_HSTS_SECONDS")
         if redirect is not None and isinstance(redirect.value, cst.Name) and redirect.value.value == "True":
@@ -167,6 +172,20 @@ MONITORING_TOOLS: dict[str, tuple[str, ...]] = {
     "Elastic APM": ("elasticapm", "elastic-apm", "elastic-apm-node"),
     "Highlight": ("highlight_io", "@highlight-run/"),
 }
+#: Calls that initialise a tool in code: positive evidence (a listed dependency or an import is not).
+MONITORING_INIT: dict[str, str] = {
+    "Sentry": r"sentry_sdk\.init\(|\bSentry\.init\(",
+    "OpenTelemetry": r"\b(?:TracerProvider|NodeSDK)\(|\w+Instrumentor\(\)\.instrument|configure_azure_monitor\(",
+    "Datadog": r"\bpatch_all\(|import\s+ddtrace\.auto|['\"]dd-trace['\"]\)\.init\(|\btracer\.init\(",
+    "New Relic": r"newrelic\.agent\.initialize\(|require\(\s*['\"]newrelic['\"]\s*\)",
+    "Rollbar": r"\brollbar\.init\(|new\s+Rollbar\(",
+    "Bugsnag": r"\bbugsnag\.configure\(|\bBugsnag\.start\(",
+    "Honeybadger": r"\b[hH]oneybadger\.configure\(",
+    "Logfire": r"\blogfire\.configure\(",
+    "Elastic APM": r"\bElasticAPM\(|elasticapm\.Client\(|\bapm\.start\(",
+    "Highlight": r"\bH\.init\(",
+}
+_INIT = re.compile("|".join(f"(?P<t{i}>{pattern})" for i, pattern in enumerate(MONITORING_INIT.values())))
 MANIFESTS = re.compile(r"(?:^|/)(?:requirements[^/]*\.(?:txt|in)|pyproject\.toml|Pipfile|setup\.cfg|package\.json)$")
 _TOOL_PATTERN = "|".join(re.escape(p) for patterns in MONITORING_TOOLS.values() for p in patterns)
 #: Import lines in Python or JavaScript/TypeScript that load one of the tools.
@@ -203,15 +222,22 @@ class MonitoringDetector(Detector):
             or any(p in text for patterns in MONITORING_TOOLS.values() for p in patterns)
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
-        pattern = MANIFEST_EVIDENCE if MANIFESTS.search(artifact.path) else CODE_EVIDENCE
+        manifest = MANIFESTS.search(artifact.path) is not None
+        pattern = MANIFEST_EVIDENCE if manifest else CODE_EVIDENCE
         found: set[str] = ctx.facts.bucket(self.BUCKET, set)
         for match in pattern.finditer(artifact.text):
             tool = _tool(next(group for group in match.groups() if group))
             found.add(tool)
-            ctx.evidence("monitoring", f"{tool} in {artifact.path}")
+            ctx.examined("monitoring", "dependency on an error tracker" if manifest else "error tracker import")
+        if manifest:
+            return
+        tools = list(MONITORING_INIT)
+        for match in _INIT.finditer(artifact.text):
+            tool = tools[int(match.lastgroup[1:])]
+            ctx.evidence("monitoring", f"{tool} initialised in {artifact.path}")
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        if ctx.facts.bucket(self.BUCKET, set) or artifact.kind != "python" or is_development_path(artifact.path):
+        if artifact.kind != "python" or is_development_path(artifact.path):
             return
         if "Flask(" not in artifact.text and "FastAPI(" not in artifact.text:
             return
@@ -223,6 +249,8 @@ class MonitoringDetector(Detector):
         for call in _calls(module):
             framework = next((APP_FACTORIES[n] for n in module.qualified_names(call.func) if n in APP_FACTORIES), None)
             if framework:
+                ctx.examined("monitoring", f"{framework} app")
+            if framework and not ctx.facts.bucket(self.BUCKET, set):
                 yield ctx.finding(
                     "monitoring-error-tracking-missing", module.span(call), key=f"app:{framework}",
                     message=f"{framework} app without error tracking: no Sentry, OpenTelemetry, Datadog or similar "

@@ -6,8 +6,8 @@
 - ``email-dmarc-policy-none``: a DMARC record with ``p=none`` (reports only, protects nothing).
 
 SPF with ``-all``/``~all``, DKIM keys and DMARC with ``quarantine``/``reject`` are positive evidence
-for the ``email-auth`` check. Only files that contain such a record are examined, so a project that
-keeps DNS elsewhere stays "not checked".
+for the ``email-auth`` check only when the project has all three. Only files that contain such a record
+are examined, so a project that keeps DNS elsewhere stays "not checked".
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ def is_dns_file(path: str) -> bool:
     return name.endswith(DNS_FILE_SUFFIXES) or name.startswith("db.")
 
 
+def _seen() -> dict[str, bool]:
+    return {"spf": False, "strict_spf": False, "dmarc": False, "enforced_dmarc": False, "dkim": False}
+
+
 class EmailAuthDetector(Detector):
     """SPF, DKIM and DMARC records in infrastructure code and zone files."""
 
@@ -48,26 +52,27 @@ class EmailAuthDetector(Detector):
         return any(marker in lowered for marker in MARKERS)
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
-        seen: dict[str, bool] = ctx.facts.bucket(self.BUCKET, lambda: {"spf": False, "dmarc": False})
+        seen: dict[str, bool] = ctx.facts.bucket(self.BUCKET, _seen)
         for match in SPF.finditer(artifact.text):
             seen["spf"] = True
-            qualifier = self._qualifier(match.group())
-            if qualifier in {"-", "~"}:
-                ctx.evidence("email-auth", f"SPF ({qualifier}all) in {artifact.path}")
+            seen["strict_spf"] |= self._qualifier(match.group()) in {"-", "~"}
         for match in DMARC.finditer(artifact.text):
             seen["dmarc"] = True
-            policy = self._policy(match.group())
-            if policy in {"quarantine", "reject"}:
-                ctx.evidence("email-auth", f"DMARC (p={policy}) in {artifact.path}")
-        if DKIM.search(artifact.text):
-            ctx.evidence("email-auth", f"DKIM key in {artifact.path}")
+            seen["enforced_dmarc"] |= self._policy(match.group()) in {"quarantine", "reject"}
+        seen["dkim"] |= DKIM.search(artifact.text) is not None
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        seen = ctx.facts.bucket(self.BUCKET, lambda: {"spf": False, "dmarc": False})
+        seen = ctx.facts.bucket(self.BUCKET, _seen)
+        # Evidence only when the project has all three, each set to protect: SPF ending -all/~all, a DKIM
+        # key and DMARC at quarantine/reject. Any one missing leaves the check at "no issue found".
+        complete = seen["strict_spf"] and seen["enforced_dmarc"] and seen["dkim"]
         for match in SPF.finditer(artifact.text):
+            ctx.examined("email-auth", "SPF record")
             record = match.group().strip()
             span = ctx.span(match.start(), match.start() + len(record))
             qualifier = self._qualifier(record)
+            if complete and qualifier in {"-", "~"}:
+                ctx.evidence("email-auth", f"SPF ({qualifier}all) in {artifact.path}")
             if qualifier in {"", "+", "?"}:
                 yield ctx.finding("email-spf-permissive", span, key=record,
                                   message=f"SPF record ends in '{qualifier}all': any server may send mail as this "
@@ -77,10 +82,18 @@ class EmailAuthDetector(Detector):
                                   message="SPF record but no DMARC record (_dmarc TXT 'v=DMARC1; p=...') in the "
                                           "project")
         for match in DMARC.finditer(artifact.text):
+            ctx.examined("email-auth", "DMARC record")
             record = match.group().strip()
-            if self._policy(record) == "none":
+            policy = self._policy(record)
+            if complete and policy in {"quarantine", "reject"}:
+                ctx.evidence("email-auth", f"DMARC (p={policy}) in {artifact.path}")
+            if policy == "none":
                 yield ctx.finding("email-dmarc-policy-none", ctx.span(match.start(), match.start() + len(record)),
                                   key=record, message="DMARC policy is p=none: spoofed mail is still delivered")
+        dkim = len(DKIM.findall(artifact.text))
+        ctx.examined("email-auth", "DKIM key", dkim)
+        if complete and dkim:
+            ctx.evidence("email-auth", f"DKIM key in {artifact.path}")
 
     @staticmethod
     def _qualifier(spf: str) -> str | None:

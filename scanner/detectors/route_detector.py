@@ -7,6 +7,15 @@ from scanner.analysis.settings_files import is_test_file
 from scanner.detectors.base import Context, Detector
 from scanner.model import Artifact
 
+#: How a route of each framework is named on the scorecard ("14 Flask routes in 3 files").
+FRAMEWORK_NAMES = {"flask": "Flask", "fastapi": "FastAPI", "starlette": "Starlette", "django": "Django",
+                   "drf": "Django REST framework", "connexion": "OpenAPI"}
+
+
+def route_kind(route: Route) -> str:
+    """``Flask route``, ``FastAPI route``...: what a route counts as among the examined items."""
+    return f"{FRAMEWORK_NAMES.get(route.framework, route.framework)} route"
+
 
 class RouteDetector(Detector):
     """Indexes every Python file and OpenAPI spec for the route model; subclasses read it in ``detect``."""

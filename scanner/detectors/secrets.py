@@ -83,6 +83,7 @@ class SecretsDetector(Detector):
     """Implements every ``kind: secret`` rule."""
 
     rule_kind = "secret"
+    examined_as = "file"
 
     def __init__(self, rules: list[Rule], config: Config):
         super().__init__(rules, config)

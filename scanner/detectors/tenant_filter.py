@@ -79,9 +79,16 @@ class TenantFilterDetector(Detector):
         from scanner.analysis.python_queries import input_names, is_scoped, queries
 
         found = [(query, input_names(query)) for query in queries(module, ctx.facts)]
+        ctx.examined("tenant-isolation", "query on a tenant-owned model", len(found))
         found = [(query, inputs, is_scoped(query, module, ctx.facts)) for query, inputs in found if inputs]
         # An id a scoped query already matched (the parent row's owner was checked) is the caller's own.
         verified = {(id(query.function), name) for query, inputs, scoped in found if scoped for name in inputs}
+        ok = sum(1 for query, inputs, scoped in found
+                 if scoped or all((id(query.function), name) in verified for name in inputs))
+        if ok:
+            ctx.evidence("tenant-isolation", f"scoped to the tenant or owner: {ok} of {len(found)} quer"
+                         f"{'ies' if len(found) != 1 else 'y'} on tenant-owned models selecting by user input in "
+                         f"{ctx.artifact.path}")
         for query, inputs, scoped in found:
             if scoped or all((id(query.function), name) in verified for name in inputs):
                 continue

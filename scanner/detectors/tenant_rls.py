@@ -66,10 +66,14 @@ class TenantRlsDetector(Detector):
         text = artifact.text
         for match in _CREATE.finditer(text):
             schema, table = (match.group(1) or "public").lower(), match.group(2)
-            if schema != "public" or table.lower() in facts.protected:
+            if schema != "public":
                 continue
             key = self.key_column.search(_body(text, match.end() - 1))
             if key is None:
+                continue
+            ctx.examined("tenant-isolation", "SQL table with a tenant column")
+            if table.lower() in facts.protected:
+                ctx.evidence("tenant-isolation", f"row-level security enabled on {table} ({artifact.path})")
                 continue
             yield ctx.finding(
                 "tenant-table-without-rls", ctx.span(match.start(), match.end() - 1),

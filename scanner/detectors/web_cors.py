@@ -26,6 +26,7 @@ class CorsDetector(Detector):
     kinds = frozenset({"python"})
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+        ctx.examined("cors", "Python file")
         if not MARKERS.search(artifact.text):
             return
         from scanner.parsers.python_cst import parse_python
@@ -59,24 +60,38 @@ class CorsDetector(Detector):
                 pattern = []
             else:
                 continue
+            ctx.examined("cors", "CORS configuration")
             if (values and "*" in values) or any(p in ANY_ORIGIN_REGEX for p in pattern):
                 yield self._hit(ctx, pm, call, "any origin", is_true(credentials))
-            elif values:
-                ctx.evidence("cors", f"CORS restricted to explicit origins ({pm.path})")
+            elif values and not pattern:
+                shown = ", ".join(values[:3]) + (", ..." if len(values) > 3 else "")
+                label = "CORSMiddleware" if name in ("add_middleware", "Middleware") else f"{name}()"
+                ctx.evidence("cors", f"{label} restricted to explicit origins ({shown}) in {pm.path}")
 
     def _settings(self, ctx: Context, pm) -> Iterator[Hit]:
-        from scanner.analysis.pywalk import assignments, is_true
+        from scanner.analysis.pywalk import assignments, is_true, literal_strings
 
         found = dict((t, (v, s)) for t, v, s in assignments(pm.module))
         credentials = is_true(found.get("CORS_ALLOW_CREDENTIALS", (None, None))[0])
+        allow_all = False
         for name in ("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"):
             value, statement = found.get(name, (None, None))
+            if name in found:
+                ctx.examined("cors", "CORS configuration")
             if is_true(value):
+                allow_all = True
                 yield self._hit(ctx, pm, statement, f"any origin ({name} = True)", credentials)
-        if "CORS_ALLOWED_ORIGINS" in found or "CORS_ORIGIN_WHITELIST" in found:
-            ctx.evidence("cors", f"django-cors-headers allowed origins listed ({pm.path})")
+        for name in ("CORS_ALLOWED_ORIGINS", "CORS_ORIGIN_WHITELIST"):
+            if name not in found:
+                continue
+            ctx.examined("cors", "CORS configuration")
+            origins = literal_strings(found[name][0]) or []
+            if origins and "*" not in origins and not allow_all:
+                shown = ", ".join(origins[:3]) + (", ..." if len(origins) > 3 else "")
+                ctx.evidence("cors", f"django-cors-headers {name} lists explicit origins ({shown}) in {pm.path}")
         for target, value, statement in assignments(pm.module):
             if target.endswith("[Access-Control-Allow-Origin]"):
+                ctx.examined("cors", "CORS configuration")
                 code = pm.code(value)
                 if code.strip("'\"") == "*":
                     yield self._hit(ctx, pm, statement, "any origin (Access-Control-Allow-Origin: *)", False)

@@ -46,6 +46,10 @@ class DebugExposureDetector(Detector):
         from scanner.analysis.pywalk import assignments, is_true, literal_strings
 
         for target, value, statement in assignments(pm.module):
+            if DEBUG_TARGETS.match(target):
+                ctx.examined("logging", "debug setting")
+            elif target == "ALLOWED_HOSTS":
+                ctx.examined("input-validation", "ALLOWED_HOSTS setting")
             if DEBUG_TARGETS.match(target) and is_true(value):
                 yield ctx.finding(DEBUG_RULE, pm.span(statement), message=f"Debug mode is on ({target} = True)")
             elif SECRET_TARGETS.match(target):
@@ -68,6 +72,8 @@ class DebugExposureDetector(Detector):
 
         for call in calls(pm.module):
             name = call_name(call)
+            if name in ("run", "run_simple", *DEBUG_CONSTRUCTORS):
+                ctx.examined("logging", "app or server start (debug flag)")
             if name in ("run", "run_simple", *DEBUG_CONSTRUCTORS) and (
                     is_true(keyword(call, "debug")) or is_true(keyword(call, "use_debugger"))):
                 yield ctx.finding(DEBUG_RULE, pm.span(call), message=f"Debug mode is on ({name}(debug=True))")

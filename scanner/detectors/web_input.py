@@ -15,7 +15,7 @@ from scanner.analysis.python_routes import Route
 from scanner.analysis.route_intent import is_webhook
 from scanner.analysis.settings_files import is_development_file
 from scanner.detectors.base import Context, Hit
-from scanner.detectors.route_detector import RouteDetector
+from scanner.detectors.route_detector import RouteDetector, route_kind
 from scanner.model import Artifact
 
 UNVALIDATED = "web-input-unvalidated"
@@ -34,6 +34,9 @@ UPLOAD_WRITE = re.compile(r"\.save\(|\.write\(|copyfileobj\(|upload_fileobj\(|pu
 UPLOAD_CHECK = re.compile(r"secure_filename|allowed_file|content_type|mimetype|\.size\b|content_length|ALLOWED_"
                           r"|MAX_\w*(?:SIZE|BYTES|LENGTH)|splitext|\.suffix\b|endswith\(|filetype\.|magic\.|imghdr"
                           r"|FileExtensionValidator|validate_\w*file", re.IGNORECASE)
+#: A body size limit actually set to a number: ``MAX_CONTENT_LENGTH = 16 * 1024 * 1024``,
+#: ``app.config["MAX_CONTENT_LENGTH"] = ...`` (not ``None``, not a read of the setting).
+SIZE_LIMIT_SET = re.compile(r"MAX_CONTENT_LENGTH['\"]?\]?\s*=\s*\(?\s*\d")
 UNLIMITED_SETTINGS = re.compile(r"^\s*(DATA_UPLOAD_MAX_MEMORY_SIZE|DATA_UPLOAD_MAX_NUMBER_FILES)\s*=\s*None\b",
                                 re.MULTILINE)
 
@@ -52,18 +55,31 @@ class InputValidationDetector(RouteDetector):
         super().index(artifact, ctx)
         if artifact.kind == "python" and "MAX_CONTENT_LENGTH" in artifact.text:
             ctx.facts.bucket(BUCKET, BodyLimits).flask_limit = True
-            ctx.evidence("input-validation", f"request body size limit MAX_CONTENT_LENGTH ({artifact.path})")
+            if SIZE_LIMIT_SET.search(artifact.text):
+                ctx.evidence("input-validation", f"request body size limit MAX_CONTENT_LENGTH set ({artifact.path})")
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         hits = [*self._settings(artifact, ctx)]
         limits = ctx.facts.bucket(BUCKET, BodyLimits)
+        reading = validated = 0
         for route in self.routes(artifact, ctx):
-            hits.extend(self._route(ctx, route, limits))
+            ctx.examined("input-validation", route_kind(route))
+            route_hits = list(self._route(ctx, route, limits))
+            hits.extend(route_hits)
+            if RAW_BODY.search(route.code) or route.input_params or SCHEMA.search(route.code):
+                reading += 1
+                validated += not any(h.rule_id == UNVALIDATED for h in route_hits) and not is_webhook(route)
+        if validated:
+            ctx.evidence("input-validation", f"request input validated by a schema or typed parameters: {validated} "
+                                             f"of {reading} route{'s' if reading != 1 else ''} taking input in "
+                                             f"{artifact.path}")
         yield from (h for h in hits if h.rule_id in self.rules)
 
     def _settings(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         if artifact.kind != "python" or is_development_file(artifact.path):
             return
+        if "DATA_UPLOAD_MAX" in artifact.text:
+            ctx.examined("input-validation", "Django upload setting", artifact.text.count("DATA_UPLOAD_MAX"))
         for match in UNLIMITED_SETTINGS.finditer(artifact.text):
             yield ctx.finding(SIZE, ctx.span(match.start(1), match.end()),
                               message=f"{match.group(1)} = None removes Django's request size limit")
@@ -77,8 +93,6 @@ class InputValidationDetector(RouteDetector):
         elif raw and not SCHEMA.search(code):
             yield ctx.finding(UNVALIDATED, route.span, message=f"Route {route.label} ({route.handler}) reads "
                               f"{raw.group(0).strip()} without validating it against a schema", **evidence)
-        elif SCHEMA.search(code) or route.input_params:
-            ctx.evidence("input-validation", f"request bodies validated with a schema ({route.file})")
         if not UPLOAD_READ.search(code):
             return
         if UPLOAD_WRITE.search(code) and not UPLOAD_CHECK.search(code):

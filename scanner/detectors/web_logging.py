@@ -50,7 +50,11 @@ class SensitiveLoggingDetector(Detector):
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         text = artifact.text
-        if is_development_file(artifact.path) or not MARKERS.search(text) or not SENSITIVE_WORDS.search(text):
+        if is_development_file(artifact.path):
+            return
+        # a file that names no logger or no sensitive value cannot log one: examined by the prefilter alone
+        ctx.examined("logging", "Python file")
+        if not MARKERS.search(text) or not SENSITIVE_WORDS.search(text):
             return
         from scanner.analysis.pywalk import calls
         from scanner.parsers.python_cst import parse_python
@@ -62,6 +66,7 @@ class SensitiveLoggingDetector(Detector):
         for call in calls(pm.module):
             if not _is_log_call(call):
                 continue
+            ctx.examined("logging", "log call near sensitive data")
             what = _sensitive_value(pm, call, prompts)
             if what:
                 yield ctx.finding(RULE, pm.span(call), message=f"Log call writes {what}", value=what)

@@ -142,7 +142,8 @@ def report_context(result: ScanResult) -> dict[str, Any]:
         "check_info": CHECK_INFO,
         "checks": CHECKS,
         "severities": [s.label for s in sorted(Severity, reverse=True)],
-        "status_label": {"pass": "Pass", "fail": "Fail", "not-checked": "Not checked"},
+        "status_label": {"pass": "Pass", "fail": "Fail", "no-issue-found": "No issue found",
+                         "not-checked": "Not checked"},
     }
 
 

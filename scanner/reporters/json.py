@@ -12,8 +12,9 @@ from scanner.scorecard import build_scorecard
 
 #: Bump the major version on any incompatible change to the document's shape.
 #: 1.1 adds ``scorecard`` (the launch-readiness checks and verdict), ``scan.rules_applied`` and
-#: ``location.excerpt``.
-SCHEMA_VERSION = "1.1"
+#: ``location.excerpt``; 1.2 the ``no-issue-found`` status, ``scorecard.counts`` and each check's ``summary``,
+#: ``examined`` and ``not_checked_reason``.
+SCHEMA_VERSION = "1.2"
 
 
 def finding_to_dict(finding: Finding, result: ScanResult) -> dict[str, Any]:

@@ -6,7 +6,8 @@ help text and markdown, tags (security, CWE, OWASP, the launch-readiness check),
 redacted snippet and excerpt (``contextRegion``) only, our stable fingerprint in
 ``partialFingerprints``, the commit of history findings, and suppressions (inline -> ``inSource``,
 baseline -> ``external``) instead of being dropped. Skipped files become
-``toolExecutionNotifications``. GitHub's upload limits are enforced: when exceeded, the most severe
+``toolExecutionNotifications``; the launch-readiness scorecard is in ``run.properties.scorecard`` (the
+JSON report's shape and states). GitHub's upload limits are enforced: when exceeded, the most severe
 results are kept and a notification says what was left out.
 """
 
@@ -23,6 +24,7 @@ from urllib.parse import quote
 from scanner import __version__
 from scanner.engine import ScanResult
 from scanner.model import Confidence, Finding, Notice, Rule, Severity
+from scanner.scorecard import build_scorecard
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/launchready/launchready"
@@ -294,5 +296,7 @@ class SarifReporter:
                 "invocations": [invocation],
                 "columnKind": "unicodeCodePoints",
                 "results": [_result(f, index[f.rule_id], prefix) for f in findings if f.rule_id in index],
+                # the launch-readiness scorecard, the same states as the JSON report's (pass only on evidence)
+                "properties": {"scorecard": build_scorecard(result).to_dict()},
             }],
         }

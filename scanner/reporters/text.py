@@ -14,7 +14,7 @@ import click
 from scanner.engine import ScanResult
 from scanner.model import Finding, Severity
 from scanner.reporters.terminal import terminal_safe as safe
-from scanner.scorecard import FAIL, PASS, build_scorecard
+from scanner.scorecard import FAIL, NO_ISSUE, PASS, build_scorecard
 
 _COLOURS = {
     Severity.CRITICAL: "magenta",
@@ -89,19 +89,23 @@ class TextReporter:
         lines = [self._style("Launch-readiness scorecard", bold=True)]
         for row in scorecard.checks:
             if row.status == FAIL:
-                status = self._style("FAIL", fg="red", bold=True)
+                status = self._style("FAIL    ", fg="red", bold=True)
             elif row.status == PASS:
-                status = self._style("pass", fg="green")
+                status = self._style("pass    ", fg="green")
+            elif row.status == NO_ISSUE:
+                status = self._style("no issue", fg="yellow")  # examined, nothing found, nothing proven
             else:
-                status = self._style("  --", dim=True)
+                status = self._style("--      ", dim=True)
             if row.findings:
                 parts = ", ".join(f"{n} {sev}" for sev, n in row.by_severity.items() if n)
                 detail = f"{row.findings} finding{'s' if row.findings != 1 else ''} ({parts})"
-            elif row.status == PASS:
-                detail = safe("; ".join(row.evidence)) if row.evidence else f"{row.rules_applied} rules found nothing"
+                if row.status != FAIL:
+                    detail = f"{row.summary}; {detail}"
             else:
-                detail = "not checked"
-            lines.append(f"  {status}  {row.title:<41} {detail}")
+                detail = row.summary
+            lines.append(f"  {status}  {row.title:<41} {safe(detail)}")
+        lines.append(self._style("  pass: evidence the check is met; no issue: examined, nothing found, not proven; "
+                                 "--: not checked", dim=True))
         verdict = scorecard.verdict
         lines.append(self._style(verdict, bold=True, fg="green" if scorecard.launch_ready else "red"))
         lines.append("")

@@ -79,7 +79,7 @@ class TenantFilterDetector(Detector):
         from scanner.analysis.python_queries import input_names, is_scoped, queries
 
         found = [(query, input_names(query)) for query in queries(module, ctx.facts)]
-        ctx.examined("tenant-isolation", "query on a tenant-owned model", len(found))
+        ctx.examined("tenant-isolation", "tenant-owned model query", len(found))
         found = [(query, inputs, is_scoped(query, module, ctx.facts)) for query, inputs in found if inputs]
         # An id a scoped query already matched (the parent row's owner was checked) is the caller's own.
         verified = {(id(query.function), name) for query, inputs, scoped in found if scoped for name in inputs}

@@ -73,7 +73,7 @@ class DebugExposureDetector(Detector):
         for call in calls(pm.module):
             name = call_name(call)
             if name in ("run", "run_simple", *DEBUG_CONSTRUCTORS):
-                ctx.examined("logging", "app or server start (debug flag)")
+                ctx.examined("logging", "app or server start")
             if name in ("run", "run_simple", *DEBUG_CONSTRUCTORS) and (
                     is_true(keyword(call, "debug")) or is_true(keyword(call, "use_debugger"))):
                 yield ctx.finding(DEBUG_RULE, pm.span(call), message=f"Debug mode is on ({name}(debug=True))")

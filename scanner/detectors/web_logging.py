@@ -66,7 +66,7 @@ class SensitiveLoggingDetector(Detector):
         for call in calls(pm.module):
             if not _is_log_call(call):
                 continue
-            ctx.examined("logging", "log call near sensitive data")
+            ctx.examined("logging", "log call")
             what = _sensitive_value(pm, call, prompts)
             if what:
                 yield ctx.finding(RULE, pm.span(call), message=f"Log call writes {what}", value=what)

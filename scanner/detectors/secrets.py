@@ -155,21 +155,27 @@ class SecretsDetector(Detector):
         self._prefilter: KeywordPrefilter | None = None
         self._pairs: Sequence[tuple[Rule, Pair]] = tuple(
             (rule, pair) for rule in self._ordered for pair in rule.options.get("pair", ()))
-        self._pair_prefilter: KeywordPrefilter | None = None
 
     @property
     def prefilter(self) -> KeywordPrefilter:
-        """Built on first use, once per process."""
+        """Built on first use, once per process: every rule's keywords, then every pair's (their indexes
+        follow the rules'), so one pass over the text serves both."""
         if self._prefilter is None:
-            self._prefilter = KeywordPrefilter(
-                RuleShape(index, rule.options["keywords"], spans_lines(rule), bool(rule.options.get("anchored")))
-                for index, rule in enumerate(self._ordered)
-            )
+            rules = len(self._ordered)
+            self._prefilter = KeywordPrefilter([
+                *(RuleShape(index, rule.options["keywords"], spans_lines(rule), bool(rule.options.get("anchored")))
+                  for index, rule in enumerate(self._ordered)),
+                *(RuleShape(rules + index, pair.keywords) for index, (_, pair) in enumerate(self._pairs)),
+            ])
         return self._prefilter
 
-    def matches(self, text: str, path: str) -> Iterator[Match]:
+    def matches(self, text: str, path: str, candidates: dict[int, list | None] | None = None) -> Iterator[Match]:
         """Every gated match of every rule in ``text`` (``path`` selects rules with a ``paths`` option)."""
-        for index, windows in self.prefilter.candidates(text).items():
+        if candidates is None:
+            candidates = self.prefilter.candidates(text)
+        for index, windows in candidates.items():
+            if index >= len(self._ordered):
+                continue  # a pair's keyword (see partners)
             rule = self._ordered[index]
             paths = rule.options.get("paths")
             if paths is not None and not paths.match_file(path):
@@ -179,24 +185,29 @@ class SecretsDetector(Detector):
                 if passes_gates(rule, secret, path):
                     yield Match(rule, *match.span("secret"), secret)
 
-    def partners(self, text: str, path: str) -> Iterator[Partner]:
-        """The other halves of credential pairs in ``text`` (rules with a ``pair`` option), ungated."""
+    def partners(self, text: str, path: str, candidates: dict[int, list | None] | None = None) -> Iterator[Partner]:
+        """The other halves of credential pairs in ``text`` (rules with a ``pair`` option), ungated.
+
+        A pair's keyword anywhere in the text sends its anchor over the whole text: the identifier may be
+        far from the provider's name (``from twilio.rest import Client`` ... ``Client("AC...", ...)``).
+        """
         if not self._pairs:
             return
-        if self._pair_prefilter is None:
-            self._pair_prefilter = KeywordPrefilter(
-                RuleShape(index, pair.keywords) for index, (_, pair) in enumerate(self._pairs))
-        for index in sorted(self._pair_prefilter.candidates(text)):  # a keyword anywhere: the whole text
+        if candidates is None:
+            candidates = self.prefilter.candidates(text)
+        rules = len(self._ordered)
+        for index in sorted(i - rules for i in candidates if i >= rules):
             rule, pair = self._pairs[index]
             paths = rule.options.get("paths")
             if paths is None or paths.match_file(path):
                 yield from pair_partners(rule, pair, text)
 
     def detect(self, artifact: Artifact, ctx: Context) -> list[Hit]:
-        found = list(self.matches(artifact.text, artifact.path))
+        candidates = self.prefilter.candidates(artifact.text)
+        found = list(self.matches(artifact.text, artifact.path, candidates))
         hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found")
                 for m in found]
-        hits.extend(self._pair_hits(artifact, ctx, {(m.rule.id, m.start) for m in found}))
+        hits.extend(self._pair_hits(artifact, ctx, candidates, {(m.rule.id, m.start) for m in found}))
         hits.extend(self._decoded_hits(artifact, ctx))
         kept = resolve_overlaps(hits, self.rules)
         for dropped in {h.secret for h in hits} - {h.secret for h in kept}:
@@ -204,10 +215,11 @@ class SecretsDetector(Detector):
                 ctx.recognise(dropped)
         return kept
 
-    def _pair_hits(self, artifact: Artifact, ctx: Context, reported: set[tuple[str, int]]) -> Iterator[Hit]:
+    def _pair_hits(self, artifact: Artifact, ctx: Context, candidates: dict[int, list | None],
+                   reported: set[tuple[str, int]]) -> Iterator[Hit]:
         """The other half of each credential pair: masked when the filters let it pass, reported as its
         rule when it also passes the rule's gates (and its rule did not already report it there)."""
-        for partner in self.partners(artifact.text, artifact.path):
+        for partner in self.partners(artifact.text, artifact.path, candidates):
             if (partner.rule.id, partner.start) in reported:
                 continue
             reported.add((partner.rule.id, partner.start))

@@ -34,7 +34,7 @@ _KIND_KEYS: dict[str, dict[str, bool]] = {
     # key -> required?
     "secret": {"provider": True, "regex": True, "keywords": True, "entropy": False, "paths": False,
                "allow": False, "jwt_require": False, "jwt_reject": False, "multiline": False,
-               "anchored": False},
+               "anchored": False, "pair": False},
     "code": {"options": False, "languages": False},
     "semgrep": {"semgrep_rule": True, "languages": False},
 }
@@ -153,6 +153,77 @@ def _compile_secret_regex(source: Any, where: str) -> re.Pattern[str]:
     return pattern
 
 
+_PAIR_KEYS = {"anchor": True, "keywords": True, "value": True, "sibling_keys": False, "window": False,
+              "anchor_title": False, "arguments": False}
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The other half of a credential pair (``pair:`` of a secret rule): where a value of ``anchor`` (the
+    identifier, e.g. an AWS access key ID) is found, the value bound to this rule's half next to it is
+    this rule's secret.
+
+    The partner is the next string argument of the same call (``arguments``) or the value of one of
+    ``sibling_keys`` (a key ending with one, word-wise and case-blind) within ``window`` lines; it must match
+    ``value`` whole. It is masked everywhere, and reported as this rule when it passes the rule's gates.
+    """
+
+    anchor: re.Pattern[str]
+    keywords: tuple[str, ...]
+    value: re.Pattern[str]
+    sibling_keys: frozenset[str]
+    window: int
+    anchor_title: str
+    arguments: bool
+
+
+def normalise_key(key: str) -> str:
+    """How ``sibling_keys`` compare: ``AWS_SECRET_ACCESS_KEY``, ``awsSecretAccessKey`` -> ``awssecretaccesskey``."""
+    return key.lower().replace("_", "").replace("-", "")
+
+
+_KEY_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def key_endings(key: str) -> Iterator[str]:
+    """``key`` normalised, then without each leading word: ``S3_SECRET_KEY`` -> ``s3secretkey``,
+    ``secretkey``, ``key``. A sibling key matches a key that ends with it at a word boundary."""
+    words = [w.lower() for w in _KEY_WORD.findall(key)]
+    for index in range(len(words)):
+        yield "".join(words[index:])
+
+
+def _pair(raw: Any, where: str) -> Pair:
+    if not isinstance(raw, dict):
+        raise RuleError(f"{where}: 'pair' must be a mapping (or a list of mappings) with {sorted(_PAIR_KEYS)}")
+    unknown = set(raw) - set(_PAIR_KEYS)
+    missing = [k for k, required in _PAIR_KEYS.items() if required and k not in raw]
+    if unknown or missing:
+        raise RuleError(f"{where}: pair: unknown key(s) {sorted(unknown)}, missing {missing}")
+    compiled = {}
+    for key in ("anchor", "value"):
+        try:
+            compiled[key] = re.compile(raw[key])
+        except (re.error, TypeError) as exc:
+            raise RuleError(f"{where}: pair.{key} does not compile: {exc}") from None
+    keywords = _strings(raw["keywords"], where, "pair.keywords")
+    if not keywords:
+        raise RuleError(f"{where}: pair.keywords must name at least one literal of the anchor")
+    siblings = frozenset(normalise_key(k) for k in _strings(raw.get("sibling_keys"), where, "pair.sibling_keys"))
+    window = raw.get("window", 3)
+    if isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= 20:
+        raise RuleError(f"{where}: pair.window must be a number of lines from 0 to 20")
+    arguments = raw.get("arguments", True)
+    if not isinstance(arguments, bool):
+        raise RuleError(f"{where}: pair.arguments must be true or false")
+    if not siblings and not arguments:
+        raise RuleError(f"{where}: pair needs sibling_keys or arguments: true, or it can find nothing")
+    title = raw.get("anchor_title", "its identifier")
+    if not isinstance(title, str) or not title.strip():
+        raise RuleError(f"{where}: pair.anchor_title must be a non-empty string")
+    return Pair(compiled["anchor"], keywords, compiled["value"], siblings, window, title.strip(), arguments)
+
+
 def _secret_options(options: dict[str, Any], where: str, eager: bool) -> dict[str, Any]:
     if eager or not isinstance(options["regex"], str):
         options["regex"] = _compile_secret_regex(options["regex"], where)
@@ -175,6 +246,9 @@ def _secret_options(options: dict[str, Any], where: str, eager: bool) -> dict[st
     for key in ("jwt_require", "jwt_reject"):
         if key in options:
             options[key] = _claim_table(options[key], where, key)
+    if "pair" in options:
+        raw = options["pair"]
+        options["pair"] = tuple(_pair(item, where) for item in (raw if isinstance(raw, list) else [raw]))
     try:
         options["allow"] = tuple(re.compile(p) for p in _strings(options.get("allow"), where, "allow"))
     except re.error as exc:

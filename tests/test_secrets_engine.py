@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -14,8 +15,10 @@ from scanner.config import Config
 from scanner.detectors import DETECTORS
 from scanner.engine import Engine
 from scanner.prefilter import KeywordPrefilter, RuleShape
+from scanner.reporters import get_reporter
+from scanner.rules import RuleError, parse_rule
 from scanner.testing import MemorySource
-from tests.conftest import anthropic_key, fake_key, stripe_key
+from tests.conftest import ALNUM, anthropic_key, fake_key, stripe_key
 
 
 def _scan(files, registry, **engine_options):
@@ -138,6 +141,97 @@ def test_filtered_candidates_are_counted_by_filter_name(registry):
     result = _scan(files, registry)
     assert result.active == []
     assert result.stats["filtered"].get("repetitive") == 1
+
+
+# -- credential pairs --------------------------------------------------------------------------------
+
+BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+HEX = "0123456789abcdef"
+
+
+def _aws_pair(seed: int = 7) -> tuple[str, str]:
+    return fake_key("AK" + "IA", 16, BASE32, seed=seed), fake_key("", 40, ALNUM + "/+", seed=seed)
+
+
+def _twilio_pair(seed: int = 7) -> tuple[str, str]:
+    return fake_key("A" + "C", 32, HEX, seed=seed), fake_key("", 32, HEX, seed=seed + 1)
+
+
+def _pair_files() -> tuple[dict[str, str], dict[str, str]]:
+    """Call-argument forms of both pairs, in JS and Python; by rule id the partner value planted."""
+    key_id, secret = _aws_pair()
+    sid, token = _twilio_pair()
+    files = {
+        "src/s3.js": f'const AWS = require("aws-sdk");\nconst creds = new AWS.Credentials("{key_id}", "{secret}");\n',
+        "app/sms.py": f'from twilio.rest import Client\n\nclient = Client("{sid}", "{token}")\n',
+        "src/sms.js": f"const client = require('twilio')('{sid}', '{token}');\n",
+    }
+    return files, {"aws-secret-access-key": secret, "twilio-auth-token": token}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "html"])
+def test_other_half_of_a_credential_pair_is_reported_and_never_printed(registry, fmt):
+    files, partners = _pair_files()
+    result = _scan(files, registry)
+    found = {(f.rule_id, f.location.path) for f in result.active}
+    assert ("aws-access-key-id", "src/s3.js") in found
+    assert ("aws-secret-access-key", "src/s3.js") in found
+    assert ("twilio-auth-token", "app/sms.py") in found
+    assert ("twilio-auth-token", "src/sms.js") in found
+    output = get_reporter(fmt, verbose=True).render(result)
+    for rule_id, value in partners.items():
+        assert value not in output, (fmt, rule_id)
+        assert all(value[i:i + 12] not in output for i in range(len(value) - 11)), (fmt, rule_id)
+    if fmt != "html":
+        assert "AWS secret access key found next to an AWS access key ID" in output
+
+
+def test_pair_partner_is_masked_even_when_its_rule_reports_nothing(registry):
+    key_id, _ = _aws_pair()
+    low_entropy = fake_key("", 40, "aeiouAE1")  # a secret access key's format, below the rule's entropy gate
+    files = {"s3.js": f'new AWS.Credentials("{key_id}", "{low_entropy}");\n'}
+    result = _scan(files, registry)
+    assert {f.rule_id for f in result.active} == {"aws-access-key-id"}
+    assert low_entropy not in get_reporter("json", verbose=True).render(result)
+
+
+def test_pair_needs_a_literal_partner_beside_a_real_identifier(registry):
+    key_id, secret = _aws_pair()
+    files = {
+        "a.js": f'new AWS.Credentials("{key_id}", process.env.AWS_SECRET_ACCESS_KEY);\n',
+        "b.py": f'session = boto3.Session("{key_id}", secret)\n',
+        "c.js": f'new AWS.Credentials("AKIA{"X" * 16}", "{secret}");\n',  # placeholder id: no evidence
+        "d.yml": f"storage:\n  access_key_id: {key_id}\n\n\n\n\n\n  secret_key: {secret}\n",  # beyond the window
+    }
+    result = _scan(files, registry, only_rules=["aws-secret-access-key"])
+    assert result.active == []
+
+
+def test_pair_partner_already_reported_by_its_rule_is_reported_once(registry):
+    key_id, secret = _aws_pair()
+    files = {"creds.ini": f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"}
+    result = _scan(files, registry, only_rules=["aws-secret-access-key"])
+    assert [(f.location.line, f.message) for f in result.active] == [(3, "AWS secret access key found")]
+
+
+def _rule_with_pair(pair) -> dict:
+    return {"id": "x-secret", "kind": "secret", "provider": "X", "title": "X", "severity": "high",
+            "check": "secrets", "description": "d", "remediation": "r", "regex": "(?P<secret>x{40})",
+            "keywords": ["x"], "pair": pair, "examples": {"positive": ["a"], "negative": ["b"]}}
+
+
+@pytest.mark.parametrize("pair, message", [
+    ("anchor", "must be a mapping"),
+    ({"anchor": "A", "keywords": ["A"]}, "missing ['value']"),
+    ({"anchor": "A", "keywords": ["A"], "value": "x", "colour": 1}, "unknown key(s) ['colour']"),
+    ({"anchor": "(", "keywords": ["A"], "value": "x"}, "pair.anchor does not compile"),
+    ({"anchor": "A", "keywords": [], "value": "x"}, "pair.keywords"),
+    ({"anchor": "A", "keywords": ["A"], "value": "x", "window": 99}, "pair.window"),
+    ({"anchor": "A", "keywords": ["A"], "value": "x", "arguments": False}, "needs sibling_keys"),
+])
+def test_pair_option_is_validated(pair, message):
+    with pytest.raises(RuleError, match=re.escape(message)):
+        parse_rule(_rule_with_pair(pair), "x.yaml")
 
 
 # -- parallel ----------------------------------------------------------------------------------------

@@ -10,7 +10,11 @@ Pipeline per artifact (see docs/architecture.md, "Secrets pipeline"):
    ``jwt_reject`` (the secret must decode as a JWT with, or without, these claim values);
 4. base64 blobs and percent-encoded runs are decoded (:mod:`scanner.decoding`) and scanned the same
    way; such a hit is reported at the encoded blob, which is also what gets masked in snippets;
-5. overlap resolution: where a provider rule and a generic rule match the same text, only the
+5. credential pairs (a rule's ``pair`` option): where the identifier half of a pair is found (an AWS
+   access key ID, a Twilio Account SID), the value bound to the secret half beside it - the next string
+   argument of the same call, or a sibling key within a few lines - is masked, and reported as the rule
+   when it passes the rule's gates (see :func:`pair_partners`);
+6. overlap resolution: where a provider rule and a generic rule match the same text, only the
    provider's finding is kept.
 
 The engine then applies the named false-positive filters of :mod:`scanner.filters`.
@@ -30,6 +34,7 @@ from scanner.detectors.base import Context, Detector, Hit
 from scanner.filters import false_positive_reason, is_generic
 from scanner.model import Artifact, Rule
 from scanner.prefilter import KeywordPrefilter, RuleShape
+from scanner.rules import Pair, key_endings
 
 
 def shannon_entropy(text: str) -> float:
@@ -79,6 +84,66 @@ def passes_gates(rule: Rule, secret: str, path: str) -> bool:
     return claims_allowed(rule, secret)
 
 
+_QUOTES = "\"'`"
+#: The next positional string argument after a quoted identifier: ``("AKIA...", "<secret>")``.
+_NEXT_ARGUMENT = re.compile(r"""\s{0,40},\s{0,40}(?P<q>["'`])(?P<value>[^"'`\n\\]{1,256})(?P=q)""")
+#: ``key = value`` in code and config: ``"authToken": "..."``, ``AWS_SECRET_ACCESS_KEY=...``, ``secret_key: ...``.
+_ASSIGNMENT = re.compile(
+    r"""(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,80})["'`]?\]?[ \t]{0,8}(?::=|=>|[:=])[ \t]{0,8}"""
+    r"""(?:(?P<q>["'`])(?P<quoted>[^"'`\n]{1,256})(?P=q)|(?P<bare>[^\s"'`,;#})\]]{1,256}))""")
+
+
+class Partner(NamedTuple):
+    """A value found as the other half of a credential pair."""
+
+    rule: Rule
+    pair: Pair
+    start: int
+    end: int
+    secret: str
+
+
+def _line_range(text: str, start: int, end: int, lines: int) -> tuple[int, int]:
+    """Offsets of the text from ``lines`` lines before ``start``'s line to ``lines`` lines after ``end``'s."""
+    low = text.rfind("\n", 0, start) + 1
+    for _ in range(lines):
+        if low == 0:
+            break
+        low = text.rfind("\n", 0, low - 1) + 1
+    high = text.find("\n", end)
+    for _ in range(lines):
+        if high == -1:
+            break
+        high = text.find("\n", high + 1)
+    return low, len(text) if high == -1 else high
+
+
+def pair_partners(rule: Rule, pair: Pair, text: str) -> Iterator[Partner]:
+    """Values of ``text`` bound to the secret half of ``pair`` next to each identifier ``pair.anchor`` finds.
+
+    Only literal values count: the partner must be a quoted next argument or a sibling key's value, and
+    match ``pair.value`` whole, so variables, env references and most placeholders never qualify.
+    """
+    for anchor in pair.anchor.finditer(text):
+        start, end = anchor.span()
+        if false_positive_reason(anchor.group(), ""):
+            continue  # a placeholder identifier (AKIAXXXX...): its partner is no evidence of anything
+        if pair.arguments and start > 0 and end < len(text) and text[start - 1] in _QUOTES \
+                and text[end] == text[start - 1] and (arg := _NEXT_ARGUMENT.match(text, end + 1)) \
+                and pair.value.fullmatch(arg.group("value")):
+            yield Partner(rule, pair, *arg.span("value"), arg.group("value"))
+        if not pair.sibling_keys:
+            continue
+        low, high = _line_range(text, start, end, pair.window)
+        for assignment in _ASSIGNMENT.finditer(text, low, high):
+            group = "quoted" if assignment.group("quoted") is not None else "bare"
+            value = assignment.group(group)
+            key = assignment.group("key").rsplit(".", 1)[-1]
+            if pair.value.fullmatch(value) and not pair.sibling_keys.isdisjoint(key_endings(key)) \
+                    and not (assignment.start(group) < end and start < assignment.end(group)):
+                yield Partner(rule, pair, *assignment.span(group), value)
+
+
 class SecretsDetector(Detector):
     """Implements every ``kind: secret`` rule."""
 
@@ -89,20 +154,29 @@ class SecretsDetector(Detector):
         super().__init__(rules, config)
         self._ordered: Sequence[Rule] = tuple(self.rules.values())
         self._prefilter: KeywordPrefilter | None = None
+        self._pairs: Sequence[tuple[Rule, Pair]] = tuple(
+            (rule, pair) for rule in self._ordered for pair in rule.options.get("pair", ()))
 
     @property
     def prefilter(self) -> KeywordPrefilter:
-        """Built on first use, once per process."""
+        """Built on first use, once per process: every rule's keywords, then every pair's (their indexes
+        follow the rules'), so one pass over the text serves both."""
         if self._prefilter is None:
-            self._prefilter = KeywordPrefilter(
-                RuleShape(index, rule.options["keywords"], spans_lines(rule), bool(rule.options.get("anchored")))
-                for index, rule in enumerate(self._ordered)
-            )
+            rules = len(self._ordered)
+            self._prefilter = KeywordPrefilter([
+                *(RuleShape(index, rule.options["keywords"], spans_lines(rule), bool(rule.options.get("anchored")))
+                  for index, rule in enumerate(self._ordered)),
+                *(RuleShape(rules + index, pair.keywords) for index, (_, pair) in enumerate(self._pairs)),
+            ])
         return self._prefilter
 
-    def matches(self, text: str, path: str) -> Iterator[Match]:
+    def matches(self, text: str, path: str, candidates: dict[int, list | None] | None = None) -> Iterator[Match]:
         """Every gated match of every rule in ``text`` (``path`` selects rules with a ``paths`` option)."""
-        for index, windows in self.prefilter.candidates(text).items():
+        if candidates is None:
+            candidates = self.prefilter.candidates(text)
+        for index, windows in candidates.items():
+            if index >= len(self._ordered):
+                continue  # a pair's keyword (see partners)
             rule = self._ordered[index]
             paths = rule.options.get("paths")
             if paths is not None and not paths.match_file(path):
@@ -112,15 +186,49 @@ class SecretsDetector(Detector):
                 if passes_gates(rule, secret, path):
                     yield Match(rule, *match.span("secret"), secret)
 
+    def partners(self, text: str, path: str, candidates: dict[int, list | None] | None = None) -> Iterator[Partner]:
+        """The other halves of credential pairs in ``text`` (rules with a ``pair`` option), ungated.
+
+        A pair's keyword anywhere in the text sends its anchor over the whole text: the identifier may be
+        far from the provider's name (``from twilio.rest import Client`` ... ``Client("AC...", ...)``).
+        """
+        if not self._pairs:
+            return
+        if candidates is None:
+            candidates = self.prefilter.candidates(text)
+        rules = len(self._ordered)
+        for index in sorted(i - rules for i in candidates if i >= rules):
+            rule, pair = self._pairs[index]
+            paths = rule.options.get("paths")
+            if paths is None or paths.match_file(path):
+                yield from pair_partners(rule, pair, text)
+
     def detect(self, artifact: Artifact, ctx: Context) -> list[Hit]:
+        candidates = self.prefilter.candidates(artifact.text)
+        found = list(self.matches(artifact.text, artifact.path, candidates))
         hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found")
-                for m in self.matches(artifact.text, artifact.path)]
+                for m in found]
+        hits.extend(self._pair_hits(artifact, ctx, candidates, {(m.rule.id, m.start) for m in found}))
         hits.extend(self._decoded_hits(artifact, ctx))
         kept = resolve_overlaps(hits, self.rules)
         for dropped in {h.secret for h in hits} - {h.secret for h in kept}:
             if not false_positive_reason(dropped, artifact.path):  # a generic reading of a provider key
                 ctx.recognise(dropped)
         return kept
+
+    def _pair_hits(self, artifact: Artifact, ctx: Context, candidates: dict[int, list | None],
+                   reported: set[tuple[str, int]]) -> Iterator[Hit]:
+        """The other half of each credential pair: masked when the filters let it pass, reported as its
+        rule when it also passes the rule's gates (and its rule did not already report it there)."""
+        for partner in self.partners(artifact.text, artifact.path, candidates):
+            if (partner.rule.id, partner.start) in reported:
+                continue
+            reported.add((partner.rule.id, partner.start))
+            if not false_positive_reason(partner.secret, artifact.path, partner.rule):
+                ctx.recognise(partner.secret)
+            if passes_gates(partner.rule, partner.secret, artifact.path):
+                yield ctx.finding(partner.rule.id, ctx.span(partner.start, partner.end), secret=partner.secret,
+                                  message=f"{partner.rule.title} found next to {partner.pair.anchor_title}")
 
     def _decoded_hits(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         """Secrets inside base64 blobs or percent-encoded runs, reported at (and masked as) the blob.

@@ -142,6 +142,9 @@ class Engine:
             rules = [r for r in enabled if cls.implements(r)]
             if rules:
                 self.detectors.append(cls(rules, config))
+        #: Detectors that need no project index (they may run in workers), and those that do.
+        self.streaming = [d for d in self.detectors if not d.needs_index]
+        self.indexing = [d for d in self.detectors if d.needs_index]
         self.rules_run = sorted(r.id for d in self.detectors for r in d.rules.values())
         self.filtered = Counter()
         self.applied: set[str] = set()
@@ -154,7 +157,6 @@ class Engine:
         started = datetime.now(timezone.utc)
         clock = time.perf_counter()
         facts = ProjectFacts(self.config)
-        indexing = [d for d in self.detectors if d.needs_index]
         findings: list[Finding] = []
         deferred: list[Context] = []
         notices: list[Notice] = []
@@ -168,10 +170,10 @@ class Engine:
             for art in source.artifacts():
                 count += 1
                 names.setdefault(art.path, art.origin)
-                self._first_pass(Context(art, facts), indexing, findings, notices, deferred)
+                self._first_pass(Context(art, facts), findings, notices, deferred)
         for ctx in deferred:
             names.setdefault(ctx.artifact.path, ctx.artifact.origin)
-            findings.extend(self._detect(ctx, indexing))
+            findings.extend(self._detect(ctx, self.indexing))
             notices.extend(ctx.notices)
             self.coverage.merge(ctx.coverage)
         findings = _dedupe(findings)
@@ -203,13 +205,13 @@ class Engine:
             examined=redactor.value(self.coverage.examined_by_check()),
         )
 
-    def _first_pass(self, ctx: Context, indexing: list[Detector], findings: list[Finding], notices: list[Notice],
+    def _first_pass(self, ctx: Context, findings: list[Finding], notices: list[Notice],
                     deferred: list[Context]) -> None:
         """Streaming detection and the index pass on one artifact, sharing one Context (and so its parse,
         its recognised secrets and its coverage); an artifact an indexing detector wants is kept for its
         detect pass (and finished there)."""
-        findings.extend(self._detect(ctx, [d for d in self.detectors if not d.needs_index]))
-        if not _index(ctx, indexing, deferred):
+        findings.extend(self._detect(ctx, self.streaming))
+        if not _index(ctx, self.indexing, deferred):
             notices.extend(ctx.notices)
             self.coverage.merge(ctx.coverage)
 
@@ -217,13 +219,11 @@ class Engine:
                     names: dict[str, Origin]) -> Callable[[Iterable[Artifact]], Iterator[Artifact]]:
         """A filter for artifacts on their way to the pool: those an indexing detector wants are scanned
         wholly in this process (every finding of an artifact must see every secret found in it)."""
-        indexing = [d for d in self.detectors if d.needs_index]
-
         def keep_indexed(artifacts: Iterable[Artifact]) -> Iterator[Artifact]:
             for art in artifacts:
                 names.setdefault(art.path, art.origin)
-                if any(d.wants(art) for d in indexing):
-                    self._first_pass(Context(art, facts), indexing, findings, [], deferred)
+                if any(d.wants(art) for d in self.indexing):
+                    self._first_pass(Context(art, facts), findings, [], deferred)
                 else:
                     yield art
         return keep_indexed
@@ -259,12 +259,11 @@ class Engine:
     def detect_streaming(self, artifacts: Iterable[Artifact]) -> tuple[list[Finding], list[Notice]]:
         """Run the detectors that need no project index over ``artifacts`` (a worker's share of a scan)."""
         facts = ProjectFacts(self.config)
-        streaming = [d for d in self.detectors if not d.needs_index]
         findings: list[Finding] = []
         notices: list[Notice] = []
         for art in artifacts:
             ctx = Context(art, facts)
-            findings.extend(self._detect(ctx, streaming))
+            findings.extend(self._detect(ctx, self.streaming))
             notices.extend(ctx.notices)
             self.coverage.merge(ctx.coverage)
         return findings, notices

@@ -60,9 +60,6 @@ class Redactor:
                 self._automaton.add_word(value, value)
             self._automaton.make_automaton()
 
-    def __bool__(self) -> bool:
-        return self._automaton is not None
-
     def text(self, text: str) -> str:
         if self._automaton is None or not text:
             return text

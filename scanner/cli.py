@@ -21,7 +21,7 @@ from scanner.reporters.terminal import terminal_safe
 from scanner.rules import Registry, RuleError, default_registry
 
 if TYPE_CHECKING:
-    from scanner.engine import ScanResult
+    from scanner.result import ScanResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -147,7 +147,7 @@ def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitigno
     """Scan the working tree under ``paths`` (default: the current directory); returns (result, config)."""
     from scanner.detectors import DETECTORS
     from scanner.engine import Engine
-    from scanner.sources.worktree import WorktreeSource
+    from scanner.sources import source_class
 
     targets = list(paths) or [Path(".")]
     for target in targets:
@@ -160,7 +160,7 @@ def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitigno
     root = find_root(targets)
     registry = _load_registry()
     config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
-    source = WorktreeSource(root=root, paths=targets, exclude=config.exclude,
+    source = source_class("worktree")(root=root, paths=targets, exclude=config.exclude,
                             max_file_size=config.max_file_size, use_gitignore=not no_gitignore)
     engine = Engine(registry, config, DETECTORS, baseline=baseline, jobs=jobs)
     return engine.run([source], root=str(root), source_names=["working tree"]), config
@@ -236,6 +236,7 @@ def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: 
     from scanner.detectors import DETECTORS
     from scanner.engine import Engine
     from scanner.progress import CommitProgress, progress_wanted
+    from scanner.sources import source_class
     from scanner.sources.git import GitError, repository_root
 
     if len(paths) > 1:
@@ -257,15 +258,11 @@ def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: 
                     only_rules=[r.id for r in registry if r.kind == "secret"])
     try:
         if staged:
-            from scanner.sources.staged import StagedSource
-
-            source = StagedSource(root, config.max_file_size, config.exclude)
+            source = source_class("staged")(root, config.max_file_size, config.exclude)
             result = engine.run([source], str(root), ["staged changes"])
         else:
-            from scanner.sources.git_history import HistorySource
-
             with CommitProgress(progress_wanted(progress, quiet)) as bar:
-                source = HistorySource(root, mode, config.max_file_size, config.exclude, jobs=jobs,
+                source = source_class("history")(root, mode, config.max_file_size, config.exclude, jobs=jobs,
                                        on_progress=bar.update)
                 result = engine.run([source], str(root), [f"git history ({' '.join(mode)})"])
             result.stats["commits"] = source.commits_scanned

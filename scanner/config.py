@@ -24,7 +24,7 @@ CONFIG_FILE = ".launchready.toml"
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 DEFAULT_FAIL_ON = "high"
 FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "none")
-#: Columns that scope a row to a tenant, and to an owning user; see scanner/analysis/python_models.py.
+#: Columns that scope a row to a tenant, and to an owning user; see scanner/analysis/data/python/models.py.
 DEFAULT_TENANT_KEYS = ("workspace_id", "org_id", "organization_id", "tenant_id", "account_id", "team_id",
                        "company_id")
 DEFAULT_OWNER_KEYS = ("user_id", "owner_id", "coach_id")

@@ -12,19 +12,21 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Protocol
 
-from scanner import __version__
 from scanner.config import Config
-from scanner.coverage import Coverage, Examined
-from scanner.detectors.base import Context, Detector, Hit, ProjectFacts
+from scanner.context import Context, Hit, ProjectFacts
+from scanner.coverage import Coverage
+from scanner.detectors.base import Detector
 from scanner.filters import false_positive_reason, path_confidence
 from scanner.history import aggregate_history
-from scanner.model import Artifact, Finding, Location, Notice, Origin, Severity, Suppression
+from scanner.model import Artifact, Finding, Location, Notice, Origin, Suppression
 from scanner.redact import Redactor, mask, secret_hash, secret_sha1
+from scanner.result import ScanResult
 from scanner.rules import Registry
+from scanner.sources import Source
 from scanner.sources.files import artifact_kind
 from scanner.suppress import inline_suppression
 
@@ -35,60 +37,10 @@ EXCERPT_CONTEXT = 2
 EXCERPT_MAX_LINES = 9
 
 
-class Source(Protocol):
-    """Anything that yields artifacts and records what it skipped."""
-
-    skipped: list[Notice]
-    warnings: list[Notice]
-
-    def artifacts(self) -> Iterator[Artifact]: ...
-
-
 class Baseline(Protocol):
     """Known findings that should be reported as suppressed rather than new."""
 
     def match(self, finding: Finding) -> Suppression | None: ...
-
-
-@dataclass
-class ScanResult:
-    """Everything reporters need about one scan."""
-
-    root: str
-    registry: Registry
-    config: Config
-    findings: list[Finding]
-    skipped: list[Notice]
-    warnings: list[Notice]
-    sources: list[str]
-    started_at: str
-    duration_seconds: float
-    artifacts_scanned: int
-    rules_run: list[str]
-    stats: dict[str, Any] = field(default_factory=dict)
-    #: Rules whose detector examined at least one artifact (a rule that ran on no relevant file checked nothing).
-    rules_applied: list[str] = field(default_factory=list)
-    #: Positive evidence that a check is met, by check (``Context.evidence``), in artifact order.
-    evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    #: What the rules of each check examined (``Context.examined``): "14 Flask routes in 3 files".
-    examined: dict[str, tuple[Examined, ...]] = field(default_factory=dict)
-    tool_version: str = __version__
-
-    @property
-    def active(self) -> list[Finding]:
-        """Findings that are not suppressed."""
-        return [f for f in self.findings if f.suppression is None]
-
-    def severity_counts(self) -> dict[str, int]:
-        counts = Counter(f.severity for f in self.active)
-        return {sev.label: counts.get(sev, 0) for sev in sorted(Severity, reverse=True)}
-
-    def fails(self, fail_on: str) -> bool:
-        """True when an unsuppressed finding is at or above the ``fail_on`` threshold."""
-        if fail_on == "none":
-            return False
-        threshold = Severity.parse(fail_on)
-        return any(f.severity >= threshold for f in self.active)
 
 
 def _masked_lines(text: str, secrets: Iterable[str]) -> list[str]:

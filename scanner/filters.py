@@ -5,22 +5,21 @@ and says whether it is *not* a secret. A filter that fires drops the hit, and it
 the scan statistics (``stats["filtered"]``) so precision work is measurable. Path heuristics for
 test and example folders do not drop: a key under ``tests/`` is still a key, only with lower confidence.
 
-Path policies live here too: :func:`path_confidence` (test, example and docs folders) and
-:func:`is_build_output` / :func:`looks_minified` (generated files, where ``scanner.suppress`` trusts no
-suppression comment).
+:func:`path_confidence` applies the path policy (:mod:`scanner.paths`) to a finding's confidence.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
 from scanner.decoding import jwt_claims
 from scanner.model import Confidence, Rule
+from scanner.paths import is_non_production
 
 _PLACEHOLDER_WORDS = re.compile(
     r"(?i)(?:x{4,}|\*{3,}|\.{3}|your[-_ ]?(?:api[-_ ]?)?(?:key|token|secret|password)|change[-_ ]?me|"
@@ -137,10 +136,6 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("known-public", is_known_public),
 )
 
-_LOW_CONFIDENCE_DIRS = {"test", "tests", "__tests__", "spec", "specs", "fixtures", "testdata", "examples",
-                        "example", "docs", "samples", "mocks", "__mocks__"}
-
-
 def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None) -> str | None:
     """The name of the first filter that says ``secret`` (found by ``rule`` in ``path``) is not a secret."""
     candidate = Candidate(secret, path, rule is not None and is_generic(rule))
@@ -152,37 +147,4 @@ def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None)
 
 def path_confidence(path: str, confidence: Confidence) -> Confidence:
     """Confidence for a finding at ``path``: lowered under test, example and docs folders."""
-    posix = PurePosixPath(path)
-    name = posix.name.lower()
-    if {part.lower() for part in posix.parts[:-1]} & _LOW_CONFIDENCE_DIRS or name.startswith("test_") \
-            or ".test." in name or ".spec." in name:
-        return Confidence.LOW
-    return confidence
-
-
-#: Folders that hold generated build output: bundlers' and frameworks' dist folders, Python's build/.
-BUILD_DIRS = frozenset({"dist", "build", "out", ".next", ".nuxt", ".output", ".svelte-kit", ".vercel", ".parcel-cache"})
-#: File-name endings of generated files: minified code, bundles, chunks and source maps.
-BUILD_SUFFIXES = (".min.js", ".min.mjs", ".min.cjs", ".min.css", ".bundle.js", ".bundle.mjs", ".chunk.js",
-                  ".chunk.mjs", ".chunk.css", ".map")
-_CHUNK_NAME = re.compile(r"^chunk-[\w-]+\.(?:m|c)?js$")
-#: A line at least this long is minified or generated, not written by hand.
-MINIFIED_LINE = 3000
-
-
-def is_build_output(path: str) -> bool:
-    """Whether ``path`` is generated build output (``dist/``, ``.next/``, ``*.min.js``, chunks, source maps).
-
-    Build output is scanned like any file (a secret bundled into it is shipped), but it is not where a
-    person writes code, so what it says about itself (suppression comments) is not trusted.
-    """
-    posix = PurePosixPath(path.replace("\\", "/"))
-    name = posix.name.lower()
-    return bool({part.lower() for part in posix.parts[:-1]} & BUILD_DIRS) or name.endswith(BUILD_SUFFIXES) \
-        or bool(_CHUNK_NAME.match(name))
-
-
-def looks_minified(text: str | Iterable[str]) -> bool:
-    """Whether a file's text (or its lines, or one line) holds a line of at least ``MINIFIED_LINE`` characters."""
-    lines = text.split("\n") if isinstance(text, str) else text
-    return max(map(len, lines), default=0) >= MINIFIED_LINE
+    return Confidence.LOW if is_non_production(path) else confidence

@@ -28,7 +28,7 @@ from scanner.coverage import Examined
 from scanner.model import CHECKS, Finding, Severity
 
 if TYPE_CHECKING:
-    from scanner.engine import ScanResult
+    from scanner.result import ScanResult
 
 #: The lowest severity of an unsuppressed finding that fails its check.
 FAIL_AT = Severity.MEDIUM

@@ -7,8 +7,8 @@ A suppression comment covers the statement it is attached to, in any comment syn
   finding in the bundle;
 - alone or trailing on the line directly above the finding, under the same length limit.
 
-Suppression comments never count in build output or minified files (``filters.is_build_output``,
-``filters.looks_minified``): nobody writes those by hand, and a comment copied into them by a bundler
+Suppression comments never count in build output or minified files (``paths.is_build_output``,
+``paths.looks_minified``): nobody writes those by hand, and a comment copied into them by a bundler
 says nothing about the code around it.
 
 Text after the directive (``-- reason``) is kept as the suppression's reason.
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 
-from scanner.filters import is_build_output, looks_minified
 from scanner.model import Suppression
+from scanner.paths import is_build_output, looks_minified
 
 _DIRECTIVE = re.compile(
     r"launchready:\s*ignore(?:\[(?P<rules>[^\]]*)\])?(?:\s*(?:--|:|-)?\s*(?P<reason>[^\n]*?))?\s*(?:\*/|-->)?\s*$"

@@ -6,13 +6,13 @@ import textwrap
 
 import pytest
 
-from scanner.analysis.side_effects import side_effect
+from scanner.analysis.agents.python.effects import side_effect
 from scanner.config import Config
+from scanner.context import Context, ProjectFacts
 from scanner.detectors import DETECTORS
-from scanner.detectors.base import Context, ProjectFacts
 from scanner.engine import Engine
+from scanner.lang.python.parse import parse_python
 from scanner.model import Artifact
-from scanner.parsers.python_cst import parse_python
 from scanner.testing import MemorySource
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.analysis.js_routes import Middleware, app_root, module_key
+from scanner.analysis.routes.javascript.routes import Middleware, app_root, module_key
 from scanner.config import Config
 from scanner.detectors import DETECTORS
 from scanner.engine import Engine

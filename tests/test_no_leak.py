@@ -20,8 +20,8 @@ import ahocorasick
 
 from scanner import parallel
 from scanner.config import Config
+from scanner.context import Context, ProjectFacts
 from scanner.detectors import DETECTORS
-from scanner.detectors.base import Context, ProjectFacts
 from scanner.detectors.secrets import SecretsDetector
 from scanner.engine import Engine
 from scanner.model import Artifact

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import textwrap
 
-from scanner.analysis.python_models import index_models, model_index
+from scanner.analysis.data.python.models import index_models, model_index
 from scanner.config import Config, parse_config
-from scanner.detectors.base import Context, ProjectFacts
+from scanner.context import Context, ProjectFacts
+from scanner.lang.python.parse import parse_python
 from scanner.model import Artifact
-from scanner.parsers.python_cst import parse_python
 
 
 def index(files: dict[str, str], config: Config | None = None) -> ProjectFacts:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from scanner.analysis.python_routes import index_routes, route_for_function, routes_of
+from scanner.analysis.routes.python.model import index_routes, route_for_function, routes_of
 from scanner.config import Config
-from scanner.detectors.base import Context, ProjectFacts
+from scanner.context import Context, ProjectFacts
 from scanner.model import Artifact, Origin
 from scanner.sources.files import artifact_kind
 

@@ -14,8 +14,9 @@ import jsonschema
 import pytest
 
 from scanner.config import Config
+from scanner.context import Context, Hit
 from scanner.detectors import DETECTORS
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.detectors.base import Detector
 from scanner.engine import Engine
 from scanner.model import CHECKS, Artifact
 from scanner.reporters import get_reporter

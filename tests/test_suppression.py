@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from scanner.filters import MINIFIED_LINE, is_build_output, looks_minified
 from scanner.model import Suppression
+from scanner.paths import MINIFIED_LINE, is_build_output, looks_minified
 from scanner.suppress import SAME_LINE_LIMIT, inline_suppression
 from scanner.testing import MemorySource, expand
 from tests.conftest import run_cli, stripe_key

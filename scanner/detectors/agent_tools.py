@@ -2,8 +2,8 @@
 prompt-injection shapes (user input in a system prompt, dispatch to any function the model names).
 
 Index pass: project functions (to follow tools into helpers), dispatch code for schema-declared tools
-and project-wide confirmation gates. Detect pass: see :mod:`scanner.analysis.agent_tools`,
-:mod:`scanner.analysis.side_effects` and :mod:`scanner.analysis.prompt_injection`. libcst is imported
+and project-wide confirmation gates. Detect pass: see :mod:`scanner.analysis.agents.python.tools`,
+:mod:`scanner.analysis.agents.python.effects` and :mod:`scanner.analysis.agents.python.prompts`. libcst is imported
 only when a Python file passes a text prefilter for one of the checks; files no check wants are deferred
 and parsed only when a tool's call leads into them.
 """
@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.context import Context, Hit
+from scanner.detectors.base import Detector
 from scanner.model import Artifact
 
 #: Cheap text prefilters, one per check: tool definitions, dispatch and gates; system prompts; dynamic dispatch.
@@ -39,9 +40,9 @@ class AgentToolsDetector(Detector):
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
         """Parse files that configure a project-wide gate; defer the rest (parsed when a tool leads there)."""
-        from scanner.analysis.agent_tools import index_dispatch
-        from scanner.analysis.python_functions import defer_functions, index_functions
-        from scanner.parsers.python_cst import parse_python
+        from scanner.analysis.agents.python.tools import index_dispatch
+        from scanner.lang.python.functions import defer_functions, index_functions
+        from scanner.lang.python.parse import parse_python
 
         if GATE_MARKERS.search(artifact.text) is None:
             defer_functions(ctx)
@@ -52,8 +53,8 @@ class AgentToolsDetector(Detector):
             index_dispatch(module, ctx.facts)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.prompt_injection import TOOL_CONTEXT
-        from scanner.parsers.python_cst import parse_python
+        from scanner.analysis.agents.python.prompts import TOOL_CONTEXT
+        from scanner.lang.python.parse import parse_python
 
         text = artifact.text
         tools = TOOL_MARKERS.search(text) is not None
@@ -73,8 +74,8 @@ class AgentToolsDetector(Detector):
             yield from self._dispatch(module, ctx)
 
     def _tools(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.agent_tools import tools
-        from scanner.analysis.side_effects import side_effect
+        from scanner.analysis.agents.python.effects import side_effect
+        from scanner.analysis.agents.python.tools import tools
 
         identity_keys = set(ctx.config.tenant_keys) | set(ctx.config.owner_keys)
         for tool in tools(module, ctx.facts):
@@ -106,7 +107,7 @@ class AgentToolsDetector(Detector):
                     via=effect.detail, framework=tool.framework)
 
     def _system_prompts(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.prompt_injection import system_prompt_sinks
+        from scanner.analysis.agents.python.prompts import system_prompt_sinks
 
         for sink in system_prompt_sinks(module):
             yield ctx.finding(
@@ -115,7 +116,7 @@ class AgentToolsDetector(Detector):
                         f"({sink.sink})", key=f"{sink.sink}:{module.code(sink.node)}", inputs=list(sink.inputs))
 
     def _dispatch(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.prompt_injection import unrestricted_dispatch
+        from scanner.analysis.agents.python.prompts import unrestricted_dispatch
 
         for dispatch in unrestricted_dispatch(module):
             yield ctx.finding(

@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.context import Context, Hit
+from scanner.detectors.base import Detector
 from scanner.model import Artifact
 
 #: Prefixes that front-end build tools inline into client bundles.

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.context import Context, Hit
+from scanner.detectors.base import Detector
 from scanner.detectors.routes_auth import AuthTally
 from scanner.model import Artifact, Severity
 
@@ -32,8 +33,8 @@ class JsRoutesAuthDetector(Detector):
     needs_index = True
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
-        from scanner.analysis.js_routes import JsProject, index_express_mounts, index_middleware
-        from scanner.parsers.javascript import parse_js
+        from scanner.analysis.routes.javascript.routes import JsProject, index_express_mounts, index_middleware
+        from scanner.lang.javascript.parse import parse_js
 
         project = ctx.facts.bucket("js-project", JsProject)
         tree = parse_js(ctx)
@@ -41,8 +42,8 @@ class JsRoutesAuthDetector(Detector):
         index_express_mounts(tree, artifact.path, project)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.js_routes import SIGNATURE_CHECK, JsProject, routes_in
-        from scanner.parsers.javascript import parse_js
+        from scanner.analysis.routes.javascript.routes import SIGNATURE_CHECK, JsProject, routes_in
+        from scanner.lang.javascript.parse import parse_js
 
         tree = parse_js(ctx)
         project = ctx.facts.bucket("js-project", JsProject)

@@ -19,17 +19,16 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, ClassVar
 
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.context import Context, Hit
+from scanner.detectors.base import Detector
 from scanner.model import Artifact
+from scanner.paths import is_development_file
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from scanner.parsers.python_cst import PythonModule
+    from scanner.lang.python.parse import PythonModule
 
-#: Paths of settings or code meant only for development or tests: ``settings/dev.py``, ``local_settings.py``.
-DEVELOPMENT_PATH = re.compile(r"(?:^|[_.\-])(?:dev|develop|development|local|test|tests|testing|ci)(?:[_.\-]|$)",
-                              re.IGNORECASE)
 HTTP_CALLS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "send"})
 INSECURE_SETTINGS = {
     "SECURE_SSL_REDIRECT": "plain-HTTP requests are served instead of redirected to HTTPS",
@@ -38,13 +37,6 @@ INSECURE_SETTINGS = {
 }
 HTTP_CLIENT_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:requests|httpx)\b", re.M)
 DJANGO_SETTINGS_MARKERS = ("INSTALLED_APPS", "ALLOWED_HOSTS", "MIDDLEWARE", "ROOT_URLCONF")
-
-
-def is_development_path(path: str) -> bool:
-    """True for files that only run in development or tests, judged by their path."""
-    posix = PurePosixPath(path)
-    return any(DEVELOPMENT_PATH.search(part) for part in (*posix.parts[:-1], posix.stem)) \
-        or posix.name.startswith("test_")
 
 
 def _is_settings_path(path: str) -> bool:
@@ -100,7 +92,7 @@ class TransportSecurityDetector(Detector):
                                                  *DJANGO_SETTINGS_MARKERS))
         if not (wants_verify or wants_settings):
             return
-        from scanner.parsers.python_cst import parse_python
+        from scanner.lang.python.parse import parse_python
 
         module = parse_python(ctx)
         if module is None:
@@ -131,7 +123,7 @@ class TransportSecurityDetector(Detector):
     def _settings(self, module: PythonModule, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         import libcst as cst
 
-        if is_development_path(artifact.path):
+        if is_development_file(artifact.path):
             return
         assignments = {}
         for statement in module.module.body:
@@ -237,11 +229,11 @@ class MonitoringDetector(Detector):
             ctx.evidence("monitoring", f"{tool} initialised in {artifact.path}")
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        if artifact.kind != "python" or is_development_path(artifact.path):
+        if artifact.kind != "python" or is_development_file(artifact.path):
             return
         if "Flask(" not in artifact.text and "FastAPI(" not in artifact.text:
             return
-        from scanner.parsers.python_cst import parse_python
+        from scanner.lang.python.parse import parse_python
 
         module = parse_python(ctx)
         if module is None:

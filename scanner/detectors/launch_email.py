@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import ClassVar
 
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.context import Context, Hit
+from scanner.detectors.base import Detector
 from scanner.model import Artifact
 
 DNS_FILE_SUFFIXES = (".tf", ".tf.json", ".zone", ".bind", ".hcl")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from scanner.analysis.python_routes import Route, index_routes, routes_in, wants_artifact
-from scanner.analysis.settings_files import is_test_file
-from scanner.detectors.base import Context, Detector
+from scanner.analysis.routes.python.model import Route, index_routes, routes_in, wants_artifact
+from scanner.context import Context
+from scanner.detectors.base import Detector
 from scanner.model import Artifact
+from scanner.paths import is_test_file
 
 #: How a route of each framework is named on the scorecard ("14 Flask routes in 3 files").
 FRAMEWORK_NAMES = {"flask": "Flask", "fastapi": "FastAPI", "starlette": "Starlette", "django": "Django",

@@ -1,6 +1,6 @@
 """Routes missing authentication, and webhooks that do not verify their signature.
 
-Reads the project route model (:mod:`scanner.analysis.python_routes`): a route with no auth evidence
+Reads the project route model (:mod:`scanner.analysis.routes.python.model`): a route with no auth evidence
 is reported unless it is public by intent (login, signup, health checks, OAuth callbacks, static
 pages, the ``public_routes`` configuration). Severity is raised to high when the handler touches user
 data (queries, files, language-model calls). Webhook routes are judged by their signature check instead.
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from scanner.analysis.python_routes import Route
-from scanner.analysis.route_intent import data_access, is_webhook, public_reason, verifies_signature
-from scanner.detectors.base import Context, Hit
+from scanner.analysis.routes.intent import data_access, is_webhook, public_reason, verifies_signature
+from scanner.analysis.routes.python.model import Route
+from scanner.context import Context, Hit
 from scanner.detectors.route_detector import RouteDetector, route_kind
 from scanner.model import Artifact, Severity
 

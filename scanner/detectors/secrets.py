@@ -29,8 +29,9 @@ from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from scanner.config import Config
+from scanner.context import Context, Hit
 from scanner.decoding import encoded_segments, jwt_claims
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.detectors.base import Detector
 from scanner.filters import false_positive_reason, is_generic
 from scanner.model import Artifact, Rule
 from scanner.prefilter import KeywordPrefilter, RuleShape

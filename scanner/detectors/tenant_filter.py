@@ -1,11 +1,11 @@
 """Queries on tenant-owned models that select or change rows without a tenant/owner filter.
 
-Index pass: learn tenant-owned models (:mod:`scanner.analysis.python_models`) from files that declare
+Index pass: learn tenant-owned models (:mod:`scanner.analysis.data.python.models`) from files that declare
 ORM columns, and project functions (for helpers that add the filter; other files are deferred and parsed
 only when a call leads there). Detect pass: only files that mention a tenant-owned model or table are
 parsed; every ORM query and raw SQL statement on such a model that selects rows by user-supplied
-criteria and is not scoped is reported (:mod:`scanner.analysis.python_queries`,
-:mod:`scanner.analysis.python_sql`). libcst is imported only when a file passes these text prefilters.
+criteria and is not scoped is reported (:mod:`scanner.analysis.data.python.queries`,
+:mod:`scanner.analysis.data.python.sql`). libcst is imported only when a file passes these text prefilters.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterator
 
 from scanner.config import Config
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.context import Context, Hit
+from scanner.detectors.base import Detector
 from scanner.model import Artifact, Rule
 
 #: Cheap text prefilter for the index pass: only files that may declare ORM models are parsed.
@@ -34,18 +35,18 @@ class TenantFilterDetector(Detector):
     needs_index = True
 
     def __init__(self, rules: list[Rule], config: Config):
-        from scanner.analysis.python_models import key_markers
+        from scanner.analysis.data.python.models import key_markers
 
         super().__init__(rules, config)
         self.key_markers = key_markers(config)
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
-        from scanner.analysis.python_functions import defer_functions, index_functions
-        from scanner.analysis.python_models import index_model_outlines, index_models
-        from scanner.parsers.python_cst import parse_python
+        from scanner.analysis.data.python.models import index_model_outlines, index_models
+        from scanner.lang.python.functions import defer_functions, index_functions
+        from scanner.lang.python.parse import parse_python
 
         if "tenant-idor-route" in self.rules:
-            from scanner.analysis.python_routes import index_routes
+            from scanner.analysis.routes.python.model import index_routes
 
             index_routes(ctx)
         if MODEL_MARKERS.search(artifact.text) is None:
@@ -61,8 +62,8 @@ class TenantFilterDetector(Detector):
             index_functions(ctx, module)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.python_models import model_index
-        from scanner.parsers.python_cst import parse_python
+        from scanner.analysis.data.python.models import model_index
+        from scanner.lang.python.parse import parse_python
 
         mentions = model_index(ctx.facts).mention_pattern(ctx.config)
         if NOT_REQUEST_CODE.search(artifact.path) or mentions is None or mentions.search(artifact.text) is None:
@@ -76,7 +77,7 @@ class TenantFilterDetector(Detector):
             yield from self._sql(module, ctx)
 
     def _orm(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.python_queries import input_names, is_scoped, queries
+        from scanner.analysis.data.python.queries import input_names, is_scoped, queries
 
         found = [(query, input_names(query)) for query in queries(module, ctx.facts)]
         ctx.examined("tenant-isolation", "tenant-owned model query", len(found))
@@ -114,7 +115,7 @@ class TenantFilterDetector(Detector):
         """The route whose handler is ``function`` when the query's inputs come from its path or body."""
         if function is None or "tenant-idor-route" not in self.rules:
             return None
-        from scanner.analysis.python_routes import route_for_function
+        from scanner.analysis.routes.python.model import route_for_function
 
         route = route_for_function(ctx.facts, ctx.artifact.path, function)
         if route is None:
@@ -123,7 +124,7 @@ class TenantFilterDetector(Detector):
         return route if from_request & set(inputs) else None
 
     def _sql(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.python_sql import unscoped_sql
+        from scanner.analysis.data.python.sql import unscoped_sql
 
         for raw in unscoped_sql(module, ctx.facts):
             keys = "/".join(raw.model.keys) or "tenant key"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.context import Context, Hit
+from scanner.detectors.base import Detector
 from scanner.model import Artifact, Severity
 
 RULE = "web-cors-permissive"
@@ -29,7 +30,7 @@ class CorsDetector(Detector):
         ctx.examined("cors", "Python file")
         if not MARKERS.search(artifact.text):
             return
-        from scanner.parsers.python_cst import parse_python
+        from scanner.lang.python.parse import parse_python
 
         pm = parse_python(ctx)
         if pm is None:
@@ -38,8 +39,8 @@ class CorsDetector(Detector):
         yield from self._settings(ctx, pm)
 
     def _middleware(self, ctx: Context, pm) -> Iterator[Hit]:
-        from scanner.analysis.pywalk import call_name, calls, is_true, literal_strings
-        from scanner.analysis.route_facts import keyword, positional
+        from scanner.analysis.routes.python.facts import keyword, positional
+        from scanner.lang.python.walk import call_name, calls, is_true, literal_strings
 
         for call in calls(pm.module):
             name = call_name(call)
@@ -69,7 +70,7 @@ class CorsDetector(Detector):
                 ctx.evidence("cors", f"{label} restricted to explicit origins ({shown}) in {pm.path}")
 
     def _settings(self, ctx: Context, pm) -> Iterator[Hit]:
-        from scanner.analysis.pywalk import assignments, is_true, literal_strings
+        from scanner.lang.python.walk import assignments, is_true, literal_strings
 
         found = dict((t, (v, s)) for t, v, s in assignments(pm.module))
         credentials = is_true(found.get("CORS_ALLOW_CREDENTIALS", (None, None))[0])

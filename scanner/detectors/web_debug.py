@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from scanner.analysis.settings_files import is_development_file
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.context import Context, Hit
+from scanner.detectors.base import Detector
 from scanner.model import Artifact
+from scanner.paths import is_development_file
 
 DEBUG_RULE = "web-debug-enabled"
 SECRET_RULE = "web-secret-key-hardcoded"
@@ -34,7 +35,7 @@ class DebugExposureDetector(Detector):
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         if is_development_file(artifact.path) or not MARKERS.search(artifact.text):
             return
-        from scanner.parsers.python_cst import parse_python
+        from scanner.lang.python.parse import parse_python
 
         pm = parse_python(ctx)
         if pm is None:
@@ -43,7 +44,7 @@ class DebugExposureDetector(Detector):
         yield from (h for h in hits if h.rule_id in self.rules)
 
     def _assignments(self, ctx: Context, pm) -> Iterator[Hit]:
-        from scanner.analysis.pywalk import assignments, is_true, literal_strings
+        from scanner.lang.python.walk import assignments, is_true, literal_strings
 
         for target, value, statement in assignments(pm.module):
             if DEBUG_TARGETS.match(target):
@@ -59,7 +60,7 @@ class DebugExposureDetector(Detector):
                                   message="ALLOWED_HOSTS accepts any Host header ('*')")
 
     def _secret(self, ctx: Context, pm, target: str, value) -> Iterator[Hit]:
-        from scanner.analysis.pywalk import literal_strings
+        from scanner.lang.python.walk import literal_strings
 
         strings = literal_strings(value)
         if strings and len(strings) == 1 and strings[0].strip():
@@ -67,8 +68,8 @@ class DebugExposureDetector(Detector):
                               message=f"{target} is hard-coded in the source")
 
     def _calls(self, ctx: Context, pm) -> Iterator[Hit]:
-        from scanner.analysis.pywalk import call_name, calls, is_true
-        from scanner.analysis.route_facts import keyword
+        from scanner.analysis.routes.python.facts import keyword
+        from scanner.lang.python.walk import call_name, calls, is_true
 
         for call in calls(pm.module):
             name = call_name(call)

@@ -11,12 +11,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scanner.analysis.python_routes import Route
-from scanner.analysis.route_intent import is_webhook
-from scanner.analysis.settings_files import is_development_file
-from scanner.detectors.base import Context, Hit
+from scanner.analysis.routes.intent import is_webhook
+from scanner.analysis.routes.python.model import Route
+from scanner.context import Context, Hit
 from scanner.detectors.route_detector import RouteDetector, route_kind
 from scanner.model import Artifact
+from scanner.paths import is_development_file
 
 UNVALIDATED = "web-input-unvalidated"
 UPLOAD = "web-upload-unchecked"

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from scanner.analysis.settings_files import is_development_file
-from scanner.detectors.base import Context, Detector, Hit
+from scanner.context import Context, Hit
+from scanner.detectors.base import Detector
 from scanner.model import Artifact
+from scanner.paths import is_development_file
 
 RULE = "web-log-sensitive"
 MARKERS = re.compile(r"\blog|print\(")
@@ -56,8 +57,8 @@ class SensitiveLoggingDetector(Detector):
         ctx.examined("logging", "Python file")
         if not MARKERS.search(text) or not SENSITIVE_WORDS.search(text):
             return
-        from scanner.analysis.pywalk import calls
-        from scanner.parsers.python_cst import parse_python
+        from scanner.lang.python.parse import parse_python
+        from scanner.lang.python.walk import calls
 
         pm = parse_python(ctx)
         if pm is None:
@@ -79,7 +80,7 @@ def _sensitive_name(name: str, prompts: bool) -> bool:
 
 
 def _is_log_call(call) -> bool:
-    from scanner.analysis.pywalk import dotted
+    from scanner.lang.python.walk import dotted
 
     func = dotted(call.func)
     if func == "print":
@@ -96,7 +97,7 @@ def _sensitive_value(pm, call, prompts: bool) -> str | None:
     """
     import libcst as cst
 
-    from scanner.analysis.pywalk import child_nodes, dotted
+    from scanner.lang.python.walk import child_nodes, dotted
 
     stack: list[tuple[cst.CSTNode, bool]] = [(a.value, False) for a in call.args]
     while stack:
@@ -115,7 +116,7 @@ def _sensitive_value(pm, call, prompts: bool) -> str | None:
 def _describe(pm, node, accessed: bool, prompts: bool) -> str | None:
     import libcst as cst
 
-    from scanner.analysis.pywalk import dotted
+    from scanner.lang.python.walk import dotted
 
     if isinstance(node, cst.Call):
         code = pm.code(node)

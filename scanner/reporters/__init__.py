@@ -9,7 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from scanner.engine import ScanResult
+    from scanner.result import ScanResult
 
 #: format name -> "module:Class"
 REPORTERS: dict[str, str] = {

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
-from scanner.engine import ScanResult
 from scanner.model import CHECKS, Finding, Rule, Severity
+from scanner.result import ScanResult
 from scanner.scorecard import CHECK_INFO, FAIL, CheckResult, Scorecard, build_scorecard
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

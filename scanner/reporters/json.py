@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from scanner.engine import ScanResult
 from scanner.model import Finding
+from scanner.result import ScanResult
 from scanner.scorecard import build_scorecard
 
 #: Bump the major version on any incompatible change to the document's shape.

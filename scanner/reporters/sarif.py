@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner import __version__
-from scanner.engine import ScanResult
 from scanner.model import Confidence, Finding, Notice, Rule, Severity
+from scanner.result import ScanResult
 from scanner.scorecard import build_scorecard
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

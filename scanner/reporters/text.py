@@ -11,9 +11,9 @@ from itertools import groupby
 
 import click
 
-from scanner.engine import ScanResult
 from scanner.model import Finding, Severity
 from scanner.reporters.terminal import terminal_safe as safe
+from scanner.result import ScanResult
 from scanner.scorecard import FAIL, NO_ISSUE, PASS, build_scorecard
 
 _COLOURS = {

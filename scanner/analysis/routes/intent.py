@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatchcase
 
-from scanner.analysis.python_routes import Route
+from scanner.analysis.routes.python.model import Route
 
 _AUTH_WORDS = (r"log_?in|sign_?in|sign_?up|register|registration|log_?out|sign_?out|forgot|forgot_?password"
                r"|reset_?password|password_?reset|password_?recovery|recover_?password|otp|mfa|2fa|two_factor"

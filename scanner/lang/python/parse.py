@@ -19,10 +19,10 @@ from libcst.metadata import (
     QualifiedNameProvider,
 )
 
-from scanner.detectors.base import Span
+from scanner.context import Span
 
 if TYPE_CHECKING:
-    from scanner.detectors.base import Context
+    from scanner.context import Context
 
 CACHE_KEY = "python-cst"
 

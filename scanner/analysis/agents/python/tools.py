@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from scanner.analysis.python_functions import (
+from scanner.analysis.routes.python.facts import string_value
+from scanner.context import ProjectFacts
+from scanner.lang.python.functions import (
     ScopedFinder,
     function_index,
     import_map,
@@ -35,9 +37,7 @@ from scanner.analysis.python_functions import (
     parameters,
     resolve_function,
 )
-from scanner.analysis.route_facts import string_value
-from scanner.detectors.base import ProjectFacts
-from scanner.parsers.python_cst import PythonModule
+from scanner.lang.python.parse import PythonModule
 
 BUCKET = "agent-tools"
 

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from scanner.analysis.pywalk import child_nodes, walk
-from scanner.analysis.route_facts import module_name
+from scanner.analysis.routes.python.facts import module_name
+from scanner.lang.python.walk import child_nodes, walk
 
 if TYPE_CHECKING:
-    from scanner.detectors.base import Context, ProjectFacts
-    from scanner.parsers.python_cst import PythonModule
+    from scanner.context import Context, ProjectFacts
+    from scanner.lang.python.parse import PythonModule
 
 BUCKET = "python-functions"
 
@@ -85,7 +85,7 @@ def defer_functions(ctx: Context) -> None:
 
 def _load_deferred(index: FunctionIndex, dotted: str) -> None:
     """Parse and index deferred modules that ``dotted`` (``app.mail.deliver``) may live in."""
-    from scanner.parsers.python_cst import parse_python
+    from scanner.lang.python.parse import parse_python
 
     parts = dotted.split(".")
     for end in range(len(parts) - 1, 0, -1):
@@ -100,7 +100,7 @@ def _load_deferred(index: FunctionIndex, dotted: str) -> None:
 
 def modules_containing(facts: ProjectFacts, needles: tuple[str, ...]) -> list[PythonModule]:
     """The project's modules whose text contains one of ``needles``, parsed (and indexed) on demand."""
-    from scanner.parsers.python_cst import parse_python
+    from scanner.lang.python.parse import parse_python
 
     index = function_index(facts)
     found = []
@@ -248,7 +248,7 @@ class ScopedFinder:
     """Base for visitors that collect items from a module and need the enclosing function.
 
     Subclasses define ``visit_<NodeType>(node)`` methods (as for ``cst.CSTVisitor``) and append to
-    ``found``; :meth:`collect` walks the module with :mod:`scanner.analysis.pywalk` (about three times
+    ``found``; :meth:`collect` walks the module with :mod:`scanner.lang.python.walk` (about three times
     faster than ``CSTNode.visit``) and returns it.
     """
 

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from scanner.analysis.python_functions import leaf_name
+from scanner.lang.python.functions import leaf_name
 
 if TYPE_CHECKING:
     from scanner.config import Config
-    from scanner.detectors.base import ProjectFacts
-    from scanner.parsers.python_cst import PythonModule
+    from scanner.context import ProjectFacts
+    from scanner.lang.python.parse import PythonModule
 
 BUCKET = "python-models"
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from scanner.analysis.python_functions import ScopedFinder, leaf_name, names_in, parameters
-from scanner.analysis.route_facts import string_value
-from scanner.parsers.python_cst import PythonModule
+from scanner.analysis.routes.python.facts import string_value
+from scanner.lang.python.functions import ScopedFinder, leaf_name, names_in, parameters
+from scanner.lang.python.parse import PythonModule
 
 _USER_TEXT = re.compile(r"message|msg|input|text|query|question|prompt|content|instruction|body|payload|data|"
                         r"persona|goal|bio|comment|description|request|req\b|user_", re.IGNORECASE)

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import libcst as cst
 
-    from scanner.analysis.openapi_routes import SpecOperation
-    from scanner.analysis.route_facts import ModuleFacts
-    from scanner.detectors.base import Context, ProjectFacts, Span
-    from scanner.parsers.python_cst import PythonModule
+    from scanner.analysis.routes.python.facts import ModuleFacts
+    from scanner.analysis.routes.python.openapi import SpecOperation
+    from scanner.context import Context, ProjectFacts, Span
+    from scanner.lang.python.parse import PythonModule
 
 BUCKET = "python-routes"
 
@@ -103,14 +103,14 @@ class RouteIndex:
 
     def routes(self) -> list[Route]:
         if self._routes is None:
-            from scanner.analysis.route_builder import build_routes
+            from scanner.analysis.routes.python.builder import build_routes
 
             self._routes = build_routes(self.modules, self.specs, self.load)
         return self._routes
 
     def add_module(self, ctx: Context) -> ModuleFacts | None:
-        from scanner.analysis.route_facts import module_facts
-        from scanner.parsers.python_cst import parse_python
+        from scanner.analysis.routes.python.facts import module_facts
+        from scanner.lang.python.parse import parse_python
 
         pm = parse_python(ctx)
         if pm is None:
@@ -120,7 +120,7 @@ class RouteIndex:
         return facts
 
     def defer(self, ctx: Context) -> None:
-        from scanner.analysis.route_facts import module_name
+        from scanner.analysis.routes.python.facts import module_name
 
         parts = module_name(ctx.artifact.path).split(".")
         for start in range(len(parts)):
@@ -160,7 +160,7 @@ def index_routes(ctx: Context) -> None:
         else:
             index.defer(ctx)
     elif wants_artifact(art.path, art.kind):
-        from scanner.analysis.openapi_routes import spec_operations
+        from scanner.analysis.routes.python.openapi import spec_operations
 
         operations = spec_operations(ctx)
         if operations:

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from scanner.analysis.python_functions import ScopedFinder, leaf_name, names_in, parameters, resolve_function
-from scanner.analysis.python_models import TenantModel, model_index
-from scanner.detectors.base import ProjectFacts
-from scanner.parsers.python_cst import PythonModule
+from scanner.analysis.data.python.models import TenantModel, model_index
+from scanner.context import ProjectFacts
+from scanner.lang.python.functions import ScopedFinder, leaf_name, names_in, parameters, resolve_function
+from scanner.lang.python.parse import PythonModule
 
 #: Chained methods whose arguments select rows.
 CRITERIA_METHODS = frozenset({"filter", "filter_by", "where", "get", "get_or_404", "exclude", "having"})

@@ -1,7 +1,7 @@
 """What a function does to the outside world: email, SMS, payments, HTTP writes, database and file
 writes, shell commands, CRM/calendar updates.
 
-Calls are named by :func:`~scanner.analysis.python_functions.dotted_name` (imports resolved, clients
+Calls are named by :func:`~scanner.lang.python.functions.dotted_name` (imports resolved, clients
 built earlier in the module or function substituted: ``sg.send`` -> ``sendgrid.SendGridAPIClient().send``)
 and matched against the table below. Calls into project functions are followed a few levels deep,
 across modules. Reads (``requests.get``, ``stripe.Customer.retrieve``, ``db.query``) are not effects.
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from scanner.analysis.python_functions import constructor_aliases, dotted_name, resolve_function
-from scanner.analysis.pywalk import calls
-from scanner.detectors.base import ProjectFacts
-from scanner.parsers.python_cst import PythonModule
+from scanner.context import ProjectFacts
+from scanner.lang.python.functions import constructor_aliases, dotted_name, resolve_function
+from scanner.lang.python.parse import PythonModule
+from scanner.lang.python.walk import calls
 
 #: How deep calls into project functions are followed.
 MAX_DEPTH = 3

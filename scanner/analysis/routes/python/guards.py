@@ -2,22 +2,22 @@
 
 Each function returns a short description of what protects the route (``"@login_required"``,
 ``"Depends(get_current_user)"``) or None. Project code is followed across modules through the
-:class:`~scanner.analysis.resolve.Resolver`; code outside the project is judged by its name.
+:class:`~scanner.lang.python.resolve.Resolver`; code outside the project is judged by its name.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from scanner.analysis.identity import (
+from scanner.analysis.routes.python.facts import ModuleFacts, dotted, positional
+from scanner.analysis.routes.python.identity import (
     AUTH_DECORATORS,
     AUTH_DEPENDENCY_NAME,
     SECURITY_SCHEMES,
     guards_identity,
     last_name,
 )
-from scanner.analysis.resolve import Found, Resolver
-from scanner.analysis.route_facts import ModuleFacts, dotted, positional
+from scanner.lang.python.resolve import Found, Resolver
 
 MAX_DEPTH = 6
 DEPENDENCY_CALLS = frozenset({"Depends", "Security"})

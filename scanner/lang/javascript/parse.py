@@ -12,12 +12,12 @@ from functools import cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from scanner.detectors.base import Span
+from scanner.context import Span
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from scanner.detectors.base import Context
+    from scanner.context import Context
 
 CACHE_KEY = "tree-sitter"
 

@@ -1,6 +1,6 @@
 """What one Python module says about HTTP routing: app objects, route decorators, URL patterns, guards.
 
-:func:`module_facts` walks one libcst tree and records raw facts; :mod:`scanner.analysis.python_routes`
+:func:`module_facts` walks one libcst tree and records raw facts; :mod:`scanner.analysis.routes.python.model`
 resolves them across modules into routes. Nothing here decides whether a route is protected.
 """
 
@@ -12,8 +12,8 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 
-from scanner.analysis.pywalk import child_nodes, dotted
-from scanner.parsers.python_cst import PythonModule
+from scanner.lang.python.parse import PythonModule
+from scanner.lang.python.walk import child_nodes, dotted
 
 __all__ = ["dotted"]  # re-exported for the modules that read facts
 

@@ -1,4 +1,4 @@
-"""Resolve indexed routing facts into :class:`~scanner.analysis.python_routes.Route` objects.
+"""Resolve indexed routing facts into :class:`~scanner.analysis.routes.python.model.Route` objects.
 
 Flask, FastAPI and Starlette routes are built here; Django/DRF in :mod:`.django_routes` and
 spec-first (connexion) routes in :mod:`.openapi_routes`. An app object's protection is inherited by
@@ -13,11 +13,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from scanner.analysis.auth_evidence import DependencyJudge, callee, decorators_auth, handler_dependencies
-from scanner.analysis.identity import guards_identity, last_name, refuses_anonymous
-from scanner.analysis.python_routes import INLINE_CHECK, Route
-from scanner.analysis.resolve import Found, Resolver
-from scanner.analysis.route_facts import (
+from scanner.analysis.routes.python.facts import (
     DecoratedRoute,
     ModuleFacts,
     class_attribute,
@@ -25,6 +21,10 @@ from scanner.analysis.route_facts import (
     elements,
     positional,
 )
+from scanner.analysis.routes.python.guards import DependencyJudge, callee, decorators_auth, handler_dependencies
+from scanner.analysis.routes.python.identity import guards_identity, last_name, refuses_anonymous
+from scanner.analysis.routes.python.model import INLINE_CHECK, Route
+from scanner.lang.python.resolve import Found, Resolver
 
 FLASK_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 BRACE_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
@@ -44,8 +44,8 @@ AppKey = tuple[str, str]
 def build_routes(modules: Mapping[str, ModuleFacts], specs: list,
                  load: Callable[[str], list[ModuleFacts]] | None = None) -> list[Route]:
     """Every route of the indexed project (``load`` parses deferred modules on demand)."""
-    from scanner.analysis.django_routes import django_routes
-    from scanner.analysis.openapi_routes import spec_routes
+    from scanner.analysis.routes.python.django import django_routes
+    from scanner.analysis.routes.python.openapi import spec_routes
 
     resolver = Resolver(modules, load)
     routes = list(WebRoutes(resolver).routes())
@@ -62,7 +62,7 @@ def path_params(path: str | None) -> tuple[str, ...]:
 
 def input_params(function: cst.FunctionDef, path: tuple[str, ...]) -> tuple[str, ...]:
     """FastAPI-style parameters filled from the request: not path parameters, dependencies or plumbing."""
-    from scanner.analysis.auth_evidence import parameter_dependencies
+    from scanner.analysis.routes.python.guards import parameter_dependencies
 
     names = []
     for param in function.params.params + function.params.kwonly_params:

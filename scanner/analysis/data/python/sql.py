@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from scanner.analysis.python_functions import ScopedFinder, leaf_name
-from scanner.analysis.python_models import TenantModel, model_index
-from scanner.detectors.base import ProjectFacts
-from scanner.parsers.python_cst import PythonModule
+from scanner.analysis.data.python.models import TenantModel, model_index
+from scanner.context import ProjectFacts
+from scanner.lang.python.functions import ScopedFinder, leaf_name
+from scanner.lang.python.parse import PythonModule
 
 SQL_CALLS = frozenset({"execute", "executemany", "text", "exec_driver_sql", "raw", "fetch", "fetchrow",
                        "fetchval", "fetch_one", "fetch_all"})

@@ -13,7 +13,7 @@ from typing import Any
 
 import libcst as cst
 
-from scanner.analysis.route_facts import ModuleFacts, dotted
+from scanner.analysis.routes.python.facts import ModuleFacts, dotted
 
 
 @dataclass(frozen=True)

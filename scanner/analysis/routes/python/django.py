@@ -15,11 +15,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from scanner.analysis.auth_evidence import callee, decorator_auth, decorators_auth
-from scanner.analysis.identity import last_name, refuses_anonymous
-from scanner.analysis.python_routes import INLINE_CHECK, Route
-from scanner.analysis.resolve import Found, Resolver
-from scanner.analysis.route_facts import (
+from scanner.analysis.routes.python.facts import (
     ModuleFacts,
     Registration,
     UrlEntry,
@@ -30,8 +26,12 @@ from scanner.analysis.route_facts import (
     positional,
     string_value,
 )
-from scanner.analysis.settings_files import is_development_file
-from scanner.detectors.base import Span
+from scanner.analysis.routes.python.guards import callee, decorator_auth, decorators_auth
+from scanner.analysis.routes.python.identity import last_name, refuses_anonymous
+from scanner.analysis.routes.python.model import INLINE_CHECK, Route
+from scanner.context import Span
+from scanner.lang.python.resolve import Found, Resolver
+from scanner.paths import is_development_file
 
 DJANGO_PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>")
 AUTH_MIXINS = frozenset({"LoginRequiredMixin", "PermissionRequiredMixin", "UserPassesTestMixin", "AccessMixin",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from scanner.parsers.javascript import JsTree, string_value
+from scanner.lang.javascript.parse import JsTree, string_value
 
 if TYPE_CHECKING:
     from tree_sitter import Node

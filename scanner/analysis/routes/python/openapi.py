@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import yaml
 
-from scanner.analysis.python_routes import Route
-from scanner.analysis.resolve import Resolver
-from scanner.detectors.base import Context, Span
+from scanner.analysis.routes.python.model import Route
+from scanner.context import Context, Span
+from scanner.lang.python.resolve import Resolver
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

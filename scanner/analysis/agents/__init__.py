@@ -1,0 +1,1 @@
+"""LLM agent tools: definitions, the effects their implementations reach, confirmation gates, prompts."""

@@ -1,0 +1,1 @@
+"""Data access: tenant-owned models and every query on them, with its predicates."""

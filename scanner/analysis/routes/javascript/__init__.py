@@ -1,0 +1,1 @@
+"""Routes in JavaScript and TypeScript: Next.js, Express-style routers, server actions, middleware."""

@@ -1,0 +1,1 @@
+"""Routes in Python: Flask/Quart, FastAPI/Starlette, Django/DRF, connexion/OpenAPI."""

@@ -1,0 +1,1 @@
+"""Language machinery: parsing, walking and name resolution, one package per language."""

@@ -1,0 +1,1 @@
+"""JavaScript and TypeScript: tree-sitter parsing (JS, TS, TSX)."""

@@ -1,0 +1,1 @@
+"""Python: libcst parsing, tree walking, function index, import and name resolution."""

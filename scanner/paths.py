@@ -1,0 +1,80 @@
+"""One path policy: what a file is for, judged by its path (and, for minified code, its line lengths).
+
+Every "is this test code / an example / build output / development-only" question is answered here, so
+the secrets engine, the suppression rules and the code checks agree on what a path is.
+
+- test code: under ``tests/``, ``__tests__/``..., ``test_*.py``, ``*_test.py``, ``conftest.py``,
+  ``*.test.ts``, ``*.spec.js``;
+- examples, fixtures, docs and mocks (with test code: *non-production* paths, where a secret is still
+  reported but at low confidence);
+- development-only settings and code (``settings/dev.py``, ``local_settings.py``, ``ci/...``);
+- build output (``dist/``, ``.next/``, ``*.min.js``, chunks, source maps) and minified text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+
+#: Folders that hold tests.
+TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "testdata", "e2e", "cypress"})
+#: Folders that hold examples, fixtures, docs and mocks rather than the product.
+NON_PRODUCTION_DIRS = TEST_DIRS | frozenset({"fixtures", "examples", "example", "docs", "samples", "mocks",
+                                             "__mocks__"})
+#: Settings or code meant for development or tests only: ``settings/dev.py``, ``settings_local.py``, ``tests/...``.
+DEVELOPMENT = re.compile(r"(?:^|[_.\-])(?:dev|develop|development|local|test|tests|testing|ci)(?:[_.\-]|$)",
+                         re.IGNORECASE)
+#: Folders that hold generated build output: bundlers' and frameworks' dist folders, Python's build/.
+BUILD_DIRS = frozenset({"dist", "build", "out", ".next", ".nuxt", ".output", ".svelte-kit", ".vercel", ".parcel-cache"})
+#: File-name endings of generated files: minified code, bundles, chunks and source maps.
+BUILD_SUFFIXES = (".min.js", ".min.mjs", ".min.cjs", ".min.css", ".bundle.js", ".bundle.mjs", ".chunk.js",
+                  ".chunk.mjs", ".chunk.css", ".map")
+_CHUNK_NAME = re.compile(r"^chunk-[\w-]+\.(?:m|c)?js$")
+_TEST_NAME = re.compile(r"^test_|_test\.py$|^conftest\.py$|\.(?:test|spec)\.[cm]?[jt]sx?$", re.IGNORECASE)
+#: A line at least this long is minified or generated, not written by hand.
+MINIFIED_LINE = 3000
+
+
+def _posix(path: str) -> PurePosixPath:
+    return PurePosixPath(path.replace("\\", "/"))
+
+
+def _folders(posix: PurePosixPath) -> set[str]:
+    return {part.lower() for part in posix.parts[:-1]}
+
+
+def is_test_file(path: str) -> bool:
+    """Test code: under a test folder, ``test_*.py``, ``*_test.py``, ``conftest.py``, ``*.test.ts``, ``*.spec.js``."""
+    posix = _posix(path)
+    return bool(_folders(posix) & TEST_DIRS) or bool(_TEST_NAME.search(posix.name))
+
+
+def is_non_production(path: str) -> bool:
+    """Test code, examples, fixtures, docs or mocks: what a finding there says is weaker (low confidence)."""
+    posix = _posix(path)
+    return bool(_folders(posix) & NON_PRODUCTION_DIRS) or bool(_TEST_NAME.search(posix.name))
+
+
+def is_development_file(path: str) -> bool:
+    """Settings or code that only runs in development or tests (``settings/dev.py``, ``local_settings.py``)."""
+    posix = _posix(path)
+    parts = [*posix.parts[:-1], posix.stem]
+    return any(DEVELOPMENT.search(part) for part in parts) or is_test_file(path)
+
+
+def is_build_output(path: str) -> bool:
+    """Generated build output (``dist/``, ``.next/``, ``*.min.js``, chunks, source maps).
+
+    Build output is scanned like any file (a secret bundled into it is shipped), but it is not where a
+    person writes code, so what it says about itself (suppression comments) is not trusted.
+    """
+    posix = _posix(path)
+    name = posix.name.lower()
+    return bool(_folders(posix) & BUILD_DIRS) or name.endswith(BUILD_SUFFIXES) or bool(_CHUNK_NAME.match(name))
+
+
+def looks_minified(text: str | Iterable[str]) -> bool:
+    """Whether a file's text (or its lines, or one line) holds a line of at least ``MINIFIED_LINE`` characters."""
+    lines = text.split("\n") if isinstance(text, str) else text
+    return max(map(len, lines), default=0) >= MINIFIED_LINE

@@ -74,3 +74,41 @@ def test_importing_every_detector_does_not_import_libcst():
            "('libcst', 'jinja2', 'semgrep')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+EXPRESS = {
+    "src/server.ts": """
+        import express from "express";
+        import cors from "cors";
+
+        const app = express();
+        app.use(cors({ origin: ["https://app.example.com", "https://admin.example.com"], credentials: true }));
+
+        app.post("/login", (req, res) => {
+          logger.info("login attempt", req.body.email);
+          res.json({ ok: true });
+        });
+    """,
+}
+
+
+def test_typescript_cors_allowlist_is_evidence_and_log_calls_are_examined(registry):
+    result = run(EXPRESS, registry)
+    assert result.evidence["cors"] == ("cors() restricted to explicit origins (https://app.example.com, "
+                                       "https://admin.example.com) in src/server.ts",)
+    assert not [f for f in result.findings if f.rule_id in ("web-cors-permissive", "web-log-sensitive")]
+    examined = {(e.what, e.count) for e in result.examined["logging"]}
+    assert ("log call", 1) in examined and ("JavaScript/TypeScript file", 1) in examined
+
+
+def test_typescript_reflected_origin_with_credentials_and_logged_body_are_high_and_medium(registry):
+    files = {"src/server.ts": EXPRESS["src/server.ts"]
+             .replace('origin: ["https://app.example.com", "https://admin.example.com"]', "origin: true")
+             .replace("req.body.email", "req.body")}
+    result = run(files, registry)
+    found = {f.rule_id: f for f in result.findings}
+    assert found["web-cors-permissive"].severity.label == "high"
+    assert "reflecting the request's Origin header together with credentials" in found["web-cors-permissive"].message
+    assert found["web-log-sensitive"].message == "Log call writes the whole request (req.body)"
+    assert found["web-log-sensitive"].location.line == 9
+    assert "cors" not in result.evidence

@@ -1,106 +1,105 @@
 """Permissive CORS: any origin allowed (worse with credentials), or the request's Origin reflected back.
 
-Covers Starlette/FastAPI ``CORSMiddleware``, flask-cors ``CORS(app)``/``@cross_origin``,
-django-cors-headers settings and hand-written ``Access-Control-Allow-Origin`` headers. An explicit
-origin list is recorded as positive evidence for the scorecard's ``cors`` check.
+One decision over the CORS policies each language's extractor reads (:mod:`scanner.analysis.web`):
+Python (Starlette/FastAPI, flask-cors, django-cors-headers, hand-written headers) and JavaScript/
+TypeScript (cors, @fastify/cors, Hono, NestJS, response headers, next.config), plus ``vercel.json``
+header rules. An explicit origin list is recorded as positive evidence for the scorecard's ``cors`` check.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import PurePosixPath
 
-from scanner.context import Context, Hit
+from scanner.analysis.web.model import CorsPolicy, covers_api_path
+from scanner.context import Context, Hit, Span
 from scanner.detectors.base import Detector
 from scanner.model import Artifact, Severity
+from scanner.paths import is_build_output, is_test_file, looks_minified
 
 RULE = "web-cors-permissive"
-MARKERS = re.compile(r"CORS|cross_origin|Access-Control-Allow-Origin", re.IGNORECASE)
-ANY_ORIGIN_REGEX = frozenset({".*", ".+", "https?://.*", "https://.*", "http://.*", "^.*$", "*"})
-REFLECTED = re.compile(r"request\.(?:headers|META|environ)|\borigin\b", re.IGNORECASE)
+#: What each language's files count as on the scorecard.
+_FILE_KIND = {"python": "Python file", "javascript": "JavaScript/TypeScript file",
+              "typescript": "JavaScript/TypeScript file"}
 
 
 class CorsDetector(Detector):
     """Implements web-cors-permissive."""
 
     rule_ids = (RULE,)
-    kinds = frozenset({"python"})
+    kinds = frozenset({"python", "javascript", "typescript", "text"})
+
+    def wants(self, artifact: Artifact) -> bool:
+        if artifact.kind == "text":
+            return PurePosixPath(artifact.path).name == "vercel.json"
+        return super().wants(artifact) and not is_build_output(artifact.path) and not is_test_file(artifact.path)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        ctx.examined("cors", "Python file")
-        if not MARKERS.search(artifact.text):
-            return
-        from scanner.lang.python.parse import parse_python
-
-        pm = parse_python(ctx)
-        if pm is None:
-            return
-        yield from self._middleware(ctx, pm)
-        yield from self._settings(ctx, pm)
-
-    def _middleware(self, ctx: Context, pm) -> Iterator[Hit]:
-        from scanner.analysis.routes.python.facts import keyword, positional
-        from scanner.lang.python.walk import call_name, calls, is_true, literal_strings
-
-        for call in calls(pm.module):
-            name = call_name(call)
-            if name in ("add_middleware", "Middleware"):
-                target = positional(call, 0)
-                if target is None or not pm.code(target).endswith("CORSMiddleware"):
-                    continue
-                origins, credentials = keyword(call, "allow_origins"), keyword(call, "allow_credentials")
-                pattern = literal_strings(keyword(call, "allow_origin_regex")) or []
-                values = literal_strings(origins)
-            elif name in ("CORS", "cross_origin"):
-                origins = keyword(call, "origins")
-                credentials = keyword(call, "supports_credentials")
-                resources = keyword(call, "resources")
-                values = literal_strings(origins) if origins is not None else (
-                    ["*"] if resources is None else (["*"] if '"*"' in pm.code(resources) or "'*'" in pm.code(
-                        resources) else []))
-                pattern = []
-            else:
-                continue
+        ctx.examined("cors", _FILE_KIND.get(artifact.kind, "hosting configuration"))
+        for policy in self._policies(artifact, ctx):
             ctx.examined("cors", "CORS configuration")
-            if (values and "*" in values) or any(p in ANY_ORIGIN_REGEX for p in pattern):
-                yield self._hit(ctx, pm, call, "any origin", is_true(credentials))
-            elif values and not pattern:
-                shown = ", ".join(values[:3]) + (", ..." if len(values) > 3 else "")
-                label = "CORSMiddleware" if name in ("add_middleware", "Middleware") else f"{name}()"
-                ctx.evidence("cors", f"{label} restricted to explicit origins ({shown}) in {pm.path}")
+            hit = self._judge(ctx, policy)
+            if hit is not None:
+                yield hit
 
-    def _settings(self, ctx: Context, pm) -> Iterator[Hit]:
-        from scanner.lang.python.walk import assignments, is_true, literal_strings
+    def _policies(self, artifact: Artifact, ctx: Context) -> Iterable[CorsPolicy]:
+        if artifact.kind == "python":
+            from scanner.analysis.web.python.cors import MARKERS, cors_policies
+            from scanner.lang.python.parse import parse_python
 
-        found = dict((t, (v, s)) for t, v, s in assignments(pm.module))
-        credentials = is_true(found.get("CORS_ALLOW_CREDENTIALS", (None, None))[0])
-        allow_all = False
-        for name in ("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"):
-            value, statement = found.get(name, (None, None))
-            if name in found:
-                ctx.examined("cors", "CORS configuration")
-            if is_true(value):
-                allow_all = True
-                yield self._hit(ctx, pm, statement, f"any origin ({name} = True)", credentials)
-        for name in ("CORS_ALLOWED_ORIGINS", "CORS_ORIGIN_WHITELIST"):
-            if name not in found:
-                continue
-            ctx.examined("cors", "CORS configuration")
-            origins = literal_strings(found[name][0]) or []
-            if origins and "*" not in origins and not allow_all:
-                shown = ", ".join(origins[:3]) + (", ..." if len(origins) > 3 else "")
-                ctx.evidence("cors", f"django-cors-headers {name} lists explicit origins ({shown}) in {pm.path}")
-        for target, value, statement in assignments(pm.module):
-            if target.endswith("[Access-Control-Allow-Origin]"):
-                ctx.examined("cors", "CORS configuration")
-                code = pm.code(value)
-                if code.strip("'\"") == "*":
-                    yield self._hit(ctx, pm, statement, "any origin (Access-Control-Allow-Origin: *)", False)
-                elif REFLECTED.search(code):
-                    yield self._hit(ctx, pm, statement, "any origin by reflecting the request's Origin header",
-                                    False, Severity.HIGH)
+            if not MARKERS.search(artifact.text):
+                return ()
+            pm = parse_python(ctx)
+            return () if pm is None else cors_policies(pm)
+        if artifact.kind == "text":
+            return _vercel_policies(artifact, ctx)
+        from scanner.analysis.web.javascript.cors import MARKERS, cors_policies
+        from scanner.lang.javascript.parse import parse_js
 
-    def _hit(self, ctx: Context, pm, node, what: str, credentials: bool, severity: Severity | None = None) -> Hit:
-        suffix = " together with credentials (cookies, Authorization)" if credentials else ""
-        return ctx.finding(RULE, pm.span(node), message=f"CORS allows {what}{suffix}",
-                           severity=Severity.HIGH if credentials else severity)
+        if not MARKERS.search(artifact.text) or looks_minified(artifact.text):
+            return ()
+        return cors_policies(parse_js(ctx))
+
+    def _judge(self, ctx: Context, policy: CorsPolicy) -> Hit | None:
+        suffix = " together with credentials (cookies, Authorization)" if policy.credentials else ""
+        # Without credentials any site can read what an anonymous caller could: low. With them it acts as the user.
+        severity = Severity.HIGH if policy.credentials else Severity.LOW
+        if policy.reflected:
+            return ctx.finding(RULE, policy.span, severity=severity,
+                               message=f"CORS allows any origin by reflecting the request's Origin header{suffix}")
+        if policy.any_origin and not (policy.per_response and not policy.credentials):
+            return ctx.finding(RULE, policy.span, severity=severity, message=f"CORS allows {policy.any_origin}{suffix}")
+        if policy.origins:
+            shown = ", ".join(policy.origins[:3]) + (", ..." if len(policy.origins) > 3 else "")
+            ctx.evidence("cors", f"{policy.label} restricted to explicit origins ({shown}) in {ctx.artifact.path}")
+        return None
+
+
+def _vercel_policies(artifact: Artifact, ctx: Context) -> Iterator[CorsPolicy]:
+    """``headers`` rules of ``vercel.json`` that set ``Access-Control-Allow-Origin``."""
+    try:
+        config = json.loads(artifact.text)
+    except (ValueError, RecursionError):
+        return
+    rules = config.get("headers") if isinstance(config, dict) else None
+    for rule in rules if isinstance(rules, list) else ():
+        headers = rule.get("headers") if isinstance(rule, dict) else None
+        pairs = {str(h.get("key", "")).lower(): str(h.get("value", "")) for h in headers or ()
+                 if isinstance(h, dict)} if isinstance(headers, list) else {}
+        value = pairs.get("access-control-allow-origin")
+        if value is None:
+            continue
+        credentials = pairs.get("access-control-allow-credentials", "").lower() == "true"
+        span = _line_span(artifact.text, "Access-Control-Allow-Origin", ctx)
+        source = str(rule.get("source", "?"))
+        if value.strip() == "*" and covers_api_path(source):
+            yield CorsPolicy(span, "vercel.json headers",
+                             any_origin=f"any origin (Access-Control-Allow-Origin: * for {source})")
+        else:
+            yield CorsPolicy(span, "vercel.json headers", credentials=credentials, origins=(value,))
+
+
+def _line_span(text: str, needle: str, ctx: Context) -> Span:
+    offset = max(text.find(needle), 0)
+    return ctx.span(offset, offset + len(needle))

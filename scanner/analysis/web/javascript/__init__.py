@@ -1,0 +1,2 @@
+"""Web configuration in JavaScript/TypeScript: cors middleware, NestJS, Fastify, Hono, response headers,
+next.config."""

@@ -1,0 +1,1 @@
+"""Web configuration in Python: Starlette/FastAPI, flask-cors, django-cors-headers, hand-written headers."""

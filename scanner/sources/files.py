@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -32,6 +33,23 @@ def artifact_kind(path: str) -> str:
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
         return "env"
     return _KIND_BY_EXTENSION.get(PurePosixPath(name).suffix, "text")
+
+
+def display_path(raw: bytes) -> tuple[str, bool]:
+    """A path's bytes as text safe for every report, and whether it was valid UTF-8.
+
+    Bytes that are not UTF-8 are written as ``\\xNN`` escapes (a name ``ff fe .py`` becomes ``\\xff\\xfe.py``):
+    readable, never a lone surrogate that JSON, SARIF or HTML output cannot encode.
+    """
+    try:
+        return raw.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace"), False
+
+
+def os_display_path(name: str) -> tuple[str, bool]:
+    """:func:`display_path` for a name from the OS (``os.scandir``: undecodable bytes as surrogates)."""
+    return display_path(os.fsencode(name))
 
 
 def has_binary_extension(path: str) -> bool:

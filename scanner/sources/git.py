@@ -2,8 +2,8 @@
 
 Patches are read as bytes, line by line, so memory stays bounded by one file's added lines however
 long the history. Paths are read with ``core.quotePath=false``; paths git still quotes (control
-characters, quotes, backslashes, or bytes that are not UTF-8) are unquoted C-style and decoded with
-replacement characters, and noted.
+characters, quotes, backslashes, or bytes that are not UTF-8) are unquoted C-style, bytes that are not UTF-8
+shown as ``\\xNN`` escapes, and noted.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import pathspec
 
 from scanner.model import Artifact, Notice, Origin
-from scanner.sources.files import artifact_kind, decode, has_binary_extension
+from scanner.sources.files import artifact_kind, decode, display_path, has_binary_extension
 
 #: Options every git call gets: literal UTF-8 paths, no pager, no colour, and nothing a repository's own
 #: configuration could use to run a program or hide content: no external diff, no global attributes file,
@@ -319,10 +319,8 @@ class PatchReader:
 
 
 def decode_path(raw: bytes, warnings: list[Notice]) -> str:
-    """A repository path as text; bytes that are not UTF-8 become U+FFFD and are noted."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        path = raw.decode("utf-8", "replace")
-        warnings.append(Notice(path, "invalid-utf8-path", "path is not valid UTF-8; shown with replacement characters"))
-        return path
+    """A repository path as text (:func:`display_path`); a path that is not UTF-8 is noted."""
+    path, valid = display_path(raw)
+    if not valid:
+        warnings.append(Notice(path, "invalid-utf8-path", "path is not valid UTF-8; shown with \\x escapes"))
+    return path

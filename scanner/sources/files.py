@@ -57,8 +57,23 @@ def has_binary_extension(path: str) -> bool:
 
 
 def looks_binary(data: bytes) -> bool:
-    """NUL bytes in the first few KB mean binary (as git decides)."""
-    return b"\x00" in data[:SNIFF_BYTES]
+    """NUL bytes in the first few KB mean binary (as git decides), unless the text is UTF-16."""
+    return b"\x00" in data[:SNIFF_BYTES] and utf16_encoding(data) is None
+
+
+def utf16_encoding(data: bytes) -> str | None:
+    """``"utf-16"`` for text with a UTF-16 byte order mark, ``"utf-16-le"``/``"utf-16-be"`` for BOM-less UTF-16
+    recognised by content (mostly ASCII: every other byte NUL, the others never), else None."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") and not data.startswith(b"\xff\xfe\x00\x00"):  # not UTF-32
+        return "utf-16"
+    sample = data[:SNIFF_BYTES - SNIFF_BYTES % 2]
+    if len(sample) < 4 or len(data) % 2:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for text, zeros, order in ((even, odd, "utf-16-le"), (odd, even, "utf-16-be")):
+        if b"\x00" not in text and zeros.count(0) >= 0.9 * len(zeros):
+            return order
+    return None
 
 
 @dataclass(frozen=True)
@@ -69,10 +84,19 @@ class Decoded:
 
 
 def decode(data: bytes) -> Decoded:
-    """Decode file bytes as UTF-8 (BOM allowed); invalid sequences become U+FFFD and are noted.
+    """Decode file bytes as UTF-8 (BOM allowed) or UTF-16 (:func:`utf16_encoding`); invalid sequences
+    become U+FFFD and are noted.
 
-    Nothing is dropped: a Latin-1 config file still gets its ASCII secrets scanned.
+    Nothing is dropped: a Latin-1 config file still gets its ASCII secrets scanned, and a ``.env`` saved
+    as UTF-16 by a Windows editor is read as text, not skipped as binary.
     """
+    encoding = utf16_encoding(data)
+    if encoding:
+        try:
+            return Decoded(data.decode(encoding).removeprefix("\ufeff"))
+        except UnicodeDecodeError as exc:
+            return Decoded(data.decode(encoding, errors="replace").removeprefix("\ufeff"),
+                           f"invalid {encoding.upper()} at byte {exc.start}; undecodable bytes replaced")
     try:
         return Decoded(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:

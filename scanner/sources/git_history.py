@@ -222,7 +222,7 @@ class HistorySource:
         message: list[bytes] | None = None
         author = b""
         pending: FilePatch | None = None
-        for item in parse_patch(log.lines(), self.max_file_size, header=_COMMIT, preamble=True):
+        for item in parse_patch(log.lines(self.max_file_size + 1), self.max_file_size, header=_COMMIT, preamble=True):
             if pending is not None:
                 art = self._file(pending, origin, skip, done)
                 pending = None
@@ -411,17 +411,25 @@ class LogProcess:
             pass
         self._buffer.put(None)
 
-    def lines(self) -> Iterator[bytes]:
-        """The output's lines without newlines, split on ``\\n`` only."""
+    def lines(self, longest: int) -> Iterator[bytes]:
+        """The output's lines without newlines, split on ``\\n`` only.
+
+        A line longer than ``longest`` bytes (a one-line file over the size limit) is streamed past: only its
+        first ``longest`` bytes are kept, so it is still seen as over the limit without being held whole.
+        """
         rest: list[bytes] = []  # pieces of a line longer than a block (kept apart: no quadratic copying)
+        kept = 0  # bytes in rest
         while (block := self._buffer.get()) is not None:
             if b"\n" not in block:
-                rest.append(block)
+                if kept < longest:
+                    rest.append(block[:longest - kept])
+                    kept += len(rest[-1])
                 continue
             lines = block.split(b"\n")
             if rest:
-                lines[0] = b"".join([*rest, lines[0]])
+                lines[0] = b"".join([*rest, lines[0][:max(0, longest - kept)]])
             rest = [lines.pop()]
+            kept = len(rest[0])
             yield from lines
         self._done = True
         if rest and rest != [b""]:

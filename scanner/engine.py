@@ -127,6 +127,7 @@ class Engine:
         for ctx in deferred:
             names.setdefault(ctx.artifact.path, ctx.artifact.origin)
             findings.extend(self._detect(ctx, self.indexing))
+            ctx.release()
             notices.extend(ctx.notices)
             self.coverage.merge(ctx.coverage)
         findings = _dedupe(findings)
@@ -308,6 +309,7 @@ def _index(ctx: Context, indexing: list[Detector], deferred: list[Context]) -> b
     wanting = [d for d in indexing if d.wants(ctx.artifact)]
     for detector in wanting:
         _guarded(ctx, detector, lambda art, ctx, detector=detector: detector.index(art, ctx) or ())
+    ctx.release()
     if wanting:
         deferred.append(ctx)
     return bool(wanting)

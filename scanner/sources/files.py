@@ -61,6 +61,16 @@ def looks_binary(data: bytes) -> bool:
     return b"\x00" in data[:SNIFF_BYTES] and utf16_encoding(data) is None
 
 
+#: The first line of a Git LFS pointer file; the content it stands for lives in LFS storage, not in git.
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\n"
+LFS_DETAIL = "Git LFS pointer: the file's content lives in LFS storage and was not scanned"
+
+
+def is_lfs_pointer(data: bytes) -> bool:
+    """Whether ``data`` (a file's first bytes) is a Git LFS pointer rather than the file itself."""
+    return data.startswith(LFS_POINTER)
+
+
 def utf16_encoding(data: bytes) -> str | None:
     """``"utf-16"`` for text with a UTF-16 byte order mark, ``"utf-16-le"``/``"utf-16-be"`` for BOM-less UTF-16
     recognised by content (mostly ASCII: every other byte NUL, the others never), else None."""

@@ -69,6 +69,7 @@ _FORMAT = ("--format=tformat:%x01commit %H%x01%aI%x01%an%x01%ae%n%w(0,1,1)%B%w(0
 #: Key of the message artifact among the files done in a commit (no path holds a NUL byte).
 _MESSAGE_KEY = (b"\0message", None)
 _SHA = re.compile(r"\b[0-9a-f]{40}\b")
+_SUBMODULE_PATH = re.compile(r"^\s*path\s*=\s*(.+?)\s*$", re.MULTILINE)
 _NULL_SHA = "0" * 40
 #: Bytes of git output read ahead of the parser, shared by the concurrent log processes.
 READ_AHEAD = 256 * 1024 * 1024
@@ -175,6 +176,7 @@ class HistorySource:
             self.warnings.append(Notice(".", "shallow-clone",
                                         "history is partial: commits before the shallow boundary are not scanned "
                                         "(run 'git fetch --unshallow' for a full scan)"))
+        self._note_submodules()
         self.commits_total = len(shas)
         if not shas:
             self.warnings.append(Notice(".", "no-commits", "the repository has no commits to scan"))
@@ -187,6 +189,12 @@ class HistorySource:
             for log in logs:
                 log.close()
         self._reader.flush_counts("commit")
+
+    def _note_submodules(self) -> None:
+        """Submodules are separate repositories whose history this scan does not read: say so, per submodule."""
+        for path in _SUBMODULE_PATH.findall(self.head.text(".gitmodules") or ""):
+            self.warnings.append(Notice(path.strip(), "submodule", "a submodule's history is not scanned; "
+                                                                   "scan its repository separately"))
 
     def _scan(self, shas: list[str], log: LogProcess) -> Iterator[Artifact]:
         """The artifacts of ``shas`` from ``log``; where git fails, that commit is re-read and a new log resumes."""

@@ -17,7 +17,15 @@ import pathspec
 
 from scanner.config import invalid_pattern
 from scanner.model import Artifact, Notice, Origin
-from scanner.sources.files import artifact_kind, decode, has_binary_extension, looks_binary, os_display_path
+from scanner.sources.files import (
+    LFS_DETAIL,
+    artifact_kind,
+    decode,
+    has_binary_extension,
+    is_lfs_pointer,
+    looks_binary,
+    os_display_path,
+)
 
 #: Folders skipped by name wherever they appear, with the reason reported.
 SKIPPED_DIRS = {
@@ -180,6 +188,9 @@ class WorktreeSource:
             return None
         if looks_binary(data):
             self.skipped.append(Notice(rel, "binary", "contains NUL bytes"))
+            return None
+        if is_lfs_pointer(data) and len(data) < 1024:
+            self.skipped.append(Notice(rel, "lfs-pointer", LFS_DETAIL))
             return None
         decoded = decode(data)
         if decoded.note:

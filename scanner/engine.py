@@ -28,7 +28,7 @@ from scanner.redact import Redactor, mask, secret_hash, secret_sha1
 from scanner.result import ScanResult
 from scanner.rules import Registry
 from scanner.sources import Source
-from scanner.sources.files import artifact_kind
+from scanner.sources.files import artifact_kind, os_display_path
 from scanner.suppress import inline_suppression
 
 #: Longest snippet kept around a finding (minified bundles have megabyte-long lines).
@@ -142,7 +142,7 @@ class Engine:
             findings = [self._apply_baseline(f) for f in findings]
         findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
         return ScanResult(
-            root=root,
+            root=os_display_path(root)[0],  # a folder name that is not UTF-8 must not break a report
             registry=self.registry,
             config=self.config,
             findings=findings,

@@ -241,3 +241,12 @@ def test_js_over_the_parse_budget_is_not_parsed(tmp_path, monkeypatch):
     ctx = Context(Artifact("src/app.js", "const a = 1;\n" * 100, "javascript"), ProjectFacts(Config()))
     assert parse.parse_js(ctx).root.child_count == 0
     assert "parse budget" in ctx.notices[0].detail
+
+
+@pytest.mark.parametrize("fmt", ["json", "html"])
+def test_scan_root_whose_name_is_not_utf8(tmp_path, fmt):
+    root = Path(os.fsdecode(tmp_path / os.fsdecode(b"r\xff")))
+    _write(root, "app.env", f"STRIPE_KEY={stripe_key()}\n")
+    result = run_cli("scan", str(root), "--format", fmt)
+    assert result.returncode == 1, result.stderr
+    assert "r\\xff" in result.stdout.replace("\\\\", "\\")

@@ -88,6 +88,8 @@ def load_baseline(path: Path) -> LaunchreadyBaseline | DetectSecretsBaseline:
         raise BaselineError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BaselineError(f"baseline {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BaselineError(f"baseline {path} is not a baseline: nested too deeply") from None
     if isinstance(data, dict) and data.get("format") == FORMAT:
         return _launchready(data, path)
     if isinstance(data, dict) and isinstance(data.get("results"), dict):

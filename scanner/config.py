@@ -10,8 +10,11 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import pathspec
 
 from scanner.model import Severity, frozen_mapping
 
@@ -22,6 +25,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 CONFIG_FILE = ".launchready.toml"
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+#: Largest accepted ``max_file_size`` (1 TiB): a bigger number is a mistake, not a limit.
+MAX_FILE_SIZE_LIMIT = 1024**4
 DEFAULT_FAIL_ON = "high"
 FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "none")
 #: Columns that scope a row to a tenant, and to an owning user; see scanner/analysis/data/python/models.py.
@@ -65,19 +70,50 @@ def parse_size(value: Any) -> int:
     """Bytes from an integer or a string such as ``"5MB"`` or ``"512 KiB"``."""
     if isinstance(value, bool):
         raise ValueError("expected a size such as 5000000 or \"5MB\"")
-    if isinstance(value, int) and value > 0:
-        return value
-    match = _SIZE.match(str(value))
-    unit = (match.group(2) or "").lower() if match else None
-    if not match or unit not in _UNITS or float(match.group(1)) <= 0:
-        raise ValueError(f"expected a positive size such as 5000000 or \"5MB\", got {value!r}")
-    return int(float(match.group(1)) * _UNITS[unit])
+    if isinstance(value, int):
+        size = value
+    else:
+        text = str(value)
+        match = _SIZE.match(text) if len(text) <= 40 else None
+        unit = (match.group(2) or "").lower() if match else None
+        if not match or unit not in _UNITS:
+            raise ValueError(f"expected a positive size such as 5000000 or \"5MB\", got {_shown(value)}")
+        size = int(Decimal(match.group(1)) * _UNITS[unit])
+    if size <= 0:
+        raise ValueError(f"expected a positive size such as 5000000 or \"5MB\", got {_shown(value)}")
+    if size > MAX_FILE_SIZE_LIMIT:
+        raise ValueError(f"{_shown(value)} is larger than the largest accepted size (1 TiB)")
+    return size
+
+
+def _shown(value: Any) -> str:
+    """``value`` for an error message, cut short (a hostile configuration may hold megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _string_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError("expected a list of strings")
     return tuple(value)
+
+
+def _path_patterns(value: Any) -> tuple[str, ...]:
+    """gitignore-style patterns, each checked to compile (a lone backslash does not)."""
+    patterns = _string_list(value)
+    for pattern in patterns:
+        if invalid_pattern(pattern):
+            raise ValueError(f"not a valid gitignore-style pattern: {_shown(pattern)}")
+    return patterns
+
+
+def invalid_pattern(pattern: str) -> bool:
+    """Whether ``pattern`` is not a valid gitignore pattern (pathspec would refuse the whole list)."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, TypeError):  # pathspec's GitIgnorePatternError is a ValueError
+        return True
+    return False
 
 
 def _severity_table(value: Any) -> Mapping[str, Severity]:
@@ -95,7 +131,7 @@ def parse_fail_on(value: Any) -> str:
 
 #: key -> (Config field, parser). Add a key here and a field above to extend the configuration.
 _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "exclude": ("exclude", _string_list),
+    "exclude": ("exclude", _path_patterns),
     "max_file_size": ("max_file_size", parse_size),
     "max-file-size": ("max_file_size", parse_size),
     "severity": ("severity", _severity_table),
@@ -127,12 +163,32 @@ def parse_config(table: Mapping[str, Any], source: str) -> Config:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+
+
+def _pyproject_table(path: Path) -> Any:
+    """``[tool.launchready]`` of a ``pyproject.toml``, or None. A file that cannot be read as TOML is an error
+    only when it mentions launchready: an unrelated broken ``pyproject.toml`` must not stop a scan."""
+    try:
+        return _read_toml(path).get("tool", {}).get("launchready")
+    except ConfigError:
+        try:
+            mentions = b"launchready" in path.read_bytes()
+        except OSError:
+            mentions = False
+        if mentions:
+            raise
+        return None
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:
@@ -150,7 +206,7 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         return parse_config(_read_toml(dedicated), str(dedicated))
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
-        table = _read_toml(pyproject).get("tool", {}).get("launchready")
+        table = _pyproject_table(pyproject)
         if table is not None:
             if not isinstance(table, dict):
                 raise ConfigError(f"{pyproject}: [tool.launchready] must be a table")

@@ -73,6 +73,7 @@ class Context:
         self.coverage = Coverage()
         self._line_starts: list[int] | None = None
         self._cache: dict[str, Any] = {}
+        self._transient: set[str] = set()
 
     def skip(self, reason: str, detail: str) -> None:
         """Report that this artifact could not be analysed (once per reason), e.g. ``("syntax-error", ...)``."""
@@ -100,11 +101,21 @@ class Context:
     def config(self) -> Config:
         return self.facts.config
 
-    def cached(self, key: str, factory: Callable[[], T]) -> T:
-        """Parse once per artifact: ``ctx.cached("libcst", lambda: parse(...))``."""
+    def cached(self, key: str, factory: Callable[[], T], transient: bool = False) -> T:
+        """Parse once per artifact: ``ctx.cached("libcst", lambda: parse(...))``. A ``transient`` value (a tree
+        nothing in the project facts points into) is dropped by :meth:`release` when a pass over the artifact
+        ends, so artifacts kept between the index and detect passes do not keep their trees."""
         if key not in self._cache:
             self._cache[key] = factory()
+            if transient:
+                self._transient.add(key)
         return self._cache[key]
+
+    def release(self) -> None:
+        """Drop transient cached values (the engine calls this after each pass over the artifact)."""
+        for key in self._transient:
+            self._cache.pop(key, None)
+        self._transient.clear()
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset in the artifact's text."""

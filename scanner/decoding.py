@@ -92,9 +92,10 @@ def encoded_segments(text: str) -> Iterator[Segment]:
 
 
 def _json_part(part: str) -> object:
+    """A JWT part's JSON, or None (not base64 JSON, or nested past the decoder's recursion limit)."""
     try:
         return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         return None
 
 

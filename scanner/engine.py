@@ -8,6 +8,7 @@ confidence, a redacted snippet, the secret's hash, a stable fingerprint and any 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections import Counter
@@ -27,7 +28,7 @@ from scanner.redact import Redactor, mask, secret_hash, secret_sha1
 from scanner.result import ScanResult
 from scanner.rules import Registry
 from scanner.sources import Source
-from scanner.sources.files import artifact_kind
+from scanner.sources.files import artifact_kind, os_display_path
 from scanner.suppress import inline_suppression
 
 #: Longest snippet kept around a finding (minified bundles have megabyte-long lines).
@@ -126,6 +127,7 @@ class Engine:
         for ctx in deferred:
             names.setdefault(ctx.artifact.path, ctx.artifact.origin)
             findings.extend(self._detect(ctx, self.indexing))
+            ctx.release()
             notices.extend(ctx.notices)
             self.coverage.merge(ctx.coverage)
         findings = _dedupe(findings)
@@ -140,7 +142,7 @@ class Engine:
             findings = [self._apply_baseline(f) for f in findings]
         findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
         return ScanResult(
-            root=root,
+            root=os_display_path(root)[0],  # a folder name that is not UTF-8 must not break a report
             registry=self.registry,
             config=self.config,
             findings=findings,
@@ -253,7 +255,7 @@ class Engine:
                 if detector.examined_as:
                     for check in sorted({rule.check for rule in detector.rules.values()}):
                         ctx.examined(check, detector.examined_as)
-                hits.extend(self._filtered(detector.detect(art, ctx), art.path))
+                hits.extend(self._filtered(_guarded(ctx, detector, detector.detect), art.path))
         ctx.recognised.update(h.secret for h in hits if h.secret)
         self.recognised |= ctx.recognised
         if not hits:
@@ -306,10 +308,29 @@ def _index(ctx: Context, indexing: list[Detector], deferred: list[Context]) -> b
     """Run the index pass of every indexing detector that wants ``ctx``'s artifact; keep ``ctx`` for detect."""
     wanting = [d for d in indexing if d.wants(ctx.artifact)]
     for detector in wanting:
-        detector.index(ctx.artifact, ctx)
+        _guarded(ctx, detector, lambda art, ctx, detector=detector: detector.index(art, ctx) or ())
+    ctx.release()
     if wanting:
         deferred.append(ctx)
     return bool(wanting)
+
+
+def _guarded(ctx: Context, detector: Detector, step: Callable[[Artifact, Context], Iterable[Hit] | None]) -> list[Hit]:
+    """One detector's pass over one artifact, its hits up to any failure. Whatever that file makes a parser
+    or walker raise (too deep for Python's recursion limit, a libcst internal error on syntax it does not
+    know) becomes a notice that the file was skipped by that check, and the scan goes on
+    (``LAUNCHREADY_DEBUG=1`` re-raises, for a traceback)."""
+    hits: list[Hit] = []
+    try:
+        hits.extend(step(ctx.artifact, ctx) or ())
+    except RecursionError:
+        ctx.skip("too-deeply-nested", f"{type(detector).__name__}: too deeply nested to analyse; code checks skipped")
+    except Exception as exc:  # one hostile file must not end the scan
+        if os.environ.get("LAUNCHREADY_DEBUG"):
+            raise
+        ctx.skip("analysis-error", f"{type(detector).__name__} failed on this file ({type(exc).__name__}: "
+                                   f"{str(exc)[:160]}); its other checks ran")
+    return hits
 
 
 class _Counted:

@@ -2,8 +2,8 @@
 
 Patches are read as bytes, line by line, so memory stays bounded by one file's added lines however
 long the history. Paths are read with ``core.quotePath=false``; paths git still quotes (control
-characters, quotes, backslashes, or bytes that are not UTF-8) are unquoted C-style and decoded with
-replacement characters, and noted.
+characters, quotes, backslashes, or bytes that are not UTF-8) are unquoted C-style, bytes that are not UTF-8
+shown as ``\\xNN`` escapes, and noted.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import pathspec
 
 from scanner.model import Artifact, Notice, Origin
-from scanner.sources.files import artifact_kind, decode, has_binary_extension
+from scanner.sources.files import LFS_DETAIL, artifact_kind, decode, display_path, has_binary_extension, is_lfs_pointer
 
 #: Options every git call gets: literal UTF-8 paths, no pager, no colour, and nothing a repository's own
 #: configuration could use to run a program or hide content: no external diff, no global attributes file,
@@ -79,13 +79,15 @@ def first_error_line(stderr: bytes) -> str:
 
 
 def repository_root(path: Path) -> Path | None:
-    """The top level of the git work tree containing ``path``, or None when it is not in one.
+    """The top level of the git work tree containing ``path`` (a bare repository: its git directory), or
+    None when it is not in one.
 
     Raises :class:`GitUnavailable` when git itself cannot be run.
     """
     folder = path if path.is_dir() else path.parent
     try:
-        out = run_git(folder, "rev-parse", "--show-toplevel")
+        bare = run_git(folder, "rev-parse", "--is-bare-repository").strip() == b"true"
+        out = run_git(folder, "rev-parse", "--absolute-git-dir" if bare else "--show-toplevel")
     except GitUnavailable:
         raise
     except GitError:
@@ -292,6 +294,9 @@ class PatchReader:
             return None
         if not patch.lines:
             return None
+        if is_lfs_pointer(patch.lines[0] + b"\n"):
+            self.counts[path, "lfs-pointer"] = self.counts.get((path, "lfs-pointer"), 0) + 1
+            return None
         decoded = decode(patch.text_bytes())
         if decoded.note and path not in self._undecodable:
             self._undecodable.add(path)
@@ -312,17 +317,15 @@ class PatchReader:
     def flush_counts(self, unit: str) -> None:
         """Record one notice per skipped path and reason, saying in how many ``unit``\\ s it was skipped."""
         details = {"binary": "binary content", "too-large": f"added lines over the {self.max_file_size}-byte limit",
-                   "excluded": "matches an exclude pattern"}
+                   "excluded": "matches an exclude pattern", "lfs-pointer": LFS_DETAIL}
         for (path, reason), count in sorted(self.counts.items()):
             self.skipped.append(Notice(path, reason, f"{details[reason]} in {count} {unit}{'s' * (count != 1)}"))
         self.counts.clear()
 
 
 def decode_path(raw: bytes, warnings: list[Notice]) -> str:
-    """A repository path as text; bytes that are not UTF-8 become U+FFFD and are noted."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        path = raw.decode("utf-8", "replace")
-        warnings.append(Notice(path, "invalid-utf8-path", "path is not valid UTF-8; shown with replacement characters"))
-        return path
+    """A repository path as text (:func:`display_path`); a path that is not UTF-8 is noted."""
+    path, valid = display_path(raw)
+    if not valid:
+        warnings.append(Notice(path, "invalid-utf8-path", "path is not valid UTF-8; shown with \\x escapes"))
+    return path

@@ -69,6 +69,7 @@ _FORMAT = ("--format=tformat:%x01commit %H%x01%aI%x01%an%x01%ae%n%w(0,1,1)%B%w(0
 #: Key of the message artifact among the files done in a commit (no path holds a NUL byte).
 _MESSAGE_KEY = (b"\0message", None)
 _SHA = re.compile(r"\b[0-9a-f]{40}\b")
+_SUBMODULE_PATH = re.compile(r"^\s*path\s*=\s*(.+?)\s*$", re.MULTILINE)
 _NULL_SHA = "0" * 40
 #: Bytes of git output read ahead of the parser, shared by the concurrent log processes.
 READ_AHEAD = 256 * 1024 * 1024
@@ -175,6 +176,7 @@ class HistorySource:
             self.warnings.append(Notice(".", "shallow-clone",
                                         "history is partial: commits before the shallow boundary are not scanned "
                                         "(run 'git fetch --unshallow' for a full scan)"))
+        self._note_submodules()
         self.commits_total = len(shas)
         if not shas:
             self.warnings.append(Notice(".", "no-commits", "the repository has no commits to scan"))
@@ -187,6 +189,12 @@ class HistorySource:
             for log in logs:
                 log.close()
         self._reader.flush_counts("commit")
+
+    def _note_submodules(self) -> None:
+        """Submodules are separate repositories whose history this scan does not read: say so, per submodule."""
+        for path in _SUBMODULE_PATH.findall(self.head.text(".gitmodules") or ""):
+            self.warnings.append(Notice(path.strip(), "submodule", "a submodule's history is not scanned; "
+                                                                   "scan its repository separately"))
 
     def _scan(self, shas: list[str], log: LogProcess) -> Iterator[Artifact]:
         """The artifacts of ``shas`` from ``log``; where git fails, that commit is re-read and a new log resumes."""
@@ -222,7 +230,7 @@ class HistorySource:
         message: list[bytes] | None = None
         author = b""
         pending: FilePatch | None = None
-        for item in parse_patch(log.lines(), self.max_file_size, header=_COMMIT, preamble=True):
+        for item in parse_patch(log.lines(self.max_file_size + 1), self.max_file_size, header=_COMMIT, preamble=True):
             if pending is not None:
                 art = self._file(pending, origin, skip, done)
                 pending = None
@@ -411,17 +419,25 @@ class LogProcess:
             pass
         self._buffer.put(None)
 
-    def lines(self) -> Iterator[bytes]:
-        """The output's lines without newlines, split on ``\\n`` only."""
+    def lines(self, longest: int) -> Iterator[bytes]:
+        """The output's lines without newlines, split on ``\\n`` only.
+
+        A line longer than ``longest`` bytes (a one-line file over the size limit) is streamed past: only its
+        first ``longest`` bytes are kept, so it is still seen as over the limit without being held whole.
+        """
         rest: list[bytes] = []  # pieces of a line longer than a block (kept apart: no quadratic copying)
+        kept = 0  # bytes in rest
         while (block := self._buffer.get()) is not None:
             if b"\n" not in block:
-                rest.append(block)
+                if kept < longest:
+                    rest.append(block[:longest - kept])
+                    kept += len(rest[-1])
                 continue
             lines = block.split(b"\n")
             if rest:
-                lines[0] = b"".join([*rest, lines[0]])
+                lines[0] = b"".join([*rest, lines[0][:max(0, longest - kept)]])
             rest = [lines.pop()]
+            kept = len(rest[0])
             yield from lines
         self._done = True
         if rest and rest != [b""]:

@@ -15,8 +15,17 @@ from pathlib import Path
 
 import pathspec
 
+from scanner.config import invalid_pattern
 from scanner.model import Artifact, Notice, Origin
-from scanner.sources.files import artifact_kind, decode, has_binary_extension, looks_binary
+from scanner.sources.files import (
+    LFS_DETAIL,
+    artifact_kind,
+    decode,
+    has_binary_extension,
+    is_lfs_pointer,
+    looks_binary,
+    os_display_path,
+)
 
 #: Folders skipped by name wherever they appear, with the reason reported.
 SKIPPED_DIRS = {
@@ -27,16 +36,13 @@ SKIPPED_DIRS = {
 }
 
 
-def _spec(lines: Iterable[str]) -> pathspec.PathSpec | None:
+def _spec(lines: Iterable[str], invalid: list[str] | None = None) -> pathspec.PathSpec | None:
+    """The spec of gitignore ``lines``; a pattern that does not compile is left out and added to ``invalid``."""
     patterns = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if invalid is not None:
+        invalid.extend(p for p in patterns if invalid_pattern(p))
+        patterns = [p for p in patterns if p not in invalid]
     return pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
-
-
-def _read_ignore_file(path: Path) -> pathspec.PathSpec | None:
-    try:
-        return _spec(path.read_text(encoding="utf-8", errors="replace").splitlines())
-    except OSError:
-        return None
 
 
 @dataclass
@@ -90,29 +96,53 @@ class WorktreeSource:
             rel = path.absolute().relative_to(self.root).as_posix()
         except ValueError:
             rel = path.as_posix()
-        return "" if rel == "." else rel
+        return "" if rel == "." else self._display(rel)
+
+    def _display(self, rel: str) -> str:
+        """``rel`` as report-safe text; a name that is not UTF-8 is escaped and noted (still scanned)."""
+        text, valid = os_display_path(rel)
+        if not valid:
+            self.warnings.append(Notice(text, "invalid-utf8-path", "name is not valid UTF-8; shown with \\x escapes"))
+        return text
 
     def _ignores_for(self, rel_dir: str, ignores: _Ignores) -> _Ignores:
         """Ignore files from the root down to ``rel_dir`` (when scanning a subfolder)."""
         if not self.use_gitignore:
             return ignores
-        ignores = ignores.child("", _read_ignore_file(self.root / ".git" / "info" / "exclude"))
+        ignores = ignores.child("", self._read_ignore_file(self.root / ".git/info/exclude", ".git/info/exclude"))
         parts = [p for p in rel_dir.split("/") if p]
         for depth in range(len(parts)):
             sub = "/".join(parts[:depth])
-            ignores = ignores.child(sub, _read_ignore_file(self.root / sub / ".gitignore"))
+            ignores = ignores.child(sub, self._read_ignore_file(self.root / sub / ".gitignore",
+                                                                f"{sub}/.gitignore" if sub else ".gitignore"))
         return ignores
+
+    def _read_ignore_file(self, path: Path, rel: str) -> pathspec.PathSpec | None:
+        """The spec of an ignore file, None when there is none; a pattern git would not accept either
+        (a lone backslash) is left out with a warning, the file's other patterns still apply."""
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        invalid: list[str] = []
+        spec = _spec(text.splitlines(), invalid)
+        for pattern in dict.fromkeys(invalid):
+            self.warnings.append(Notice(rel, "invalid-ignore-pattern", f"pattern {pattern[:60]!r} is not valid and "
+                                                                      "was left out; the other patterns apply"))
+        return spec
 
     def _walk(self, directory: Path, rel_dir: str, ignores: _Ignores) -> Iterator[Artifact]:
         if self.use_gitignore:
-            ignores = ignores.child(rel_dir, _read_ignore_file(directory / ".gitignore"))
+            name = f"{rel_dir}/.gitignore" if rel_dir else ".gitignore"
+            ignores = ignores.child(rel_dir, self._read_ignore_file(directory / ".gitignore", name))
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
             self.skipped.append(Notice(rel_dir or ".", "unreadable", exc.strerror or str(exc)))
             return
         for entry in entries:
-            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            name = self._display(entry.name)
+            rel = f"{rel_dir}/{name}" if rel_dir else name
             if entry.is_symlink():
                 self.skipped.append(Notice(rel, "symlink", "symbolic links are not followed"))
                 continue
@@ -158,6 +188,9 @@ class WorktreeSource:
             return None
         if looks_binary(data):
             self.skipped.append(Notice(rel, "binary", "contains NUL bytes"))
+            return None
+        if is_lfs_pointer(data) and len(data) < 1024:
+            self.skipped.append(Notice(rel, "lfs-pointer", LFS_DETAIL))
             return None
         decoded = decode(data)
         if decoded.note:

@@ -2,6 +2,12 @@
 
 One tree per artifact, cached on its Context. tree-sitter tolerates syntax errors, so a broken file
 still yields the parts that parse. Positions come back as character-based spans for ``ctx.finding``.
+
+Memory: a tree costs about 45 bytes per byte of source (a 10 MB file: 460 MB), so trees are bounded three
+ways. The tree is built on first use of :attr:`JsTree.root` (checks that only read the text parse nothing);
+it is cached as *transient*, so the engine drops it when a pass over the file ends; and files over
+:data:`MAX_PARSE_BYTES`, minified files and build output are not parsed for code checks (an empty tree and a
+``not-parsed`` notice; the secret rules still read all of their text).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ if TYPE_CHECKING:
     from scanner.context import Context
 
 CACHE_KEY = "tree-sitter"
+#: Largest file parsed for code checks (hand-written modules are far smaller; bigger ones are generated).
+MAX_PARSE_BYTES = 2 * 1024 * 1024
 
 
 @cache
@@ -48,11 +56,17 @@ def dialect_of(path: str) -> str:
 
 @dataclass
 class JsTree:
-    """A parsed JS/TS file with helpers for text and spans."""
+    """A JS/TS file with helpers for text and spans; parsed on first use of :attr:`root`."""
 
     source: bytes
-    root: Node
     ctx: Context
+    _root: Node | None = None
+
+    @property
+    def root(self) -> Node:
+        if self._root is None:
+            self._root = _parser(dialect_of(self.ctx.artifact.path)).parse(self.source).root_node
+        return self._root
 
     @property
     def file_text(self) -> str:
@@ -78,14 +92,30 @@ class JsTree:
 
 
 def parse_js(ctx: Context) -> JsTree:
-    """The artifact's tree (cached on ``ctx``)."""
+    """The artifact's tree (cached on ``ctx`` until the current pass over it ends); an empty one for a file
+    not parsed for code checks (:func:`unparsed_reason`), with a notice saying why."""
 
     def build() -> JsTree:
-        source = ctx.artifact.text.encode("utf-8", errors="surrogatepass")
-        tree = _parser(dialect_of(ctx.artifact.path)).parse(source)
-        return JsTree(source, tree.root_node, ctx)
+        reason = unparsed_reason(ctx.artifact.path, ctx.artifact.text)
+        if reason:
+            ctx.skip("not-parsed", f"{reason}: JavaScript/TypeScript code checks skipped (secrets still scanned)")
+            return JsTree(b"", ctx)
+        return JsTree(ctx.artifact.text.encode("utf-8", errors="surrogatepass"), ctx)
 
-    return ctx.cached(CACHE_KEY, build)
+    return ctx.cached(CACHE_KEY, build, transient=True)
+
+
+def unparsed_reason(path: str, text: str) -> str:
+    """Why a file is not parsed for code checks (too large, build output, minified), or ""."""
+    from scanner.paths import is_build_output, looks_minified
+
+    if len(text) > MAX_PARSE_BYTES:
+        return f"{len(text)} characters, over the {MAX_PARSE_BYTES}-byte parse budget"
+    if is_build_output(path):
+        return "build output"
+    if looks_minified(text):
+        return "minified"
+    return ""
 
 
 def string_value(tree: JsTree, node: Node) -> str | None:

@@ -41,6 +41,9 @@ def spec_operations(ctx: Context) -> list[SpecOperation]:
     except yaml.YAMLError as exc:
         ctx.skip("invalid-openapi", f"not valid YAML/JSON: {str(exc).splitlines()[0]}")
         return []
+    except RecursionError:  # PyYAML's composer recurses once per level of nesting
+        ctx.skip("too-deeply-nested", "spec nested too deeply to read; its routes are not examined")
+        return []
     if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
         return []
     if "openapi" not in spec and "swagger" not in spec:

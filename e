@@ -1,0 +1,1 @@
+/dev/fd/3: line 81: scan: command not found

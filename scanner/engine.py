@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Protocol
 
+from scanner.budget import FILE_SECONDS, BudgetExceeded, time_limit
 from scanner.config import Config
 from scanner.context import Context, Hit, ProjectFacts
 from scanner.coverage import Coverage
@@ -81,8 +82,11 @@ class Engine:
     """Runs detectors for the enabled rules over artifacts from sources."""
 
     def __init__(self, registry: Registry, config: Config, detector_classes: Sequence[type[Detector]],
-                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None, jobs: int = 1):
+                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None, jobs: int = 1,
+                 time_budget: float | None = FILE_SECONDS):
         self.registry = registry
+        #: Seconds one file may take per pass (``scanner.budget``); None: no limit.
+        self.time_budget = time_budget
         #: Worker processes for streaming detection (the index pass and indexed detectors stay in this process).
         self.jobs = jobs
         self.config = config
@@ -163,7 +167,7 @@ class Engine:
         its recognised secrets and its coverage); an artifact an indexing detector wants is kept for its
         detect pass (and finished there)."""
         findings.extend(self._detect(ctx, self.streaming))
-        if not _index(ctx, self.indexing, deferred):
+        if not _index(ctx, self.indexing, deferred, self.time_budget):
             notices.extend(ctx.notices)
             self.coverage.merge(ctx.coverage)
 
@@ -247,13 +251,14 @@ class Engine:
     def _detect(self, ctx: Context, detectors: list[Detector]) -> list[Finding]:
         art = ctx.artifact
         hits: list[Hit] = []
+        budget = _Budget(ctx, self.time_budget)
         for detector in detectors:
             if detector.wants(art):
                 self.applied.update(detector.rules)
                 if detector.examined_as:
                     for check in sorted({rule.check for rule in detector.rules.values()}):
                         ctx.examined(check, detector.examined_as)
-                hits.extend(self._filtered(detector.detect(art, ctx), art.path))
+                budget.run(detector, self._detect_into, hits, detector, ctx)
         ctx.recognised.update(h.secret for h in hits if h.secret)
         self.recognised |= ctx.recognised
         if not hits:
@@ -261,6 +266,11 @@ class Engine:
         lines = art.text.split("\n")
         masked = _masked_lines(art.text, ctx.recognised)
         return [self._finding(art, lines, masked, hit, ctx.recognised) for hit in hits]
+
+    def _detect_into(self, hits: list[Hit], detector: Detector, ctx: Context) -> None:
+        """Append ``detector``'s filtered hits on ``ctx`` to ``hits`` as they come (a file stopped by its time
+        budget keeps the hits found in time)."""
+        hits.extend(self._filtered(detector.detect(ctx.artifact, ctx), ctx.artifact.path))
 
     def _filtered(self, hits: Iterable[Hit], path: str) -> Iterator[Hit]:
         """Drop hits a false-positive filter rejects (decoded hits were filtered on their decoded value)."""
@@ -302,14 +312,37 @@ class Engine:
         )
 
 
-def _index(ctx: Context, indexing: list[Detector], deferred: list[Context]) -> bool:
+def _index(ctx: Context, indexing: list[Detector], deferred: list[Context], time_budget: float | None) -> bool:
     """Run the index pass of every indexing detector that wants ``ctx``'s artifact; keep ``ctx`` for detect."""
     wanting = [d for d in indexing if d.wants(ctx.artifact)]
+    budget = _Budget(ctx, time_budget)
     for detector in wanting:
-        detector.index(ctx.artifact, ctx)
+        budget.run(detector, detector.index, ctx.artifact, ctx)
     if wanting:
         deferred.append(ctx)
     return bool(wanting)
+
+
+class _Budget:
+    """One pass over one file within ``seconds``: each detector gets what is left; past it, the file gets a
+    ``time-budget`` notice and the pass goes on with the next file (see ``scanner.budget``)."""
+
+    def __init__(self, ctx: Context, seconds: float | None):
+        self.ctx = ctx
+        self.seconds = seconds
+        self.deadline = None if seconds is None else time.perf_counter() + seconds
+
+    def run(self, detector: Detector, work: Callable[..., object], *args: object) -> None:
+        """``work(*args)`` within what is left of the budget (``detector`` names it in the notice)."""
+        left = None if self.deadline is None else self.deadline - time.perf_counter()
+        try:
+            if left is not None and left <= 0:
+                raise BudgetExceeded
+            with time_limit(left):
+                work(*args)
+        except BudgetExceeded:
+            self.ctx.skip("time-budget", f"stopped after {self.seconds:g} s ({type(detector).__name__}): "
+                                         "findings in this file may be incomplete")
 
 
 class _Counted:

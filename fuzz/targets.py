@@ -85,7 +85,7 @@ def redaction(data: bytes) -> None:
         return
     filler = "".join(c for c in _text(data[96:]) if c not in SECRET_ALPHABET)
     # separated by filler and a space, so no occurrence of one secret overlaps another's (overlapping
-    # occurrences of two recognised values are a known gap of mask/Redactor: docs/hardening.md)
+    # occurrences of two recognised values are a known gap of mask/Redactor: docs/architecture.md, "Fuzzing")
     secrets = list(dict.fromkeys([secret, secret[::-1]]))
     text = filler + " " + secret + " " + filler + " " + secret[::-1] + "\n" + secret + " " + filler
     for masked in (mask(text, secrets), Redactor(secrets).text(text)):

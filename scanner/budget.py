@@ -18,8 +18,12 @@ from contextlib import contextmanager
 FILE_SECONDS = 60.0
 
 
-class BudgetExceeded(Exception):
-    """The time budget of the file being scanned ran out."""
+class BudgetExceeded(BaseException):
+    """The time budget of the file being scanned ran out.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: a detector's ``except Exception`` (a parser error
+    turned into a skip notice) must not swallow it, or the rest of the file would run without a limit.
+    """
 
 
 def _expire(signum, frame) -> None:

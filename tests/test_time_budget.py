@@ -4,6 +4,7 @@ rule is that slow: tests/test_regex_worst_case.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import replace
@@ -95,4 +96,9 @@ def test_the_timer_is_cleared_after_the_block():
 
 def test_a_block_over_its_limit_is_interrupted():
     with pytest.raises(BudgetExceeded), time_limit(0.05):
+        re.match(r"(?:a+)+b", "a" * 64)
+
+
+def test_a_detector_catching_every_exception_does_not_swallow_the_budget():
+    with pytest.raises(BudgetExceeded), time_limit(0.05), contextlib.suppress(Exception):  # a parser's error handling
         re.match(r"(?:a+)+b", "a" * 64)

@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Protocol
 
+from scanner.budget import FILE_SECONDS, BudgetExceeded, time_limit
 from scanner.config import Config
 from scanner.context import Context, Hit, ProjectFacts
 from scanner.coverage import Coverage
@@ -82,8 +83,11 @@ class Engine:
     """Runs detectors for the enabled rules over artifacts from sources."""
 
     def __init__(self, registry: Registry, config: Config, detector_classes: Sequence[type[Detector]],
-                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None, jobs: int = 1):
+                 baseline: Baseline | None = None, only_rules: Iterable[str] | None = None, jobs: int = 1,
+                 time_budget: float | None = FILE_SECONDS):
         self.registry = registry
+        #: Seconds one file may take per pass (``scanner.budget``); None: no limit.
+        self.time_budget = time_budget
         #: Worker processes for streaming detection (the index pass and indexed detectors stay in this process).
         self.jobs = jobs
         self.config = config
@@ -165,7 +169,7 @@ class Engine:
         its recognised secrets and its coverage); an artifact an indexing detector wants is kept for its
         detect pass (and finished there)."""
         findings.extend(self._detect(ctx, self.streaming))
-        if not _index(ctx, self.indexing, deferred):
+        if not _index(ctx, self.indexing, deferred, self.time_budget):
             notices.extend(ctx.notices)
             self.coverage.merge(ctx.coverage)
 
@@ -249,13 +253,14 @@ class Engine:
     def _detect(self, ctx: Context, detectors: list[Detector]) -> list[Finding]:
         art = ctx.artifact
         hits: list[Hit] = []
+        budget = _Budget(ctx, self.time_budget)
         for detector in detectors:
             if detector.wants(art):
                 self.applied.update(detector.rules)
                 if detector.examined_as:
                     for check in sorted({rule.check for rule in detector.rules.values()}):
                         ctx.examined(check, detector.examined_as)
-                hits.extend(self._filtered(_guarded(ctx, detector, detector.detect), art.path))
+                budget.run(detector, self._detect_into, hits, detector, ctx)
         ctx.recognised.update(h.secret for h in hits if h.secret)
         self.recognised |= ctx.recognised
         if not hits:
@@ -263,6 +268,11 @@ class Engine:
         lines = art.text.split("\n")
         masked = _masked_lines(art.text, ctx.recognised)
         return [self._finding(art, lines, masked, hit, ctx.recognised) for hit in hits]
+
+    def _detect_into(self, hits: list[Hit], detector: Detector, ctx: Context) -> None:
+        """Append ``detector``'s filtered hits on ``ctx`` to ``hits`` as they come (a file stopped by its time
+        budget keeps the hits found in time)."""
+        _guarded(ctx, detector, lambda art, c: self._filtered(detector.detect(art, c), art.path), into=hits)
 
     def _filtered(self, hits: Iterable[Hit], path: str) -> Iterator[Hit]:
         """Drop hits a false-positive filter rejects (decoded hits were filtered on their decoded value)."""
@@ -304,23 +314,26 @@ class Engine:
         )
 
 
-def _index(ctx: Context, indexing: list[Detector], deferred: list[Context]) -> bool:
+def _index(ctx: Context, indexing: list[Detector], deferred: list[Context], time_budget: float | None) -> bool:
     """Run the index pass of every indexing detector that wants ``ctx``'s artifact; keep ``ctx`` for detect."""
     wanting = [d for d in indexing if d.wants(ctx.artifact)]
+    budget = _Budget(ctx, time_budget)
     for detector in wanting:
-        _guarded(ctx, detector, lambda art, ctx, detector=detector: detector.index(art, ctx) or ())
+        budget.run(detector, _guarded, ctx, detector, lambda art, c, d=detector: d.index(art, c) or ())
     ctx.release()
     if wanting:
         deferred.append(ctx)
     return bool(wanting)
 
 
-def _guarded(ctx: Context, detector: Detector, step: Callable[[Artifact, Context], Iterable[Hit] | None]) -> list[Hit]:
-    """One detector's pass over one artifact, its hits up to any failure. Whatever that file makes a parser
-    or walker raise (too deep for Python's recursion limit, a libcst internal error on syntax it does not
-    know) becomes a notice that the file was skipped by that check, and the scan goes on
-    (``LAUNCHREADY_DEBUG=1`` re-raises, for a traceback)."""
-    hits: list[Hit] = []
+def _guarded(ctx: Context, detector: Detector, step: Callable[[Artifact, Context], Iterable[Hit] | None],
+             into: list[Hit] | None = None) -> list[Hit]:
+    """One detector's pass over one artifact, its hits (appended to ``into`` as they come) up to any failure.
+    Whatever that file makes a parser or walker raise (too deep for Python's recursion limit, a libcst
+    internal error on syntax it does not know) becomes a notice that the file was skipped by that check, and
+    the scan goes on (``LAUNCHREADY_DEBUG=1`` re-raises, for a traceback). A time budget running out is a
+    ``BaseException`` and passes through."""
+    hits: list[Hit] = [] if into is None else into
     try:
         hits.extend(step(ctx.artifact, ctx) or ())
     except RecursionError:
@@ -331,6 +344,28 @@ def _guarded(ctx: Context, detector: Detector, step: Callable[[Artifact, Context
         ctx.skip("analysis-error", f"{type(detector).__name__} failed on this file ({type(exc).__name__}: "
                                    f"{str(exc)[:160]}); its other checks ran")
     return hits
+
+
+class _Budget:
+    """One pass over one file within ``seconds``: each detector gets what is left; past it, the file gets a
+    ``time-budget`` notice and the pass goes on with the next file (see ``scanner.budget``)."""
+
+    def __init__(self, ctx: Context, seconds: float | None):
+        self.ctx = ctx
+        self.seconds = seconds
+        self.deadline = None if seconds is None else time.perf_counter() + seconds
+
+    def run(self, detector: Detector, work: Callable[..., object], *args: object) -> None:
+        """``work(*args)`` within what is left of the budget (``detector`` names it in the notice)."""
+        left = None if self.deadline is None else self.deadline - time.perf_counter()
+        try:
+            if left is not None and left <= 0:
+                raise BudgetExceeded
+            with time_limit(left):
+                work(*args)
+        except BudgetExceeded:
+            self.ctx.skip("time-budget", f"stopped after {self.seconds:g} s ({type(detector).__name__}): "
+                                         "findings in this file may be incomplete")
 
 
 class _Counted:

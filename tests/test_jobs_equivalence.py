@@ -4,6 +4,7 @@ scorecard included (evidence and what was examined come back from workers with t
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -178,3 +179,28 @@ def test_cli_jobs_1_and_2_agree_on_the_demo_app(fmt, normalise):
     two = _cli(app, "--format", fmt, "--jobs", "2", "--fail-on", "none")
     assert normalise(one) == normalise(two)
     assert json.dumps(normalise(one), sort_keys=False) == json.dumps(normalise(two), sort_keys=False)
+
+
+_TIMES = re.compile(r'"(started_at|duration_seconds|startTimeUtc|endTimeUtc)": ("[^"]*"|[0-9.]+)')
+
+
+def _without_times(report: str) -> str:
+    """The report's text with only its timestamps and durations blanked: what must be byte-identical."""
+    return _TIMES.sub(r'"\1": null', report)
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_history_reports_are_byte_identical_across_runs_and_jobs(tmp_path, fmt):
+    """Two runs with ``--jobs 2`` and one with ``--jobs 1`` over a history: the same bytes, timestamps aside."""
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    for index in range(8):
+        repo.commit(f"change {index}", {f"svc/{index % 3}.env": f"STRIPE_SECRET_KEY={stripe_key(seed=index)}\n",
+                                        f"docs/n{index}.md": "notes\n" * 30,
+                                        "app.py": f"VERSION = {index}\n"})
+    runs = [_cli(str(repo.path), "--history", "--format", fmt, "--jobs", jobs, "--fail-on", "none")
+            for jobs in ("2", "2", "1")]
+    assert '"stripe-secret-key"' in runs[0]
+    assert _without_times(runs[0]) == _without_times(runs[1]) == _without_times(runs[2])
+    assert _TIMES.search(runs[0])  # the fields blanked are the ones in the report

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from bisect import bisect_left
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 from typing import NamedTuple
 
 from scanner.config import Config
@@ -270,6 +272,9 @@ def resolve_overlaps(hits: list[Hit], rules: dict[str, Rule]) -> list[Hit]:
     """Drop a generic rule's hit where a provider rule's hit covers overlapping text.
 
     Among overlapping generic hits, the one of the higher-severity rule is kept (ties: both kept).
+    Hits are grouped by rank (provider or generic, severity: a handful of groups), each group sorted by
+    start with a running maximum of ends, so a hit asks each higher group one binary search: n log n, not
+    every pair of hits on a line (a minified line may hold thousands).
     """
     if len(hits) < 2:
         return hits
@@ -278,19 +283,24 @@ def resolve_overlaps(hits: list[Hit], rules: dict[str, Rule]) -> list[Hit]:
         rule = rules[hit.rule_id]
         return (not is_generic(rule), int(rule.severity))
 
-    def overlaps(a: Hit, b: Hit) -> bool:
-        return (a.span.line, a.span.column) < (b.span.end_line, b.span.end_column) and \
-            (b.span.line, b.span.column) < (a.span.end_line, a.span.end_column)
+    def bounds(hit: Hit) -> tuple[tuple[int, int], tuple[int, int]]:
+        return (hit.span.line, hit.span.column), (hit.span.end_line, hit.span.end_column)
 
-    by_line: dict[int, list[Hit]] = {}
+    groups: dict[tuple[bool, int], list] = defaultdict(list)
     for hit in hits:
-        for line in range(hit.span.line, hit.span.end_line + 1):
-            by_line.setdefault(line, []).append(hit)
-    kept = []
-    for hit in hits:
-        if is_generic(rules[hit.rule_id]) and any(
-                other is not hit and overlaps(hit, other) and rank(other) > rank(hit)
-                for line in range(hit.span.line, hit.span.end_line + 1) for other in by_line[line]):
-            continue
-        kept.append(hit)
-    return kept
+        groups[rank(hit)].append(bounds(hit))
+    reach_by_rank = {}
+    for group, spans in groups.items():
+        spans.sort()
+        reach_by_rank[group] = ([start for start, _ in spans], list(accumulate((end for _, end in spans), max)))
+
+    def outranked(hit: Hit) -> bool:
+        start, end = bounds(hit)
+        own = rank(hit)
+        for group, (starts, reach) in reach_by_rank.items():
+            before = bisect_left(starts, end)  # hits of this group starting before this one ends
+            if group > own and before and reach[before - 1] > start:
+                return True
+        return False
+
+    return [hit for hit in hits if not (is_generic(rules[hit.rule_id]) and outranked(hit))]

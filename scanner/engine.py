@@ -22,7 +22,7 @@ from scanner.coverage import Coverage
 from scanner.detectors.base import Detector
 from scanner.filters import false_positive_reason, path_confidence
 from scanner.history import aggregate_history
-from scanner.model import Artifact, Finding, Location, Notice, Origin, Suppression
+from scanner.model import Artifact, Finding, Location, Notice, Origin, Suppression, frozen_mapping
 from scanner.redact import Redactor, mask, secret_hash, secret_sha1
 from scanner.result import ScanResult
 from scanner.rules import Registry
@@ -253,7 +253,7 @@ class Engine:
                 if detector.examined_as:
                     for check in sorted({rule.check for rule in detector.rules.values()}):
                         ctx.examined(check, detector.examined_as)
-                hits.extend(self._filtered(detector.detect(art, ctx), art.path))
+                hits.extend(self._filtered(detector.detect(art, ctx), art))
         ctx.recognised.update(h.secret for h in hits if h.secret)
         self.recognised |= ctx.recognised
         if not hits:
@@ -262,11 +262,18 @@ class Engine:
         masked = _masked_lines(art.text, ctx.recognised)
         return [self._finding(art, lines, masked, hit, ctx.recognised) for hit in hits]
 
-    def _filtered(self, hits: Iterable[Hit], path: str) -> Iterator[Hit]:
-        """Drop hits a false-positive filter rejects (decoded hits were filtered on their decoded value)."""
+    def _filtered(self, hits: Iterable[Hit], art: Artifact) -> Iterator[Hit]:
+        """Drop hits a false-positive filter rejects, given the line each sits on (decoded hits were
+        filtered on their decoded value)."""
+        lines: list[str] | None = None
         for hit in hits:
             checked = hit.secret and "encoding" not in hit.evidence
-            reason = false_positive_reason(hit.secret, path, self.registry.get(hit.rule_id)) if checked else None
+            reason = None
+            if checked:
+                lines = art.text.split("\n") if lines is None else lines
+                line = lines[hit.span.line - 1] if 0 < hit.span.line <= len(lines) else ""
+                reason = false_positive_reason(hit.secret, art.path, self.registry.get(hit.rule_id), line,
+                                               hit.span.column - 1)
             if reason:
                 self.filtered[reason] += 1
             else:
@@ -286,18 +293,23 @@ class Engine:
             snippet=snippet,
             excerpt=_excerpt(masked, art, hit),
         )
+        believed = rule.confidence if hit.confidence is None else hit.confidence
+        confidence = path_confidence(art.path, believed)
+        evidence = hit.evidence
+        if hit.secret and confidence < believed:
+            evidence = frozen_mapping({**evidence, "confidence_lowered": "test, example or documentation path"})
         return Finding(
             rule_id=rule.id,
             message=mask(hit.message or rule.title, secrets),
             location=location,
             origin=art.origin,
             severity=self.config.severity.get(rule.id, rule.severity if hit.severity is None else hit.severity),
-            confidence=path_confidence(art.path, rule.confidence if hit.confidence is None else hit.confidence),
+            confidence=confidence,
             check=rule.check,
             fingerprint=hashed or hit.key or _normalise_code(snippet),  # identity; hashed below
             secret_hash=hashed,
             secret_sha1=secret_sha1(hit.secret) if hit.secret else None,
-            evidence=hit.evidence,
+            evidence=evidence,
             suppression=inline_suppression(lines, span.line, rule.id, art.path),
         )
 

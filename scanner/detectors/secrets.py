@@ -22,9 +22,7 @@ The engine then applies the named false-positive filters of :mod:`scanner.filter
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
@@ -32,19 +30,25 @@ from scanner.config import Config
 from scanner.context import Context, Hit
 from scanner.decoding import encoded_segments, jwt_claims
 from scanner.detectors.base import Detector
-from scanner.filters import false_positive_reason, is_generic
+from scanner.filters import false_positive_reason, is_generic, shannon_entropy
 from scanner.model import Artifact, Rule
 from scanner.prefilter import KeywordPrefilter, RuleShape
 from scanner.rules import Pair, key_endings
 
 
-def shannon_entropy(text: str) -> float:
-    """Bits per character of ``text``'s character distribution."""
-    if not text:
-        return 0.0
-    counts = Counter(text)
-    total = len(text)
-    return -sum(n / total * math.log2(n / total) for n in counts.values())
+def belief(rule: Rule, secret: str, context: str = "") -> dict[str, object]:
+    """Why a hit is believed, for its evidence: the provider's key format (with the JWT claims it was
+    checked for), or for generic rules the context the rule matched (a secret-named key, a URL's
+    credentials) and the value's entropy. Never the value itself."""
+    if is_generic(rule):
+        basis = f"context: {rule.title.lower()}"
+    else:
+        basis = f"{rule.options.get('provider', 'provider')} key format"
+        if rule.options.get("jwt_require"):
+            basis += " and JWT claims"
+    if context:
+        basis += f", {context}"
+    return {"basis": basis, "entropy": round(shannon_entropy(secret), 2)}
 
 
 class Match(NamedTuple):
@@ -207,8 +211,8 @@ class SecretsDetector(Detector):
     def detect(self, artifact: Artifact, ctx: Context) -> list[Hit]:
         candidates = self.prefilter.candidates(artifact.text)
         found = list(self.matches(artifact.text, artifact.path, candidates))
-        hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found")
-                for m in found]
+        hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found",
+                            **belief(m.rule, m.secret)) for m in found]
         hits.extend(self._pair_hits(artifact, ctx, candidates, {(m.rule.id, m.start) for m in found}))
         hits.extend(self._decoded_hits(artifact, ctx))
         kept = resolve_overlaps(hits, self.rules)
@@ -229,7 +233,8 @@ class SecretsDetector(Detector):
                 ctx.recognise(partner.secret)
             if passes_gates(partner.rule, partner.secret, artifact.path):
                 yield ctx.finding(partner.rule.id, ctx.span(partner.start, partner.end), secret=partner.secret,
-                                  message=f"{partner.rule.title} found next to {partner.pair.anchor_title}")
+                                  message=f"{partner.rule.title} found next to {partner.pair.anchor_title}",
+                                  **belief(partner.rule, partner.secret, f"next to {partner.pair.anchor_title}"))
 
     def _decoded_hits(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         """Secrets inside base64 blobs or percent-encoded runs, reported at (and masked as) the blob.
@@ -247,7 +252,7 @@ class SecretsDetector(Detector):
                 blob = artifact.text[segment.start:segment.end]
                 yield ctx.finding(match.rule.id, ctx.span(segment.start, segment.end), secret=blob,
                                   message=f"{match.rule.title} found in {segment.encoding}-encoded text (decoded)",
-                                  encoding=segment.encoding)
+                                  encoding=segment.encoding, **belief(match.rule, match.secret))
 
 
 def _regex_matches(rule: Rule, text: str, windows: list[tuple[int, int]] | None) -> Iterator[re.Match]:

@@ -279,3 +279,23 @@ def test_small_scan_stays_in_process(registry, monkeypatch):
     monkeypatch.setattr(parallel, "fork_available", lambda: started.append(True) or True)
     result = _scan({"a.py": f'K = "{stripe_key()}"\n'}, registry, jobs=4)
     assert started == [] and len(result.active) == 1
+
+
+# -- confidence, evidence and the exit code ------------------------------------------------------------
+
+def test_every_secret_finding_says_why_it_is_believed_without_the_value(registry):
+    generic = fake_key("", 32, seed=11)
+    result = _scan({"app/settings.py": f'STRIPE = "{stripe_key()}"\napi_key = "{generic}"\n'}, registry)
+    by_rule = {f.rule_id: f for f in result.active}
+    assert by_rule["stripe-secret-key"].evidence["basis"] == "Stripe key format"
+    assert by_rule["generic-secret-assignment"].evidence["basis"].startswith("context: ")
+    assert by_rule["generic-secret-assignment"].evidence["entropy"] > 4
+    assert generic not in json.dumps([dict(f.evidence) for f in result.active])
+
+
+def test_low_confidence_findings_are_reported_but_never_fail(registry):
+    result = _scan({"tests/test_billing.py": f'KEY = "{stripe_key()}"\n'}, registry)
+    [finding] = result.active
+    assert finding.confidence.label == "low" and finding.evidence["confidence_lowered"]
+    assert not result.fails("high") and not result.fails("low")
+    assert _scan({"billing.py": f'KEY = "{stripe_key()}"\n'}, registry).fails("high")

@@ -57,6 +57,9 @@ HASH_FILES = frozenset({".launchready-baseline.json", ".secrets.baseline",
 KNOWN_PUBLIC_SHA256 = frozenset({
     "2cafc0970149a84f3b9e62eaf169f36f59907a3b3e31f7b82e68c69cd27f7326",  # Stripe API docs test key
     "7f75367e7881255134e1375e723d1dea8ad5f6a4fdb79d938df1f1754a830606",  # jwt.io debugger sample token
+    "6c96130f130ab0d6d158397e24d2bcc1c9a5e73ae081f6e983f1c7b545d24a4c",  # RFC 6749 example access token
+    "00cf4c781dc37003f7c7dd7d4c9a6ef1e0f4c62d9a291aa8bc398774e3fefd32",  # RFC 6749 example refresh token
+    "9d03b692e941d5ace207a9f8048834439f6de98e5c6c1590c22c4f4577c88a42",  # OAuth 1.0 (RFC 5849) example token
 })
 
 
@@ -74,6 +77,7 @@ _PLACEHOLDER_HOST = re.compile(
     r"(?i)^(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|host\.docker\.internal|"
     r"(?:[\w-]+\.)*(?:example|localhost|test|invalid|local)(?:\.(?:com|org|net))?)(?::\d+)?$")
 _URL_HOST = re.compile(r"@([^\s/?#\"'`,;)}\]\\]+)")
+_NEXT_URL = re.compile(r"^[\"'`]?[ \t]+[\"'`]?[a-z][a-z0-9+.-]*://(?:[^/\s\"'`@]*@)?([^/\s\"'`?#]+)", re.IGNORECASE)
 #: What precedes a value inside a cloud resource identifier: an AWS ARN, an Azure resource id, a GCP name.
 _RESOURCE_ID = re.compile(r"(?i)(?:^|[\s\"'`=(,])(?:arn:aws[\w-]*:|/subscriptions/[0-9a-f-]{36}/|projects/[\w-]+/"
                           r"(?:secrets|locations|keys|serviceAccounts)/)[^\s\"'`]*$")
@@ -218,9 +222,10 @@ def is_natural_language(c: Candidate) -> bool:
 
 
 def is_placeholder_host(c: Candidate) -> bool:
-    """Credentials in a URL to the local machine or a reserved example host (``user:pass@localhost``,
-    ``@db.example.com``): documentation and development defaults, not access to anything."""
-    match = _URL_HOST.match(c.after) if c.generic else None
+    """Credentials for the local machine or a reserved example host: in the URL (``user:pass@localhost``,
+    ``@db.example.com``) or in a command whose next word is such a URL (``curl --user u:p
+    http://example.com/``). Documentation and development defaults, not access to anything."""
+    match = (_URL_HOST.match(c.after) or _NEXT_URL.match(c.after)) if c.generic else None
     return bool(match and _PLACEHOLDER_HOST.match(match.group(1)))
 
 

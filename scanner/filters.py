@@ -264,11 +264,13 @@ def is_generated_code(c: Candidate) -> bool:
     return c.generic and (is_build_output(c.path) or is_vendored(c.path) or len(c.line) >= MINIFIED_LINE)
 
 
-def is_expired_token(c: Candidate) -> bool:
-    """A generic JWT whose ``exp`` claim is in the past: it grants nothing any more (test and docs tokens)."""
-    if not (c.generic and c.secret.startswith("eyJ") and c.secret.count(".") == 2):
+def is_expired_token(secret: str) -> bool:
+    """A JWT whose ``exp`` claim is in the past: it should grant nothing any more (test and docs tokens are
+    often such), so the detector reports it at low confidence rather than dropping it (a server that
+    does not check ``exp`` would still take it)."""
+    if not (secret.startswith("eyJ") and secret.count(".") == 2):
         return False
-    claims = jwt_claims(c.secret)
+    claims = jwt_claims(secret)
     expires = claims.get("exp") if claims else None
     return isinstance(expires, (int, float)) and not isinstance(expires, bool) and expires < time.time()
 
@@ -290,7 +292,6 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("in-placeholder-url", is_in_placeholder_url),
     ("fixture-value", is_fixture_value),
     ("resource-id", is_resource_id),
-    ("expired-token", is_expired_token),
 )
 
 

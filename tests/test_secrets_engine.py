@@ -299,3 +299,11 @@ def test_low_confidence_findings_are_reported_but_never_fail(registry):
     assert finding.confidence.label == "low" and finding.evidence["confidence_lowered"]
     assert not result.fails("high") and not result.fails("low")
     assert _scan({"billing.py": f'KEY = "{stripe_key()}"\n'}, registry).fails("high")
+
+
+def test_expired_jwts_are_reported_at_low_confidence(registry):
+    expired, live = _jwt({"sub": "u1", "exp": 1600000000}), _jwt({"sub": "u1", "exp": 4100000000})
+    result = _scan({"app/a.py": f'A = "{expired}"\n', "app/b.py": f'B = "{live}"\n'}, registry)
+    by_path = {f.location.path: f for f in result.active if f.rule_id == "jwt"}
+    assert by_path["app/a.py"].confidence.label == "low" and by_path["app/a.py"].evidence["expired"]
+    assert by_path["app/b.py"].confidence.label == "medium" and "expired" not in by_path["app/b.py"].evidence

@@ -30,16 +30,16 @@ from scanner.config import Config
 from scanner.context import Context, Hit
 from scanner.decoding import encoded_segments, jwt_claims
 from scanner.detectors.base import Detector
-from scanner.filters import false_positive_reason, is_generic, shannon_entropy
-from scanner.model import Artifact, Rule
+from scanner.filters import false_positive_reason, is_expired_token, is_generic, shannon_entropy
+from scanner.model import Artifact, Confidence, Rule
 from scanner.prefilter import KeywordPrefilter, RuleShape
 from scanner.rules import Pair, key_endings
 
 
 def belief(rule: Rule, secret: str, context: str = "") -> dict[str, object]:
-    """Why a hit is believed, for its evidence: the provider's key format (with the JWT claims it was
-    checked for), or for generic rules the context the rule matched (a secret-named key, a URL's
-    credentials) and the value's entropy. Never the value itself."""
+    """Why a hit is believed, as keyword arguments of :meth:`Context.finding`: its evidence (the provider's
+    key format, with the JWT claims it was checked for, or for generic rules the context the rule matched,
+    and the value's entropy; never the value itself) and, for an expired JWT, low confidence."""
     if is_generic(rule):
         basis = f"context: {rule.title.lower()}"
     else:
@@ -48,7 +48,10 @@ def belief(rule: Rule, secret: str, context: str = "") -> dict[str, object]:
             basis += " and JWT claims"
     if context:
         basis += f", {context}"
-    return {"basis": basis, "entropy": round(shannon_entropy(secret), 2)}
+    found: dict[str, object] = {"basis": basis, "entropy": round(shannon_entropy(secret), 2)}
+    if is_expired_token(secret):
+        found.update(confidence=Confidence.LOW, expired="the token's exp claim is in the past")
+    return found
 
 
 class Match(NamedTuple):

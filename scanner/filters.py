@@ -33,7 +33,7 @@ from scanner.paths import MINIFIED_LINE, is_build_output, is_non_production, is_
 
 _PLACEHOLDER_WORDS = re.compile(
     r"(?i)(?:x{4,}|\*{3,}|\.{3}|your[-_ ]?(?:api[-_ ]?)?(?:key|token|secret|password)|change[-_ ]?(?:me|this)|"
-    r"placeholder|example|dummy|redacted|insert[-_ ]|replace[-_ ]?me|<[^>]*>|fake|sample|mock[-_]|"
+    r"placeholder|example|dummy|redacted|insert[-_ ]|replace[-_ ]?me|<[^>]*>|^\(\w*\)$|^\[\w*\]$|fake|sample|mock[-_]|"
     r"(?:^|[-_])your[-_][a-z0-9_-]*(?:key|token|secret|password|here)(?![a-z])|[-_]here$)"
 )
 _REFERENCE = re.compile(

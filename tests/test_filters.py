@@ -109,7 +109,7 @@ def _generic_reason(registry, rule_id: str, line: str, value: str, path: str = "
     ("app/config.py", "    password_auth_callback: Optional[Callable[[str, str], User]] = None",
      "Optional[Callable[[str,"),
     ("lib/db.ts", "  return db.insert(user).values({ email, password: hashedPassword });", "hashedPassword"),
-    ("src/s3.ts", "  secretAccessKey: env.AWS_S3_IAM_SECRET_KEY,", "env.AWS_S3_IAM_SECRET_KEY"),
+    ("src/s3.ts", "  secretAccessKey: env.STORAGE_SECRET_KEY,", "env.STORAGE_SECRET_KEY"),
     ("app/db.py", "    user = User(password=settings.FIRST_SUPERUSER_PASSWORD)", "settings.FIRST_SUPERUSER_PASSWORD"),
     ("src/Login.vue", "      password: this.password1,", "this.password1"),
     ("auth.ts.diff", "+const emailAndPasswordMethod: AuthMethodConfig = {", "AuthMethodConfig"),

@@ -35,6 +35,8 @@ SNIPPET_WIDTH = 160
 #: Lines of context kept before and after a finding in its excerpt, and the most lines an excerpt holds.
 EXCERPT_CONTEXT = 2
 EXCERPT_MAX_LINES = 9
+#: Lines above a secret hit that the false-positive filters see (a config block's name: ``algolia: {``).
+FILTER_CONTEXT_LINES = 3
 
 
 class Baseline(Protocol):
@@ -271,9 +273,11 @@ class Engine:
             reason = None
             if checked:
                 lines = art.text.split("\n") if lines is None else lines
-                line = lines[hit.span.line - 1] if 0 < hit.span.line <= len(lines) else ""
+                number = hit.span.line
+                line = lines[number - 1] if 0 < number <= len(lines) else ""
+                above = "\n".join(lines[max(0, number - 1 - FILTER_CONTEXT_LINES):max(0, number - 1)])
                 reason = false_positive_reason(hit.secret, art.path, self.registry.get(hit.rule_id), line,
-                                               hit.span.column - 1)
+                                               hit.span.column - 1, above)
             if reason:
                 self.filtered[reason] += 1
             else:

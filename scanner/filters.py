@@ -86,6 +86,10 @@ _URL_BEFORE = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://([^/\s\"'`?#]+)[^\s\"'`]*$"
 #: What a generated key is at least (see :func:`looks_machine_generated`).
 MACHINE_LENGTH = 20
 MACHINE_ENTROPY = 3.7
+MACHINE_RUN = 12
+_PRESIGNED = re.compile(r"(?i)(?:x-amz-credential|awsaccesskeyid)(?:=|%3d)$")
+_DOCSEARCH = re.compile(r"(?i)\b(?:algolia|docsearch)\b")
+_API_KEY_NAME = re.compile(r"(?i)\bapi[-_]?key[\"'`]?\s*[:=]\s*[\"'`]?$")
 _QUOTE_CHARS = "\"'`"
 #: A run of this many consecutive characters (``abcdefgh``, ``87654321``) marks a typed, not random, value.
 SEQUENTIAL_RUN = 8
@@ -96,7 +100,7 @@ class Candidate(NamedTuple):
 
     ``line`` is the text of the line the value starts on and ``column`` the value's 0-based offset in it
     (-1 when the caller has no line, e.g. a decoded value); ``literal`` says the rule's values must be
-    string literals in source code (the rule's ``literal`` option).
+    string literals in source code (the rule's ``literal`` option); ``context`` holds the few lines above.
     """
 
     secret: str
@@ -105,6 +109,7 @@ class Candidate(NamedTuple):
     line: str = ""
     column: int = -1
     literal: bool = False
+    context: str = ""
 
     @property
     def before(self) -> str:
@@ -239,10 +244,14 @@ def is_in_placeholder_url(c: Candidate) -> bool:
 
 
 def looks_machine_generated(secret: str) -> bool:
-    """A value long and random enough to be a generated key (not a typed password such as ``devpass123``):
-    at least ``MACHINE_LENGTH`` characters, ``MACHINE_ENTROPY`` bits per character, letters and digits."""
-    return len(secret) >= MACHINE_LENGTH and shannon_entropy(secret) >= MACHINE_ENTROPY \
-        and any(ch.isdigit() for ch in secret) and any(ch.isalpha() for ch in secret)
+    """A value long and random enough to be a generated key, not typed by a person (``devpass123``,
+    ``refresh_token_123``, ``github_token_1&token_type=bearer``): at least ``MACHINE_LENGTH`` characters and
+    ``MACHINE_ENTROPY`` bits per character, with an unbroken run of at least ``MACHINE_RUN`` letters and
+    digits that mixes both (generated keys are long runs; typed values are words joined by separators)."""
+    if len(secret) < MACHINE_LENGTH or shannon_entropy(secret) < MACHINE_ENTROPY:
+        return False
+    return any(len(run) >= MACHINE_RUN and not run.isalpha() and not run.isdigit()
+               for run in re.findall(r"[A-Za-z0-9]+", secret))
 
 
 def is_fixture_value(c: Candidate) -> bool:
@@ -250,6 +259,18 @@ def is_fixture_value(c: Candidate) -> bool:
     ``devpass``): a fixture, not a credential. A generated-looking value there is still reported (at low
     confidence: a real key pasted into a test is still a key)."""
     return c.generic and is_non_production(c.path) and not looks_machine_generated(c.secret)
+
+
+def is_presigned_credential(c: Candidate) -> bool:
+    """An access key ID inside a presigned URL (``X-Amz-Credential=AKIA...``, ``AWSAccessKeyId=``): the
+    URL carries it by design, with a signature that expires; the ID alone grants nothing."""
+    return bool(_PRESIGNED.search(c.before))
+
+
+def is_public_search_key(c: Candidate) -> bool:
+    """The search-only key of a documentation site's Algolia DocSearch configuration (``algolia: { appId,
+    apiKey, indexName }``): a public key, shipped to every visitor's browser by design."""
+    return c.generic and bool(_DOCSEARCH.search(c.context + "\n" + c.before)) and bool(_API_KEY_NAME.search(c.before))
 
 
 def is_resource_id(c: Candidate) -> bool:
@@ -292,15 +313,17 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("in-placeholder-url", is_in_placeholder_url),
     ("fixture-value", is_fixture_value),
     ("resource-id", is_resource_id),
+    ("presigned-url", is_presigned_credential),
+    ("public-search-key", is_public_search_key),
 )
 
 
 def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None, line: str = "",
-                          column: int = -1) -> str | None:
+                          column: int = -1, context: str = "") -> str | None:
     """The name of the first filter that says ``secret`` (found by ``rule`` in ``path``, at ``column`` of
-    ``line`` when known) is not a secret."""
+    ``line`` below the lines ``context`` when known) is not a secret."""
     candidate = Candidate(secret, path, rule is not None and is_generic(rule), line, column,
-                          rule is not None and bool(rule.options.get("literal")))
+                          rule is not None and bool(rule.options.get("literal")), context)
     for name, predicate in SECRET_FILTERS:
         if predicate(candidate):
             return name

@@ -22,8 +22,8 @@ from pathlib import PurePosixPath
 #: Folders that hold tests.
 TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "testdata", "e2e", "cypress"})
 #: Folders that hold examples, fixtures, docs and mocks rather than the product.
-NON_PRODUCTION_DIRS = TEST_DIRS | frozenset({"fixtures", "examples", "example", "docs", "samples", "mocks",
-                                             "__mocks__"})
+NON_PRODUCTION_DIRS = TEST_DIRS | frozenset({"fixtures", "examples", "example", "docs", "documentation", "samples",
+                                             "mocks", "__mocks__"})
 #: File-name endings of documentation: prose and examples for people, wherever the file lives.
 DOC_SUFFIXES = (".md", ".mdx", ".markdown", ".rst", ".adoc", ".asciidoc")
 #: Settings or code meant for development or tests only: ``settings/dev.py``, ``settings_local.py``, ``tests/...``.

@@ -10,7 +10,7 @@ import pytest
 from scanner.config import Config
 from scanner.detectors import DETECTORS
 from scanner.engine import Engine
-from scanner.filters import Candidate, false_positive_reason, is_generic, path_confidence
+from scanner.filters import Candidate, false_positive_reason, is_generic, looks_machine_generated, path_confidence
 from scanner.model import Confidence
 from scanner.testing import MemorySource
 from tests.conftest import fake_key, stripe_key
@@ -169,3 +169,19 @@ def test_generic_rules_skip_generated_code_provider_rules_do_not(registry):
 @pytest.mark.parametrize("value", ["lsv2_your_langsmith_api_key_here", "changethis", "your_openai_key_here"])
 def test_documented_placeholders(value):
     assert false_positive_reason(value) == "placeholder"
+
+
+@pytest.mark.parametrize("value, generated", [
+    ("refresh_token_123", False), ("github_token_123&token_type=bearer", False), ("testpassword123", False),
+    (RANDOM, True), ("sk_live_" + RANDOM, True),
+])
+def test_typed_fixture_values_are_told_from_generated_keys(value, generated):
+    assert looks_machine_generated(value) is generated
+
+
+def test_typed_values_in_tests_are_fixtures_generated_ones_stay(registry):
+    rule = "generic-password-assignment"
+    assert _generic_reason(registry, rule, 'password: "domain@123",', "domain@123", "tests/e2e/members.spec.ts") == \
+        "fixture-value"
+    assert _generic_reason(registry, rule, f'password: "{RANDOM}",', RANDOM, "tests/e2e/members.spec.ts") is None
+    assert _generic_reason(registry, rule, 'password: "domain@123",', "domain@123", "app/seed.ts") is None

@@ -248,7 +248,7 @@ class SecretsDetector(Detector):
         for segment in encoded_segments(artifact.text):
             seen: set[str] = set()
             for match in self.matches(segment.text, artifact.path):
-                if match.rule.id in seen or false_positive_reason(match.secret, artifact.path, match.rule):
+                if match.rule.id in seen or _decoded_false_positive(match, segment.text, artifact.path):
                     continue
                 seen.add(match.rule.id)
                 ctx.recognise(match.secret)  # the decoded value, should a report ever hold it
@@ -256,6 +256,15 @@ class SecretsDetector(Detector):
                 yield ctx.finding(match.rule.id, ctx.span(segment.start, segment.end), secret=blob,
                                   message=f"{match.rule.title} found in {segment.encoding}-encoded text (decoded)",
                                   encoding=segment.encoding, **belief(match.rule, match.secret))
+
+
+def _decoded_false_positive(match: Match, text: str, path: str) -> bool:
+    """The false-positive filters on a match in decoded ``text``, given its line there (the engine's
+    context filters see a decoded value's surroundings as they are after decoding)."""
+    start = text.rfind("\n", 0, match.start) + 1
+    end = text.find("\n", match.start)
+    line = text[start:len(text) if end == -1 else end]
+    return bool(false_positive_reason(match.secret, path, match.rule, line, match.start - start))
 
 
 def _regex_matches(rule: Rule, text: str, windows: list[tuple[int, int]] | None) -> Iterator[re.Match]:

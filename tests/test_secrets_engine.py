@@ -307,3 +307,14 @@ def test_expired_jwts_are_reported_at_low_confidence(registry):
     by_path = {f.location.path: f for f in result.active if f.rule_id == "jwt"}
     assert by_path["app/a.py"].confidence.label == "low" and by_path["app/a.py"].evidence["expired"]
     assert by_path["app/b.py"].confidence.label == "medium" and "expired" not in by_path["app/b.py"].evidence
+
+
+def test_a_key_configured_for_a_mock_service_is_low(registry):
+    key = "-----BEGIN PRIVATE KEY-----\n" + fake_key("", 64, seed=4) + "\n-----END PRIVATE KEY-----"
+    compose = "services:\n  idp:\n    image: acme/mock-saml:1.2\n    environment:\n      PRIVATE_KEY: |\n"
+    real = "services:\n  idp:\n    image: acme/saml:1.2\n    environment:\n      PRIVATE_KEY: |\n"
+    indented = "\n".join("        " + line for line in key.split("\n")) + "\n"
+    result = _scan({"ci/compose.yml": compose + indented, "deploy/compose.yml": real + indented}, registry)
+    by_path = {f.location.path: f for f in result.active}
+    assert by_path["ci/compose.yml"].confidence.label == "low" and by_path["ci/compose.yml"].evidence["mock_service"]
+    assert by_path["deploy/compose.yml"].confidence.label != "low"

@@ -23,6 +23,7 @@ The engine then applies the named false-positive filters of :mod:`scanner.filter
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
@@ -31,7 +32,7 @@ from scanner.context import Context, Hit
 from scanner.decoding import encoded_segments, jwt_claims
 from scanner.detectors.base import Detector
 from scanner.filters import false_positive_reason, is_expired_token, is_generic, shannon_entropy
-from scanner.model import Artifact, Confidence, Rule
+from scanner.model import Artifact, Confidence, Rule, frozen_mapping
 from scanner.prefilter import KeywordPrefilter, RuleShape
 from scanner.rules import Pair, key_endings
 
@@ -222,7 +223,7 @@ class SecretsDetector(Detector):
         for dropped in {h.secret for h in hits} - {h.secret for h in kept}:
             if not false_positive_reason(dropped, artifact.path):  # a generic reading of a provider key
                 ctx.recognise(dropped)
-        return kept
+        return mock_services_lowered(kept, artifact.text)
 
     def _pair_hits(self, artifact: Artifact, ctx: Context, candidates: dict[int, list | None],
                    reported: set[tuple[str, int]]) -> Iterator[Hit]:
@@ -256,6 +257,28 @@ class SecretsDetector(Detector):
                 yield ctx.finding(match.rule.id, ctx.span(segment.start, segment.end), secret=blob,
                                   message=f"{match.rule.title} found in {segment.encoding}-encoded text (decoded)",
                                   encoding=segment.encoding, **belief(match.rule, match.secret))
+
+
+#: A service definition for a mock (``image: acme/mock-saml``, ``mock-oauth:``) in a compose or CI file.
+_MOCK_SERVICE = re.compile(r"(?im)^[ \t-]*(?:image:[ \t]*[\w./-]*mock[\w.:/-]*|[\w-]*mock[\w-]*:)[ \t]*$")
+#: How many lines above a secret a mock service's definition may start.
+MOCK_SERVICE_LINES = 10
+
+
+def mock_services_lowered(hits: list[Hit], text: str) -> list[Hit]:
+    """Hits configured for a mock service (a CI or compose service whose name or image says mock, a few
+    lines above) at low confidence: a test identity provider's signing key is a fixture, still reported."""
+    if not hits or "mock" not in text.lower():
+        return hits
+    lines = text.split("\n")
+    lowered = []
+    for hit in hits:
+        above = "\n".join(lines[max(0, hit.span.line - 1 - MOCK_SERVICE_LINES):hit.span.line - 1])
+        if hit.confidence is None and _MOCK_SERVICE.search(above):
+            hit = replace(hit, confidence=Confidence.LOW,
+                          evidence=frozen_mapping({**hit.evidence, "mock_service": "configured for a mock service"}))
+        lowered.append(hit)
+    return lowered
 
 
 def _decoded_false_positive(match: Match, text: str, path: str) -> bool:

@@ -23,8 +23,8 @@ The engine then applies the named false-positive filters of :mod:`scanner.filter
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import NamedTuple
 
 from scanner.config import Config

@@ -24,7 +24,7 @@ from scanner.coverage import Coverage
 from scanner.detectors.base import Detector
 from scanner.filters import false_positive_reason, path_confidence
 from scanner.history import aggregate_history
-from scanner.model import Artifact, Finding, Location, Notice, Origin, Suppression
+from scanner.model import Artifact, Finding, Location, Notice, Origin, Suppression, frozen_mapping
 from scanner.redact import Redactor, mask, secret_hash, secret_sha1
 from scanner.result import ScanResult
 from scanner.rules import Registry
@@ -37,6 +37,8 @@ SNIPPET_WIDTH = 160
 #: Lines of context kept before and after a finding in its excerpt, and the most lines an excerpt holds.
 EXCERPT_CONTEXT = 2
 EXCERPT_MAX_LINES = 9
+#: Lines above a secret hit that the false-positive filters see (a config block's name: ``algolia: {``).
+FILTER_CONTEXT_LINES = 3
 
 
 class Baseline(Protocol):
@@ -272,13 +274,22 @@ class Engine:
     def _detect_into(self, hits: list[Hit], detector: Detector, ctx: Context) -> None:
         """Append ``detector``'s filtered hits on ``ctx`` to ``hits`` as they come (a file stopped by its time
         budget keeps the hits found in time)."""
-        _guarded(ctx, detector, lambda art, c: self._filtered(detector.detect(art, c), art.path), into=hits)
+        _guarded(ctx, detector, lambda art, c: self._filtered(detector.detect(art, c), art), into=hits)
 
-    def _filtered(self, hits: Iterable[Hit], path: str) -> Iterator[Hit]:
-        """Drop hits a false-positive filter rejects (decoded hits were filtered on their decoded value)."""
+    def _filtered(self, hits: Iterable[Hit], art: Artifact) -> Iterator[Hit]:
+        """Drop hits a false-positive filter rejects, given the line each sits on (decoded hits were
+        filtered on their decoded value)."""
+        lines: list[str] | None = None
         for hit in hits:
             checked = hit.secret and "encoding" not in hit.evidence
-            reason = false_positive_reason(hit.secret, path, self.registry.get(hit.rule_id)) if checked else None
+            reason = None
+            if checked:
+                lines = art.text.split("\n") if lines is None else lines
+                number = hit.span.line
+                line = lines[number - 1] if 0 < number <= len(lines) else ""
+                above = "\n".join(lines[max(0, number - 1 - FILTER_CONTEXT_LINES):max(0, number - 1)])
+                reason = false_positive_reason(hit.secret, art.path, self.registry.get(hit.rule_id), line,
+                                               hit.span.column - 1, above)
             if reason:
                 self.filtered[reason] += 1
             else:
@@ -298,18 +309,23 @@ class Engine:
             snippet=snippet,
             excerpt=_excerpt(masked, art, hit),
         )
+        believed = rule.confidence if hit.confidence is None else hit.confidence
+        confidence = path_confidence(art.path, believed)
+        evidence = hit.evidence
+        if hit.secret and confidence < believed:
+            evidence = frozen_mapping({**evidence, "confidence_lowered": "test, example or documentation path"})
         return Finding(
             rule_id=rule.id,
             message=mask(hit.message or rule.title, secrets),
             location=location,
             origin=art.origin,
             severity=self.config.severity.get(rule.id, rule.severity if hit.severity is None else hit.severity),
-            confidence=path_confidence(art.path, rule.confidence if hit.confidence is None else hit.confidence),
+            confidence=confidence,
             check=rule.check,
             fingerprint=hashed or hit.key or _normalise_code(snippet),  # identity; hashed below
             secret_hash=hashed,
             secret_sha1=secret_sha1(hit.secret) if hit.secret else None,
-            evidence=hit.evidence,
+            evidence=evidence,
             suppression=inline_suppression(lines, span.line, rule.id, art.path),
         )
 

@@ -1,9 +1,16 @@
 """Named false-positive heuristics for secret hits, one small function each.
 
-Each filter gets a :class:`Candidate` (the raw value, the file's path, whether the rule is generic)
-and says whether it is *not* a secret. A filter that fires drops the hit, and its name is counted in
-the scan statistics (``stats["filtered"]``) so precision work is measurable. Path heuristics for
-test and example folders do not drop: a key under ``tests/`` is still a key, only with lower confidence.
+Each filter gets a :class:`Candidate` (the raw value, the file's path, whether the rule is generic, and
+for hits the engine checks, the line the value sits on) and says whether it is *not* a secret. A filter
+that fires drops the hit, and its name is counted in the scan statistics (``stats["filtered"]``) so
+precision work is measurable.
+
+Provider rules know their key's format, so only value-level filters apply to them (placeholders,
+references, templates, encrypted values, documented examples); a provider key under ``tests/`` is still
+a key, only with lower confidence. Generic rules guess from a key name, so their hits must also be a
+*value* (a string literal in source code, not a type, an expression or a reference), not prose or a UI
+string, not a URL to a local or example host, not a cloud resource identifier, and not in minified,
+vendored or generated code (see docs/secrets.md, "Precision").
 
 :func:`path_confidence` applies the path policy (:mod:`scanner.paths`) to a finding's confidence.
 """
@@ -11,7 +18,10 @@ test and example folders do not drop: a key under ``tests/`` is still a key, onl
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+import time
+from collections import Counter
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import PurePosixPath
@@ -19,11 +29,12 @@ from typing import NamedTuple
 
 from scanner.decoding import jwt_claims
 from scanner.model import Confidence, Rule
-from scanner.paths import is_non_production
+from scanner.paths import MINIFIED_LINE, is_build_output, is_non_production, is_vendored
 
 _PLACEHOLDER_WORDS = re.compile(
-    r"(?i)(?:x{4,}|\*{3,}|\.{3}|your[-_ ]?(?:api[-_ ]?)?(?:key|token|secret|password)|change[-_ ]?me|"
-    r"placeholder|example|dummy|redacted|insert[-_ ]|replace[-_ ]?me|<[^>]*>|fake|sample)"
+    r"(?i)(?:x{4,}|\*{3,}|\.{3}|your[-_ ]?(?:api[-_ ]?)?(?:key|token|secret|password)|change[-_ ]?(?:me|this)|"
+    r"placeholder|example|dummy|redacted|insert[-_ ]|replace[-_ ]?me|<[^>]*>|^\(\w*\)$|^\[\w*\]$|fake|sample|mock[-_]|"
+    r"(?:^|[-_])your[-_][a-z0-9_-]*(?:key|token|secret|password|here)(?![a-z])|[-_]here$)"
 )
 _REFERENCE = re.compile(
     r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_.]*\}?|\$\([^)]*\)|process\.env\.|os\.environ|os\.getenv|import\.meta\.env\.|"
@@ -46,19 +57,77 @@ HASH_FILES = frozenset({".launchready-baseline.json", ".secrets.baseline",
 KNOWN_PUBLIC_SHA256 = frozenset({
     "2cafc0970149a84f3b9e62eaf169f36f59907a3b3e31f7b82e68c69cd27f7326",  # Stripe API docs test key
     "7f75367e7881255134e1375e723d1dea8ad5f6a4fdb79d938df1f1754a830606",  # jwt.io debugger sample token
+    "6c96130f130ab0d6d158397e24d2bcc1c9a5e73ae081f6e983f1c7b545d24a4c",  # RFC 6749 example access token
+    "00cf4c781dc37003f7c7dd7d4c9a6ef1e0f4c62d9a291aa8bc398774e3fefd32",  # RFC 6749 example refresh token
+    "9d03b692e941d5ace207a9f8048834439f6de98e5c6c1590c22c4f4577c88a42",  # OAuth 1.0 (RFC 5849) example token
 })
 
 
+#: Source code, where a value that is not a string literal is an expression, a type or a reference. A
+#: ``.diff`` or ``.patch`` of such a file counts as the file (``auth.ts.diff``).
+SOURCE_SUFFIXES = frozenset({".py", ".pyi", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".vue",
+                             ".svelte", ".astro", ".go", ".rb", ".java", ".kt", ".kts", ".scala", ".groovy", ".php",
+                             ".cs", ".rs", ".swift", ".dart", ".c", ".cc", ".cpp", ".h", ".hpp", ".m", ".ex",
+                             ".exs", ".lua"})
+_PATCH_SUFFIXES = (".diff", ".patch", ".orig")
+#: Folders of UI translations: their "password" keys hold the word for password in each language.
+TRANSLATION_DIRS = frozenset({"locales", "locale", "translations", "translation", "i18n", "l10n", "lang", "langs"})
+#: Hosts a URL's credentials are only an example for: the local machine, reserved example and test names.
+_PLACEHOLDER_HOST = re.compile(
+    r"(?i)^(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|host\.docker\.internal|"
+    r"(?:[\w-]+\.)*(?:example|localhost|test|invalid|local)(?:\.(?:com|org|net))?)(?::\d+)?$")
+_URL_HOST = re.compile(r"@([^\s/?#\"'`,;)}\]\\]+)")
+_NEXT_URL = re.compile(r"^[\"'`]?[ \t]+[\"'`]?[a-z][a-z0-9+.-]*://(?:[^/\s\"'`@]*@)?([^/\s\"'`?#]+)", re.IGNORECASE)
+#: What precedes a value inside a cloud resource identifier: an AWS ARN, an Azure resource id, a GCP name.
+_RESOURCE_ID = re.compile(r"(?i)(?:^|[\s\"'`=(,])(?:arn:aws[\w-]*:|/subscriptions/[0-9a-f-]{36}/|projects/[\w-]+/"
+                          r"(?:secrets|locations|keys|serviceAccounts)/)[^\s\"'`]*$")
+#: The URL a value sits in (its host is group 1, user info included).
+_URL_BEFORE = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://([^/\s\"'`?#]+)[^\s\"'`]*$")
+#: What a generated key is at least (see :func:`looks_machine_generated`).
+MACHINE_LENGTH = 20
+MACHINE_ENTROPY = 3.7
+MACHINE_RUN = 12
+_PRESIGNED = re.compile(r"(?i)(?:x-amz-credential|awsaccesskeyid)(?:=|%3d)$")
+_DOCSEARCH = re.compile(r"(?i)\b(?:algolia|docsearch)\b")
+_API_KEY_NAME = re.compile(r"(?i)\bapi[-_]?key[\"'`]?\s*[:=]\s*[\"'`]?$")
+_QUOTE_CHARS = "\"'`"
 #: A run of this many consecutive characters (``abcdefgh``, ``87654321``) marks a typed, not random, value.
 SEQUENTIAL_RUN = 8
 
 
 class Candidate(NamedTuple):
-    """What a filter sees: the raw value (memory only), where it was found, and the rule's kind."""
+    """What a filter sees: the raw value (memory only), where it was found, and the rule's kind.
+
+    ``line`` is the text of the line the value starts on and ``column`` the value's 0-based offset in it
+    (-1 when the caller has no line, e.g. a decoded value); ``literal`` says the rule's values must be
+    string literals in source code (the rule's ``literal`` option); ``context`` holds the few lines above.
+    """
 
     secret: str
     path: str = ""
     generic: bool = False
+    line: str = ""
+    column: int = -1
+    literal: bool = False
+    context: str = ""
+
+    @property
+    def before(self) -> str:
+        """The line's text before the value."""
+        return self.line[:self.column] if self.column >= 0 else ""
+
+    @property
+    def after(self) -> str:
+        """The line's text after the value."""
+        return self.line[self.column + len(self.secret):] if self.column >= 0 else ""
+
+
+def shannon_entropy(text: str) -> float:
+    """Bits per character of ``text``'s character distribution."""
+    if not text:
+        return 0.0
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in Counter(text).values())
 
 
 def is_generic(rule: Rule) -> bool:
@@ -124,6 +193,109 @@ def is_known_public(c: Candidate) -> bool:
     return False
 
 
+def is_source_code(path: str) -> bool:
+    """Source code by its file name (a ``.diff``/``.patch`` of a source file counts as the file)."""
+    name = PurePosixPath(path.replace("\\", "/")).name.lower()
+    while name.endswith(_PATCH_SUFFIXES):
+        name = name.rsplit(".", 1)[0]
+    return PurePosixPath(name).suffix in SOURCE_SUFFIXES
+
+
+def in_string_literal(before: str) -> bool:
+    """Whether text following ``before`` (a line's start) is inside a quoted string: an odd count of one
+    quote character. Escaped quotes are not counted."""
+    unescaped = re.sub(r"\\.", "", before)
+    return any(unescaped.count(q) % 2 for q in _QUOTE_CHARS)
+
+
+def is_expression(c: Candidate) -> bool:
+    """A generic assignment's "value" in source code that is not a string literal: a type annotation
+    (``password: Optional[str] = None``), a variable or attribute (``password: hashedPassword``,
+    ``password=settings.X``, ``env.X``), a call or a declaration. Rules opt in with ``literal: true``."""
+    return c.generic and c.literal and c.column >= 0 and is_source_code(c.path) and not in_string_literal(c.before)
+
+
+def is_natural_language(c: Candidate) -> bool:
+    """A UI string or translation where a generic rule saw a key name: non-ASCII letters in the value
+    (``"password": "パスワードを入力"``), or any value in a translations folder (``locales/fr.json``)."""
+    if not c.generic:
+        return False
+    if any(ch.isalpha() and not ch.isascii() for ch in c.secret):
+        return True
+    folders = {part.lower() for part in PurePosixPath(c.path.replace("\\", "/")).parts[:-1]}
+    return bool(folders & TRANSLATION_DIRS)
+
+
+def is_placeholder_host(c: Candidate) -> bool:
+    """Credentials for the local machine or a reserved example host: in the URL (``user:pass@localhost``,
+    ``@db.example.com``) or in a command whose next word is such a URL (``curl --user u:p
+    http://example.com/``). Documentation and development defaults, not access to anything."""
+    match = (_URL_HOST.match(c.after) or _NEXT_URL.match(c.after)) if c.generic else None
+    return bool(match and _PLACEHOLDER_HOST.match(match.group(1)))
+
+
+def is_in_placeholder_url(c: Candidate) -> bool:
+    """A value inside a URL to a local or example host: ``http://localhost:8888/?token=...``,
+    ``http://localhost:3000/verify?token=...`` (a development server's printed link)."""
+    if not c.generic:
+        return False
+    match = _URL_BEFORE.search(c.before)
+    return bool(match and _PLACEHOLDER_HOST.match(match.group(1).rsplit("@", 1)[-1]))
+
+
+def looks_machine_generated(secret: str) -> bool:
+    """A value long and random enough to be a generated key, not typed by a person (``devpass123``,
+    ``refresh_token_123``, ``github_token_1&token_type=bearer``): at least ``MACHINE_LENGTH`` characters and
+    ``MACHINE_ENTROPY`` bits per character, with an unbroken run of at least ``MACHINE_RUN`` letters and
+    digits that mixes both (generated keys are long runs; typed values are words joined by separators)."""
+    if len(secret) < MACHINE_LENGTH or shannon_entropy(secret) < MACHINE_ENTROPY:
+        return False
+    return any(len(run) >= MACHINE_RUN and not run.isalpha() and not run.isdigit()
+               for run in re.findall(r"[A-Za-z0-9]+", secret))
+
+
+def is_fixture_value(c: Candidate) -> bool:
+    """A generic hit in tests, examples or docs whose value was typed by a person (``testpassword123``,
+    ``devpass``): a fixture, not a credential. A generated-looking value there is still reported (at low
+    confidence: a real key pasted into a test is still a key)."""
+    return c.generic and is_non_production(c.path) and not looks_machine_generated(c.secret)
+
+
+def is_presigned_credential(c: Candidate) -> bool:
+    """An access key ID inside a presigned URL (``X-Amz-Credential=AKIA...``, ``AWSAccessKeyId=``): the
+    URL carries it by design, with a signature that expires; the ID alone grants nothing."""
+    return bool(_PRESIGNED.search(c.before))
+
+
+def is_public_search_key(c: Candidate) -> bool:
+    """The search-only key of a documentation site's Algolia DocSearch configuration (``algolia: { appId,
+    apiKey, indexName }``): a public key, shipped to every visitor's browser by design."""
+    return c.generic and bool(_DOCSEARCH.search(c.context + "\n" + c.before)) and bool(_API_KEY_NAME.search(c.before))
+
+
+def is_resource_id(c: Candidate) -> bool:
+    """A cloud resource identifier around the value (an AWS ARN such as ``arn:aws:secretsmanager:...:secret:
+    name``, an Azure resource id, a GCP resource name): it names where a secret lives, not the secret."""
+    return c.generic and bool(_RESOURCE_ID.search(c.before))
+
+
+def is_generated_code(c: Candidate) -> bool:
+    """A generic hit in build output, vendored third-party code or a minified line: bundlers and
+    libraries are full of ``{password:!0}``-style code no person wrote. Provider rules still run there."""
+    return c.generic and (is_build_output(c.path) or is_vendored(c.path) or len(c.line) >= MINIFIED_LINE)
+
+
+def is_expired_token(secret: str) -> bool:
+    """A JWT whose ``exp`` claim is in the past: it should grant nothing any more (test and docs tokens are
+    often such), so the detector reports it at low confidence rather than dropping it (a server that
+    does not check ``exp`` would still take it)."""
+    if not (secret.startswith("eyJ") and secret.count(".") == 2):
+        return False
+    claims = jwt_claims(secret)
+    expires = claims.get("exp") if claims else None
+    return isinstance(expires, (int, float)) and not isinstance(expires, bool) and expires < time.time()
+
+
 #: (name, predicate) in the order they are tried.
 SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("placeholder", is_placeholder),
@@ -134,11 +306,24 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("encrypted", is_encrypted),
     ("lock-or-baseline-file", is_in_hash_file),
     ("known-public", is_known_public),
+    ("generated-code", is_generated_code),
+    ("expression", is_expression),
+    ("natural-language", is_natural_language),
+    ("placeholder-host", is_placeholder_host),
+    ("in-placeholder-url", is_in_placeholder_url),
+    ("fixture-value", is_fixture_value),
+    ("resource-id", is_resource_id),
+    ("presigned-url", is_presigned_credential),
+    ("public-search-key", is_public_search_key),
 )
 
-def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None) -> str | None:
-    """The name of the first filter that says ``secret`` (found by ``rule`` in ``path``) is not a secret."""
-    candidate = Candidate(secret, path, rule is not None and is_generic(rule))
+
+def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None, line: str = "",
+                          column: int = -1, context: str = "") -> str | None:
+    """The name of the first filter that says ``secret`` (found by ``rule`` in ``path``, at ``column`` of
+    ``line`` below the lines ``context`` when known) is not a secret."""
+    candidate = Candidate(secret, path, rule is not None and is_generic(rule), line, column,
+                          rule is not None and bool(rule.options.get("literal")), context)
     for name, predicate in SECRET_FILTERS:
         if predicate(candidate):
             return name

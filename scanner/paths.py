@@ -8,7 +8,9 @@ the secrets engine, the suppression rules and the code checks agree on what a pa
 - examples, fixtures, docs and mocks (with test code: *non-production* paths, where a secret is still
   reported but at low confidence);
 - development-only settings and code (``settings/dev.py``, ``local_settings.py``, ``ci/...``);
-- build output (``dist/``, ``.next/``, ``*.min.js``, chunks, source maps) and minified text.
+- documentation files (``README.md``, ``*.rst``...: non-production too, wherever they live);
+- build output (``dist/``, ``.next/``, ``*.min.js``, chunks, content-hashed bundles, source maps), vendored
+  third-party code (``node_modules/``, ``vendor/``) and minified text.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from pathlib import PurePosixPath
 #: Folders that hold tests.
 TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "testdata", "e2e", "cypress"})
 #: Folders that hold examples, fixtures, docs and mocks rather than the product.
-NON_PRODUCTION_DIRS = TEST_DIRS | frozenset({"fixtures", "examples", "example", "docs", "samples", "mocks",
-                                             "__mocks__"})
+NON_PRODUCTION_DIRS = TEST_DIRS | frozenset({"fixtures", "examples", "example", "docs", "documentation", "samples",
+                                             "mocks", "__mocks__"})
+#: File-name endings of documentation: prose and examples for people, wherever the file lives.
+DOC_SUFFIXES = (".md", ".mdx", ".markdown", ".rst", ".adoc", ".asciidoc")
 #: Settings or code meant for development or tests only: ``settings/dev.py``, ``settings_local.py``, ``tests/...``.
 DEVELOPMENT = re.compile(r"(?:^|[_.\-])(?:dev|develop|development|local|test|tests|testing|ci)(?:[_.\-]|$)",
                          re.IGNORECASE)
@@ -29,8 +33,13 @@ DEVELOPMENT = re.compile(r"(?:^|[_.\-])(?:dev|develop|development|local|test|tes
 BUILD_DIRS = frozenset({"dist", "build", "out", ".next", ".nuxt", ".output", ".svelte-kit", ".vercel", ".parcel-cache"})
 #: File-name endings of generated files: minified code, bundles, chunks and source maps.
 BUILD_SUFFIXES = (".min.js", ".min.mjs", ".min.cjs", ".min.css", ".bundle.js", ".bundle.mjs", ".chunk.js",
-                  ".chunk.mjs", ".chunk.css", ".map")
+                  ".chunk.mjs", ".chunk.css", ".map", ".tsbuildinfo")
 _CHUNK_NAME = re.compile(r"^chunk-[\w-]+\.(?:m|c)?js$")
+#: A bundler's content-hashed output name: ``main.09a17aff.js``, ``4f74abd9.316f9fdb.js``, ``app-3f2a9c1b.mjs``.
+_HASHED_NAME = re.compile(r"[.-](?=[a-f]*\d)[0-9a-f]{8,20}\.(?:m|c)?js$")
+#: Folders that hold third-party code copied into the repository.
+VENDORED_DIRS = frozenset({"node_modules", "bower_components", "jspm_packages", "vendor", "vendors", "third_party",
+                           "third-party", "thirdparty", "site-packages", "external"})
 _TEST_NAME = re.compile(r"^test_|_test\.py$|^conftest\.py$|\.(?:test|spec)\.[cm]?[jt]sx?$", re.IGNORECASE)
 #: A line at least this long is minified or generated, not written by hand.
 MINIFIED_LINE = 3000
@@ -51,9 +60,11 @@ def is_test_file(path: str) -> bool:
 
 
 def is_non_production(path: str) -> bool:
-    """Test code, examples, fixtures, docs or mocks: what a finding there says is weaker (low confidence)."""
+    """Test code, examples, fixtures, docs (folders and documentation files) or mocks: what a finding there
+    says is weaker (low confidence)."""
     posix = _posix(path)
-    return bool(_folders(posix) & NON_PRODUCTION_DIRS) or bool(_TEST_NAME.search(posix.name))
+    name = posix.name.lower()
+    return bool(_folders(posix) & NON_PRODUCTION_DIRS) or bool(_TEST_NAME.search(name)) or name.endswith(DOC_SUFFIXES)
 
 
 def is_development_file(path: str) -> bool:
@@ -71,7 +82,13 @@ def is_build_output(path: str) -> bool:
     """
     posix = _posix(path)
     name = posix.name.lower()
-    return bool(_folders(posix) & BUILD_DIRS) or name.endswith(BUILD_SUFFIXES) or bool(_CHUNK_NAME.match(name))
+    return bool(_folders(posix) & BUILD_DIRS) or name.endswith(BUILD_SUFFIXES) or bool(_CHUNK_NAME.match(name)) \
+        or bool(_HASHED_NAME.search(name))
+
+
+def is_vendored(path: str) -> bool:
+    """Third-party code copied into the repository (``node_modules/``, ``vendor/``, ``third_party/``)."""
+    return bool(_folders(_posix(path)) & VENDORED_DIRS)
 
 
 def looks_minified(text: str | Iterable[str]) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from scanner import __version__
 from scanner.config import Config
 from scanner.coverage import Examined
-from scanner.model import Finding, Notice, Severity
+from scanner.model import Confidence, Finding, Notice, Severity
 from scanner.rules import Registry
 
 
@@ -46,9 +46,15 @@ class ScanResult:
         counts = Counter(f.severity for f in self.active)
         return {sev.label: counts.get(sev, 0) for sev in sorted(Severity, reverse=True)}
 
-    def fails(self, fail_on: str) -> bool:
-        """True when an unsuppressed finding is at or above the ``fail_on`` threshold."""
+    def failing(self, fail_on: str) -> list[Finding]:
+        """Unsuppressed findings that fail the scan: severity at or above ``fail_on``, and confidence
+        above low (a low-confidence finding, such as a key in a test or a docs example, is reported but
+        is not one a person must act on before launch; see docs/secrets.md, "Confidence and exit code")."""
         if fail_on == "none":
-            return False
+            return []
         threshold = Severity.parse(fail_on)
-        return any(f.severity >= threshold for f in self.active)
+        return [f for f in self.active if f.severity >= threshold and f.confidence > Confidence.LOW]
+
+    def fails(self, fail_on: str) -> bool:
+        """True when a finding fails the scan (see :meth:`failing`)."""
+        return bool(self.failing(fail_on))

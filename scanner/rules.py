@@ -34,7 +34,7 @@ _KIND_KEYS: dict[str, dict[str, bool]] = {
     # key -> required?
     "secret": {"provider": True, "regex": True, "keywords": True, "entropy": False, "paths": False,
                "allow": False, "jwt_require": False, "jwt_reject": False, "multiline": False,
-               "anchored": False, "pair": False},
+               "anchored": False, "literal": False, "pair": False},
     "code": {"options": False, "languages": False},
     "semgrep": {"semgrep_rule": True, "languages": False},
 }
@@ -240,7 +240,7 @@ def _secret_options(options: dict[str, Any], where: str, eager: bool) -> dict[st
         import pathspec
 
         options["paths"] = pathspec.GitIgnoreSpec.from_lines(_strings(options["paths"], where, "paths"))
-    for key in ("multiline", "anchored"):
+    for key in ("multiline", "anchored", "literal"):
         if not isinstance(options.get(key, False), bool):
             raise RuleError(f"{where}: {key!r} must be true or false")
     for key in ("jwt_require", "jwt_reject"):

@@ -10,7 +10,7 @@ import pytest
 from scanner.config import Config
 from scanner.detectors import DETECTORS
 from scanner.engine import Engine
-from scanner.filters import Candidate, false_positive_reason, is_generic, path_confidence
+from scanner.filters import Candidate, false_positive_reason, is_generic, looks_machine_generated, path_confidence
 from scanner.model import Confidence
 from scanner.testing import MemorySource
 from tests.conftest import fake_key, stripe_key
@@ -98,3 +98,90 @@ def test_candidate_defaults_are_not_generic():
 ])
 def test_test_and_example_paths_keep_findings_with_lower_confidence(path, expected):
     assert path_confidence(path, Confidence.HIGH) is expected
+
+
+def _generic_reason(registry, rule_id: str, line: str, value: str, path: str = "app.py") -> str | None:
+    """The filter verdict for ``value`` as a hit of ``rule_id`` found on ``line``."""
+    return false_positive_reason(value, path, registry.get(rule_id), line, line.index(value))
+
+
+@pytest.mark.parametrize("path, line, value", [
+    ("app/config.py", "    password_auth_callback: Optional[Callable[[str, str], User]] = None",
+     "Optional[Callable[[str,"),
+    ("lib/db.ts", "  return db.insert(user).values({ email, password: hashedPassword });", "hashedPassword"),
+    ("src/s3.ts", "  secretAccessKey: env.STORAGE_SECRET_KEY,", "env.STORAGE_SECRET_KEY"),
+    ("app/db.py", "    user = User(password=settings.FIRST_SUPERUSER_PASSWORD)", "settings.FIRST_SUPERUSER_PASSWORD"),
+    ("src/Login.vue", "      password: this.password1,", "this.password1"),
+    ("auth.ts.diff", "+const emailAndPasswordMethod: AuthMethodConfig = {", "AuthMethodConfig"),
+])
+def test_generic_values_must_be_literals_in_source_code(registry, path, line, value):
+    rule = "generic-secret-assignment" if "secret" in line.lower() else "generic-password-assignment"
+    assert _generic_reason(registry, rule, line, value, path) == "expression"
+
+
+def test_literals_and_config_values_are_not_expressions(registry):
+    assert _generic_reason(registry, "generic-password-assignment", f'db_password = "{RANDOM}"', RANDOM) is None
+    assert _generic_reason(registry, "generic-password-assignment", f"DB_PASSWORD={RANDOM}", RANDOM, ".env") is None
+    assert _generic_reason(registry, "authorization-header-credential", f'h = {{"Authorization": "Bearer {RANDOM}"}}',
+                           RANDOM) is None
+    # provider rules are never judged by their surroundings
+    assert false_positive_reason(stripe_key(), "app.py", registry.get("stripe-secret-key"), f"k = {stripe_key()}",
+                                 4) is None
+
+
+def test_ui_strings_and_translations_are_not_passwords(registry):
+    assert _generic_reason(registry, "generic-password-assignment", '  "password": "パスワードを入力してください",',
+                           "パスワードを入力してください", "app/i18n.json") == "natural-language"
+    assert _generic_reason(registry, "generic-password-assignment", '  "password": "Wachtwoord1",', "Wachtwoord1",
+                           "frontend/translations/nl.json") == "natural-language"
+
+
+@pytest.mark.parametrize("url", [
+    "postgres://scott:{p}@localhost/test", "postgresql://app:{p}@127.0.0.1:5432/app",
+    "https://deploy:{p}@sentry.example.com/1", "mongodb://app:{p}@db.local:27017",
+])
+def test_urls_to_local_and_example_hosts_are_placeholders(registry, url):
+    line = f'DATABASE_URL = "{url.format(p=RANDOM)}"'
+    rule = "url-basic-auth" if url.startswith("https") else "database-url-password"
+    assert _generic_reason(registry, rule, line, RANDOM) == "placeholder-host"
+    real = line.replace("@", "@x").replace("localhost", "db.acme.internal").replace("127.0.0.1", "10.0.0.5")
+    assert _generic_reason(registry, "database-url-password", real.replace("example.com", "acme.io").replace(
+        "db.local", "db.acme.io").replace("xx", "x"), RANDOM) is None
+
+
+def test_cloud_resource_identifiers_are_not_secrets(registry):
+    line = 'default = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app-Ab12Cd34Ef56Gh"'
+    assert _generic_reason(registry, "generic-secret-assignment", line, "prod/app-Ab12Cd34Ef56Gh",
+                           "infra/variables.tf") == "resource-id"
+
+
+def test_generic_rules_skip_generated_code_provider_rules_do_not(registry):
+    minified = "var a={" + "x:1," * 1000 + f'password:"{RANDOM}"' + "};"
+    assert _generic_reason(registry, "generic-password-assignment", minified, RANDOM, "static/app.js") == \
+        "generated-code"
+    for path in ("assets/js/main.09a17aff.js", "node_modules/pkg/index.js", "public/org.min.js"):
+        assert _generic_reason(registry, "generic-password-assignment", f'password = "{RANDOM}"', RANDOM, path) == \
+            "generated-code"
+    assert false_positive_reason(stripe_key(), "node_modules/pkg/index.js", registry.get("stripe-secret-key"),
+                                 minified, 10) is None
+
+
+@pytest.mark.parametrize("value", ["lsv2_your_langsmith_api_key_here", "changethis", "your_openai_key_here"])
+def test_documented_placeholders(value):
+    assert false_positive_reason(value) == "placeholder"
+
+
+@pytest.mark.parametrize("value, generated", [
+    ("refresh_token_123", False), ("github_token_123&token_type=bearer", False), ("testpassword123", False),
+    (RANDOM, True), ("sk_live_" + RANDOM, True),
+])
+def test_typed_fixture_values_are_told_from_generated_keys(value, generated):
+    assert looks_machine_generated(value) is generated
+
+
+def test_typed_values_in_tests_are_fixtures_generated_ones_stay(registry):
+    rule = "generic-password-assignment"
+    assert _generic_reason(registry, rule, 'password: "domain@123",', "domain@123", "tests/e2e/members.spec.ts") == \
+        "fixture-value"
+    assert _generic_reason(registry, rule, f'password: "{RANDOM}",', RANDOM, "tests/e2e/members.spec.ts") is None
+    assert _generic_reason(registry, rule, 'password: "domain@123",', "domain@123", "app/seed.ts") is None

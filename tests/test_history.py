@@ -70,6 +70,30 @@ def test_same_secret_in_many_commits_is_one_finding_present_at_head(repo):
     assert finding["origin"]["commit_count"] == 2 and finding["origin"]["present_at_head"] is True
 
 
+def test_same_secret_under_many_paths_is_one_finding_listing_every_path_and_commit(repo):
+    first = repo.commit("build", {"assets/js/main.1a2b3c4d.js": f'var k="{KEY}";\n'})
+    second = repo.commit("rebuild", {"assets/js/main.5e6f7a8b.js": f'var k="{KEY}";\n'})
+    third = repo.commit("copy", {"app/llm.py": f'KEY = "{KEY}"\n'})
+    _, report = scan(repo)
+    [finding] = report["findings"]
+    assert finding["location"]["path"] == "assets/js/main.1a2b3c4d.js" and finding["origin"]["commit"] == first
+    assert finding["evidence"]["paths"] == ["assets/js/main.1a2b3c4d.js", "assets/js/main.5e6f7a8b.js", "app/llm.py"]
+    assert finding["evidence"]["commits"] == [first, second, third]
+    assert finding["origin"]["commit_count"] == 3 and finding["origin"]["present_at_head"] is True
+    assert KEY not in json.dumps(report)
+
+
+def test_a_value_only_ever_in_tests_is_low_and_does_not_fail(repo):
+    repo.commit("test", {"tests/test_llm.py": f'KEY = "{KEY}"\n', "docs/setup.md": f"KEY={KEY}\n"})
+    code, report = scan(repo)
+    [finding] = report["findings"]
+    assert finding["confidence"] == "low" and code == 0
+    repo.commit("ship it", {"app/llm.py": f'KEY = "{KEY}"\n'})
+    code, report = scan(repo)
+    [finding] = report["findings"]
+    assert finding["confidence"] == "high" and code == 1
+
+
 def test_key_only_on_a_side_branch(repo):
     repo.commit("start", {"README.md": "hi\n"})
     side = repo.commit_on_branch("feature", "side", {"feature.env": f"ANTHROPIC_API_KEY={KEY}\n"})

@@ -279,3 +279,42 @@ def test_small_scan_stays_in_process(registry, monkeypatch):
     monkeypatch.setattr(parallel, "fork_available", lambda: started.append(True) or True)
     result = _scan({"a.py": f'K = "{stripe_key()}"\n'}, registry, jobs=4)
     assert started == [] and len(result.active) == 1
+
+
+# -- confidence, evidence and the exit code ------------------------------------------------------------
+
+def test_every_secret_finding_says_why_it_is_believed_without_the_value(registry):
+    generic = fake_key("", 32, seed=11)
+    result = _scan({"app/settings.py": f'STRIPE = "{stripe_key()}"\napi_key = "{generic}"\n'}, registry)
+    by_rule = {f.rule_id: f for f in result.active}
+    assert by_rule["stripe-secret-key"].evidence["basis"] == "Stripe key format"
+    assert by_rule["generic-secret-assignment"].evidence["basis"].startswith("context: ")
+    assert by_rule["generic-secret-assignment"].evidence["entropy"] > 4
+    assert generic not in json.dumps([dict(f.evidence) for f in result.active])
+
+
+def test_low_confidence_findings_are_reported_but_never_fail(registry):
+    result = _scan({"tests/test_billing.py": f'KEY = "{stripe_key()}"\n'}, registry)
+    [finding] = result.active
+    assert finding.confidence.label == "low" and finding.evidence["confidence_lowered"]
+    assert not result.fails("high") and not result.fails("low")
+    assert _scan({"billing.py": f'KEY = "{stripe_key()}"\n'}, registry).fails("high")
+
+
+def test_expired_jwts_are_reported_at_low_confidence(registry):
+    expired, live = _jwt({"sub": "u1", "exp": 1600000000}), _jwt({"sub": "u1", "exp": 4100000000})
+    result = _scan({"app/a.py": f'A = "{expired}"\n', "app/b.py": f'B = "{live}"\n'}, registry)
+    by_path = {f.location.path: f for f in result.active if f.rule_id == "jwt"}
+    assert by_path["app/a.py"].confidence.label == "low" and by_path["app/a.py"].evidence["expired"]
+    assert by_path["app/b.py"].confidence.label == "medium" and "expired" not in by_path["app/b.py"].evidence
+
+
+def test_a_key_configured_for_a_mock_service_is_low(registry):
+    key = "-----BEGIN PRIVATE KEY-----\n" + fake_key("", 64, seed=4) + "\n-----END PRIVATE KEY-----"
+    compose = "services:\n  idp:\n    image: acme/mock-saml:1.2\n    environment:\n      PRIVATE_KEY: |\n"
+    real = "services:\n  idp:\n    image: acme/saml:1.2\n    environment:\n      PRIVATE_KEY: |\n"
+    indented = "\n".join("        " + line for line in key.split("\n")) + "\n"
+    result = _scan({"ci/compose.yml": compose + indented, "deploy/compose.yml": real + indented}, registry)
+    by_path = {f.location.path: f for f in result.active}
+    assert by_path["ci/compose.yml"].confidence.label == "low" and by_path["ci/compose.yml"].evidence["mock_service"]
+    assert by_path["deploy/compose.yml"].confidence.label != "low"

@@ -22,11 +22,11 @@ The engine then applies the named false-positive filters of :mod:`scanner.filter
 
 from __future__ import annotations
 
-import math
 import re
 from bisect import bisect_left
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -34,19 +34,28 @@ from scanner.config import Config
 from scanner.context import Context, Hit
 from scanner.decoding import encoded_segments, jwt_claims
 from scanner.detectors.base import Detector
-from scanner.filters import false_positive_reason, is_generic
-from scanner.model import Artifact, Rule
+from scanner.filters import false_positive_reason, is_expired_token, is_generic, shannon_entropy
+from scanner.model import Artifact, Confidence, Rule, frozen_mapping
 from scanner.prefilter import KeywordPrefilter, RuleShape
 from scanner.rules import Pair, key_endings
 
 
-def shannon_entropy(text: str) -> float:
-    """Bits per character of ``text``'s character distribution."""
-    if not text:
-        return 0.0
-    counts = Counter(text)
-    total = len(text)
-    return -sum(n / total * math.log2(n / total) for n in counts.values())
+def belief(rule: Rule, secret: str, context: str = "") -> dict[str, object]:
+    """Why a hit is believed, as keyword arguments of :meth:`Context.finding`: its evidence (the provider's
+    key format, with the JWT claims it was checked for, or for generic rules the context the rule matched,
+    and the value's entropy; never the value itself) and, for an expired JWT, low confidence."""
+    if is_generic(rule):
+        basis = f"context: {rule.title.lower()}"
+    else:
+        basis = f"{rule.options.get('provider', 'provider')} key format"
+        if rule.options.get("jwt_require"):
+            basis += " and JWT claims"
+    if context:
+        basis += f", {context}"
+    found: dict[str, object] = {"basis": basis, "entropy": round(shannon_entropy(secret), 2)}
+    if is_expired_token(secret):
+        found.update(confidence=Confidence.LOW, expired="the token's exp claim is in the past")
+    return found
 
 
 class Match(NamedTuple):
@@ -209,15 +218,15 @@ class SecretsDetector(Detector):
     def detect(self, artifact: Artifact, ctx: Context) -> list[Hit]:
         candidates = self.prefilter.candidates(artifact.text)
         found = list(self.matches(artifact.text, artifact.path, candidates))
-        hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found")
-                for m in found]
+        hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found",
+                            **belief(m.rule, m.secret)) for m in found]
         hits.extend(self._pair_hits(artifact, ctx, candidates, {(m.rule.id, m.start) for m in found}))
         hits.extend(self._decoded_hits(artifact, ctx))
         kept = resolve_overlaps(hits, self.rules)
         for dropped in {h.secret for h in hits} - {h.secret for h in kept}:
             if not false_positive_reason(dropped, artifact.path):  # a generic reading of a provider key
                 ctx.recognise(dropped)
-        return kept
+        return mock_services_lowered(kept, artifact.text)
 
     def _pair_hits(self, artifact: Artifact, ctx: Context, candidates: dict[int, list | None],
                    reported: set[tuple[str, int]]) -> Iterator[Hit]:
@@ -231,7 +240,8 @@ class SecretsDetector(Detector):
                 ctx.recognise(partner.secret)
             if passes_gates(partner.rule, partner.secret, artifact.path):
                 yield ctx.finding(partner.rule.id, ctx.span(partner.start, partner.end), secret=partner.secret,
-                                  message=f"{partner.rule.title} found next to {partner.pair.anchor_title}")
+                                  message=f"{partner.rule.title} found next to {partner.pair.anchor_title}",
+                                  **belief(partner.rule, partner.secret, f"next to {partner.pair.anchor_title}"))
 
     def _decoded_hits(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         """Secrets inside base64 blobs or percent-encoded runs, reported at (and masked as) the blob.
@@ -242,14 +252,45 @@ class SecretsDetector(Detector):
         for segment in encoded_segments(artifact.text):
             seen: set[str] = set()
             for match in self.matches(segment.text, artifact.path):
-                if match.rule.id in seen or false_positive_reason(match.secret, artifact.path, match.rule):
+                if match.rule.id in seen or _decoded_false_positive(match, segment.text, artifact.path):
                     continue
                 seen.add(match.rule.id)
                 ctx.recognise(match.secret)  # the decoded value, should a report ever hold it
                 blob = artifact.text[segment.start:segment.end]
                 yield ctx.finding(match.rule.id, ctx.span(segment.start, segment.end), secret=blob,
                                   message=f"{match.rule.title} found in {segment.encoding}-encoded text (decoded)",
-                                  encoding=segment.encoding)
+                                  encoding=segment.encoding, **belief(match.rule, match.secret))
+
+
+#: A service definition for a mock (``image: acme/mock-saml``, ``mock-oauth:``) in a compose or CI file.
+_MOCK_SERVICE = re.compile(r"(?im)^[ \t-]*(?:image:[ \t]*[\w./-]*mock[\w.:/-]*|[\w-]*mock[\w-]*:)[ \t]*$")
+#: How many lines above a secret a mock service's definition may start.
+MOCK_SERVICE_LINES = 10
+
+
+def mock_services_lowered(hits: list[Hit], text: str) -> list[Hit]:
+    """Hits configured for a mock service (a CI or compose service whose name or image says mock, a few
+    lines above) at low confidence: a test identity provider's signing key is a fixture, still reported."""
+    if not hits or "mock" not in text.lower():
+        return hits
+    lines = text.split("\n")
+    lowered = []
+    for hit in hits:
+        above = "\n".join(lines[max(0, hit.span.line - 1 - MOCK_SERVICE_LINES):hit.span.line - 1])
+        if hit.confidence is None and _MOCK_SERVICE.search(above):
+            hit = replace(hit, confidence=Confidence.LOW,
+                          evidence=frozen_mapping({**hit.evidence, "mock_service": "configured for a mock service"}))
+        lowered.append(hit)
+    return lowered
+
+
+def _decoded_false_positive(match: Match, text: str, path: str) -> bool:
+    """The false-positive filters on a match in decoded ``text``, given its line there (the engine's
+    context filters see a decoded value's surroundings as they are after decoding)."""
+    start = text.rfind("\n", 0, match.start) + 1
+    end = text.find("\n", match.start)
+    line = text[start:len(text) if end == -1 else end]
+    return bool(false_positive_reason(match.secret, path, match.rule, line, match.start - start))
 
 
 def _regex_matches(rule: Rule, text: str, windows: list[tuple[int, int]] | None) -> Iterator[re.Match]:

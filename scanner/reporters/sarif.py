@@ -159,7 +159,8 @@ def _result(finding: Finding, rule_index: int, prefix: str) -> dict[str, Any]:
         if origin.present_at_head is not None:
             properties["presentAtHead"] = origin.present_at_head
     if finding.evidence:
-        properties["evidence"] = {k: v if isinstance(v, (str, int, float, bool)) else str(v)
+        properties["evidence"] = {k: v if isinstance(v, (str, int, float, bool)) else
+                                  list(v) if isinstance(v, (list, tuple)) else str(v)
                                   for k, v in finding.evidence.items()}
     physical: dict[str, Any] = {
         "artifactLocation": _artifact_location(finding.location.path, prefix),

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from scanner.decoding import jwt_claims
 from scanner.model import Confidence, Rule
-from scanner.paths import is_non_production
+from scanner.paths import is_generated_code, is_non_production
 
 _PLACEHOLDER_WORDS = re.compile(
     r"(?i)(?:x{4,}|\*{3,}|\.{3}|your[-_ ]?(?:api[-_ ]?)?(?:key|token|secret|password)|change[-_ ]?me|"
@@ -124,6 +124,12 @@ def is_known_public(c: Candidate) -> bool:
     return False
 
 
+def is_generic_in_generated_code(c: Candidate) -> bool:
+    """A generic rule's guess inside build output or vendored code (``paths.is_generated_code``): minified
+    libraries are full of ``password:!0`` and high-entropy identifiers; provider rules still apply there."""
+    return c.generic and is_generated_code(c.path)
+
+
 #: (name, predicate) in the order they are tried.
 SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("placeholder", is_placeholder),
@@ -134,6 +140,7 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("encrypted", is_encrypted),
     ("lock-or-baseline-file", is_in_hash_file),
     ("known-public", is_known_public),
+    ("generic-in-generated-code", is_generic_in_generated_code),
 )
 
 def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None) -> str | None:

@@ -33,7 +33,7 @@ from scanner.context import Context, Hit
 from scanner.decoding import encoded_segments, jwt_claims
 from scanner.detectors.base import Detector
 from scanner.filters import false_positive_reason, is_generic
-from scanner.model import Artifact, Rule
+from scanner.model import ORIGIN_KINDS, Artifact, Rule
 from scanner.prefilter import KeywordPrefilter, RuleShape
 from scanner.rules import Pair, key_endings
 
@@ -150,6 +150,7 @@ class SecretsDetector(Detector):
 
     rule_kind = "secret"
     examined_as = "file"
+    origins = frozenset(ORIGIN_KINDS)  # a key shipped in a bundle or printed in a CI log is leaked too
 
     def __init__(self, rules: list[Rule], config: Config):
         super().__init__(rules, config)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
 
 from scanner.model import Artifact, Notice, Origin
+from scanner.paths import is_build_cache
 from scanner.sources.files import artifact_kind, decode, has_binary_extension, looks_binary
 
 #: Folders skipped by name wherever they appear, with the reason reported.
@@ -65,6 +66,9 @@ class WorktreeSource:
     exclude: tuple[str, ...] = ()
     max_file_size: int = 10 * 1024 * 1024
     use_gitignore: bool = True
+    #: Only files whose path this accepts are read; the others are left to other sources (build output
+    #: to the bundle source, logs to the CI-log source) and not recorded as skipped.
+    select: Callable[[str], bool] | None = None
     skipped: list[Notice] = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
     files_read: int = 0
@@ -77,7 +81,7 @@ class WorktreeSource:
             rel = self._rel(path)
             if path.is_dir() and not path.is_symlink():
                 yield from self._walk(path, rel, self._ignores_for(rel, base))
-            else:
+            elif self.select is None or self.select(rel):
                 if excludes and excludes.match_file(rel):
                     self.skipped.append(Notice(rel, "excluded", "matches an exclude pattern"))
                     continue
@@ -113,6 +117,8 @@ class WorktreeSource:
             return
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if self.select is not None and not self.select(rel) and not entry.is_dir(follow_symlinks=False):
+                continue
             if entry.is_symlink():
                 self.skipped.append(Notice(rel, "symlink", "symbolic links are not followed"))
                 continue
@@ -121,7 +127,7 @@ class WorktreeSource:
                 self.skipped.append(Notice(rel, "ignored", "matches .gitignore or an exclude pattern"))
                 continue
             if is_dir:
-                reason = SKIPPED_DIRS.get(entry.name)
+                reason = SKIPPED_DIRS.get(entry.name) or ("cache" if is_build_cache(rel) else None)
                 if reason is None and os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
                     reason = "virtualenv"
                 if reason:

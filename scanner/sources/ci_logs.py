@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from scanner.model import Artifact, Finding, Notice, Origin
 from scanner.paths import is_ci_log
 from scanner.sources.files import decode, looks_binary
-from scanner.sources.repeats import fold_repeats
+from scanner.sources.repeats import fold_repeats, merge_same_place
 from scanner.sources.worktree import WorktreeSource
 
 ORIGIN = Origin("ci-log")
@@ -172,12 +172,18 @@ class CiLogSource:
         return data
 
     def refine(self, findings: list[Finding]) -> list[Finding]:
-        """Job and step in each finding's evidence; one finding per secret across a job's and its steps' logs."""
+        """One finding per printed secret: rules that see the same value at the same place merge (the
+        highest severity wins, then the CI-log rule over a generic one), and the same secret in a job's log
+        and its step's log folds into the step's; job and step go into the evidence."""
+        def prefer(finding: Finding) -> tuple:
+            return (finding.severity, finding.rule_id.startswith("ci-log-"), finding.rule_id)
+
         def rank(finding: Finding) -> tuple:
             location = finding.location
             return ("step" not in self.places.get(location.path, {}), location.path, location.line, location.column)
 
-        return fold_repeats(findings, ORIGIN.kind, rank, lambda f: self.places.get(f.location.path, {}))
+        merged = merge_same_place(findings, ORIGIN.kind, prefer)
+        return fold_repeats(merged, ORIGIN.kind, rank, lambda f: self.places.get(f.location.path, {}))
 
 
 def _is_log(path: str) -> bool:

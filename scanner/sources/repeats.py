@@ -48,6 +48,28 @@ def fold_repeats(findings: list[Finding], kind: str, rank: Callable[[Finding], A
     return result
 
 
+def merge_same_place(findings: list[Finding], kind: str, prefer: Callable[[Finding], Any]) -> list[Finding]:
+    """Findings of origin ``kind`` that report the same secret at the same place under different rules (a
+    GitHub token that a provider rule and an environment-dump rule both see) become one: the one ``prefer``
+    ranks highest, whose message adds the others' and whose evidence names their rules (``also``)."""
+    places: dict[tuple, list[Finding]] = {}
+    result: list[Finding] = []
+    for finding in findings:
+        if finding.origin.kind != kind or finding.secret_hash is None:
+            result.append(finding)
+        else:
+            places.setdefault((where(finding), finding.secret_hash), []).append(finding)
+    for group in places.values():
+        kept = max(group, key=prefer)
+        others = [f for f in group if f is not kept]
+        if others:
+            message = "; ".join([kept.message, *(f.message for f in others)])
+            kept = replace(_with_evidence(kept, {"also": sorted(f.rule_id for f in others)}), message=message,
+                           severity=max(f.severity for f in group))
+        result.append(kept)
+    return result
+
+
 def _with_evidence(finding: Finding, evidence: Mapping[str, Any]) -> Finding:
     if not evidence:
         return finding

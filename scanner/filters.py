@@ -124,10 +124,12 @@ def is_known_public(c: Candidate) -> bool:
     return False
 
 
-def is_generic_in_generated_code(c: Candidate) -> bool:
-    """A generic rule's guess inside build output or vendored code (``paths.is_generated_code``): minified
-    libraries are full of ``password:!0`` and high-entropy identifiers; provider rules still apply there."""
-    return c.generic and is_generated_code(c.path)
+def generic_rules_apply(path: str) -> bool:
+    """Whether generic rules run on a file: not in build output or vendored code (``paths.is_generated_code``),
+    where minified libraries are full of ``password:e.password.value`` and high-entropy identifiers. The
+    secrets detector does not even try them there (a 5 MB bundle holds thousands of such guesses);
+    provider rules, which know their key's format, still do."""
+    return not is_generated_code(path)
 
 
 #: (name, predicate) in the order they are tried.
@@ -140,7 +142,6 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("encrypted", is_encrypted),
     ("lock-or-baseline-file", is_in_hash_file),
     ("known-public", is_known_public),
-    ("generic-in-generated-code", is_generic_in_generated_code),
 )
 
 def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None) -> str | None:

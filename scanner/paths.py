@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 #: Folders that hold tests.
@@ -113,6 +114,7 @@ def is_vendored(path: str) -> bool:
     return bool(_folders(_posix(path)) & VENDOR_DIRS)
 
 
+@lru_cache(maxsize=4096)
 def is_generated_code(path: str) -> bool:
     """Build output or vendored code: nobody in the project wrote it, so generic secret heuristics (a
     ``password`` key, a high-entropy assignment) say nothing there; only provider key formats do."""

@@ -22,6 +22,7 @@ The engine then applies the named false-positive filters of :mod:`scanner.filter
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -32,7 +33,7 @@ from scanner.config import Config
 from scanner.context import Context, Hit
 from scanner.decoding import encoded_segments, jwt_claims
 from scanner.detectors.base import Detector
-from scanner.filters import false_positive_reason, is_generic
+from scanner.filters import false_positive_reason, generic_rules_apply, is_generic
 from scanner.model import ORIGIN_KINDS, Artifact, Rule
 from scanner.prefilter import KeywordPrefilter, RuleShape
 from scanner.rules import Pair, key_endings
@@ -155,6 +156,7 @@ class SecretsDetector(Detector):
     def __init__(self, rules: list[Rule], config: Config):
         super().__init__(rules, config)
         self._ordered: Sequence[Rule] = tuple(self.rules.values())
+        self._generic = frozenset(index for index, rule in enumerate(self._ordered) if is_generic(rule))
         self._prefilter: KeywordPrefilter | None = None
         self._pairs: Sequence[tuple[Rule, Pair]] = tuple(
             (rule, pair) for rule in self._ordered for pair in rule.options.get("pair", ()))
@@ -176,9 +178,10 @@ class SecretsDetector(Detector):
         """Every gated match of every rule in ``text`` (``path`` selects rules with a ``paths`` option)."""
         if candidates is None:
             candidates = self.prefilter.candidates(text)
+        skipped = frozenset() if generic_rules_apply(path) else self._generic
         for index, windows in candidates.items():
-            if index >= len(self._ordered):
-                continue  # a pair's keyword (see partners)
+            if index >= len(self._ordered) or index in skipped:
+                continue  # a pair's keyword (see partners), or a generic rule in generated code
             rule = self._ordered[index]
             paths = rule.options.get("paths")
             if paths is not None and not paths.match_file(path):
@@ -271,6 +274,8 @@ def resolve_overlaps(hits: list[Hit], rules: dict[str, Rule]) -> list[Hit]:
     """Drop a generic rule's hit where a provider rule's hit covers overlapping text.
 
     Among overlapping generic hits, the one of the higher-severity rule is kept (ties: both kept).
+    One sweep over the hits in start order with the still-open ones on a heap: O(n log n + overlaps),
+    so a one-line minified bundle with thousands of hits is not compared pair by pair.
     """
     if len(hits) < 2:
         return hits
@@ -279,19 +284,24 @@ def resolve_overlaps(hits: list[Hit], rules: dict[str, Rule]) -> list[Hit]:
         rule = rules[hit.rule_id]
         return (not is_generic(rule), int(rule.severity))
 
-    def overlaps(a: Hit, b: Hit) -> bool:
-        return (a.span.line, a.span.column) < (b.span.end_line, b.span.end_column) and \
-            (b.span.line, b.span.column) < (a.span.end_line, a.span.end_column)
+    def start(hit: Hit) -> tuple[int, int]:
+        return hit.span.line, hit.span.column
 
-    by_line: dict[int, list[Hit]] = {}
-    for hit in hits:
-        for line in range(hit.span.line, hit.span.end_line + 1):
-            by_line.setdefault(line, []).append(hit)
-    kept = []
-    for hit in hits:
-        if is_generic(rules[hit.rule_id]) and any(
-                other is not hit and overlaps(hit, other) and rank(other) > rank(hit)
-                for line in range(hit.span.line, hit.span.end_line + 1) for other in by_line[line]):
-            continue
-        kept.append(hit)
-    return kept
+    def end(hit: Hit) -> tuple[int, int]:
+        return hit.span.end_line, hit.span.end_column
+
+    beaten: set[int] = set()
+    open_hits: list[tuple[tuple[int, int], int]] = []  # (end, index) of hits that may overlap what follows
+    for index in sorted(range(len(hits)), key=lambda i: start(hits[i])):
+        hit = hits[index]
+        while open_hits and open_hits[0][0] <= start(hit):
+            heapq.heappop(open_hits)
+        for _, other_index in open_hits:  # each started no later than ``hit`` and ends after its start
+            other = hits[other_index]
+            if start(other) < end(hit):
+                if rank(other) > rank(hit) and is_generic(rules[hit.rule_id]):
+                    beaten.add(index)
+                elif rank(hit) > rank(other) and is_generic(rules[other.rule_id]):
+                    beaten.add(other_index)
+        heapq.heappush(open_hits, (end(hit), index))
+    return [hit for index, hit in enumerate(hits) if index not in beaten]

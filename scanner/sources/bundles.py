@@ -12,7 +12,7 @@ files (content-hashed chunks, the map, the original it embeds) becomes one findi
 location (:meth:`BundleSource.refine`), reported preferably at the original file.
 
 Artifacts have kind ``bundle``: code checks never read them; the secret rules do (generic ones are
-filtered in generated code, :func:`scanner.filters.is_generic_in_generated_code`).
+not run in generated code, :func:`scanner.filters.generic_rules_apply`).
 """
 
 from __future__ import annotations

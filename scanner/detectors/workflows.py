@@ -42,6 +42,10 @@ _RUNNER_FILES = re.compile(r"GITHUB_(?:ENV|OUTPUT|PATH|STATE)\b|^/dev/null|^&\d"
 _ASSIGNMENT_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=")
 _HEAD_REF = re.compile(r"github\.event\.pull_request\.head\.(?:sha|ref)|github\.head_ref|refs/pull/"
                        r"|github\.event\.pull_request\.number")
+#: Last words of secret names that hold identifiers, not credentials (``secrets.TODESKTOP_ID``): not reported
+#: on a command line.
+_IDENTIFIER_WORDS = frozenset({"ID", "NAME", "USER", "USERNAME", "EMAIL", "URL", "HOST", "REGION", "ORG", "PROJECT",
+                               "ACCOUNT"})
 _PR_CHECKOUT = re.compile(r"\bgh\s+pr\s+checkout\b|\bgit\s+fetch\b[^\n]*\bpull/")
 
 
@@ -103,6 +107,10 @@ def _triggers(root) -> set[str]:
     if isinstance(node, yaml.MappingNode):
         return {_scalar(k) for k, _ in node.value}
     return set()
+
+
+def _names_identifier(name: str) -> bool:
+    return name.upper().rsplit("_", 1)[-1] in _IDENTIFIER_WORDS
 
 
 class WorkflowDetector(Detector):
@@ -174,7 +182,7 @@ class WorkflowDetector(Detector):
                                   "step (toJSON(secrets)): one transformation prints them all")
             elif _PRINT.search(line):
                 yield from self._printed(ctx, line, span, name, script)
-            elif expression and not _ASSIGNMENT_LINE.match(line):
+            elif expression and not _ASSIGNMENT_LINE.match(line) and not _names_identifier(name):
                 yield ctx.finding(COMMAND_RULE, span, message=f"Secret {name} expanded into a command line "
                                   "(written into the step's script, visible in the process list); pass it via env:")
 

@@ -101,6 +101,10 @@ def cli() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Configuration file (default: .launchready.toml or pyproject.toml at the root).")
 @click.option("--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes.")
+# build output and CI logs (README: "Build output, source maps and CI logs")
+@click.option("--no-bundles", is_flag=True, help="Leave build output (dist/, .next/, source maps) out of the scan.")
+@click.option("--ci-logs", "ci_logs", metavar="DIR_OR_ZIP", type=click.Path(path_type=Path),
+              help="Scan only the CI logs in DIR_OR_ZIP (a GitHub Actions run-log folder or zip, or *.log files).")
 @click.option("--verbose", "-v", is_flag=True, help="List skipped files and suppressed findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout; only the exit code speaks.")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -115,17 +119,24 @@ def cli() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes for history scans and large trees [default: 0 = one per CPU core].")
 def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
-         config_path: Path | None, no_gitignore: bool, verbose: bool, quiet: bool, baseline_path: Path | None,
+         config_path: Path | None, no_gitignore: bool, no_bundles: bool, ci_logs: Path | None, verbose: bool,
+         quiet: bool, baseline_path: Path | None,
          history: bool, since: str | None, rev_range: str | None, staged: bool, progress: bool | None, jobs: int,
          **report_files: Path | None) -> None:
     """Scan PATHS (default: the current directory)."""
     baseline = _load_baseline(baseline_path)
     git_mode = _git_mode(history, since, rev_range, staged)
+    if ci_logs is not None:
+        if git_mode is not None or paths:
+            fail("--ci-logs scans only the logs it names: give no PATHS and no git option")
+        result, config = _scan_ci_logs(ci_logs, config_path, fail_on=fail_on, baseline=baseline)
+        _report(result, fmt, output, verbose, quiet, report_files)
+        sys.exit(EXIT_FINDINGS if result.fails(config.fail_on) else EXIT_CLEAN)
     if git_mode is not None:
         _scan_git(git_mode, paths, fmt, output, fail_on, config_path, verbose, quiet, progress, jobs, baseline,
                   report_files)
     result, config = _scan_worktree(paths, config_path, no_gitignore, fail_on=fail_on, baseline=baseline,
-                                    jobs=jobs or os.cpu_count() or 1)
+                                    jobs=jobs or os.cpu_count() or 1, bundles=not no_bundles)
     _report(result, fmt, output, verbose, quiet, report_files)
     sys.exit(EXIT_FINDINGS if result.fails(config.fail_on) else EXIT_CLEAN)
 
@@ -143,11 +154,11 @@ def _report(result: ScanResult, fmt: str, output: Path | None, verbose: bool, qu
 
 
 def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitignore: bool, *,
-                   fail_on: str | None = None, baseline: Any = None, jobs: int = 1) -> tuple[ScanResult, Config]:
+                   fail_on: str | None = None, baseline: Any = None, jobs: int = 1,
+                   bundles: bool = True) -> tuple[ScanResult, Config]:
     """Scan the working tree under ``paths`` (default: the current directory); returns (result, config)."""
     from scanner.detectors import DETECTORS
     from scanner.engine import Engine
-    from scanner.sources import source_class
 
     targets = list(paths) or [Path(".")]
     for target in targets:
@@ -160,10 +171,54 @@ def _scan_worktree(paths: tuple[Path, ...], config_path: Path | None, no_gitigno
     root = find_root(targets)
     registry = _load_registry()
     config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
-    source = source_class("worktree")(root=root, paths=targets, exclude=config.exclude,
-                            max_file_size=config.max_file_size, use_gitignore=not no_gitignore)
+    sources, names = _worktree_sources(root, targets, config, no_gitignore, bundles)
     engine = Engine(registry, config, DETECTORS, baseline=baseline, jobs=jobs)
-    return engine.run([source], root=str(root), source_names=["working tree"]), config
+    return engine.run(sources, root=str(root), source_names=names), config
+
+
+def _worktree_sources(root: Path, targets: list[Path], config: Config, no_gitignore: bool,
+                      bundles: bool) -> tuple[list[Any], list[str]]:
+    """The working tree, plus build output (unless ``--no-bundles``) and ``*.log`` files, each read by its
+    own source whatever .gitignore says; the working-tree source leaves those files to them."""
+    from scanner.paths import is_build_output, is_ci_log
+    from scanner.sources import source_class
+
+    common = {"root": root, "paths": targets, "exclude": config.exclude, "max_file_size": config.max_file_size}
+    sources = [source_class("ci-log")(**common)]
+    names = ["CI logs (*.log)"]
+    if bundles:
+        sources.insert(0, source_class("bundle")(**common))
+        names.insert(0, "build output (bundles, source maps)")
+
+    def select(path: str) -> bool:
+        return not is_ci_log(path) and not (bundles and is_build_output(path))
+
+    worktree = source_class("worktree")(**common, use_gitignore=not no_gitignore, select=select)
+    return [worktree, *sources], ["working tree", *names]
+
+
+def _scan_ci_logs(target: Path, config_path: Path | None, *, fail_on: str | None,
+                  baseline: Any) -> tuple[ScanResult, Config]:
+    """Only the CI logs in ``target`` (a run-log folder, a zip archive or a log file), with the secret and
+    CI-log rules."""
+    from scanner.detectors import DETECTORS
+    from scanner.engine import Engine
+    from scanner.sources import source_class
+    from scanner.sources.ci_logs import ArchiveError
+
+    if not target.exists():
+        fail(f"no such file or directory: {target}")
+    root = target.absolute() if target.is_dir() else target.absolute().parent
+    registry = _load_registry()
+    config = _load_config(root, config_path, registry).with_overrides(fail_on=fail_on)
+    only = [r.id for r in registry if r.kind == "secret" or r.id.startswith("ci-log-")]
+    engine = Engine(registry, config, DETECTORS, baseline=baseline, only_rules=only)
+    source = source_class("ci-log")(root=root, paths=[], exclude=config.exclude, max_file_size=config.max_file_size,
+                                    archive=target)
+    try:
+        return engine.run([source], root=str(root), source_names=[f"CI logs ({target.name})"]), config
+    except ArchiveError as exc:
+        fail(str(exc))
 
 
 def _load_baseline(path: Path | None) -> Any:

@@ -137,6 +137,9 @@ class Engine:
             notices.extend(ctx.notices)
             self.coverage.merge(ctx.coverage)
         findings = _dedupe(findings)
+        for source in sources:  # a source's own step over its findings (bundles: one per secret across files)
+            refine = getattr(source, "refine", None)
+            findings = refine(findings) if refine is not None else findings
         findings = self._aggregate_history(findings, sources)
         skipped = [n for s in sources for n in s.skipped] + notices
         warnings = [n for s in sources for n in s.warnings]
@@ -182,7 +185,7 @@ class Engine:
         def keep_indexed(artifacts: Iterable[Artifact]) -> Iterator[Artifact]:
             for art in artifacts:
                 names.setdefault(art.path, art.origin)
-                if any(d.wants(art) for d in self.indexing):
+                if any(d.reads(art) for d in self.indexing):
                     self._first_pass(Context(art, facts), findings, [], deferred)
                 else:
                     yield art
@@ -257,7 +260,7 @@ class Engine:
         hits: list[Hit] = []
         budget = _Budget(ctx, self.time_budget)
         for detector in detectors:
-            if detector.wants(art):
+            if detector.reads(art):
                 self.applied.update(detector.rules)
                 if detector.examined_as:
                     for check in sorted({rule.check for rule in detector.rules.values()}):
@@ -332,7 +335,7 @@ class Engine:
 
 def _index(ctx: Context, indexing: list[Detector], deferred: list[Context], time_budget: float | None) -> bool:
     """Run the index pass of every indexing detector that wants ``ctx``'s artifact; keep ``ctx`` for detect."""
-    wanting = [d for d in indexing if d.wants(ctx.artifact)]
+    wanting = [d for d in indexing if d.reads(ctx.artifact)]
     budget = _Budget(ctx, time_budget)
     for detector in wanting:
         budget.run(detector, _guarded, ctx, detector, lambda art, c, d=detector: d.index(art, c) or ())
@@ -401,11 +404,13 @@ class _Counted:
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """Drop exact repeats: same rule, place, identity and origin commit."""
+    """Drop exact repeats: same rule, place, identity, origin kind and commit (a source map's original file
+    and the checked-in file of the same path are two facts)."""
     seen: set[tuple] = set()
     unique = []
     for f in findings:
-        key = (f.rule_id, f.location.path, f.location.line, f.location.column, f.fingerprint, f.origin.commit)
+        key = (f.rule_id, f.location.path, f.location.line, f.location.column, f.fingerprint, f.origin.kind,
+               f.origin.commit)
         if key not in seen:
             seen.add(key)
             unique.append(f)

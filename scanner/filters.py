@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 from scanner.decoding import jwt_claims
 from scanner.model import Confidence, Rule
-from scanner.paths import MINIFIED_LINE, is_build_output, is_non_production, is_vendored
+from scanner.paths import MINIFIED_LINE, is_generated_code, is_non_production
 
 _PLACEHOLDER_WORDS = re.compile(
     r"(?i)(?:x{4,}|\*{3,}|\.{3}|your[-_ ]?(?:api[-_ ]?)?(?:key|token|secret|password)|change[-_ ]?(?:me|this)|"
@@ -279,10 +279,11 @@ def is_resource_id(c: Candidate) -> bool:
     return c.generic and bool(_RESOURCE_ID.search(c.before))
 
 
-def is_generated_code(c: Candidate) -> bool:
-    """A generic hit in build output, vendored third-party code or a minified line: bundlers and
-    libraries are full of ``{password:!0}``-style code no person wrote. Provider rules still run there."""
-    return c.generic and (is_build_output(c.path) or is_vendored(c.path) or len(c.line) >= MINIFIED_LINE)
+def in_generated_code(c: Candidate) -> bool:
+    """A generic hit in build output, vendored third-party code (``paths.is_generated_code``) or on a
+    minified line: bundlers and libraries are full of ``{password:!0}``-style code no person wrote.
+    Provider rules still run there."""
+    return c.generic and (is_generated_code(c.path) or len(c.line) >= MINIFIED_LINE)
 
 
 def is_expired_token(secret: str) -> bool:
@@ -296,6 +297,14 @@ def is_expired_token(secret: str) -> bool:
     return isinstance(expires, (int, float)) and not isinstance(expires, bool) and expires < time.time()
 
 
+def generic_rules_apply(path: str) -> bool:
+    """Whether generic rules run on a file: not in build output or vendored code (``paths.is_generated_code``),
+    where minified libraries are full of ``password:e.password.value`` and high-entropy identifiers. The
+    secrets detector does not even try them there (a 5 MB bundle holds thousands of such guesses);
+    provider rules, which know their key's format, still do."""
+    return not is_generated_code(path)
+
+
 #: (name, predicate) in the order they are tried.
 SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("placeholder", is_placeholder),
@@ -306,7 +315,7 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("encrypted", is_encrypted),
     ("lock-or-baseline-file", is_in_hash_file),
     ("known-public", is_known_public),
-    ("generated-code", is_generated_code),
+    ("generated-code", in_generated_code),
     ("expression", is_expression),
     ("natural-language", is_natural_language),
     ("placeholder-host", is_placeholder_host),

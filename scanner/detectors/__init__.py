@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from scanner.detectors.agent_tools import AgentToolsDetector
 from scanner.detectors.base import Detector
+from scanner.detectors.bundle_maps import SourceMapExposureDetector
+from scanner.detectors.ci_logs import CiLogDetector
 from scanner.detectors.client_env import ClientEnvDetector
 from scanner.detectors.js_routes_auth import JsRoutesAuthDetector
 from scanner.detectors.launch_checks import MonitoringDetector, TransportSecurityDetector
@@ -17,6 +19,7 @@ from scanner.detectors.web_debug import DebugExposureDetector
 from scanner.detectors.web_input import InputValidationDetector
 from scanner.detectors.web_logging import SensitiveLoggingDetector
 from scanner.detectors.web_rate_limits import RateLimitDetector
+from scanner.detectors.workflows import WorkflowDetector
 
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
@@ -34,4 +37,7 @@ DETECTORS: list[type[Detector]] = [
     TenantFilterDetector,
     TenantRlsDetector,
     AgentToolsDetector,
+    SourceMapExposureDetector,
+    CiLogDetector,
+    WorkflowDetector,
 ]

@@ -10,6 +10,9 @@ from scanner.config import Config
 from scanner.context import Context, Hit
 from scanner.model import Artifact, Rule
 
+#: Where code is written: code checks read these origins only, never build output or CI logs.
+CODE_ORIGINS = frozenset({"worktree", "history", "staged"})
+
 
 class Detector(ABC):
     """Finds problems for a set of rules in artifacts of some kinds.
@@ -21,6 +24,9 @@ class Detector(ABC):
     rule_ids: ClassVar[tuple[str, ...]] = ()
     rule_kind: ClassVar[str | None] = None
     kinds: ClassVar[frozenset[str]] = frozenset()
+    #: Origin kinds whose artifacts it reads: code checks read code, not build output (``bundle``) or
+    #: CI logs (``ci-log``); the secret rules and the bundle and CI-log checks read those too.
+    origins: ClassVar[frozenset[str]] = CODE_ORIGINS
     #: True when the detector must see every artifact in ``index`` before any ``detect``.
     needs_index: ClassVar[bool] = False
     #: What every artifact it reads counts as for its rules' checks (e.g. ``"file"`` for the secret
@@ -37,6 +43,10 @@ class Detector(ABC):
 
     def wants(self, artifact: Artifact) -> bool:
         return not self.kinds or artifact.kind in self.kinds
+
+    def reads(self, artifact: Artifact) -> bool:
+        """Whether the engine gives it ``artifact``: one of its origins, and an artifact it ``wants``."""
+        return artifact.origin.kind in self.origins and self.wants(artifact)
 
     def index(self, artifact: Artifact, ctx: Context) -> None:  # noqa: B027 - optional hook
         """First pass over every wanted artifact (only when ``needs_index``); store facts in ``ctx.facts``.

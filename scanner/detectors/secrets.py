@@ -34,8 +34,8 @@ from scanner.config import Config
 from scanner.context import Context, Hit
 from scanner.decoding import encoded_segments, jwt_claims
 from scanner.detectors.base import Detector
-from scanner.filters import false_positive_reason, is_expired_token, is_generic, shannon_entropy
-from scanner.model import Artifact, Confidence, Rule, frozen_mapping
+from scanner.filters import false_positive_reason, generic_rules_apply, is_expired_token, is_generic, shannon_entropy
+from scanner.model import ORIGIN_KINDS, Artifact, Confidence, Rule, frozen_mapping
 from scanner.prefilter import KeywordPrefilter, RuleShape
 from scanner.rules import Pair, key_endings
 
@@ -161,10 +161,12 @@ class SecretsDetector(Detector):
 
     rule_kind = "secret"
     examined_as = "file"
+    origins = frozenset(ORIGIN_KINDS)  # a key shipped in a bundle or printed in a CI log is leaked too
 
     def __init__(self, rules: list[Rule], config: Config):
         super().__init__(rules, config)
         self._ordered: Sequence[Rule] = tuple(self.rules.values())
+        self._generic = frozenset(index for index, rule in enumerate(self._ordered) if is_generic(rule))
         self._prefilter: KeywordPrefilter | None = None
         self._pairs: Sequence[tuple[Rule, Pair]] = tuple(
             (rule, pair) for rule in self._ordered for pair in rule.options.get("pair", ()))
@@ -186,9 +188,10 @@ class SecretsDetector(Detector):
         """Every gated match of every rule in ``text`` (``path`` selects rules with a ``paths`` option)."""
         if candidates is None:
             candidates = self.prefilter.candidates(text)
+        skipped = frozenset() if generic_rules_apply(path) else self._generic
         for index, windows in candidates.items():
-            if index >= len(self._ordered):
-                continue  # a pair's keyword (see partners)
+            if index >= len(self._ordered) or index in skipped:
+                continue  # a pair's keyword (see partners), or a generic rule in generated code
             rule = self._ordered[index]
             paths = rule.options.get("paths")
             if paths is not None and not paths.match_file(path):

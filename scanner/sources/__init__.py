@@ -17,6 +17,8 @@ SOURCES: dict[str, str] = {
     "worktree": "scanner.sources.worktree:WorktreeSource",
     "history": "scanner.sources.git_history:HistorySource",
     "staged": "scanner.sources.staged:StagedSource",
+    "bundle": "scanner.sources.bundles:BundleSource",
+    "ci-log": "scanner.sources.ci_logs:CiLogSource",
 }
 
 
@@ -27,6 +29,9 @@ class Source(Protocol):
     warnings: list[Notice]
 
     def artifacts(self) -> Iterator[Artifact]: ...
+
+    # Optional: ``refine(findings) -> findings``, run by the engine after dedupe on the whole scan's
+    # findings, for a source to fold or annotate its own (one finding per secret across bundle files).
 
 
 def source_class(kind: str) -> Any:

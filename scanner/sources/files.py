@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from scanner.paths import is_build_output
+
 #: Extensions that are never text worth scanning; skipped by name without reading.
 BINARY_EXTENSIONS = frozenset("""
     .png .jpg .jpeg .gif .bmp .ico .webp .avif .tiff .psd .heic .mp3 .mp4 .m4a .mov .avi .mkv .webm .wav .flac
@@ -28,7 +30,7 @@ SNIFF_BYTES = 8192
 def artifact_kind(path: str) -> str:
     """The artifact kind for a repository-relative POSIX path."""
     name = PurePosixPath(path).name.lower()
-    if name.endswith((".min.js", ".js.map", ".css.map", ".min.mjs")) or "/.next/static/" in f"/{path}":
+    if is_build_output(path):  # the path policy's build output: never read by code checks
         return "bundle"
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
         return "env"

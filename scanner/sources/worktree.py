@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import pathspec
 
 from scanner.config import invalid_pattern
 from scanner.model import Artifact, Notice, Origin
+from scanner.paths import is_build_cache
 from scanner.sources.files import (
     LFS_DETAIL,
     artifact_kind,
@@ -71,6 +72,9 @@ class WorktreeSource:
     exclude: tuple[str, ...] = ()
     max_file_size: int = 10 * 1024 * 1024
     use_gitignore: bool = True
+    #: Only files whose path this accepts are read; the others are left to other sources (build output
+    #: to the bundle source, logs to the CI-log source) and not recorded as skipped.
+    select: Callable[[str], bool] | None = None
     skipped: list[Notice] = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
     files_read: int = 0
@@ -83,7 +87,7 @@ class WorktreeSource:
             rel = self._rel(path)
             if path.is_dir() and not path.is_symlink():
                 yield from self._walk(path, rel, self._ignores_for(rel, base))
-            else:
+            elif self.select is None or self.select(rel):
                 if excludes and excludes.match_file(rel):
                     self.skipped.append(Notice(rel, "excluded", "matches an exclude pattern"))
                     continue
@@ -143,6 +147,8 @@ class WorktreeSource:
         for entry in entries:
             name = self._display(entry.name)
             rel = f"{rel_dir}/{name}" if rel_dir else name
+            if self.select is not None and not self.select(rel) and not entry.is_dir(follow_symlinks=False):
+                continue
             if entry.is_symlink():
                 self.skipped.append(Notice(rel, "symlink", "symbolic links are not followed"))
                 continue
@@ -151,7 +157,7 @@ class WorktreeSource:
                 self.skipped.append(Notice(rel, "ignored", "matches .gitignore or an exclude pattern"))
                 continue
             if is_dir:
-                reason = SKIPPED_DIRS.get(entry.name)
+                reason = SKIPPED_DIRS.get(entry.name) or ("cache" if is_build_cache(rel) else None)
                 if reason is None and os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
                     reason = "virtualenv"
                 if reason:

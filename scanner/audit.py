@@ -89,6 +89,8 @@ class RepositorySettings:
 
     config: Config | None = None
     config_error: str = ""
+    #: The configuration's exclude patterns, compiled once (None: it excludes nothing, or pathspec refused them).
+    exclude_spec: Any = None
     baselines: list[Any] = field(default_factory=list)
     baseline_names: list[str] = field(default_factory=list)
     baseline_errors: list[str] = field(default_factory=list)
@@ -103,6 +105,7 @@ class RepositorySettings:
             settings.config = repository_config(root)
         except (ConfigError, ValueError, RecursionError) as exc:
             settings.config_error = str(exc)
+        settings.exclude_spec = _exclude_spec(settings.config.exclude if settings.config else ())
         for name in REPOSITORY_BASELINES:
             path = root / name
             if not path.is_file():
@@ -114,17 +117,6 @@ class RepositorySettings:
                 settings.baseline_errors.append(f"{name}: {exc}")
         return settings
 
-    def excluded(self, path: str) -> bool:
-        if self.config is None or not self.config.exclude:
-            return False
-        import pathspec
-
-        patterns = [p for p in self.config.exclude if p.strip() and not p.lstrip().startswith("#")]
-        try:
-            return bool(patterns) and pathspec.GitIgnoreSpec.from_lines(patterns).match_file(path)
-        except (ValueError, TypeError):  # a pattern pathspec refuses hides nothing
-            return False
-
     def suppressions(self, finding: Finding, root: Path) -> tuple[Suppression, ...]:
         """Everything the repository would have done to ``finding``, by mechanism."""
         marks: list[Suppression] = []
@@ -135,7 +127,7 @@ class RepositorySettings:
             where = config.source
             if finding.rule_id in config.disable:
                 marks.append(Suppression("config-disable", f"rule disabled in {where}"))
-            if self.excluded(finding.location.path):
+            if self.exclude_spec is not None and self.exclude_spec.match_file(finding.location.path):
                 marks.append(Suppression("config-exclude", f"path matches an exclude pattern in {where}"))
             lowered = config.severity.get(finding.rule_id)
             if lowered is not None and lowered < finding.severity:
@@ -151,6 +143,20 @@ class RepositorySettings:
                 marks.append(matched)
                 break
         return tuple(marks)
+
+
+def _exclude_spec(patterns: Iterable[str]) -> Any:
+    """Exclude patterns with the worktree source's gitignore semantics; None when there are none (or pathspec
+    refuses one: then the worktree source could not have applied them either)."""
+    lines = [p for p in patterns if p.strip() and not p.lstrip().startswith("#")]
+    if not lines:
+        return None
+    import pathspec
+
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except (ValueError, TypeError):
+        return None
 
 
 def _file_size(root: Path, finding: Finding) -> int | None:
@@ -185,59 +191,72 @@ def audit_root(path: Path) -> tuple[Path, Path | None]:
 def run_audit(path: Path, registry: Registry, config: Config, detector_classes: Sequence[type], *, jobs: int = 1,
               out_dir: Path | None = None, on_progress: Callable[[int, int], None] | None = None) -> ScanResult:
     """Audit the tree at ``path``: every applicable source, the repository's own settings ignored but reported."""
-    from scanner.engine import Engine
-    from scanner.sources.git import GitError, is_shallow
-
     root, git_root = audit_root(path)
     repository = RepositorySettings.read(root)
-    target = AuditTarget(root, config, jobs, git_root, _inside(out_dir, root), on_progress)
-    planned, not_scanned = _plan(target)
-    secret_rules = [r.id for r in registry if r.kind == "secret"]
-    runs: list[_Run] = []
-    built: list[tuple[str, Source]] = []
-    for secrets_only in (False, True):
-        group = [(name, source) for name, source, only in planned if only == secrets_only]
-        if not group:
-            continue
-        engine = Engine(registry, config, detector_classes, jobs=jobs,
-                        only_rules=secret_rules if secrets_only else None)
-        result = engine.run([s for _, s in group], str(root), [n for n, _ in group])
-        runs.append(_Run(result, engine.recognised))
-        built += group
-    commits = next((getattr(s, "commits_scanned", None) for _, s in built if hasattr(s, "commits_scanned")), None)
-    files = sum(getattr(s, "files_read", 0) for _, s in built)
-    scanned = []
-    for name, source in built:
-        if hasattr(source, "commits_scanned"):
-            scanned.append(f"{name}: {source.commits_scanned} commits")
-        elif hasattr(source, "files_read"):
-            scanned.append(f"{name}: {source.files_read} files")
-        else:
-            scanned.append(name)
-    try:
-        if git_root is not None and is_shallow(git_root):
-            not_scanned.append("git history before the shallow clone's boundary: the clone is shallow "
-                               "(run 'git fetch --unshallow' for a full audit)")
-    except GitError:
-        pass
+    planned, not_scanned = _plan(AuditTarget(root, config, jobs, git_root, _inside(out_dir, root), on_progress))
+    runs = _run_engines(planned, registry, config, detector_classes, jobs, root)
     merged = merge_runs(runs, root)
-    findings = [_marked(f, repository, root) for f in merged.findings]
-    info = AuditInfo(
+    merged.findings = [_marked(f, repository, root) for f in merged.findings]
+    scanned, files, commits = _what_was_read(planned)
+    merged.audit = AuditInfo(
         repository_config=repository.config.source if repository.config else "",
         repository_config_error=repository.config_error,
         repository_settings=repository.config.what_it_changes() if repository.config else {},
         baselines=tuple(repository.baseline_names),
         baseline_errors=tuple(repository.baseline_errors),
-        scanned=tuple(scanned),
-        not_scanned=tuple(not_scanned),
+        scanned=scanned,
+        not_scanned=(*not_scanned, *_shallow(git_root)),
         commits_scanned=commits,
         files_scanned=files,
     )
-    merged.findings = findings
-    merged.audit = info
     if commits is not None:
         merged.stats["commits"] = commits
     return merged
+
+
+def _run_engines(planned: list[tuple[str, Source, bool]], registry: Registry, config: Config,
+                 detector_classes: Sequence[type], jobs: int, root: Path) -> list[_Run]:
+    """One engine run for the sources that take every rule (the working tree, first), one for the rest."""
+    from scanner.engine import Engine
+
+    secret_rules = [r.id for r in registry if r.kind == "secret"]
+    runs = []
+    for secrets_only in (False, True):
+        group = [(name, source) for name, source, only in planned if only == secrets_only]
+        if group:
+            engine = Engine(registry, config, detector_classes, jobs=jobs,
+                            only_rules=secret_rules if secrets_only else None)
+            result = engine.run([source for _, source in group], str(root), [name for name, _ in group])
+            runs.append(_Run(result, engine.recognised))
+    return runs
+
+
+def _what_was_read(planned: list[tuple[str, Source, bool]]) -> tuple[tuple[str, ...], int, int | None]:
+    """(each source as the header shows it, files read, commits read or None) once the sources ran."""
+    described, files, commits = [], 0, None
+    for name, source, _ in planned:
+        if hasattr(source, "commits_scanned"):
+            commits = (commits or 0) + source.commits_scanned
+            described.append(f"{name}: {source.commits_scanned} commits")
+        elif hasattr(source, "files_read"):
+            files += source.files_read
+            described.append(f"{name}: {source.files_read} files")
+        else:
+            described.append(name)
+    return tuple(described), files, commits
+
+
+def _shallow(git_root: Path | None) -> tuple[str, ...]:
+    """The part of history a shallow clone cannot show, as a not-scanned entry."""
+    from scanner.sources.git import GitError, is_shallow
+
+    try:
+        if git_root is not None and is_shallow(git_root):
+            return ("git history before the shallow clone's boundary: the clone is shallow "
+                    "(run 'git fetch --unshallow' for a full audit)",)
+    except GitError:
+        pass
+    return ()
 
 
 def _marked(finding: Finding, repository: RepositorySettings, root: Path) -> Finding:

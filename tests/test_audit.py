@@ -261,3 +261,10 @@ def test_audit_html_renders_in_chromium_without_console_messages(audited, tmp_pa
     run = browse(chromium, (audited[1] / "report.html").as_uri(), tmp_path, "--dump-dom")
     assert console_lines(run.stderr) == []
     assert 'id="audit"' in run.stdout and "showing " in run.stdout  # the page's script ran
+
+
+def test_audit_sarif_has_no_multitool_errors(audited, tmp_path):
+    from tests.test_sarif_multitool import install_multitool, multitool_errors
+
+    sarif = (audited[1] / "report.sarif").read_text(encoding="utf-8")
+    assert multitool_errors(install_multitool(), sarif, tmp_path) == []

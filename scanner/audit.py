@@ -79,6 +79,11 @@ AUDIT_SOURCES: dict[str, AuditSource] = {
     "worktree": AuditSource("working tree", _worktree, secrets_only=False),
     "history": AuditSource("git history (all refs)", _history),
 }
+#: Repository settings whose effect a finding alone does not tell (an allowlist, what counts as tenant data):
+#: when the repository changes one, the working tree is scanned again under its configuration to find out.
+INDIRECT_SETTINGS = ("public_routes", "tenant_keys", "owner_keys", "tenant_models")
+#: Marks that already say why a finding would be missing from a scan under the repository's configuration.
+_ABSENCE_EXPLAINED = frozenset({"config-disable", "config-exclude", "config-size-limit"})
 #: Registered sources an audit leaves out on purpose, and why.
 NOT_AUDITED = {"staged": "staged changes are in the working tree and, once committed, in history"}
 
@@ -94,6 +99,15 @@ class RepositorySettings:
     baselines: list[Any] = field(default_factory=list)
     baseline_names: list[str] = field(default_factory=list)
     baseline_errors: list[str] = field(default_factory=list)
+    #: (rule, path, line, column) of every working-tree finding a scan under the repository's configuration
+    #: reports (suppressed ones too); None when no indirect setting was changed, so no such scan ran.
+    reported: set[tuple[str, str, int, int]] | None = None
+
+    @property
+    def indirect_settings(self) -> list[str]:
+        """The ``INDIRECT_SETTINGS`` the repository's configuration changes."""
+        changed = self.config.what_it_changes() if self.config else {}
+        return [name for name in INDIRECT_SETTINGS if name in changed]
 
     @classmethod
     def read(cls, root: Path) -> RepositorySettings:
@@ -142,7 +156,15 @@ class RepositorySettings:
             if matched is not None:
                 marks.append(matched)
                 break
+        if (self.reported is not None and finding.origin.kind == "worktree"
+                and not _ABSENCE_EXPLAINED & {m.kind for m in marks} and _position(finding) not in self.reported):
+            marks.append(Suppression("config-other", f"not reported by a scan under {config.source}, which sets "
+                                                     f"{', '.join(self.indirect_settings)}"))
         return tuple(marks)
+
+
+def _position(finding: Finding) -> tuple[str, str, int, int]:
+    return finding.rule_id, finding.location.path, finding.location.line, finding.location.column
 
 
 def _exclude_spec(patterns: Iterable[str]) -> Any:
@@ -195,6 +217,9 @@ def run_audit(path: Path, registry: Registry, config: Config, detector_classes: 
     repository = RepositorySettings.read(root)
     planned, not_scanned = _plan(AuditTarget(root, config, jobs, git_root, _inside(out_dir, root), on_progress))
     runs = _run_engines(planned, registry, config, detector_classes, jobs, root)
+    if repository.indirect_settings:
+        not_scanned += _scan_as_the_repository(repository, root, registry, detector_classes, jobs,
+                                               _inside(out_dir, root))
     merged = merge_runs(runs, root)
     merged.findings = [_marked(f, repository, root) for f in merged.findings]
     scanned, files, commits = _what_was_read(planned)
@@ -229,6 +254,24 @@ def _run_engines(planned: list[tuple[str, Source, bool]], registry: Registry, co
             result = engine.run([source for _, source in group], str(root), [name for name, _ in group])
             runs.append(_Run(result, engine.recognised))
     return runs
+
+
+def _scan_as_the_repository(repository: RepositorySettings, root: Path, registry: Registry,
+                             detector_classes: Sequence[type], jobs: int, exclude: tuple[str, ...]) -> list[str]:
+    """Scan the working tree under the repository's own configuration (``.gitignore`` still not honoured, so
+    only the configuration differs) and record what it reports; returns a not-scanned note if it fails."""
+    from scanner.engine import Engine
+
+    config = repository.config
+    try:
+        source = source_class("worktree")(root=root, paths=[root], exclude=(*config.exclude, *exclude),
+                                          max_file_size=config.max_file_size, use_gitignore=False)
+        result = Engine(registry, config, detector_classes, jobs=jobs).run([source], str(root), ["working tree"])
+    except (ValueError, RecursionError) as exc:  # e.g. an exclude pattern pathspec refuses
+        return [f"a scan under the repository's configuration (to attribute {', '.join(repository.indirect_settings)})"
+                f": {type(exc).__name__}: {exc}"]
+    repository.reported = {_position(f) for f in result.findings}
+    return []
 
 
 def _what_was_read(planned: list[tuple[str, Source, bool]]) -> tuple[tuple[str, ...], int, int | None]:

@@ -268,3 +268,19 @@ def test_audit_sarif_has_no_multitool_errors(audited, tmp_path):
 
     sarif = (audited[1] / "report.sarif").read_text(encoding="utf-8")
     assert multitool_errors(install_multitool(), sarif, tmp_path) == []
+
+
+def test_an_allowlist_in_the_repository_config_is_attributed_by_a_scan_under_it(tmp_path):
+    repo = Repo(tmp_path / "repo")
+    repo.commit("app", {"app.py": ROUTE.replace("# launchready: ignore -- reviewed\n", ""),
+                        ".launchready.toml": 'public_routes = ["*"]\n'})
+    assert "auth-route-unauthenticated" not in run_cli("scan", str(repo.path), "--format", "json").stdout
+    result = run_cli("audit", str(repo.path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1, result.stderr
+    report = audit_json(tmp_path / "out")
+    marks = {f["rule_id"]: [s["kind"] for s in f["repository_suppressions"]] for f in report["findings"]}
+    assert marks["auth-route-unauthenticated"] == ["config-other"]
+    assert all(kinds == [] for rule, kinds in marks.items() if rule != "auth-route-unauthenticated")
+    [route] = [f for f in report["findings"] if f["rule_id"] == "auth-route-unauthenticated"]
+    assert "public_routes" in route["repository_suppressions"][0]["reason"]
+    assert report["audit"]["suppressed_by_repository"] == {"findings": 1, "by_mechanism": {"config-other": 1}}

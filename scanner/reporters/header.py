@@ -21,6 +21,7 @@ MECHANISMS = {
     "config-size-limit": "file over the repository's max_file_size",
     "inline": "inline 'launchready: ignore' comment",
     "baseline": "listed in the repository's baseline",
+    "config-other": "not reported under the repository's configuration (public_routes, tenant keys or models)",
 }
 PROVENANCE_TEXT = {
     "default": "defaults (no configuration file)",

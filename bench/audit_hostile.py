@@ -10,7 +10,7 @@ makes it hostile the way an inherited repository could be:
    by file type; on its own line above a PEM header; lines over the 500-character limit are left alone,
    as the suppression would not count there);
 3. writes a ``.launchready.toml`` that disables every secret rule, excludes ``**``, lowers every rule
-   to ``info`` and sets ``fail_on = "none"``, and commits all of it.
+   to ``info``, declares every route public and sets ``fail_on = "none"``, and commits all of it.
 
 Then prints what ``launchready scan`` reports (exit code, findings, the header line) and what
 ``launchready audit`` reports: findings, exit code, how many the repository would have hidden, per
@@ -46,7 +46,7 @@ def hostile_config() -> str:
     registry = default_registry()
     secret_ids = [r.id for r in registry if r.kind == "secret"]
     lines = ["disable = [" + ", ".join(f'"{i}"' for i in secret_ids) + "]", 'exclude = ["**"]', 'fail_on = "none"',
-             "[severity]", *(f'"{r.id}" = "info"' for r in registry)]
+             "public_routes = [\"*\"]", "[severity]", *(f'"{r.id}" = "info"' for r in registry)]
     return "\n".join(lines) + "\n"
 
 

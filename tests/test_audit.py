@@ -206,6 +206,10 @@ def test_external_config_is_reported_as_external(tmp_path):
     text = run_cli("scan", str(project), "--config", str(config)).stdout
     assert text.startswith("configuration from outside the scanned tree")
     assert "configuration" not in run_cli("scan", str(project)).stdout  # defaults: no header line
+    inside = project / "ci.toml"
+    inside.write_text(config.read_text())
+    report = json.loads(run_cli("scan", str(project), "--config", str(inside), "--format", "json").stdout)
+    assert report["scan"]["configuration"]["provenance"] == "repository"  # --config from the tree: still the tree's
 
 
 def test_audit_of_a_folder_that_is_not_a_repository_says_history_was_not_scanned(tmp_path):

@@ -220,7 +220,7 @@ def run_audit(path: Path, registry: Registry, config: Config, detector_classes: 
     if repository.indirect_settings:
         not_scanned += _scan_as_the_repository(repository, root, registry, detector_classes, jobs,
                                                _inside(out_dir, root))
-    merged = merge_runs(runs, root)
+    merged = merge_runs(runs)
     merged.findings = [_marked(f, repository, root) for f in merged.findings]
     scanned, files, commits = _what_was_read(planned)
     merged.audit = AuditInfo(
@@ -339,7 +339,7 @@ def _plan(target: AuditTarget) -> tuple[list[tuple[str, Source, bool]], list[str
     return planned, not_scanned
 
 
-def merge_runs(runs: Sequence[_Run], root: Path) -> ScanResult:
+def merge_runs(runs: Sequence[_Run]) -> ScanResult:
     """One result from the audit's engine runs; the first (working tree) run wins where a secret is in both.
 
     A later run's secret finding whose rule, file (at HEAD, following renames) and secret hash match a

@@ -288,3 +288,12 @@ def test_an_allowlist_in_the_repository_config_is_attributed_by_a_scan_under_it(
     [route] = [f for f in report["findings"] if f["rule_id"] == "auth-route-unauthenticated"]
     assert "public_routes" in route["repository_suppressions"][0]["reason"]
     assert report["audit"]["suppressed_by_repository"] == {"findings": 1, "by_mechanism": {"config-other": 1}}
+
+
+def test_audit_is_the_same_with_one_or_two_workers(hostile, audited, tmp_path):
+    run_cli("audit", str(hostile.path), "--out", str(tmp_path / "one"), "--jobs", "1", "--quiet")
+    one, two = audit_json(tmp_path / "one"), audit_json(audited[1])  # the fixture ran with one per core
+    for report in (one, two):
+        for key in ("started_at", "duration_seconds"):
+            report["scan"].pop(key)
+    assert one == two

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from scanner.config import Config, ConfigError, repository_config
+from scanner.config import Config, ConfigError, is_inside, repository_config
 from scanner.model import Finding, Suppression
 from scanner.redact import Redactor
 from scanner.result import AuditInfo, ScanResult
@@ -33,8 +33,10 @@ from scanner.sources import SOURCES, Source, source_class
 #: The folder an audit writes its reports into, and the file of each format in it.
 DEFAULT_OUT = "launchready-audit"
 REPORT_FILES = {"text": "report.txt", "json": "report.json", "sarif": "report.sarif", "html": "report.html"}
-#: Baseline files a repository may carry at its root (``launchready baseline`` and detect-secrets write these).
+#: Baseline files a repository may carry at its root (``launchready baseline`` and detect-secrets write these);
+#: a baseline its pre-commit configuration passes to the launchready hook is read too.
 REPOSITORY_BASELINES = (".launchready-baseline.json", ".secrets.baseline")
+PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 
 
 @dataclass
@@ -120,7 +122,7 @@ class RepositorySettings:
         except (ConfigError, ValueError, RecursionError) as exc:
             settings.config_error = str(exc)
         settings.exclude_spec = _exclude_spec(settings.config.exclude if settings.config else ())
-        for name in REPOSITORY_BASELINES:
+        for name in dict.fromkeys([*REPOSITORY_BASELINES, *_hook_baselines(root)]):
             path = root / name
             if not path.is_file():
                 continue
@@ -161,6 +163,27 @@ class RepositorySettings:
             marks.append(Suppression("config-other", f"not reported by a scan under {config.source}, which sets "
                                                      f"{', '.join(self.indirect_settings)}"))
         return tuple(marks)
+
+
+def _hook_baselines(root: Path) -> list[str]:
+    """Baselines the repository's pre-commit configuration passes to the launchready hook (``--baseline X``
+    in its ``args``), as paths inside ``root``; an unreadable configuration names none."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((root / PRE_COMMIT_CONFIG).read_text(encoding="utf-8"))
+        hooks = [hook for repo in config["repos"] for hook in repo["hooks"] if hook.get("id") == "launchready"]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, KeyError, TypeError, AttributeError):
+        return []
+    found = []
+    for hook in hooks:
+        args = hook.get("args")
+        args = [str(a) for a in args if isinstance(a, (str, int))] if isinstance(args, list) else []
+        for option, value in zip(args, [*args[1:], ""], strict=True):
+            name = value if option == "--baseline" else option.removeprefix("--baseline=")
+            if option.startswith("--baseline") and name and "\0" not in name and is_inside(root / name, root):
+                found.append(Path(name).as_posix())
+    return found
 
 
 def _position(finding: Finding) -> tuple[str, str, int, int]:

@@ -297,3 +297,19 @@ def test_audit_is_the_same_with_one_or_two_workers(hostile, audited, tmp_path):
         for key in ("started_at", "duration_seconds"):
             report["scan"].pop(key)
     assert one == two
+
+
+def test_a_baseline_the_pre_commit_hook_passes_is_read(tmp_path):
+    repo = Repo(tmp_path / "repo")
+    repo.write("settings.py", f'STRIPE = "{STRIPE}"\n')
+    assert run_cli("baseline", str(repo.path), "--output", str(repo.path / ".ci" / "accepted.json")).returncode == 0
+    hook = ("repos:\n  - repo: local\n    hooks:\n      - id: launchready\n        name: launchready\n"
+            "        entry: launchready scan --staged\n        language: system\n"
+            "        args: [--baseline, .ci/accepted.json, '--baseline=../outside.json']\n")
+    repo.commit("hook", {".pre-commit-config.yaml": hook})
+    result = run_cli("audit", str(repo.path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1, result.stderr
+    report = audit_json(tmp_path / "out")
+    assert report["audit"]["baselines"] == [".ci/accepted.json"]  # the one outside the tree is not read
+    [stripe] = [f for f in report["findings"] if f["rule_id"] == "stripe-secret-key"]
+    assert [s["kind"] for s in stripe["repository_suppressions"]] == ["baseline"]

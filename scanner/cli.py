@@ -1,4 +1,4 @@
-"""Command line: ``launchready scan``, ``launchready rules``.
+"""Command line: ``launchready scan``, ``launchready audit``, ``launchready baseline``, ``launchready rules``.
 
 Exit codes: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 usage or fatal error.
 """
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from scanner import __version__
+from scanner.audit import DEFAULT_OUT
 from scanner.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
 from scanner.model import Severity
 from scanner.reporters import REPORTERS, get_reporter
@@ -118,12 +119,27 @@ def cli() -> None:
               help="Progress bar on stderr for history scans [default: when stderr is a terminal].")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes for history scans and large trees [default: 0 = one per CPU core].")
+@click.option("--audit", "audit_mode", is_flag=True,
+              help="Auditor mode ('launchready audit'): ignore the tree's own configuration, comments and baselines; "
+                   "also write every format into launchready-audit/.")
 def scan(paths: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str | None,
          config_path: Path | None, no_gitignore: bool, no_bundles: bool, ci_logs: Path | None, verbose: bool,
          quiet: bool, baseline_path: Path | None,
          history: bool, since: str | None, rev_range: str | None, staged: bool, progress: bool | None, jobs: int,
-         **report_files: Path | None) -> None:
+         audit_mode: bool, **report_files: Path | None) -> None:
     """Scan PATHS (default: the current directory)."""
+    if audit_mode:
+        given = [name for name, on in (("--history", history), ("--since", since), ("--range", rev_range),
+                                       ("--staged", staged), ("--baseline", baseline_path),
+                                       ("--no-gitignore", no_gitignore)) if on]
+        if given:
+            fail(f"--audit reads the working tree and all history, no gitignore or baseline: drop {', '.join(given)}")
+        if len(paths) > 1:
+            fail("--audit takes one path")
+        result, config = _audit(paths[0] if paths else Path("."), Path(DEFAULT_OUT), fail_on, config_path, verbose,
+                                quiet, progress, jobs)
+        _report(result, fmt, output, verbose, quiet, report_files)
+        sys.exit(EXIT_FINDINGS if result.fails(config.fail_on) else EXIT_CLEAN)
     baseline = _load_baseline(baseline_path)
     git_mode = _git_mode(history, since, rev_range, staged)
     if ci_logs is not None:
@@ -219,6 +235,73 @@ def _scan_ci_logs(target: Path, config_path: Path | None, *, fail_on: str | None
         return engine.run([source], root=str(root), source_names=[f"CI logs ({target.name})"]), config
     except ArchiveError as exc:
         fail(str(exc))
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(DEFAULT_OUT),
+              show_default=True, help="Folder for report.txt, report.json, report.sarif and report.html.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default=None,
+              help="Lowest severity that makes the exit code 1 [default: your --config, else high].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Your configuration, from outside the audited tree (the tree's own is never applied).")
+@click.option("--verbose", "-v", is_flag=True, help="List skipped files on stdout too (the files always list them).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout; only the exit code speaks.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr for the history scan [default: when stderr is a terminal].")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+              help="Worker processes [default: 0 = one per CPU core].")
+def audit(path: Path | None, out_dir: Path, fail_on: str | None, config_path: Path | None, verbose: bool,
+          quiet: bool, progress: bool | None, jobs: int) -> None:
+    """Audit PATH (default: the current directory) as an inherited repository.
+
+    Scans the working tree (build output included, .gitignore not honoured) and, in a git repository,
+    every commit on every ref. The repository's own .launchready.toml / [tool.launchready], inline
+    'launchready: ignore' comments and baseline files are not applied: the report counts every finding
+    and marks those the repository would have hidden. Writes text, JSON, SARIF and HTML into --out.
+    """
+    result, config = _audit(path or Path("."), out_dir, fail_on, config_path, verbose, quiet, progress, jobs)
+    if not quiet:
+        color = sys.stdout.isatty()
+        click.echo(get_reporter("text", verbose=verbose, color=color).render(result), nl=False, color=color)
+    sys.exit(EXIT_FINDINGS if result.fails(config.fail_on) else EXIT_CLEAN)
+
+
+def _audit(path: Path, out_dir: Path, fail_on: str | None, config_path: Path | None, verbose: bool, quiet: bool,
+           progress: bool | None, jobs: int) -> tuple[ScanResult, Config]:
+    """Run an audit (``scanner.audit``), write its four reports into ``out_dir``; returns (result, config)."""
+    from scanner.audit import audit_root, run_audit, write_reports
+    from scanner.detectors import DETECTORS
+    from scanner.progress import CommitProgress, progress_wanted
+    from scanner.sources.git import GitError
+
+    if not path.exists():
+        fail(f"no such file or directory: {path}")
+    if not path.is_dir():
+        fail(f"audit takes a folder: {path}")
+    root, _ = audit_root(path)
+    registry = _load_registry()
+    config = Config()
+    if config_path is not None:
+        config = _load_config(root, config_path, registry)
+        if config.provenance == "repository":
+            fail(f"{config_path} is inside the audited tree; an audit never applies the tree's own configuration")
+    config = config.with_overrides(fail_on=fail_on)
+    try:
+        with CommitProgress(progress_wanted(progress, quiet)) as bar:
+            result = run_audit(path, registry, config, DETECTORS, jobs=jobs or os.cpu_count() or 1, out_dir=out_dir,
+                               on_progress=bar.update)
+    except GitError as exc:
+        fail(str(exc))
+    except RuleError as exc:
+        fail(f"invalid rule: {exc}")
+    try:
+        written = write_reports(result, out_dir)
+    except OSError as exc:
+        fail(f"cannot write {out_dir}: {exc.strerror or exc}")
+    if not quiet:
+        click.echo(f"launchready: audit reports written: {', '.join(terminal_safe(p) for p in written)}", err=True)
+    return result, config
 
 
 def _load_baseline(path: Path | None) -> Any:

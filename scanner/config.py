@@ -33,6 +33,8 @@ FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "none")
 DEFAULT_TENANT_KEYS = ("workspace_id", "org_id", "organization_id", "tenant_id", "account_id", "team_id",
                        "company_id")
 DEFAULT_OWNER_KEYS = ("user_id", "owner_id", "coach_id")
+#: Where a configuration came from: none (defaults), the scanned tree itself, or a file outside it (``--config``).
+PROVENANCES = ("default", "repository", "external")
 
 
 class ConfigError(ValueError):
@@ -55,6 +57,22 @@ class Config:
     #: Model class names that are tenant-owned even without a recognised key column.
     tenant_models: tuple[str, ...] = ()
     source: str = ""
+    #: One of ``PROVENANCES``: a report says when the scanned tree configured its own scan.
+    provenance: str = "default"
+
+    def what_it_changes(self) -> dict[str, Any]:
+        """What this configuration changes from the defaults that can hide or lower findings (report headers)."""
+        defaults = Config()
+        changes: dict[str, Any] = {
+            "disable": sorted(self.disable),
+            "exclude": list(self.exclude),
+            "severity": {rule: level.label for rule, level in sorted(self.severity.items())},
+        }
+        for name in ("fail_on", "max_file_size", "public_routes", "tenant_keys", "owner_keys", "tenant_models"):
+            value = getattr(self, name)
+            if value != getattr(defaults, name):
+                changes[name] = list(value) if isinstance(value, tuple) else value
+        return changes
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with command-line overrides applied (``None`` values are ignored)."""
@@ -200,7 +218,15 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     if explicit is not None:
         data = _read_toml(explicit)
         table = data.get("tool", {}).get("launchready", data) if explicit.name == "pyproject.toml" else data
-        return parse_config(table, str(explicit))
+        provenance = "repository" if is_inside(explicit, root) else "external"
+        return replace(parse_config(table, str(explicit)), provenance=provenance)
+    found = repository_config(root)
+    return replace(found, provenance="repository") if found is not None else Config()
+
+
+def repository_config(root: Path) -> Config | None:
+    """The configuration the tree at ``root`` carries for itself (``.launchready.toml``, then
+    ``[tool.launchready]`` in ``pyproject.toml``), or None when it has none."""
     dedicated = root / CONFIG_FILE
     if dedicated.is_file():
         return parse_config(_read_toml(dedicated), str(dedicated))
@@ -211,4 +237,13 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
             if not isinstance(table, dict):
                 raise ConfigError(f"{pyproject}: [tool.launchready] must be a table")
             return parse_config(table, f"{pyproject} [tool.launchready]")
-    return Config()
+    return None
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """True when ``path`` (resolved, symlinks followed) lies in the folder ``root``."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (OSError, ValueError, RuntimeError):
+        return False
+    return True

@@ -99,9 +99,14 @@ class Location:
 
 @dataclass(frozen=True)
 class Suppression:
-    """Why a finding is not counted: an inline comment or a baseline entry."""
+    """Why a finding is not counted: an inline comment or a baseline entry.
 
-    kind: str  # "inline" | "baseline"
+    The same shape records, in an audit, what the scanned repository *would* have hidden
+    (``Finding.repository_suppressions``): kinds ``inline``, ``baseline``, ``config-disable``,
+    ``config-exclude``, ``config-severity`` and ``config-size-limit``.
+    """
+
+    kind: str  # "inline" | "baseline" (| the config-* kinds above, for repository suppressions)
     reason: str = ""
 
 
@@ -153,6 +158,9 @@ class Finding:
     suppression: Suppression | None = None
     #: SHA-1 of the secret: detect-secrets' ``hashed_secret``, kept only to read and write its baselines.
     secret_sha1: str | None = None
+    #: Audit only: what the scanned repository's own configuration, comments or baseline would have done to
+    #: this finding (hide it or lower it). The finding still counts: ``suppression`` stays None.
+    repository_suppressions: tuple[Suppression, ...] = ()
 
     @property
     def suppressed(self) -> bool:

@@ -13,6 +13,31 @@ from scanner.model import Confidence, Finding, Notice, Severity
 from scanner.rules import Registry
 
 
+@dataclass(frozen=True)
+class AuditInfo:
+    """What an audit (``launchready audit``) ignored in the scanned repository, and what it covered.
+
+    Findings the repository would have hidden carry ``Finding.repository_suppressions``; this holds the
+    rest of the report header: the repository's own settings, what was scanned and what was not.
+    """
+
+    #: Where the repository's own configuration is ("" when it has none), and the error when it is unreadable.
+    repository_config: str = ""
+    repository_config_error: str = ""
+    #: ``Config.what_it_changes()`` of the repository's configuration (rules disabled, paths excluded...).
+    repository_settings: dict[str, Any] = field(default_factory=dict)
+    #: Baseline files the repository carries (matched against the findings), and any that could not be read.
+    baselines: tuple[str, ...] = ()
+    baseline_errors: tuple[str, ...] = ()
+    #: Sources scanned, as shown in the header ("working tree: 412 files", "git history: 1,203 commits").
+    scanned: tuple[str, ...] = ()
+    #: Sources that were not scanned, each with the reason ("git history: not a git repository").
+    not_scanned: tuple[str, ...] = ()
+    #: Files read from the working tree (and other file sources), and commits read from history (None: none).
+    files_scanned: int = 0
+    commits_scanned: int | None = None
+
+
 @dataclass
 class ScanResult:
     """Everything reporters need about one scan."""
@@ -36,6 +61,13 @@ class ScanResult:
     #: What the rules of each check examined (``Context.examined``): "14 Flask routes in 3 files".
     examined: dict[str, tuple[Examined, ...]] = field(default_factory=dict)
     tool_version: str = __version__
+    #: Set by an audit only: the report header's account of what the repository would have hidden.
+    audit: AuditInfo | None = None
+
+    def repository_suppressed(self) -> dict[str, int]:
+        """Findings the scanned repository would have hidden or lowered, by mechanism (audits only)."""
+        counts = Counter(s.kind for f in self.findings for s in f.repository_suppressions)
+        return dict(sorted(counts.items()))
 
     @property
     def active(self) -> list[Finding]:

@@ -31,13 +31,18 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--enable-logging=stderr", "--v=0"]
 
 
-@pytest.fixture(scope="module")
-def chromium() -> str:
+def find_chromium() -> str:
+    """The Chromium binary; skips the calling test with the reason when none is installed."""
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
         path = shutil.which(name)
         if path:
             return path
     pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    return find_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -29,8 +29,8 @@ CACHE = ROOT / ".cache" / "sarif-multitool"
 BINARY = CACHE / "node_modules" / "@microsoft" / "sarif-multitool-linux" / "Sarif.Multitool"
 
 
-@pytest.fixture(scope="module")
-def multitool() -> Path:
+def install_multitool() -> Path:
+    """The multitool binary, installed on first use; skips the calling test with the reason when it cannot be."""
     if not BINARY.is_file():
         npm = shutil.which("npm")
         if npm is None:
@@ -42,6 +42,11 @@ def multitool() -> Path:
             pytest.skip(f"npm could not install the SARIF multitool: {install.stderr.strip()[-300:]}")
     BINARY.chmod(BINARY.stat().st_mode | 0o111)
     return BINARY
+
+
+@pytest.fixture(scope="module")
+def multitool() -> Path:
+    return install_multitool()
 
 
 def multitool_errors(binary: Path, sarif_text: str, tmp_path: Path) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from scanner import __version__
 from scanner.model import CHECKS, Finding, Rule, Severity
+from scanner.reporters.header import MECHANISMS, PROVENANCE_TEXT, audit_header, configuration_header, settings_text
 from scanner.result import ScanResult
 from scanner.scorecard import CHECK_INFO, FAIL, CheckResult, Scorecard, build_scorecard
 
@@ -142,6 +143,10 @@ def report_context(result: ScanResult) -> dict[str, Any]:
         "check_info": CHECK_INFO,
         "checks": CHECKS,
         "severities": [s.label for s in sorted(Severity, reverse=True)],
+        "configuration": configuration_header(result),
+        "audit": audit_header(result),
+        "mechanisms": MECHANISMS,
+        "provenance_text": PROVENANCE_TEXT,
         "status_label": {"pass": "Pass", "fail": "Fail", "no-issue-found": "No issue found",
                          "not-checked": "Not checked"},
     }
@@ -162,4 +167,5 @@ class HtmlReporter:
                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         env.filters["prose"] = prose
         env.globals["split_description"] = split_description
+        env.globals["settings_text"] = settings_text
         return env.get_template("report.html.j2").render(**report_context(result))

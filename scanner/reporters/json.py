@@ -7,14 +7,16 @@ from dataclasses import asdict
 from typing import Any
 
 from scanner.model import Finding
+from scanner.reporters.header import audit_header, configuration_header
 from scanner.result import ScanResult
 from scanner.scorecard import build_scorecard
 
 #: Bump the major version on any incompatible change to the document's shape.
 #: 1.1 adds ``scorecard`` (the launch-readiness checks and verdict), ``scan.rules_applied`` and
 #: ``location.excerpt``; 1.2 the ``no-issue-found`` status, ``scorecard.counts`` and each check's ``summary``,
-#: ``examined`` and ``not_checked_reason``.
-SCHEMA_VERSION = "1.2"
+#: ``examined`` and ``not_checked_reason``; 1.3 ``scan.configuration`` (where the configuration came from and
+#: what it turns off), ``audit`` (auditor mode's header) and each finding's ``repository_suppressions``.
+SCHEMA_VERSION = "1.3"
 
 
 def finding_to_dict(finding: Finding, result: ScanResult) -> dict[str, Any]:
@@ -34,6 +36,7 @@ def finding_to_dict(finding: Finding, result: ScanResult) -> dict[str, Any]:
         "secret_hash": finding.secret_hash,
         "evidence": dict(finding.evidence),
         "suppression": asdict(finding.suppression) if finding.suppression else None,
+        "repository_suppressions": [asdict(s) for s in finding.repository_suppressions],
     }
 
 
@@ -52,7 +55,9 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
             "artifacts_scanned": result.artifacts_scanned,
             "rules_run": len(result.rules_run),
             "rules_applied": len(result.rules_applied),
+            "configuration": configuration_header(result),
         },
+        "audit": audit_header(result),
         "summary": {
             "total": len(result.active),
             "suppressed": len(result.findings) - len(result.active),

@@ -5,9 +5,11 @@ help text and markdown, tags (security, CWE, OWASP, the launch-readiness check),
 ``security-severity``. Results carry a repository-relative location under ``%SRCROOT%``, the
 redacted snippet and excerpt (``contextRegion``) only, our stable fingerprint in
 ``partialFingerprints``, the commit of history findings, and suppressions (inline -> ``inSource``,
-baseline -> ``external``) instead of being dropped. Skipped files become
+baseline -> ``external``) instead of being dropped; in an audit, what the scanned repository would have
+hidden is ``properties.suppressedByRepository`` (the result still counts). Skipped files become
 ``toolExecutionNotifications``; the launch-readiness scorecard is in ``run.properties.scorecard`` (the
-JSON report's shape and states). GitHub's upload limits are enforced: when exceeded, the most severe
+JSON report's shape and states), with ``configuration`` (where it came from, what it turns off) and, in an
+audit, ``audit``. GitHub's upload limits are enforced: when exceeded, the most severe
 results are kept and a notification says what was left out.
 """
 
@@ -23,6 +25,7 @@ from urllib.parse import quote
 
 from scanner import __version__
 from scanner.model import Confidence, Finding, Notice, Rule, Severity
+from scanner.reporters.header import audit_header, configuration_header
 from scanner.result import ScanResult
 from scanner.scorecard import build_scorecard
 
@@ -178,6 +181,9 @@ def _result(finding: Finding, rule_index: int, prefix: str) -> dict[str, Any]:
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": properties,
     }
+    if finding.repository_suppressions:  # audit: counted, so not a SARIF suppression (GitHub would hide it)
+        properties["suppressedByRepository"] = [
+            {"kind": s.kind, "reason": s.reason} for s in finding.repository_suppressions]
     if finding.suppression is not None:
         suppression: dict[str, Any] = {"kind": SUPPRESSION_KIND[finding.suppression.kind], "status": "accepted"}
         if finding.suppression.reason:
@@ -216,6 +222,15 @@ def _slug(text: str) -> str:
 def automation_id(result: ScanResult) -> str:
     """``launchready/<sources>-<folder>/``: one category per kind of scan and folder, so uploads coexist."""
     return f"launchready/{_slug('-'.join(result.sources))}-{_slug(Path(result.root).name)}/"
+
+
+def _run_properties(result: ScanResult) -> dict[str, Any]:
+    properties: dict[str, Any] = {"scorecard": build_scorecard(result).to_dict(),
+                                  "configuration": configuration_header(result)}
+    audit = audit_header(result)
+    if audit is not None:
+        properties["audit"] = audit
+    return properties
 
 
 class SarifReporter:
@@ -297,7 +312,8 @@ class SarifReporter:
                 "invocations": [invocation],
                 "columnKind": "unicodeCodePoints",
                 "results": [_result(f, index[f.rule_id], prefix) for f in findings if f.rule_id in index],
-                # the launch-readiness scorecard, the same states as the JSON report's (pass only on evidence)
-                "properties": {"scorecard": build_scorecard(result).to_dict()},
+                # the launch-readiness scorecard, the same states as the JSON report's (pass only on evidence);
+                # where the configuration came from, and an audit's header (the JSON report's shapes)
+                "properties": _run_properties(result),
             }],
         }

@@ -12,6 +12,7 @@ from itertools import groupby
 import click
 
 from scanner.model import Finding, Severity
+from scanner.reporters.header import audit_lines, configuration_lines
 from scanner.reporters.terminal import terminal_safe as safe
 from scanner.result import ScanResult
 from scanner.scorecard import FAIL, NO_ISSUE, PASS, build_scorecard
@@ -47,12 +48,18 @@ class TextReporter:
             count = f"; in {origin.commit_count} commit(s)" if origin.commit_count else ""
             lines.append(f"{'':13}introduced in {safe(origin.commit[:12])} by {safe(origin.author)} "
                          f"on {safe(origin.date)}{where}{count}")
+        if finding.repository_suppressions:
+            marks = "; ".join(f"{s.kind}" + (f" ({s.reason})" if s.reason else "")
+                              for s in finding.repository_suppressions)
+            lines.append(self._style(f"{'':13}suppressed by the repository: {safe(marks)}", fg="yellow"))
         if loc.snippet:
             lines.append(self._style(f"{'':13}{safe(loc.snippet.strip())}", dim=True))
         return lines
 
     def render(self, result: ScanResult) -> str:
-        out: list[str] = []
+        out = [safe(line) for line in (*audit_lines(result), *configuration_lines(result))]
+        if out:
+            out.append("")
         active = result.active
         for path, group in groupby(active, key=lambda f: f.location.path):
             out.append(self._style(safe(path), bold=True, underline=True))
@@ -123,5 +130,7 @@ class TextReporter:
         else:
             head = "no findings"
         tail = f"; {suppressed} suppressed" if suppressed else ""
+        hidden = sum(1 for f in result.findings if f.repository_suppressions)
+        tail += f"; {hidden} would have been hidden or lowered by the repository" if result.audit else ""
         return (f"{head}{tail}. Scanned {result.artifacts_scanned} files with {len(result.rules_run)} rules "
                 f"in {result.duration_seconds:.2f}s.")

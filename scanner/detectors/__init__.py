@@ -5,6 +5,7 @@ from __future__ import annotations
 from scanner.detectors.agent_tools import AgentToolsDetector
 from scanner.detectors.base import Detector
 from scanner.detectors.client_env import ClientEnvDetector
+from scanner.detectors.env_files import EnvFilesDetector
 from scanner.detectors.js_routes_auth import JsRoutesAuthDetector
 from scanner.detectors.launch_checks import MonitoringDetector, TransportSecurityDetector
 from scanner.detectors.launch_email import EmailAuthDetector
@@ -21,6 +22,7 @@ from scanner.detectors.web_rate_limits import RateLimitDetector
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
     ClientEnvDetector,
+    EnvFilesDetector,
     JsRoutesAuthDetector,
     TransportSecurityDetector,
     MonitoringDetector,

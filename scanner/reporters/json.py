@@ -13,8 +13,9 @@ from scanner.scorecard import build_scorecard
 #: Bump the major version on any incompatible change to the document's shape.
 #: 1.1 adds ``scorecard`` (the launch-readiness checks and verdict), ``scan.rules_applied`` and
 #: ``location.excerpt``; 1.2 the ``no-issue-found`` status, ``scorecard.counts`` and each check's ``summary``,
-#: ``examined`` and ``not_checked_reason``.
-SCHEMA_VERSION = "1.2"
+#: ``examined`` and ``not_checked_reason``; 1.3 ``env_inventory`` (every environment variable the project reads,
+#: never a value).
+SCHEMA_VERSION = "1.3"
 
 
 def finding_to_dict(finding: Finding, result: ScanResult) -> dict[str, Any]:
@@ -63,6 +64,7 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
         "skipped": [asdict(n) for n in result.skipped],
         "warnings": [asdict(n) for n in result.warnings],
         "stats": result.stats,
+        "env_inventory": result.tables.get("env_inventory", []),
     }
 
 

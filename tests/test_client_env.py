@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.detectors.client_env import is_secret_name
+from scanner.analysis.env.names import is_secret_name
 
 
 @pytest.mark.parametrize(

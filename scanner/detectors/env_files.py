@@ -37,14 +37,19 @@ class EnvFilesDetector(Detector):
     needs_index = True
 
     def wants(self, artifact: Artifact) -> bool:
+        from scanner.analysis.browser.reach import wanted
         from scanner.analysis.env.inventory import reads_env
 
-        return artifact.kind == "env" or _is_root_gitignore(artifact.path) or reads_env(artifact)
+        return (artifact.kind == "env" or _is_root_gitignore(artifact.path) or reads_env(artifact)
+                or wanted(artifact.path, artifact.kind))
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
+        from scanner.analysis.browser.reach import index_browser, wanted
         from scanner.analysis.env.inventory import index_env
 
         index_env(ctx)
+        if wanted(artifact.path, artifact.kind):
+            index_browser(ctx)  # the inventory says which reads reach the browser
 
     def tables(self, facts: ProjectFacts) -> dict[str, Any]:
         from scanner.analysis.env.inventory import inventory_rows

@@ -78,11 +78,16 @@ def _local_url(value: str) -> bool:
     return host in _LOCAL_HOSTS or host.endswith(".local")
 
 
+def provider_format(value: str) -> bool:
+    """Is ``value`` in a provider's key format (``sk-...``, ``ghp_...``, a JWT)? A credential whatever its name."""
+    return bool(_PROVIDER_FORMAT.match(value))
+
+
 def looks_real(name: str, value: str) -> bool:
     """Could ``value`` (assigned to ``name``) be a working credential?"""
     if not value or false_positive_reason(value) or _STAND_IN.search(value) or _local_url(value):
         return False
-    if _PROVIDER_FORMAT.match(value):
+    if provider_format(value):
         return True
     if not looks_secret(name) or public_by_design(name):
         return False

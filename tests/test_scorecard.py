@@ -175,7 +175,7 @@ def test_json_report_has_scorecard_and_validates(leaky_result):
     schema = json.loads((ROOT / "scanner" / "reporters" / "report.schema.json").read_text())
     doc = json.loads(get_reporter("json").render(leaky_result))
     jsonschema.validate(doc, schema)
-    assert doc["schema_version"] == "1.2"
+    assert doc["schema_version"] == "1.3"
     secrets = next(c for c in doc["scorecard"]["checks"] if c["check"] == "secrets")
     assert secrets["status"] == "fail" and secrets["by_severity"]["critical"] == 1
     assert secrets["examined"] == [{"what": "file", "count": 2, "files": 2}]

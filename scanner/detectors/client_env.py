@@ -103,29 +103,46 @@ class ClientEnvDetector(Detector):
 
         reach = browser_reach(ctx.facts)
         entry = reach.entry_of(artifact.path)
-        seen: set[tuple[str, str]] = set()
+        sdk_keys: set[str] | None = None  # env variables used as a credential here, computed on first need
+        seen: set[str] = set()
+        server_only: dict[str, int] = {}  # server-only secrets read in browser code: name -> first offset
         for read in js_env_reads(artifact.text):
             name = read.name
             if _in_comment(artifact.text, read.start) or name in BUILTIN or self._public(name):
                 continue
             ships = reach.ships(artifact.path, read.start)
-            if client_prefix(name) and is_secret_name(strip_prefix(name)):
+            if client_prefix(name) and not is_secret_name(strip_prefix(name)):
+                sdk_keys = self._used_as_credential(ctx) if sdk_keys is None else sdk_keys
+            if client_prefix(name) and (is_secret_name(strip_prefix(name)) or name in (sdk_keys or ())):
                 rule = EXPOSED if ships else MISNAMED
+                if rule not in self.rules or name in seen:
+                    continue
+                seen.add(name)
                 message = (f"{name} looks like a secret and is read in browser code (reached from {entry}): "
                            "the build inlines its value into public JavaScript" if ships else
                            f"{name} looks like a secret but its prefix makes it public: read here only in "
                            "server code, it ships the day a client module reads it")
-            elif ships and not client_prefix(name) and looks_secret(name):
-                rule = SERVER_VAR
-                message = (f"{name} is a server-only secret read in browser code (reached from {entry}): undefined "
-                           "there at run time, but the code expects the secret in the browser")
-            else:
-                continue
-            if rule not in self.rules or (rule, name) in seen:
-                continue
-            seen.add((rule, name))
-            yield ctx.finding(rule, ctx.span(read.start, read.end), key=name, message=message, variable=name,
-                              **({"entry": entry} if ships and entry else {}))
+                yield ctx.finding(rule, ctx.span(read.start, read.end), key=name, message=message, variable=name,
+                                  **({"entry": entry} if ships else {}))
+            elif not client_prefix(name) and looks_secret(name) and ships \
+                    and reach.runs_only_in_browser(artifact.path) and "createEnv(" not in artifact.text:
+                server_only.setdefault(name, read.start)
+        if server_only and SERVER_VAR in self.rules:
+            names = sorted(server_only, key=server_only.get)
+            start = server_only[names[0]]
+            yield ctx.finding(SERVER_VAR, ctx.span(start, start + len(names[0])), key=",".join(sorted(names)),
+                              variables=names, entry=entry,
+                              message=f"Browser code (reached from {entry}) reads server-only secret(s) "
+                                      f"{', '.join(names)}: undefined there at run time, but the code expects "
+                                      "the secret in the browser")
+
+    @staticmethod
+    def _used_as_credential(ctx: Context) -> set[str]:
+        """Env variables this module hands to an SDK or a credential header (secret whatever the name)."""
+        from scanner.analysis.browser.literals import sdk_key_env_names
+        from scanner.lang.javascript.parse import parse_js
+
+        return sdk_key_env_names(parse_js(ctx))
 
     def _literals(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.browser.literals import secret_literals

@@ -34,11 +34,22 @@ SDK_CLASSES = frozenset({
     "MistralClient", "CohereClient", "CohereClientV2", "Replicate", "Pinecone", "ElevenLabsClient", "Resend",
     "Twilio", "Together", "HfInference", "InferenceClient", "Deepgram", "AssemblyAI", "Tavily", "Firecrawl",
     "FirecrawlApp", "Perplexity", "LumaAI", "Runway", "Octokit", "Airtable", "Vapi", "Retell", "Tavus",
+    "ChatOpenAI", "ChatAnthropic", "ChatGoogleGenerativeAI", "OpenAIEmbeddings", "Configuration",
 })
+#: Options of those constructors that carry the key.
+_KEY_OPTIONS = frozenset({"apiKey", "api_key", "openAIApiKey", "anthropicApiKey", "auth", "token", "accessToken",
+                          "secretKey", "authToken"})
+#: Keys and headers that carry a credential: a value put there is a secret whatever its variable is called.
+_CREDENTIAL_HEADER = re.compile(r"(?i)^(?:authorization|(?:[a-z]+[-_])?api[-_]?key|x[-_]auth[-_]token|access[-_]?token|"
+                                r"auth[-_]?token|[a-z]*secret[a-z_]*|apikey)$")
+#: Sibling keys of a Firebase web config, whose ``apiKey`` is public by design.
+_PUBLIC_CONFIG_KEYS = frozenset({"authDomain", "projectId", "messagingSenderId", "storageBucket", "measurementId"})
 _HEADER_NAMES = {"authorization": "AUTH_TOKEN", "x-api-key": "API_KEY", "api-key": "API_KEY",
                  "x-auth-token": "AUTH_TOKEN", "apikey": "API_KEY", "x-access-token": "ACCESS_TOKEN"}
 _SCHEME = re.compile(r"^(?:Bearer|Basic|Token|Bot)\s+", re.IGNORECASE)
 _ENV_READ = re.compile(r"^(?:process\.env|import\.meta\.env)(?:\.(?P<a>\w+)|\[\s*['\"](?P<b>\w+)['\"]\s*\])$")
+#: A URL path or route (``api/v2/user/reset-password``), not a credential.
+_PATH = re.compile(r"^/|^[a-z0-9._~-]*(?:/[a-z0-9._~{}:-]*)+$")
 _PASSWORD_NAME = re.compile(r"(?:PASSWORD|PASSWD|PWD)$")
 
 
@@ -68,7 +79,7 @@ def snake(name: str) -> str:
 def counts(name: str, value: str) -> bool:
     """Does ``value``, given to ``name``, look like a working credential?"""
     value = _SCHEME.sub("", value)
-    if value.startswith("/"):
+    if name == "KEY" or _PATH.match(value):  # a bare ``key`` is a React/cache/i18n key; paths are routes
         return False
     if not provider_format(value) and value.isalpha() and not _PASSWORD_NAME.search(name):
         return False
@@ -83,6 +94,85 @@ def secret_literals(tree: JsTree) -> Iterator[Literal]:
             if found.node.start_byte not in seen and counts(found.name, _SCHEME.sub("", found.value)):
                 seen.add(found.node.start_byte)
                 yield found
+
+
+def sdk_key_env_names(tree: JsTree) -> set[str]:
+    """Variables whose value a module hands to an SDK as its key: ``new OpenAI({ apiKey: process.env.X })``,
+    ``new Stripe(key)`` with ``const key = import.meta.env.Y``. Such a variable is a secret whatever its name."""
+    env_of: dict[str, str] = {}  # local const -> the env variable it holds
+    constructors = []
+    for node in tree.walk():
+        if node.type == "variable_declarator":
+            name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+            held = _env_in(tree, value)
+            if name is not None and name.type == "identifier" and held:
+                env_of[tree.text(name)] = held
+        elif node.type == "new_expression":
+            ctor = node.child_by_field_name("constructor")
+            if ctor is not None and tree.text(ctor).split(".")[-1] in SDK_CLASSES:
+                constructors.append(node)
+    names: set[str] = set()
+    for node in tree.walk():  # credential headers: ``config.headers["xi-api-key"] = key``, ``Authorization: ...``
+        target = value = None
+        if node.type == "pair" and not _in_public_config(tree, node.parent):
+            target, value = _key_of(tree, node), node.child_by_field_name("value")
+        elif node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            target, value = (_last_name(tree, left) if left is not None else None), node.child_by_field_name("right")
+        if target and _CREDENTIAL_HEADER.search(target) and value is not None:
+            held = _held_env(tree, value, env_of)
+            if held:
+                names.add(held)
+    for node in constructors:
+        args = node.child_by_field_name("arguments")
+        for arg in args.named_children[:1] if args is not None else ():
+            candidates = [arg]
+            if arg.type == "object":
+                candidates = [p.child_by_field_name("value") for p in arg.named_children
+                              if p.type == "pair" and _key_of(tree, p) in _KEY_OPTIONS]
+                candidates += [p for p in arg.named_children
+                               if p.type == "shorthand_property_identifier" and tree.text(p) in _KEY_OPTIONS]
+            for value in candidates:
+                held = _held_env(tree, value, env_of) if value is not None else None
+                if held:
+                    names.add(held)
+    return names
+
+
+def _held_env(tree: JsTree, value: Node, env_of: dict[str, str]) -> str | None:
+    """The env variable ``value`` carries: read directly, through a local const, or inside a template string."""
+    held = _env_in(tree, value) or env_of.get(tree.text(value))
+    if held is None and value.type == "template_string":
+        for sub in value.named_children:
+            if sub.type == "template_substitution" and sub.named_children:
+                inner = sub.named_children[0]
+                held = held or _env_in(tree, inner) or env_of.get(tree.text(inner))
+    return held
+
+
+def _in_public_config(tree: JsTree, obj: Node | None) -> bool:
+    """An object that is a Firebase web config (``apiKey`` next to ``authDomain``/``projectId``): public by design."""
+    if obj is None or obj.type != "object":
+        return False
+    keys = {_key_of(tree, p) for p in obj.named_children if p.type == "pair"}
+    keys |= {tree.text(p) for p in obj.named_children if p.type == "shorthand_property_identifier"}
+    return bool(keys & _PUBLIC_CONFIG_KEYS)
+
+
+def _key_of(tree: JsTree, pair: Node) -> str:
+    key = pair.child_by_field_name("key")
+    return tree.text(key).strip("'\"") if key is not None else ""
+
+
+def _env_in(tree: JsTree, node: Node | None) -> str | None:
+    """The env variable an expression reads: ``process.env.X``, ``process.env.X!``, ``(import.meta.env.X as string)``,
+    ``process.env.X || ""``."""
+    while node is not None and node.type in {"non_null_expression", "parenthesized_expression", "as_expression",
+                                              "satisfies_expression", "binary_expression"}:
+        node = node.child_by_field_name("left") if node.type == "binary_expression" else \
+            (node.named_children[0] if node.named_children else None)
+    return env_name(tree.text(node)) if node is not None and node.type in {"member_expression",
+                                                                          "subscript_expression"} else None
 
 
 def _string(tree: JsTree, node: Node | None) -> str | None:
@@ -109,7 +199,7 @@ def _at(tree: JsTree, node: Node) -> Iterator[Literal]:
         value = _string(tree, first)
         if value is not None:
             yield Literal(first, value, "API_KEY", f"new {cls}(...)")
-    elif kind == "pair":
+    elif kind == "pair" and not _in_public_config(tree, node.parent):
         key, value_node = node.child_by_field_name("key"), node.child_by_field_name("value")
         value = _string(tree, value_node)
         if key is not None and value is not None:

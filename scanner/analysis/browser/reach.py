@@ -11,8 +11,8 @@ Built from the JS/TS module graph (:mod:`scanner.lang.javascript.modules`, share
   (``export * from``, ``export { x } from``), dynamic ``import()`` and ``require()``, resolved with the
   graph's resolver (relative paths, index files, tsconfig ``paths``). Type-only imports carry no code;
 - **boundaries**, never entered: ``'use server'`` modules (the browser gets a reference, not the code),
-  route handlers (``app/**/route.ts``, ``pages/api/``), ``middleware``, modules that import
-  ``server-only``, and ``*.server.*`` files.
+  route handlers (``app/**/route.ts``, ``pages/api/``, Expo Router ``+api`` files), ``middleware``, modules
+  that import ``server-only``, and ``*.server.*`` files.
 
 Pages Router data functions (``getServerSideProps``, ``getStaticProps``, ``getStaticPaths``) are removed
 from the client bundle by Next.js, so what they read does not ship: :meth:`BrowserReach.ships` says so per
@@ -75,6 +75,15 @@ class BrowserReach:
     def reaches(self, path: str) -> bool:
         """Is module ``path`` part of browser code?"""
         return path in self.reached if self.reached is not None else False
+
+    def is_entry(self, path: str) -> bool:
+        """Is ``path`` itself a client entry point (``'use client'``, a page, an HTML script...)?"""
+        return self.reached is not None and self.reached.get(path, "").startswith(path + " (")
+
+    def runs_only_in_browser(self, path: str) -> bool:
+        """Is ``path`` browser code that never runs on a server: reached in a single-page app (Vite, CRA,
+        Angular, Expo), where nothing is rendered on the server, or a client entry itself?"""
+        return self.reaches(path) and (self.is_entry(path) or _package_kind(self, path) in {"spa", "angular", "expo"})
 
     def entry_of(self, path: str) -> str | None:
         """The client entry point ``path`` is reached from (itself for an entry)."""
@@ -196,7 +205,7 @@ def _is_boundary(path: str, facts: _FileFacts | None) -> bool:
     parts = path.split("/")
     if facts is not None and (facts.directive == "use server" or facts.server_only):
         return True
-    if ".server." in name or stem == "middleware":
+    if ".server." in name or "+api." in name or stem == "middleware":
         return True
     if stem == "route" and "app" in parts[:-1]:
         return True
@@ -215,7 +224,7 @@ def _entries(reach: BrowserReach, graph: ModuleGraph) -> dict[str, str]:
         elif "pages" in parts[:-1] and parts[-1].split(".")[0] not in {"_document", "_middleware"} \
                 and _package_kind(reach, path) in {"next", None}:
             entries[path] = "Next.js page"
-        elif {"public", "static"} & set(parts[:-1]):
+        elif {"public", "static"} & set(parts[:-1]) and path.endswith((".js", ".mjs", ".cjs")):
             entries[path] = "served as is from public/ or static/"
         elif _package_kind(reach, path) == "expo":
             entries[path] = "Expo / React Native app"
@@ -248,7 +257,7 @@ def _package_kind(reach: BrowserReach, path: str) -> str | None:
 
 def _closure(reach: BrowserReach, graph: ModuleGraph) -> dict[str, str]:
     """Every module reached from an entry point through imports that carry code."""
-    entries = _entries(reach, graph)
+    entries = {path: f"{path} ({why})" for path, why in _entries(reach, graph).items()}
     reached = dict(entries)
     queue = deque(entries)
     while queue:
@@ -265,9 +274,24 @@ def _closure(reach: BrowserReach, graph: ModuleGraph) -> dict[str, str]:
     return reached
 
 
+def _used_outside_data_functions(module, facts: _FileFacts) -> set[str]:
+    """Imported names a page uses outside its import statements and its data functions."""
+    text = module.tree.file_text
+    kept, last = [], 0
+    for start, end in sorted(facts.data_functions):
+        kept.append(text[last:start])
+        last = max(last, end)
+    kept.append(text[last:])
+    rest = re.sub(r"^\s*import\b[^;]*?\bfrom\s*['\"][^'\"]*['\"];?", "", "".join(kept), flags=re.MULTILINE)
+    return {name for name in module.imports if re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", rest)}
+
+
 def _runtime_specifiers(module, facts: _FileFacts | None) -> set[str]:
-    """Specifiers of every import of ``module`` that carries code (type-only imports do not)."""
-    specifiers = {i.specifier for i in module.imports.values() if not i.type_only}
+    """Specifiers of every import of ``module`` that carries code (type-only imports do not, nor imports a
+    Pages Router page uses only in its data functions, which Next.js removes with them)."""
+    used = _used_outside_data_functions(module, facts) if facts is not None and facts.data_functions else None
+    specifiers = {i.specifier for i in module.imports.values()
+                  if not i.type_only and (used is None or i.local in used)}
     specifiers.update(e.specifier for e in module.exports.values() if e.specifier and not e.type_only)
     specifiers.update(module.star_exports)
     for node in module.tree.root.children:  # side-effect imports: ``import "./polyfills"``

@@ -231,7 +231,9 @@ def inventory_rows(facts: ProjectFacts) -> list[dict[str, Any]]:
     rows = []
     for name in names:
         reads = inventory.reads.get(name, [])
-        browser_reads = [p for p in reads if p.kind == "javascript" and reach.reaches(p.path)]
+        # A value reaches the browser when a client-prefixed name is read in browser code (bundlers inline
+        # only those; an unprefixed read there is undefined at run time).
+        browser_reads = [p for p in reads if p.kind == "javascript" and client_prefix(name) and reach.reaches(p.path)]
         rows.append({
             "name": name,
             "secret": looks_secret(name),

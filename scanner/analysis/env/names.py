@@ -35,7 +35,8 @@ _SERVER_ONLY_PROVIDERS = {
 #: OAuth client ids, Firebase web config, Sentry DSNs, analytics and tag-manager ids, captcha site keys.
 _PUBLIC_MARKERS = ("PUBLISHABLE", "PUBLIC_KEY", "ANON", "SITE_KEY", "CLIENT_ID", "MEASUREMENT_ID", "APP_ID",
                    "FIREBASE", "DSN", "POSTHOG", "GA", "GTAG", "GTM", "GOOGLE_ANALYTICS", "SEGMENT", "MIXPANEL",
-                   "AMPLITUDE", "PLAUSIBLE", "UMAMI", "RECAPTCHA", "HCAPTCHA", "TURNSTILE", "MAPBOX", "ALGOLIA_SEARCH")
+                   "AMPLITUDE", "PLAUSIBLE", "UMAMI", "RECAPTCHA", "HCAPTCHA", "TURNSTILE", "MAPBOX", "ALGOLIA_SEARCH",
+                   "MAPS", "GOOGLE_MAPS", "PLACES")
 #: Words that make a name secret whatever public-looking word it also holds (``FIREBASE_PRIVATE_KEY``).
 _NEVER_PUBLIC = ("SECRET", "PRIVATE", "SERVICE_ROLE", "SERVICE_ACCOUNT", "ADMIN", "PASSWORD")
 #: Words that mark a secret in the broad sense used by the inventory.
@@ -79,7 +80,11 @@ def is_secret_name(suffix: str) -> bool:
     for index, word in enumerate(words):
         if word in _SECRET_WORDS and set(words[index + 1:]) <= _VALUE_WORDS:
             return True
-    return words[-1] in {"KEY", "TOKEN", "APIKEY"} and bool(set(words) & _SERVER_ONLY_PROVIDERS)
+    if words[-1] not in {"KEY", "TOKEN", "APIKEY"}:
+        return False
+    compact = suffix.replace("_", "")  # ELEVEN_LABS_API_KEY names ElevenLabs
+    return bool(set(words) & _SERVER_ONLY_PROVIDERS) or any(
+        len(p) >= 6 and p in compact for p in _SERVER_ONLY_PROVIDERS)
 
 
 def looks_secret(name: str) -> bool:

@@ -85,7 +85,8 @@ class ClientEnvDetector(Detector):
                 yield from self._literals(artifact, ctx)
             if BUNDLER in self.rules:
                 yield from self._bundler_config(artifact, ctx)
-            if LLM_CLIENT in self.rules and "dangerouslyAllowBrowser" in artifact.text:
+            if LLM_CLIENT in self.rules and "dangerouslyAllowBrowser" in artifact.text \
+                    and not _known_server_code(artifact.path, ctx.facts):
                 for match in _BROWSER_LLM_CLIENT.finditer(artifact.text):
                     yield ctx.finding(LLM_CLIENT, ctx.span(*match.span()),
                                       message="LLM SDK client created with dangerouslyAllowBrowser: true: "
@@ -200,6 +201,14 @@ class ClientEnvDetector(Detector):
         for match in _WHOLE_PROCESS_ENV.finditer(text):
             yield ctx.finding(BUNDLER, ctx.span(*match.span()), key="define-process-env",
                               message="The whole process.env is defined into the client bundle")
+
+
+def _known_server_code(path: str, facts: ProjectFacts) -> bool:
+    """Code the browser reach knows does not ship: the project has client entry points and none reaches it."""
+    from scanner.analysis.browser.reach import browser_reach
+
+    reach = browser_reach(facts)
+    return bool(reach.reached) and not reach.reaches(path)
 
 
 def _shipped_names(facts: ProjectFacts) -> frozenset[str]:

@@ -21,7 +21,8 @@ def project(tmp_path: Path) -> tuple[Path, str]:
         ".env": f"JWT_SECRET={secret}\nLOG_LEVEL=debug\n",
         ".env.example": "OPENAI_API_KEY=\nNEXT_PUBLIC_SITE_URL=\n",
         "web/app/chat/panel.tsx": "'use client'\nexport const site = process.env.NEXT_PUBLIC_SITE_URL\n",
-        "web/app/api/chat/route.ts": "const key = process.env.OPENAI_API_KEY\nconst { STRIPE_SECRET_KEY } = process.env\n",
+        "web/app/api/chat/route.ts": ("const key = process.env.OPENAI_API_KEY\n"
+                                      "const { STRIPE_SECRET_KEY } = process.env\n"),
         "web/src/main.ts": "export const u = import.meta.env.VITE_API_URL\n",
         "api/settings.py": ("import os\nfrom pydantic_settings import BaseSettings\n\nDB = os.environ['DATABASE_URL']\n"
                             "REDIS = os.getenv('REDIS_URL')\n\nclass Settings(BaseSettings):\n"

@@ -105,3 +105,14 @@ def test_import_cycles_terminate():
         "app/a.tsx": "'use client'\nimport './b'\n",
         "app/b.ts": "import './a'\n",
     }) == {"app/a.tsx", "app/b.ts"}
+
+
+def test_pages_folders_elsewhere_and_tests_are_not_entries():
+    assert reached({
+        "package.json": '{"dependencies": {"next": "14"}}',
+        "tests/pages/chat.ts": "export class ChatPage {}\n",
+        "components/pages/list.tsx": "export const List = 1\n",
+        "src/pages/about.tsx": "export default function About() {}\n",
+        "admin/package.json": '{"dependencies": {"vite": "5"}}',
+        "admin/pages/users.tsx": "export default function Users() {}\n",
+    }) == {"src/pages/about.tsx"}

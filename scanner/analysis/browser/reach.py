@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scanner.context import Context, ProjectFacts
-from scanner.paths import is_build_output
+from scanner.paths import is_build_output, is_test_file
 
 if TYPE_CHECKING:
     from scanner.lang.javascript.modules import ModuleGraph
@@ -216,13 +216,12 @@ def _entries(reach: BrowserReach, graph: ModuleGraph) -> dict[str, str]:
     """Client entry points: path -> why it is one."""
     entries: dict[str, str] = {}
     for path, facts in reach.files.items():
-        if _is_boundary(path, facts):
+        if _is_boundary(path, facts) or is_test_file(path):
             continue
         parts = path.split("/")
         if facts.directive == "use client":
             entries[path] = "'use client'"
-        elif "pages" in parts[:-1] and parts[-1].split(".")[0] not in {"_document", "_middleware"} \
-                and _package_kind(reach, path) in {"next", None}:
+        elif _is_page(reach, path):
             entries[path] = "Next.js page"
         elif {"public", "static"} & set(parts[:-1]) and path.endswith((".js", ".mjs", ".cjs")):
             entries[path] = "served as is from public/ or static/"
@@ -244,15 +243,32 @@ def _entries(reach: BrowserReach, graph: ModuleGraph) -> dict[str, str]:
     return entries
 
 
-def _package_kind(reach: BrowserReach, path: str) -> str | None:
-    """The framework of the nearest package.json above ``path``."""
+def _package_folder(reach: BrowserReach, path: str) -> str | None:
+    """The folder of the nearest recognised package.json above ``path`` (None when there is none)."""
     folder = _folder(path)
     while True:
         if folder in reach.packages:
-            return reach.packages[folder]
+            return folder
         if not folder:
             return None
         folder = _folder(folder)
+
+
+def _package_kind(reach: BrowserReach, path: str) -> str | None:
+    """The framework of the nearest recognised package.json above ``path``."""
+    folder = _package_folder(reach, path)
+    return reach.packages[folder] if folder is not None else None
+
+
+def _is_page(reach: BrowserReach, path: str) -> bool:
+    """A Pages Router page: under ``pages/`` or ``src/pages/`` of a Next.js package (or of the scan root when
+    no package.json says otherwise), outside ``pages/api``, not ``_document``."""
+    folder = _package_folder(reach, path)
+    if reach.packages.get(folder) not in {"next", None}:
+        return False
+    rel = path[len(folder) + 1:] if folder else path
+    return rel.startswith(("pages/", "src/pages/")) and \
+        posixpath.basename(path).split(".")[0] not in {"_document", "_middleware"}
 
 
 def _closure(reach: BrowserReach, graph: ModuleGraph) -> dict[str, str]:

@@ -82,6 +82,8 @@ def test_spa_package_entries_and_expo_apps():
         "client/src/App.js": "export default function App() {}\n",
         "mobile/package.json": '{"dependencies": {"expo": "50"}}',
         "mobile/app/index.tsx": "export default function Screen() {}\n",
+        "mobile/app/chat+api.ts": "export function POST() {}\n",
+        "mobile/supabase/functions/notify/index.ts": "Deno.serve(() => new Response())\n",
         "server/package.json": '{"dependencies": {"express": "4"}}',
         "server/index.js": "const app = require('express')()\n",
     }

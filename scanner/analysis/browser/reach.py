@@ -12,7 +12,8 @@ Built from the JS/TS module graph (:mod:`scanner.lang.javascript.modules`, share
   graph's resolver (relative paths, index files, tsconfig ``paths``). Type-only imports carry no code;
 - **boundaries**, never entered: ``'use server'`` modules (the browser gets a reference, not the code),
   route handlers (``app/**/route.ts``, ``pages/api/``, Expo Router ``+api`` files), ``middleware``, modules
-  that import ``server-only``, and ``*.server.*`` files.
+  that import ``server-only``, ``*.server.*`` files, and server folders kept inside front-end packages
+  (``supabase/functions``, ``netlify/functions``, ``server/``, ``backend/``).
 
 Pages Router data functions (``getServerSideProps``, ``getStaticProps``, ``getStaticPaths``) are removed
 from the client bundle by Next.js, so what they read does not ship: :meth:`BrowserReach.ships` says so per
@@ -48,6 +49,9 @@ _DATA_FUNCTION = re.compile(r"\bexport\s+(?:async\s+)?(?:function\s+|const\s+)(?
 _FRAMEWORKS = (("expo", "expo"), ("react-native", "expo"), ("next", "next"), ("@angular/core", "angular"),
                ("react-scripts", "spa"), ("vite", "spa"), ("@vue/cli-service", "spa"), ("parcel", "spa"),
                ("webpack", "spa"))
+#: Folders of server code that live inside front-end packages: Supabase/Netlify/Firebase functions, servers.
+_SERVER_FOLDERS = ("supabase/functions", "netlify/functions", "netlify/edge-functions", "functions/src", "server",
+                   "backend")
 _SPA_ENTRIES = ("src/main", "src/index", "src/main.client", "src/entry.client", "app/entry.client")
 
 
@@ -206,6 +210,8 @@ def _is_boundary(path: str, facts: _FileFacts | None) -> bool:
     if facts is not None and (facts.directive == "use server" or facts.server_only):
         return True
     if ".server." in name or "+api." in name or stem == "middleware":
+        return True
+    if any(f"/{folder}/" in f"/{path}" for folder in _SERVER_FOLDERS):
         return True
     if stem == "route" and "app" in parts[:-1]:
         return True

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from scanner.analysis.env.names import looks_secret, public_by_design
+from scanner.decoding import jwt_claims
 from scanner.detectors.secrets import shannon_entropy
 from scanner.filters import false_positive_reason
 
@@ -33,6 +34,8 @@ _PROVIDER_FORMAT = re.compile(
 _STAND_IN = re.compile(r"(?i)(?:^|[-_.])(?:your|here|enter|insert|paste|replace|goes|todo|tbd)(?=[-_.]|$)")
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "host.docker.internal", "::1", "db", "postgres", "mysql",
                 "redis", "mongo", "mongodb"}
+#: JWT ``role`` claims of keys made to be public (Supabase's anon key).
+PUBLIC_JWT_ROLES = frozenset({"anon", "anonymous", "public"})
 #: Below these a value is a word someone typed (``secret``, ``password123``), not a generated key.
 MIN_LENGTH = 16
 MIN_ENTROPY = 3.0
@@ -87,9 +90,14 @@ def looks_real(name: str, value: str) -> bool:
     """Could ``value`` (assigned to ``name``) be a working credential?"""
     if not value or false_positive_reason(value) or _STAND_IN.search(value) or _local_url(value):
         return False
+    claims = jwt_claims(value) if value.startswith("eyJ") else None
+    if claims is not None:  # a JWT says what it is: Supabase's anon key is public, its service_role key is not
+        return claims.get("role") not in PUBLIC_JWT_ROLES
+    if public_by_design(name):
+        return False
     if provider_format(value):
         return True
-    if not looks_secret(name) or public_by_design(name):
+    if not looks_secret(name):
         return False
     if "://" in value:  # a connection string: real when it carries a password for a remote host
         parts = urlsplit(value)

@@ -17,6 +17,7 @@ reaches browser code comes from the browser reach (:mod:`scanner.analysis.browse
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -146,8 +147,12 @@ def _python_reads(text: str) -> Iterator[EnvRead]:
         body = text[cls.end():body_end]
         prefix_match = _PY_PREFIX.search(body)
         prefix = prefix_match.group("prefix") if prefix_match else ""
-        for fld in _PY_FIELD.finditer(body):
-            if fld.group("name") in {"model_config", "Config"} or fld.group("name").startswith("_"):
+        fields = list(_PY_FIELD.finditer(body))
+        indent = min((f.group("indent") for f in fields), key=len, default="")
+        for fld in fields:  # class-level annotations only: not ``else:`` or a nested block's lines
+            name = fld.group("name")
+            if fld.group("indent") != indent or keyword.iskeyword(name) or name == "model_config" \
+                    or name.startswith("_"):
                 continue
             alias = _PY_ALIAS.search(fld.group("default") or "")
             name = alias.group("name") if alias else (prefix + fld.group("name")).upper()

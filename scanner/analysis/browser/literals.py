@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from scanner.analysis.env.dotenv import looks_real, provider_format
-from scanner.lang.javascript.parse import string_value
+from scanner.lang.javascript.parse import _parser, dialect_of, string_value
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -86,10 +87,34 @@ def counts(name: str, value: str) -> bool:
     return looks_real(name, value)
 
 
+_STRING = "[(string) (template_string)]"
+#: Nodes that hand a string literal to something: found by one tree-sitter query (in C), not a Python walk.
+_CANDIDATES = (f"[(pair value: {_STRING}) (variable_declarator value: {_STRING}) "
+               f"(assignment_expression right: {_STRING}) (binary_expression right: {_STRING}) "
+               f"(new_expression arguments: (arguments . {_STRING}))] @node\n")
+_FIELD = {"javascript": f"(field_definition value: {_STRING}) @node",
+          "typescript": f"(public_field_definition value: {_STRING}) @node",
+          "tsx": f"(public_field_definition value: {_STRING}) @node"}
+
+
+@cache
+def _query(dialect: str):
+    from tree_sitter import Query
+
+    return Query(_parser(dialect).language, _CANDIDATES + _FIELD[dialect])
+
+
+def _candidates(tree: JsTree) -> list[Node]:
+    from tree_sitter import QueryCursor
+
+    found = QueryCursor(_query(dialect_of(tree.ctx.artifact.path))).captures(tree.root).get("node", [])
+    return sorted(found, key=lambda n: n.start_byte)
+
+
 def secret_literals(tree: JsTree) -> Iterator[Literal]:
     """Credential-looking literals in one module, each reported once."""
     seen: set[int] = set()
-    for node in tree.walk():
+    for node in _candidates(tree):
         for found in _at(tree, node):
             if found.node.start_byte not in seen and counts(found.name, _SCHEME.sub("", found.value)):
                 seen.add(found.node.start_byte)

@@ -188,7 +188,7 @@ def test_cli_writes_several_formats_in_one_scan(project, tmp_path):
                      "--html", str(out / "r.html"), "--quiet")
     assert result.returncode == 1, result.stderr
     assert json.loads((out / "r.sarif").read_text())["version"] == "2.1.0"
-    assert json.loads((out / "r.json").read_text())["schema_version"] == "1.2"
+    assert json.loads((out / "r.json").read_text())["schema_version"] == "1.3"
     assert (out / "r.html").read_text().startswith("<!doctype html>")
     assert run_cli("scan", str(project), "--format", "sarif").stdout.lstrip().startswith("{")
 

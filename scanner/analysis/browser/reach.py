@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scanner.context import Context, ProjectFacts
-from scanner.paths import is_build_output, is_test_file
+from scanner.paths import is_build_output, is_test_file, looks_minified
 
 if TYPE_CHECKING:
     from scanner.lang.javascript.modules import ModuleGraph
@@ -114,8 +114,8 @@ def index_browser(ctx: Context) -> None:
     package.json, HTML pages."""
     reach = ctx.facts.bucket(REACH_BUCKET, BrowserReach)
     art = ctx.artifact
-    if art.path in reach.indexed or is_build_output(art.path):
-        return
+    if art.path in reach.indexed or is_build_output(art.path) or looks_minified(art.text):
+        return  # generated code: the bundles source scans it for secrets; its imports are not the project's
     reach.indexed.add(art.path)
     name = posixpath.basename(art.path)
     if art.kind in _JS_KINDS:

@@ -53,10 +53,26 @@ class AuditTarget:
     on_progress: Callable[[int, int], None] | None = None
 
 
+def _common(target: AuditTarget) -> dict[str, Any]:
+    return {"root": target.root, "paths": [target.root], "exclude": target.exclude,
+            "max_file_size": target.config.max_file_size}
+
+
 def _worktree(target: AuditTarget) -> Source | str:
-    # .gitignore is not honoured: a repository could ignore its own tracked files; build output is scanned too.
-    return source_class("worktree")(root=target.root, paths=[target.root], exclude=target.exclude,
-                                    max_file_size=target.config.max_file_size, use_gitignore=False)
+    # .gitignore is not honoured: a repository could ignore its own tracked files. Build output and logs are
+    # read by their own sources (below), as in a normal scan.
+    from scanner.paths import is_build_output, is_ci_log
+
+    return source_class("worktree")(**_common(target), use_gitignore=False,
+                                    select=lambda path: not is_ci_log(path) and not is_build_output(path))
+
+
+def _bundles(target: AuditTarget) -> Source | str:
+    return source_class("bundle")(**_common(target))
+
+
+def _ci_logs(target: AuditTarget) -> Source | str:
+    return source_class("ci-log")(**_common(target))
 
 
 def _history(target: AuditTarget) -> Source | str:
@@ -79,6 +95,8 @@ class AuditSource:
 #: origin kind (as registered in SOURCES) -> how the audit builds it. Add an entry with each new source.
 AUDIT_SOURCES: dict[str, AuditSource] = {
     "worktree": AuditSource("working tree", _worktree, secrets_only=False),
+    "bundle": AuditSource("build output (bundles, source maps)", _bundles, secrets_only=False),
+    "ci-log": AuditSource("CI logs (*.log)", _ci_logs, secrets_only=False),
     "history": AuditSource("git history (all refs)", _history),
 }
 #: Repository settings whose effect a finding alone does not tell (an allowlist, what counts as tenant data):

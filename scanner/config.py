@@ -52,6 +52,9 @@ class Config:
     fail_on: str = DEFAULT_FAIL_ON
     #: Routes that are public on purpose: path globs (``/public/*``) or handler names (``landing``).
     public_routes: tuple[str, ...] = ()
+    #: Environment variable names (globs) whose values are public by design, added to the built-in list
+    #: (publishable keys, anon keys, DSNs, analytics ids): never reported as exposed to the browser.
+    public_env: tuple[str, ...] = ()
     tenant_keys: tuple[str, ...] = DEFAULT_TENANT_KEYS
     owner_keys: tuple[str, ...] = DEFAULT_OWNER_KEYS
     #: Model class names that are tenant-owned even without a recognised key column.
@@ -158,6 +161,8 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "fail-on": ("fail_on", parse_fail_on),
     "public_routes": ("public_routes", _string_list),
     "public-routes": ("public_routes", _string_list),
+    "public_env": ("public_env", _string_list),
+    "public-env": ("public_env", _string_list),
     "tenant_keys": ("tenant_keys", _string_list),
     "owner_keys": ("owner_keys", _string_list),
     "tenant_models": ("tenant_models", _string_list),

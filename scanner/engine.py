@@ -166,6 +166,7 @@ class Engine:
             stats={"filtered": dict(sorted(self.filtered.items()))},
             evidence=redactor.value(self.coverage.evidence_by_check()),
             examined=redactor.value(self.coverage.examined_by_check()),
+            tables=redactor.value({name: table for d in self.indexing for name, table in d.tables(facts).items()}),
         )
 
     def _first_pass(self, ctx: Context, findings: list[Finding], notices: list[Notice],

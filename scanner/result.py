@@ -60,6 +60,8 @@ class ScanResult:
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: What the rules of each check examined (``Context.examined``): "14 Flask routes in 3 files".
     examined: dict[str, tuple[Examined, ...]] = field(default_factory=dict)
+    #: Project-level tables detectors built (``Detector.tables``), e.g. ``env_inventory``.
+    tables: dict[str, Any] = field(default_factory=dict)
     tool_version: str = __version__
     #: Set by an audit only: the report header's account of what the repository would have hidden.
     audit: AuditInfo | None = None

@@ -77,7 +77,7 @@ def test_no_reporter_prints_decoded_or_generic_secrets(registry, fmt):
     keys = [stripe_key(3), anthropic_key(4), fake_key("", 20, seed=8), fake_key("", 40, seed=9)]
     result = _scan(_decoded_and_generic_files(keys), registry)
     rules = sorted(f.rule_id for f in result.findings)
-    assert rules == ["anthropic-api-key", "database-url-password", "generic-secret-assignment",
+    assert rules == ["anthropic-api-key", "database-url-password", "env-file-committed", "generic-secret-assignment",
                      "stripe-secret-key"], rules
     output = get_reporter(fmt, verbose=True).render(result)
     for key in keys:  # not the key, nor its random tail (a rule's description may name the provider prefix)

@@ -7,6 +7,7 @@ from scanner.detectors.base import Detector
 from scanner.detectors.bundle_maps import SourceMapExposureDetector
 from scanner.detectors.ci_logs import CiLogDetector
 from scanner.detectors.client_env import ClientEnvDetector
+from scanner.detectors.env_files import EnvFilesDetector
 from scanner.detectors.js_routes_auth import JsRoutesAuthDetector
 from scanner.detectors.launch_checks import MonitoringDetector, TransportSecurityDetector
 from scanner.detectors.launch_email import EmailAuthDetector
@@ -24,6 +25,7 @@ from scanner.detectors.workflows import WorkflowDetector
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
     ClientEnvDetector,
+    EnvFilesDetector,
     JsRoutesAuthDetector,
     TransportSecurityDetector,
     MonitoringDetector,

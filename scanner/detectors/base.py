@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from scanner.config import Config
-from scanner.context import Context, Hit
+from scanner.context import Context, Hit, ProjectFacts
 from scanner.model import Artifact, Rule
 
 #: Where code is written: code checks read these origins only, never build output or CI logs.
@@ -53,6 +53,11 @@ class Detector(ABC):
 
         The same ``ctx`` (and so its parse cache) is passed to ``detect`` later.
         """
+
+    def tables(self, facts: ProjectFacts) -> dict[str, Any]:
+        """Project-level tables built in the index pass, for reporters (e.g. the environment inventory);
+        plain JSON-ready data, never a secret value. Called once, after every ``detect``."""
+        return {}
 
     @abstractmethod
     def detect(self, artifact: Artifact, ctx: Context) -> Iterable[Hit]:

@@ -126,6 +126,12 @@ def _when(iso: str) -> str:
     return f"{moment:%Y-%m-%d %H:%M} {zone}"
 
 
+def _handover(result: ScanResult) -> dict[str, list[dict[str, Any]]]:
+    """The environment inventory split for the handover table: secrets first, the other names after."""
+    rows = result.tables.get("env_inventory", [])
+    return {"rows": rows, "secrets": [r for r in rows if r["secret"]], "others": [r for r in rows if not r["secret"]]}
+
+
 def report_context(result: ScanResult) -> dict[str, Any]:
     """Everything the template shows, computed here so the template only lays it out."""
     scorecard = build_scorecard(result)
@@ -147,6 +153,7 @@ def report_context(result: ScanResult) -> dict[str, Any]:
         "audit": audit_header(result),
         "mechanisms": MECHANISMS,
         "provenance_text": PROVENANCE_TEXT,
+        "handover": _handover(result),
         "status_label": {"pass": "Pass", "fail": "Fail", "no-issue-found": "No issue found",
                          "not-checked": "Not checked"},
     }

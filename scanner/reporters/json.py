@@ -15,7 +15,8 @@ from scanner.scorecard import build_scorecard
 #: 1.1 adds ``scorecard`` (the launch-readiness checks and verdict), ``scan.rules_applied`` and
 #: ``location.excerpt``; 1.2 the ``no-issue-found`` status, ``scorecard.counts`` and each check's ``summary``,
 #: ``examined`` and ``not_checked_reason``; 1.3 ``scan.configuration`` (where the configuration came from and
-#: what it turns off), ``audit`` (auditor mode's header) and each finding's ``repository_suppressions``.
+#: what it turns off), ``audit`` (auditor mode's header), each finding's ``repository_suppressions`` and
+#: ``env_inventory`` (every environment variable the project reads, never a value).
 SCHEMA_VERSION = "1.3"
 
 
@@ -68,6 +69,7 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
         "skipped": [asdict(n) for n in result.skipped],
         "warnings": [asdict(n) for n in result.warnings],
         "stats": result.stats,
+        "env_inventory": result.tables.get("env_inventory", []),
     }
 
 

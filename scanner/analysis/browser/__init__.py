@@ -1,0 +1,1 @@
+"""What reaches the browser: client entry points and the closure of their imports (``BrowserReach``)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.analysis.routes.javascript.routes import Middleware, app_root, module_key
+from scanner.analysis.routes.javascript.routes import Middleware, app_root
 from scanner.config import Config
 from scanner.detectors import DETECTORS
 from scanner.engine import Engine
@@ -26,14 +26,6 @@ from scanner.testing import MemorySource
 )
 def test_middleware_matchers(matchers, url, covered):
     assert Middleware(True, matchers).covers(url) is covered
-
-
-@pytest.mark.parametrize(
-    ("path", "key"),
-    [("routes/users.ts", "routes/users"), ("routes/users/index.js", "routes/users"), ("a/b.mjs", "a/b")],
-)
-def test_module_key(path, key):
-    assert module_key(path) == key
 
 
 @pytest.mark.parametrize(

@@ -172,23 +172,22 @@ class ModuleGraph:
         return self.modules.get(target) if target is not None else None
 
     def definition(self, name: str, path: str) -> Definition | None:
-        """Where ``name`` (``f`` or ``ns.f``) used at top level of ``path`` is defined, across files."""
+        """Where ``name`` (``f``, ``ns.f``, ``ns.obj.f``) used at top level of ``path`` is defined, across files."""
         module = self.modules.get(path)
         if module is None:
             return None
-        head, _, member = name.partition(".")
-        if member and "." not in member:
-            found = self._local(module, head, 0)
-            if found is not None and found.name == "*":  # a namespace: resolve the member among its exports
-                return self._exported(found.module, member, 0)
-            if found is not None and found.node.type == "object":
+        head, *members = name.split(".")
+        found = self._local(module, head, 0)
+        for member in members:
+            if found is None:
+                return None
+            if found.name == "*":  # a namespace: resolve the member among its exports
+                found = self._exported(found.module, member, 0)
+            elif found.node.type == "object":
                 value = _object_member(found.module.tree, found.node, member)
-                if value is not None:
-                    return self._follow(found.module, member, value, 0)
-            return None
-        if member:
-            return None
-        found = self._local(module, name, 0)
+                found = self._follow(found.module, member, value, 0) if value is not None else None
+            else:
+                return None
         return found if found is not None and found.name != "*" else None
 
     def function(self, name: str, path: str) -> Definition | None:

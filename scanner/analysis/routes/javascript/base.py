@@ -1,0 +1,171 @@
+"""What every JS/TS route extractor shares: the route record, the project facts, and judging a handler.
+
+A ``JsRoute`` is one HTTP (or RPC) entry point with the guards that run before it, each with its origin.
+``framework`` is the rule family the detector maps to a rule id (``nextjs``, ``server-action``,
+``express``); ``stack`` names the framework that defined it (express, koa, hono, fastify, nestjs, trpc,
+wasp, nextjs...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from scanner.analysis.routes.javascript.identity import Guard, IdentityResolver, handler_identity
+from scanner.lang.javascript.modules import FUNCTION_TYPES, Module, ModuleGraph
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+#: What a handler touches that makes a missing check serious: databases, storage, LLMs, payments.
+DATA_ACCESS = re.compile(
+    r"\b(?:prisma|db|supabase|knex|pool|sql|mongoose|drizzle|redis|kv|openai|anthropic|stripe|fs|s3)\s*[.(`]"
+    r"|\.(?:findMany|findUnique|findFirst|findOne|findById|findAll|findAndCountAll|create|update|delete|upsert"
+    r"|insert|query|from|save|remove|destroy|bulkCreate)\s*\("
+    r"|\b(?:generateText|streamText|generateObject|streamObject)\s*\(",
+)
+#: Path segments that are public by intent.
+PUBLIC_SEGMENTS = {
+    "login", "logout", "signin", "sign-in", "signout", "sign-out", "signup", "sign-up", "register", "auth",
+    "[...nextauth]", "callback", "callbacks", "oauth", "health", "healthz", "healthcheck", "ready", "readyz",
+    "live", "livez", "ping", "status", "version", "og", "public", "forgot-password", "reset-password",
+    "password-reset", "verify-email", "magic-link", "csrf",
+}
+#: Adapters that dispatch to tRPC procedures or GraphQL resolvers, where authentication lives per procedure.
+DISPATCHER = re.compile(
+    r"\b(?:fetchRequestHandler|createNextApiHandler|createYoga|startServerAndCreateNextHandler|ApolloServer"
+    r"|createHandler|graphqlHTTP|createExpressMiddleware|fastifyTRPCPlugin|trpcServer|toNextJsHandler"
+    r"|toNodeHandler)\b"
+)
+SIGNATURE_CHECK = re.compile(
+    r"constructEvent|verifyWebhook|verifySignature|validateSignature|timingSafeEqual|\bWebhook\s*\(|"
+    r"\.verify\s*\(|createHmac",
+)
+
+
+@dataclass(frozen=True)
+class JsRoute:
+    """One HTTP entry point and what runs before it."""
+
+    framework: str  # rule family: "nextjs" | "server-action" | "express"
+    path: str
+    methods: tuple[str, ...]
+    handler: str
+    node: Node
+    source: str
+    #: What authenticates the route, outermost first, each with where it is defined; empty when nothing does.
+    guards: tuple[Guard, ...] = ()
+    #: The framework that defined it: nextjs, express, koa, hono, fastify, nestjs, trpc, wasp.
+    stack: str = ""
+    #: Declared public by the framework's own idiom (NestJS ``@Public()``, a tRPC ``publicProcedure`` query).
+    declared_public: bool = False
+
+    @property
+    def protection(self) -> tuple[str, ...]:
+        """The guards in words (``"wrapper withAuth -> auth (lib/auth.ts:4)"``)."""
+        return tuple(str(g) for g in self.guards)
+
+    @property
+    def touches_data(self) -> bool:
+        return bool(DATA_ACCESS.search(self.source))
+
+    @property
+    def is_dispatcher(self) -> bool:
+        """tRPC/GraphQL adapters: authentication belongs to the procedures they dispatch to."""
+        return bool(DISPATCHER.search(self.source))
+
+    @property
+    def is_webhook(self) -> bool:
+        return "webhook" in self.path.lower()
+
+    @property
+    def public_by_intent(self) -> bool:
+        if self.declared_public:
+            return True
+        segments = {s.lower() for s in re.split(r"[/\s.]", self.path) if s}
+        return bool(segments & PUBLIC_SEGMENTS)
+
+
+@dataclass
+class Middleware:
+    """A Next.js middleware (or proxy) file: does it authenticate, and which paths does it run on."""
+
+    authenticates: bool
+    matchers: list[str] | None  # None: runs on every path
+    path: str = ""
+    line: int = 1
+
+    def covers(self, url: str) -> bool:
+        if self.matchers is None:
+            return True
+        return any(_matcher_matches(m, url) for m in self.matchers)
+
+
+def _matcher_matches(matcher: str, url: str) -> bool:
+    pattern = re.sub(r"/:\w+\*", "(?:/.*)?", matcher)
+    pattern = re.sub(r"/:\w+\+", "/.+", pattern)
+    pattern = re.sub(r":\w+", "[^/]+", pattern)
+    try:
+        return re.match(f"^{pattern}$", url) is not None
+    except re.error:
+        return True  # a matcher we cannot read: assume it covers (no finding beats a false alarm)
+
+
+@dataclass
+class JsProject:
+    """Project-wide facts from the index pass."""
+
+    #: app root folder ("" or "apps/web") -> its middleware
+    middleware: dict[str, Middleware] = field(default_factory=dict)
+    #: every JS/TS module of the project
+    graph: ModuleGraph = field(default_factory=ModuleGraph)
+    #: per-framework facts, e.g. "express" -> mounts of routers across files, "nestjs" -> global guards
+    frameworks: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def resolver(self) -> IdentityResolver:
+        return IdentityResolver(self.graph)
+
+
+def handler_guards(project: JsProject, module: Module, node: Node) -> tuple[tuple[Guard, ...], Module, Node]:
+    """Guards of a handler expression: auth wrappers around it (``withAuth(async () => ...)``), then the
+    innermost handler's own identity check. The innermost handler is followed to its definition when it is a
+    name or a factory call (``asyncHandler(getX())``, ``router.get(p, controller.list)``), across files.
+    Returns the guards and the innermost handler's module and node."""
+    guards: list[Guard] = []
+    current = node
+    for _ in range(6):
+        if current.type != "call_expression":
+            break
+        guard = project.resolver.guard_of(module, current, "wrapper")
+        if guard is not None:
+            guards.append(guard)
+        arguments = current.child_by_field_name("arguments")
+        inner = [a for a in arguments.named_children if a.type in FUNCTION_TYPES | {"call_expression", "identifier"}
+                 or a.type == "member_expression"] if arguments is not None else []
+        if not inner:
+            break
+        current = inner[-1]
+    module, current = definition_of(project, module, current)
+    if not guards:
+        own = handler_identity(project.resolver, module, current, touches_data(module, current))
+        if own is not None:
+            guards.append(own)
+    return tuple(guards), module, current
+
+
+def definition_of(project: JsProject, module: Module, node: Node) -> tuple[Module, Node]:
+    """The function a handler expression names: ``getX`` or ``ctl.getX`` or the factory in ``getX()``."""
+    target = node.child_by_field_name("function") if node.type == "call_expression" else node
+    if target is not None and target.type in {"identifier", "member_expression"}:
+        found = project.graph.function(module.tree.text(target), module.path)
+        if found is not None:
+            return found.module, found.node
+    return module, node
+
+
+def touches_data(module: Module, node: Node) -> bool:
+    return bool(DATA_ACCESS.search(module.tree.text(node)))

@@ -34,6 +34,12 @@ PUBLIC_SEGMENTS = {
     "live", "livez", "ping", "status", "version", "og", "public", "forgot-password", "reset-password",
     "password-reset", "verify-email", "magic-link", "csrf",
 }
+#: Words in a server action's name that make it public on purpose (``handleResetPassword``, ``signUp``).
+_PUBLIC_ACTION_WORDS = ("login", "log-in", "logout", "log-out", "sign-in", "signin", "sign-up", "signup", "sign-out",
+                        "signout", "register", "reset-password", "forgot-password", "verify-email", "magic-link")
+#: A server action that only starts or ends a sign-in (``async () => { "use server"; await signOut() }``).
+AUTH_FLOW_ONLY = re.compile(r"async\s*(?:function\s*\w*)?\s*\([^)]*\)\s*(?:=>)?\s*\{\s*['\"]use server['\"];?\s*"
+                            r"(?:await\s+)?(?:signIn|signOut)\s*\([^;]*?\);?\s*\}")
 #: Adapters that dispatch to tRPC procedures or GraphQL resolvers, where authentication lives per procedure.
 DISPATCHER = re.compile(
     r"\b(?:fetchRequestHandler|createNextApiHandler|createYoga|startServerAndCreateNextHandler|ApolloServer"
@@ -86,7 +92,13 @@ class JsRoute:
         if self.declared_public:
             return True
         segments = {s.lower() for s in re.split(r"[/\s.]", self.path) if s}
-        return bool(segments & PUBLIC_SEGMENTS)
+        if segments & PUBLIC_SEGMENTS:
+            return True
+        if self.framework != "server-action":
+            return False
+        words = "-" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", "-", self.handler).lower() + "-"
+        return any(f"-{word}-" in words for word in _PUBLIC_ACTION_WORDS) or bool(AUTH_FLOW_ONLY.fullmatch(
+            re.sub(r"\s+", " ", self.source)))
 
 
 @dataclass

@@ -32,10 +32,35 @@ _GLOBAL = re.compile(r"provide\s*:\s*APP_GUARD\s*,\s*useClass\s*:\s*(\w+)|useCla
                      r"APP_GUARD|useGlobalGuards\s*\(([^)]*)\)|setGlobalPrefix\s*\(\s*['\"]([^'\"]*)['\"]")
 
 
+_CONSUMER = re.compile(r"\.apply\(([^)]*)\)\s*(?:\.exclude\((?:[^()]|\([^()]*\))*\)\s*)?"
+                       r"\.forRoutes\(((?:[^()]|\([^()]*\))*)\)")
+_FOR_ROUTE = re.compile(r"path\s*:\s*['\"]([^'\"]*)['\"]\s*,\s*method\s*:\s*RequestMethod\.(\w+)"
+                        r"|['\"]([^'\"]*)['\"]|(\w+Controller)")
+
+
+@dataclass(frozen=True)
+class ConsumerRule:
+    """``consumer.apply(AuthMiddleware).forRoutes(...)``: a middleware guard for some paths or controllers."""
+
+    guard: Guard
+    paths: tuple[tuple[str, str], ...]  # (path pattern, method or "ALL")
+    controllers: frozenset[str]
+
+    def covers(self, path: str, method: str, controller: str) -> bool:
+        if controller in self.controllers:
+            return True
+        for pattern, verb in self.paths:
+            regex = re.sub(r":\w+", "[^/]+", re.escape("/" + pattern.strip("/")).replace("\\*", ".*"))
+            if verb in {"ALL", method} and re.fullmatch(regex.replace("\\:", ":"), path.rstrip("/") or "/"):
+                return True
+        return False
+
+
 @dataclass
 class NestFacts:
     global_guards: list[Guard] = field(default_factory=list)
     prefix: str = ""
+    consumers: list[ConsumerRule] = field(default_factory=list)
 
 
 def routes(module: Module, project: JsProject) -> Iterator[JsRoute]:
@@ -61,18 +86,22 @@ def routes(module: Module, project: JsProject) -> Iterator[JsRoute]:
                 pending.append(member)
                 continue
             if member.type == "method_definition":
-                yield from _method_routes(project, module, facts, member, pending, prefix, class_guards, class_public)
+                yield from _method_routes(project, module, facts, member, pending, prefix, class_guards, class_public,
+                                          _class_name(module, node))
             pending = []
 
 
 def _method_routes(project: JsProject, module: Module, facts: NestFacts, method: Node, decorators: list[Node],
-                   prefix: str, class_guards: tuple[Guard, ...], class_public: bool) -> Iterator[JsRoute]:
+                   prefix: str, class_guards: tuple[Guard, ...], class_public: bool,
+                   controller: str) -> Iterator[JsRoute]:
     for decorator in decorators:
         verb = _HTTP.get(_decorator_name(module, decorator) or "")
         if verb is None:
             continue
         path = "/" + "/".join(p.strip("/") for p in (facts.prefix, prefix, _first_string(module, decorator)) if p)
-        guards = tuple(facts.global_guards) + class_guards + _use_guards(project, module, decorators)
+        local = "/" + "/".join(p.strip("/") for p in (prefix, _first_string(module, decorator)) if p)
+        consumed = tuple(rule.guard for rule in facts.consumers if rule.covers(local, verb, controller))
+        guards = consumed + tuple(facts.global_guards) + class_guards + _use_guards(project, module, decorators)
         own, _, _ = handler_guards(project, module, method)
         name = method.child_by_field_name("name")
         public = class_public or any(_is_public(module, d) for d in decorators)
@@ -87,6 +116,8 @@ def _facts(project: JsProject) -> NestFacts:
     facts = NestFacts()
     for module in list(project.graph.modules.values()):
         text = module.tree.file_text
+        for match in _CONSUMER.finditer(text) if "forRoutes" in text else ():
+            _read_consumer(project, module, match, facts)
         if "APP_GUARD" not in text and "useGlobalGuards" not in text and "setGlobalPrefix" not in text:
             continue
         for match in _GLOBAL.finditer(text):
@@ -101,6 +132,22 @@ def _facts(project: JsProject) -> NestFacts:
                     facts.global_guards.append(guard)
     project.frameworks["nestjs"] = facts
     return facts
+
+
+def _read_consumer(project: JsProject, module: Module, match: re.Match, facts: NestFacts) -> None:
+    paths: list[tuple[str, str]] = []
+    controllers: set[str] = set()
+    for route in _FOR_ROUTE.finditer(match.group(2)):
+        if route.group(1) is not None:
+            paths.append((route.group(1), route.group(2).upper()))
+        elif route.group(3) is not None:
+            paths.append((route.group(3), "ALL"))
+        elif route.group(4):
+            controllers.add(route.group(4))
+    for name in re.findall(r"\w+", match.group(1)):
+        guard = _guard_class(project, module, name, "middleware")
+        if guard is not None:
+            facts.consumers.append(ConsumerRule(guard, tuple(paths), frozenset(controllers)))
 
 
 def _use_guards(project: JsProject, module: Module, decorators: list[Node]) -> tuple[Guard, ...]:
@@ -134,6 +181,11 @@ def _guard_class(project: JsProject, module: Module, name: str, kind: str) -> Gu
             return Guard(kind, f"{name} -> {identity.evidence}", found.path, found.line)
         return None
     return Guard(kind, name, module.path, 1) if found is None and re.search(r"auth|jwt|session", name, re.I) else None
+
+
+def _class_name(module: Module, node: Node) -> str:
+    name = node.child_by_field_name("name")
+    return module.tree.text(name) if name is not None else ""
 
 
 def _decorators_of_class(node: Node) -> list[Node]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from scanner.analysis.routes.javascript.identity import Guard, IdentityResolver, handler_identity
+from scanner.analysis.routes.javascript.identity import REJECTS, Guard, IdentityResolver, handler_identity
 from scanner.lang.javascript.modules import FUNCTION_TYPES, Module, ModuleGraph
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ DISPATCHER = re.compile(
     r"|createHandler|graphqlHTTP|createExpressMiddleware|fastifyTRPCPlugin|trpcServer|toNextJsHandler"
     r"|toNodeHandler)\b"
 )
+_SIGNATURE_HEADER = re.compile(r"['\"]x-[\w-]*signature[\w-]*['\"]", re.IGNORECASE)
 SIGNATURE_CHECK = re.compile(
     r"constructEvent|verifyWebhook|verifySignature|validateSignature|timingSafeEqual|\bWebhook\s*\(|"
     r"\.verify\s*\(|createHmac",
@@ -142,6 +143,18 @@ class JsProject:
         return IdentityResolver(self.graph)
 
 
+_CAPABILITY_SEGMENT = re.compile(r"(?:\[(?:\.\.\.)?|:)(\w*(?:token|secret|signature|apikey|api_key|hash)\w*)",
+                                 re.IGNORECASE)
+
+
+def capability_guard(path: str, module: Module, node: Node) -> tuple[Guard, ...]:
+    """A secret in the URL the handler reads (``/api/deploy/[refreshToken]``): a capability URL, not a public one."""
+    match = _CAPABILITY_SEGMENT.search(path)
+    if match is None or match.group(1) not in module.tree.text(node):
+        return ()
+    return (Guard("secret in path", match.group(1), module.path, node.start_point[0] + 1),)
+
+
 def handler_guards(project: JsProject, module: Module, node: Node) -> tuple[tuple[Guard, ...], Module, Node]:
     """Guards of a handler expression: auth wrappers around it (``withAuth(async () => ...)``), then the
     innermost handler's own identity check. The innermost handler is followed to its definition when it is a
@@ -166,6 +179,11 @@ def handler_guards(project: JsProject, module: Module, node: Node) -> tuple[tupl
         own = handler_identity(project.resolver, module, current, touches_data(module, current))
         if own is not None:
             guards.append(own)
+    if not guards:
+        text = module.tree.text(current)
+        signature = SIGNATURE_CHECK.search(text) or _SIGNATURE_HEADER.search(text)
+        if signature and REJECTS.search(text):  # a signed callback: the signature authenticates the sender
+            guards.append(Guard("signature", signature.group(0).rstrip("( "), module.path, current.start_point[0] + 1))
     return tuple(guards), module, current
 
 

@@ -23,7 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from scanner.analysis.routes.javascript.base import JsProject, JsRoute, definition_of, handler_guards
+from scanner.analysis.routes.javascript.base import (
+    JsProject,
+    JsRoute,
+    capability_guard,
+    definition_of,
+    handler_guards,
+)
 from scanner.analysis.routes.javascript.fastify import HOOK_NAMES, route_options
 from scanner.analysis.routes.javascript.identity import Guard
 from scanner.lang.javascript.modules import FUNCTION_TYPES, Module
@@ -117,9 +123,11 @@ def routes(module: Module, project: JsProject) -> Iterator[JsRoute]:
                            if g is not None)
         guards, handler_module, handler = handler_guards(project, module, reg.handler)
         source = handler_module.tree.text(handler)
-        all_guards = inherited + local + reg.option_guards + middleware + guards
+        full = _join(prefix, reg.path)
+        all_guards = inherited + local + reg.option_guards + middleware + guards + \
+            capability_guard(full, handler_module, handler)
         name = module.tree.text(reg.handler)[:40] if reg.handler.type not in FUNCTION_TYPES else "inline handler"
-        yield JsRoute("express", _join(prefix, reg.path), (reg.method.upper(),), name, reg.call, source,
+        yield JsRoute("express", full, (reg.method.upper(),), name, reg.call, source,
                       all_guards, stack=stack)
 
 
@@ -158,7 +166,7 @@ def _read_file(project: JsProject, module: Module, index: ServerIndex) -> None:
         elif method == "route" and len(args) == 1 and args[0].type == "object":  # fastify.route({...})
             _read_fastify_route(project, module, index, key, node, args[0])
         elif method == "register" and args:  # fastify.register(plugin, { prefix })
-            child = _child_key(project, module, args[0])
+            child = _child_key(project, module, args[0], plugin=True)
             prefix = _object_string(module, args[1], "prefix") if len(args) > 1 else ""
             if child is not None:
                 index.mounts.setdefault(child, []).append(Mount(key, prefix or "", node.start_byte, ()))
@@ -282,9 +290,9 @@ def _owner_key(module: Module, owner: Node) -> OwnerKey:
     return module.path, name, 0
 
 
-def _child_key(project: JsProject, module: Module, arg: Node) -> OwnerKey | None:
+def _child_key(project: JsProject, module: Module, arg: Node, plugin: bool = False) -> OwnerKey | None:
     """The owner a mount argument names: a router variable (local or imported), ``router.routes()``,
-    ``require("./routes")``, a router factory call, or a Fastify plugin function."""
+    ``require("./routes")``, a router factory call, or (``plugin``) a Fastify plugin function."""
     tree = module.tree
     if arg.type == "call_expression":
         function = arg.child_by_field_name("function")
@@ -308,7 +316,7 @@ def _child_key(project: JsProject, module: Module, arg: Node) -> OwnerKey | None
                 return found.path, returned.group(1), 0
         return None
     if arg.type in FUNCTION_TYPES:  # fastify.register(async (instance) => {...})
-        return _plugin_key(module, arg)
+        return _plugin_key(module, arg) if plugin else None
     if arg.type != "identifier":
         return None
     name = tree.text(arg)
@@ -316,8 +324,8 @@ def _child_key(project: JsProject, module: Module, arg: Node) -> OwnerKey | None
     if found is None:
         return None
     if found.node.type in FUNCTION_TYPES:
-        return _plugin_key(found.module, found.node)
-    if found.node.type == "call_expression" and _is_plugin_wrapper(found.module, found.node):
+        return _plugin_key(found.module, found.node) if plugin else None
+    if plugin and found.node.type == "call_expression" and _is_plugin_wrapper(found.module, found.node):
         inner = [a for a in found.node.child_by_field_name("arguments").named_children if a.type in FUNCTION_TYPES]
         return _plugin_key(found.module, inner[0]) if inner else None
     if _is_router_value(found.module, found.node):

@@ -38,6 +38,8 @@ IDENTITY_READ = re.compile(
     r"|\bctx\.(?:session|user|auth)\b|\bctx\.state\.user\b|\blocals\.(?:user|session)\b|headers\.authorization\b"
     r"|headers\[\s*['\"]authorization['\"]|\.get\(\s*['\"]authorization['\"]|\bc\.get\(\s*['\"]jwtPayload['\"]"
     r"|\bgetAuthUserId\s*\(|\bctx\.auth\.getUserIdentity\s*\("
+    r"|(?:header|get)\(\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
+    r"|headers\[\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
     r"|\b(?:req|request)\.(?:cookies|signedCookies)(?:\.|\[\s*['\"])(?:token|session\w*|auth\w*|jwt|access_?token|sid)\b",
     re.IGNORECASE,
 )

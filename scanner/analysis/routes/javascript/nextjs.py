@@ -17,7 +17,14 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from scanner.analysis.routes.javascript.base import HTTP_METHODS, JsProject, JsRoute, Middleware, handler_guards
+from scanner.analysis.routes.javascript.base import (
+    HTTP_METHODS,
+    JsProject,
+    JsRoute,
+    Middleware,
+    capability_guard,
+    handler_guards,
+)
 from scanner.analysis.routes.javascript.identity import Guard
 from scanner.lang.javascript.modules import FUNCTION_TYPES, Module
 from scanner.lang.javascript.parse import JsTree, string_value
@@ -105,7 +112,8 @@ def _route(project: JsProject, module: Module, framework: str, url: str, methods
            node: Node, covering: tuple[Guard, ...]) -> JsRoute:
     guards, inner_module, inner = handler_guards(project, module, node)
     source = module.tree.text(node) if inner_module is module else inner_module.tree.text(inner)
-    return JsRoute(framework, url, methods, handler, node, source, covering + guards, stack="nextjs")
+    guards = covering + guards + capability_guard(url, module, node)
+    return JsRoute(framework, url, methods, handler, node, source, guards, stack="nextjs")
 
 
 def has_directive(tree: JsTree, body: Node, directive: str = "use server") -> bool:

@@ -60,8 +60,9 @@ def procedure_guards(project: JsProject, module: Module, node: Node | None,
     while current is not None and depth <= _MAX_DEPTH:
         if current.type == "call_expression":
             function = current.child_by_field_name("function")
-            if function is None or function.type != "member_expression":
-                return tuple(guards), module.tree.text(current)[:40]
+            if function is None or function.type != "member_expression":  # withPermission("x", "read")
+                inner, base = _built_by(project, module, function, depth)
+                return (*guards, *inner), base
             prop = function.child_by_field_name("property")
             arguments = current.child_by_field_name("arguments")
             if prop is not None and module.tree.text(prop) == "use" and arguments is not None:
@@ -82,6 +83,20 @@ def procedure_guards(project: JsProject, module: Module, node: Node | None,
         else:
             break
     return tuple(guards), ""
+
+
+def _built_by(project: JsProject, module: Module, function: Node | None, depth: int) -> tuple[tuple[Guard, ...], str]:
+    """A procedure from a factory (``withPermission("x", "read")``): the chain the factory returns."""
+    if function is None or function.type != "identifier":
+        return (), ""
+    found = project.graph.function(module.tree.text(function), module.path)
+    body = found.node.child_by_field_name("body") if found is not None else None
+    if body is not None and body.type == "statement_block":
+        returns = [c for c in body.named_children if c.type == "return_statement" and c.named_children]
+        body = returns[-1].named_children[0] if returns else None
+    if found is None or body is None:
+        return (), module.tree.text(function)
+    return procedure_guards(project, found.module, body, depth + 1)
 
 
 def _router_name(module: Module, pair: Node) -> str:

@@ -143,6 +143,7 @@ class JsProject:
         return IdentityResolver(self.graph)
 
 
+_NAMES = frozenset({"identifier", "member_expression"})
 _CAPABILITY_SEGMENT = re.compile(r"(?:\[(?:\.\.\.)?|:)(\w*(?:token|secret|signature|apikey|api_key|hash)\w*)",
                                  re.IGNORECASE)
 
@@ -157,24 +158,35 @@ def capability_guard(path: str, module: Module, node: Node) -> tuple[Guard, ...]
 
 def handler_guards(project: JsProject, module: Module, node: Node) -> tuple[tuple[Guard, ...], Module, Node]:
     """Guards of a handler expression: auth wrappers around it (``withAuth(async () => ...)``), then the
-    innermost handler's own identity check. The innermost handler is followed to its definition when it is a
-    name or a factory call (``asyncHandler(getX())``, ``router.get(p, controller.list)``), across files.
-    Returns the guards and the innermost handler's module and node."""
+    innermost handler's own identity check. The handler is followed to its definition when it is a name
+    (``ctl.getX``, ``const getX = catchAsync(async ...)``) or a factory call (``asyncHandler(getX())``),
+    across files. Returns the guards and the innermost handler's module and node."""
     guards: list[Guard] = []
     current = node
-    for _ in range(6):
+    for _ in range(8):
+        if current.type in _NAMES:
+            found = project.graph.definition(module.tree.text(current), module.path)
+            if found is None or found.node.type not in FUNCTION_TYPES | {"call_expression"} or found.node == current:
+                break
+            module, current = found.module, found.node
+            continue
         if current.type != "call_expression":
             break
         guard = project.resolver.guard_of(module, current, "wrapper")
         if guard is not None:
             guards.append(guard)
+        callee = current.child_by_field_name("function")
+        factory = project.graph.function(module.tree.text(callee), module.path) \
+            if callee is not None and callee.type in _NAMES else None
         arguments = current.child_by_field_name("arguments")
-        inner = [a for a in arguments.named_children if a.type in FUNCTION_TYPES | {"call_expression", "identifier"}
-                 or a.type == "member_expression"] if arguments is not None else []
+        inner = [a for a in arguments.named_children if a.type in FUNCTION_TYPES | _NAMES | {"call_expression"}] \
+            if arguments is not None else []
+        if not inner and factory is not None:  # getX(): the factory's code is the handler's
+            module, current = factory.module, factory.node
+            break
         if not inner:
             break
         current = inner[-1]
-    module, current = definition_of(project, module, current)
     if not guards:
         own = handler_identity(project.resolver, module, current, touches_data(module, current))
         if own is not None:
@@ -188,12 +200,8 @@ def handler_guards(project: JsProject, module: Module, node: Node) -> tuple[tupl
 
 
 def definition_of(project: JsProject, module: Module, node: Node) -> tuple[Module, Node]:
-    """The function a handler expression names: ``getX`` or ``ctl.getX`` or the factory in ``getX()``."""
-    target = node.child_by_field_name("function") if node.type == "call_expression" else node
-    if target is not None and target.type in {"identifier", "member_expression"}:
-        found = project.graph.function(module.tree.text(target), module.path)
-        if found is not None:
-            return found.module, found.node
+    """The code a handler expression ends in (see ``handler_guards``): a function, or the node itself."""
+    _, module, node = handler_guards(project, module, node)
     return module, node
 
 

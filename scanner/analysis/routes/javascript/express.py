@@ -197,16 +197,37 @@ def _read_registration(project: JsProject, module: Module, index: ServerIndex, k
     if handler.type not in FUNCTION_TYPES | {"identifier", "member_expression", "call_expression"}:
         return
     guards = [project.resolver.guard_of(module, a, "middleware") for a in rest]
-    if all(g is not None for g in guards):  # app.get("/api/users", requireAuth()): a guard, not a route
+    if all(g is not None for g in guards) and _is_middleware(project, module, handler):
+        # app.get("/api/users", requireAuth()): a guard for the route registered later, not a route
         index.uses.setdefault(key, []).append(Use(path, call.start_byte, tuple(guards), method, exact=True))
         return
-    target_module, target = definition_of(project, module, handler)
-    if handler.type == "call_expression" and target is handler:
+    target_module, target = _endpoint(project, module, handler)
+    if target is None:
         return  # package middleware (``cors()``, ``express.static(...)``): no endpoint of the project's own
     if _passes_on(target_module, target):
         return  # ``(req, res, next) => { ...; next() }``: a step before the real endpoint, not the endpoint
     index.registrations.setdefault(module.path, []).append(
         Registration(key, method, path, call, tuple(rest[:-1]), handler, option_guards))
+
+
+def _endpoint(project: JsProject, module: Module, handler: Node) -> tuple[Module, Node | None]:
+    """The code a handler expression ends in, through names and wrappers (``asyncHandler(getX())``); None
+    when that is a call into package code (``cors()``, ``express.static(...)``)."""
+    target_module, target = definition_of(project, module, handler)
+    return target_module, None if target.type == "call_expression" else target
+
+
+def _is_middleware(project: JsProject, module: Module, node: Node) -> bool:
+    """A middleware factory call (``requireAuth()``) or a function taking ``next``."""
+    if node.type == "call_expression":
+        return True
+    found = project.graph.function(module.tree.text(node), module.path) if node.type in {"identifier",
+                                                                                         "member_expression"} else None
+    function = found.node if found is not None else node
+    params = function.child_by_field_name("parameters") if function.type in FUNCTION_TYPES else None
+    if found is None and function.type not in FUNCTION_TYPES:
+        return True  # package middleware
+    return params is not None and len(params.named_children) >= 3
 
 
 def _passes_on(module: Module, node: Node) -> bool:

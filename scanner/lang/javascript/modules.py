@@ -200,6 +200,10 @@ class ModuleGraph:
         module = self.modules.get(path)
         return self._exported(module, name, 0) if module is not None else None
 
+    def exported_by(self, module: Module, name: str) -> Definition | None:
+        """What ``module`` (registered or not, e.g. an older version of a file) exports as ``name``."""
+        return self._exported(module, name, 0)
+
     # -- internals ------------------------------------------------------------------------------------------
     def _local(self, module: Module, name: str, hops: int) -> Definition | None:
         if hops > _MAX_HOPS:

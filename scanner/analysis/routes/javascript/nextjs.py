@@ -92,7 +92,7 @@ def routes(module: Module, project: JsProject) -> Iterator[JsRoute]:
             if middleware and middleware.authenticates and middleware.covers(url) else ()
         names = [m for m in HTTP_METHODS if m in module.exports] if in_app_router else ["default"]
         for name in names:
-            found = project.graph.exported(path, name)
+            found = project.graph.exported_by(module, name)
             if found is None or found.module is not module:
                 continue
             methods = (name,) if in_app_router else ("ANY",)
@@ -100,7 +100,7 @@ def routes(module: Module, project: JsProject) -> Iterator[JsRoute]:
                          found.node, covering)
     elif has_directive(module.tree, module.tree.root):
         for name in module.exports:
-            found = project.graph.exported(path, name)
+            found = project.graph.exported_by(module, name)
             if found is not None and found.module is module and found.node.type in FUNCTION_TYPES | {"call_expression"}:
                 yield _route(project, module, "server-action", f"server action {name}", ("POST",), name, found.node, ())
     else:

@@ -24,7 +24,7 @@ def routes(module: Module, project: JsProject) -> Iterator[JsRoute]:
         return
     tree = module.tree
     for name in module.exports:
-        found = project.graph.exported(module.path, name)
+        found = project.graph.exported_by(module, name)
         if found is None or found.module is not module or found.node.type not in FUNCTION_TYPES:
             continue
         declarator = found.node.parent

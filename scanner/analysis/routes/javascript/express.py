@@ -234,6 +234,9 @@ def _passes_on(module: Module, node: Node) -> bool:
     """A handler that always hands over to the next one: it takes ``next`` and ends by calling it."""
     if node.type not in FUNCTION_TYPES:
         return False
+    returned = _returned_function(node)
+    if returned is not None:  # a factory: ``export const step = () => (req, res, next) => {...; next()}``
+        node = returned
     params = node.child_by_field_name("parameters")
     if params is None or len(params.named_children) < 3:
         return False
@@ -241,6 +244,17 @@ def _passes_on(module: Module, node: Node) -> bool:
     statements = [c for c in body.named_children if c.type != "comment"] if body is not None else []
     last = module.tree.text(statements[-1]) if statements else ""
     return re.fullmatch(r"(?:return\s+)?next\(\s*\);?", last) is not None
+
+
+def _returned_function(node: Node) -> Node | None:
+    body = node.child_by_field_name("body")
+    if body is not None and body.type in FUNCTION_TYPES:
+        return body
+    statements = [c for c in body.named_children if c.type != "comment"] if body is not None else []
+    if len(statements) == 1 and statements[0].type == "return_statement" and statements[0].named_children \
+            and statements[0].named_children[0].type in FUNCTION_TYPES:
+        return statements[0].named_children[0]
+    return None
 
 
 def _read_use(project: JsProject, module: Module, index: ServerIndex, key: OwnerKey, call: Node,

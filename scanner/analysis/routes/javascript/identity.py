@@ -34,13 +34,14 @@ IDENTITY_CALL = re.compile(
 )
 #: Reads that only exist after authentication (request user, Wasp/tRPC context user, Authorization header).
 IDENTITY_READ = re.compile(
-    r"\b(?:req|request)\.(?:user|auth)\b|\b(?:req|request)\.session\.(?:user|userId)\b|\bcontext\.user\b"
-    r"|\bctx\.(?:session|user|auth)\b|\bctx\.state\.user\b|\blocals\.(?:user|session)\b|headers\.authorization\b"
-    r"|headers\[\s*['\"]authorization['\"]|\.get\(\s*['\"]authorization['\"]|\bc\.get\(\s*['\"]jwtPayload['\"]"
-    r"|\bgetAuthUserId\s*\(|\bctx\.auth\.getUserIdentity\s*\("
-    r"|(?:header|get)\(\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
-    r"|headers\[\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
-    r"|\b(?:req|request)\.(?:cookies|signedCookies)(?:\.|\[\s*['\"])(?:token|session\w*|auth\w*|jwt|access_?token|sid)\b",
+    (r"\b(?:req|request)\.(?:user|auth)\b|\b(?:req|request)\.session\.(?:user|userId)\b|\bcontext\.user\b"
+     r"|\bctx\.(?:session|user|auth)\b|\bctx\.state\.user\b|\blocals\.(?:user|session)\b|headers\.authorization\b"
+     r"|headers\[\s*['\"]authorization['\"]|\.get\(\s*['\"]authorization['\"]|\bc\.get\(\s*['\"]jwtPayload['\"]"
+     r"|\bgetAuthUserId\s*\(|\bctx\.auth\.getUserIdentity\s*\("
+     r"|(?:header|get)\(\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
+     r"|headers\[\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
+     r"|\b(?:req|request)\.(?:cookies|signedCookies)(?:\.|\[\s*['\"])(?:token|session\w*|auth\w*|jwt|access_?token|sid)\b"
+     ).replace(r"\.", r"\??\."),  # optional chaining reads the same: req?.user, headers?.authorization
     re.IGNORECASE,
 )
 #: Middleware from packages that establish identity and reject by themselves when it is missing.

@@ -32,14 +32,24 @@ PUBLIC_SEGMENTS = {
     "login", "logout", "signin", "sign-in", "signout", "sign-out", "signup", "sign-up", "register", "auth",
     "[...nextauth]", "callback", "callbacks", "oauth", "health", "healthz", "healthcheck", "ready", "readyz",
     "live", "livez", "ping", "status", "version", "og", "public", "forgot-password", "reset-password",
-    "password-reset", "verify-email", "magic-link", "csrf",
+    "password-reset", "verify-email", "magic-link", "csrf", "refresh-token", "refresh-tokens", "token", "authorize",
 }
 #: Words in a server action's name that make it public on purpose (``handleResetPassword``, ``signUp``).
 _PUBLIC_ACTION_WORDS = ("login", "log-in", "logout", "log-out", "sign-in", "signin", "sign-up", "signup", "sign-out",
                         "signout", "register", "reset-password", "forgot-password", "verify-email", "magic-link")
-#: A server action that only starts or ends a sign-in (``async () => { "use server"; await signOut() }``).
-AUTH_FLOW_ONLY = re.compile(r"async\s*(?:function\s*\w*)?\s*\([^)]*\)\s*(?:=>)?\s*\{\s*['\"]use server['\"];?\s*"
-                            r"(?:await\s+)?(?:signIn|signOut)\s*\([^;]*?\);?\s*\}")
+_CALLEE = re.compile(r"([\w.]+)\s*\(")
+_SIGN_IN_OUT = re.compile(r"^(?:signIn|signOut|signUp)\w*$")
+_HARMLESS = re.compile(r"^(?:redirect|headers|cookies|String|Object|encodeURIComponent|revalidatePath)$")
+
+
+def _only_starts_or_ends_sign_in(source: str) -> bool:
+    """A server action that only starts or ends a sign-in (``async () => { "use server"; await signOut() }``)."""
+    names = [m.group(1).rsplit(".", 1)[-1] for m in _CALLEE.finditer(source)]
+    names = [n for n in names if n not in {"async", "function"}]
+    return any(_SIGN_IN_OUT.match(n) for n in names) and all(_SIGN_IN_OUT.match(n) or _HARMLESS.match(n)
+                                                              for n in names)
+
+
 #: Adapters that dispatch to tRPC procedures or GraphQL resolvers, where authentication lives per procedure.
 DISPATCHER = re.compile(
     r"\b(?:fetchRequestHandler|createNextApiHandler|createYoga|startServerAndCreateNextHandler|ApolloServer"
@@ -93,13 +103,12 @@ class JsRoute:
         if self.declared_public:
             return True
         segments = {s.lower() for s in re.split(r"[/\s.]", self.path) if s}
-        if segments & PUBLIC_SEGMENTS:
+        if segments & PUBLIC_SEGMENTS or self.methods == ("OPTIONS",):  # CORS preflight answers carry no data
             return True
         if self.framework != "server-action":
             return False
         words = "-" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", "-", self.handler).lower() + "-"
-        return any(f"-{word}-" in words for word in _PUBLIC_ACTION_WORDS) or bool(AUTH_FLOW_ONLY.fullmatch(
-            re.sub(r"\s+", " ", self.source)))
+        return any(f"-{word}-" in words for word in _PUBLIC_ACTION_WORDS) or _only_starts_or_ends_sign_in(self.source)
 
 
 @dataclass

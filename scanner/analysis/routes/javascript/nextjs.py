@@ -93,7 +93,7 @@ def routes(module: Module, project: JsProject) -> Iterator[JsRoute]:
         names = [m for m in HTTP_METHODS if m in module.exports] if in_app_router else ["default"]
         for name in names:
             found = project.graph.exported_by(module, name)
-            if found is None or found.module is not module:
+            if found is None or found.module is not module or _not_a_handler(module, found.node):
                 continue
             methods = (name,) if in_app_router else ("ANY",)
             yield _route(project, module, "nextjs", url, methods, name if in_app_router else "default export",
@@ -114,6 +114,14 @@ def _route(project: JsProject, module: Module, framework: str, url: str, methods
     source = module.tree.text(node) if inner_module is module else inner_module.tree.text(inner)
     guards = covering + guards + capability_guard(url, module, node)
     return JsRoute(framework, url, methods, handler, node, source, guards, stack="nextjs")
+
+
+def _not_a_handler(module: Module, node: Node) -> bool:
+    """A helper that ended up as a default export under ``pages/api`` (``findThing(id: string)``)."""
+    params = node.child_by_field_name("parameters") if node.type in FUNCTION_TYPES else None
+    first = params.named_children[0] if params is not None and params.named_children else None
+    annotation = first.child_by_field_name("type") if first is not None else None
+    return annotation is not None and module.tree.text(annotation).lstrip(": ").strip() in {"string", "number"}
 
 
 def has_directive(tree: JsTree, body: Node, directive: str = "use server") -> bool:

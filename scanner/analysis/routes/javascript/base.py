@@ -50,6 +50,14 @@ def _only_starts_or_ends_sign_in(source: str) -> bool:
                                                               for n in names)
 
 
+def _only_sets_a_cookie(source: str) -> bool:
+    """A server action that only stores a preference in the caller's own cookie (``cookies().set(...)``)."""
+    names = [m.group(1) for m in _CALLEE.finditer(source)]
+    names = [n for n in names if n not in {"async", "function"}]
+    return bool(names) and any(n.endswith(".set") for n in names) and all(
+        n == "cookies" or n.endswith((".set", ".get")) for n in names)
+
+
 #: Adapters that dispatch to tRPC procedures or GraphQL resolvers, where authentication lives per procedure.
 DISPATCHER = re.compile(
     r"\b(?:fetchRequestHandler|createNextApiHandler|createYoga|startServerAndCreateNextHandler|ApolloServer"
@@ -108,7 +116,8 @@ class JsRoute:
         if self.framework != "server-action":
             return False
         words = "-" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", "-", self.handler).lower() + "-"
-        return any(f"-{word}-" in words for word in _PUBLIC_ACTION_WORDS) or _only_starts_or_ends_sign_in(self.source)
+        return any(f"-{word}-" in words for word in _PUBLIC_ACTION_WORDS) or _only_starts_or_ends_sign_in(
+            self.source) or _only_sets_a_cookie(self.source)
 
 
 @dataclass

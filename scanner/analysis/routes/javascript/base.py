@@ -42,18 +42,22 @@ _SIGN_IN_OUT = re.compile(r"^(?:signIn|signOut|signUp)\w*$")
 _HARMLESS = re.compile(r"^(?:redirect|headers|cookies|String|Object|encodeURIComponent|revalidatePath)$")
 
 
+def _body(source: str) -> str:
+    """A function's text after its signature (what it calls, not its own name)."""
+    start = source.find("{")
+    return source[start + 1:] if start != -1 else source
+
+
 def _only_starts_or_ends_sign_in(source: str) -> bool:
     """A server action that only starts or ends a sign-in (``async () => { "use server"; await signOut() }``)."""
-    names = [m.group(1).rsplit(".", 1)[-1] for m in _CALLEE.finditer(source)]
-    names = [n for n in names if n not in {"async", "function"}]
+    names = [m.group(1).rsplit(".", 1)[-1] for m in _CALLEE.finditer(_body(source))]
     return any(_SIGN_IN_OUT.match(n) for n in names) and all(_SIGN_IN_OUT.match(n) or _HARMLESS.match(n)
                                                               for n in names)
 
 
 def _only_sets_a_cookie(source: str) -> bool:
     """A server action that only stores a preference in the caller's own cookie (``cookies().set(...)``)."""
-    names = [m.group(1) for m in _CALLEE.finditer(source)]
-    names = [n for n in names if n not in {"async", "function"}]
+    names = [m.group(1) for m in _CALLEE.finditer(_body(source))]
     return bool(names) and any(n.endswith(".set") for n in names) and all(
         n == "cookies" or n.endswith((".set", ".get")) for n in names)
 

@@ -39,7 +39,7 @@ _PUBLIC_ACTION_WORDS = ("login", "log-in", "logout", "log-out", "sign-in", "sign
                         "signout", "register", "reset-password", "forgot-password", "verify-email", "magic-link")
 _CALLEE = re.compile(r"([\w.]+)\s*\(")
 _SIGN_IN_OUT = re.compile(r"^(?:signIn|signOut|signUp)\w*$")
-_HARMLESS = re.compile(r"^(?:redirect|headers|cookies|String|Object|encodeURIComponent|revalidatePath)$")
+_HARMLESS = re.compile(r"^(?:redirect|headers|cookies|String|Object|Error|URL|encodeURIComponent|revalidatePath)$")
 
 
 def _body(source: str) -> str:

@@ -37,7 +37,7 @@ PUBLIC_SEGMENTS = {
 #: Words in a server action's name that make it public on purpose (``handleResetPassword``, ``signUp``).
 _PUBLIC_ACTION_WORDS = ("login", "log-in", "logout", "log-out", "sign-in", "signin", "sign-up", "signup", "sign-out",
                         "signout", "register", "reset-password", "forgot-password", "verify-email", "magic-link")
-_CALLEE = re.compile(r"([\w.]+)\s*\(")
+_CALLEE = re.compile(r"(?<![\w.])(?!(?:if|for|while|switch|catch|return|typeof|await)\b)([\w.]+)\s*\(")
 _SIGN_IN_OUT = re.compile(r"^(?:signIn|signOut|signUp)\w*$")
 _HARMLESS = re.compile(r"^(?:redirect|headers|cookies|String|Object|Error|URL|encodeURIComponent|revalidatePath)$")
 

@@ -69,6 +69,9 @@ DISPATCHER = re.compile(
     r"|toNodeHandler)\b"
 )
 _SIGNATURE_HEADER = re.compile(r"['\"]x-[\w-]*signature[\w-]*['\"]", re.IGNORECASE)
+#: Two secrets compared (``stored.token !== input.token``): the caller proves it holds a shared secret.
+_SECRET_NAME = r"[\w.?]*(?:token|secret|apikey|api_key)\w*"
+_SHARED_SECRET = re.compile(rf"{_SECRET_NAME}\s*[!=]==?\s*{_SECRET_NAME}", re.IGNORECASE)
 SIGNATURE_CHECK = re.compile(
     r"constructEvent|verifyWebhook|verifySignature|validateSignature|timingSafeEqual|\bWebhook\s*\(|"
     r"\.verify\s*\(|createHmac",
@@ -215,8 +218,8 @@ def handler_guards(project: JsProject, module: Module, node: Node) -> tuple[tupl
             guards.append(own)
     if not guards:
         text = module.tree.text(current)
-        signature = SIGNATURE_CHECK.search(text) or _SIGNATURE_HEADER.search(text)
-        if signature and REJECTS.search(text):  # a signed callback: the signature authenticates the sender
+        signature = SIGNATURE_CHECK.search(text) or _SIGNATURE_HEADER.search(text) or _SHARED_SECRET.search(text)
+        if signature and REJECTS.search(text):  # a signed callback or a shared secret authenticates the sender
             guards.append(Guard("signature", signature.group(0).rstrip("( "), module.path, current.start_point[0] + 1))
     return tuple(guards), module, current
 

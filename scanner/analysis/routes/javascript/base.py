@@ -42,6 +42,19 @@ _SIGN_IN_OUT = re.compile(r"^(?:signIn|signOut|signUp)\w*$")
 _HARMLESS = re.compile(r"^(?:redirect|headers|cookies|String|Object|Error|URL|encodeURIComponent|revalidatePath)$")
 
 
+_RESPONDERS = frozenset({"send", "json", "text", "status", "end", "sendStatus", "html", "Response", "body"})
+_CONSTANT_WORDS = _RESPONDERS | {"req", "res", "request", "response", "c", "ctx", "reply", "next", "return", "new",
+                                 "true", "false", "null", "undefined", "async", "function"}
+_STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`[^`$]*`")
+
+
+def _answers_a_constant(source: str) -> bool:
+    """A handler that reads nothing and only sends literals (``res.send("alive")``, ``c.json({ ok: true })``)."""
+    body = re.sub(r"[\w$]+\s*:(?!:)", "", _STRING_LITERAL.sub('""', _body(source)))  # literals and object keys
+    words = set(re.findall(r"[A-Za-z_$][\w$]*", body))
+    return bool(words & _RESPONDERS) and words <= _CONSTANT_WORDS
+
+
 def _body(source: str) -> str:
     """A function's text after its signature (what it calls, not its own name)."""
     start = source.find("{")
@@ -119,6 +132,8 @@ class JsRoute:
             return True
         segments = {s.lower() for s in re.split(r"[/\s.]", self.path) if s}
         if segments & PUBLIC_SEGMENTS or self.methods == ("OPTIONS",):  # CORS preflight answers carry no data
+            return True
+        if _answers_a_constant(self.source):  # ``app.all("/", (req, res) => res.send("ok"))``: a ping
             return True
         if self.framework != "server-action":
             return False

@@ -118,6 +118,7 @@ class ModuleGraph:
         self.modules: dict[str, Module] = {}
         self.configs: dict[str, PathConfig] = {}  # folder -> its tsconfig/jsconfig
         self._config_files: dict[str, PathConfig] = {}  # path -> config, for ``extends``
+        self._nearest: dict[str, PathConfig | None] = {}  # folder -> the config that applies to it
 
     # -- building (index pass) ------------------------------------------------------------------------------
     def add(self, tree: JsTree, path: str) -> Module:
@@ -145,6 +146,7 @@ class ModuleGraph:
             _join(folder, extends) if extends and extends.startswith(".") else None,
         )
         self._config_files[path] = config
+        self._nearest.clear()
         if folder not in self.configs or posixpath.basename(path) in {"tsconfig.json", "jsconfig.json"}:
             self.configs[folder] = config
 
@@ -260,11 +262,10 @@ class ModuleGraph:
         return Definition(module, name, value)
 
     def _config_for(self, importer: str) -> PathConfig | None:
-        for folder in _ancestors(_folder(importer)):
-            config = self.configs.get(folder)
-            if config is not None:
-                return config
-        return None
+        folder = _folder(importer)
+        if folder not in self._nearest:
+            self._nearest[folder] = next((self.configs[f] for f in _ancestors(folder) if f in self.configs), None)
+        return self._nearest[folder]
 
     def _through_config(self, specifier: str, config: PathConfig) -> str | None:
         for _ in range(4):  # ``extends`` chains, bounded

@@ -164,8 +164,6 @@ class IdentityResolver:
             if callee is None or callee.type not in {"identifier", "member_expression"}:
                 continue
             name = tree.text(callee)
-            if name.startswith("this.") and depth == 0:
-                continue
             definition = self._resolve(module, name) if depth < _MAX_DEPTH else None
             if definition is not None and definition.node.type in FUNCTION_TYPES and definition.node != node:
                 inner = self.of_function(definition.module, definition.node, depth + 1)

@@ -21,11 +21,13 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 _KINDS = {"query": "GET", "mutation": "POST", "subscription": "GET"}
+_PROCEDURE = re.compile(r"\.(?:query|mutation|subscription)\s*\(")
 _MAX_DEPTH = 5
 
 
 def routes(module: Module, project: JsProject) -> Iterator[JsRoute]:
-    if not any(i.specifier.startswith("@trpc/") or "trpc" in i.specifier for i in module.imports.values()):
+    if not _PROCEDURE.search(module.tree.file_text) or not any(
+            i.specifier.startswith("@trpc/") or "trpc" in i.specifier for i in module.imports.values()):
         return
     tree = module.tree
     for node in tree.walk():

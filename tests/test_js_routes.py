@@ -159,3 +159,20 @@ def test_a_route_file_scanned_again_from_history_uses_its_own_tree(registry):
     old = parse_js(Context(Artifact("app/api/x/route.ts", old_text, "typescript"), facts))
     (route,) = routes_in(old, "app/api/x/route.ts", project)
     assert (route.methods, route.node.start_point[0]) == (("POST",), 2)
+
+
+def test_routers_mounted_in_a_loop_over_a_literal_table_get_their_prefixes():
+    files = {
+        "src/routes/users.js": 'const express = require("express");\nconst router = express.Router();\n'
+                               'router.get("/:id", async (req, res) => res.json(await User.findById(req.params.id)));\n'
+                               "module.exports = router;\n",
+        "src/routes/index.js": 'const express = require("express");\nconst users = require("./users");\n'
+                               "const router = express.Router();\n"
+                               'const table = [{ path: "/users", route: users }];\n'
+                               "table.forEach((entry) => { router.use(entry.path, entry.route); });\n"
+                               "module.exports = router;\n",
+        "src/app.js": 'const express = require("express");\nconst routes = require("./routes");\n'
+                      'const app = express();\napp.use("/v1", routes);\n',
+    }
+    (route,) = routes_of(files)["src/routes/users.js"]
+    assert route.path == "/v1/users/:id"

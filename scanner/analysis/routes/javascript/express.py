@@ -258,8 +258,16 @@ def _returned_function(node: Node) -> Node | None:
 
 
 def _read_use(project: JsProject, module: Module, index: ServerIndex, key: OwnerKey, call: Node,
-              args: list[Node]) -> None:
+              args: list[Node], in_loop: bool = False) -> None:
     tree = module.tree
+    loop = None if in_loop else _for_each_item(module, call)
+    if loop is not None:  # routes.forEach((r) => router.use(r.path, r.route)) over a literal array of objects
+        param, items = loop
+        for item in items:
+            resolved = [_item_value(module, item, param, arg) for arg in args]
+            if all(r is not None for r in resolved):
+                _read_use(project, module, index, key, call, resolved, in_loop=True)
+        return
     prefix = string_value(tree, args[0])
     middleware = args[1:] if prefix is not None else args
     guards: list[Guard] = []
@@ -280,6 +288,38 @@ def _read_use(project: JsProject, module: Module, index: ServerIndex, key: Owner
         if target is not last and target.type in FUNCTION_TYPES:  # app.use("/logs/:file", serveLogFiles())
             index.registrations.setdefault(module.path, []).append(
                 Registration(key, "all", prefix, call, tuple(middleware[:-1]), last))
+
+
+def _for_each_item(module: Module, call: Node) -> tuple[str, list[Node]] | None:
+    """When ``call`` runs in ``ITEMS.forEach((item) => ...)`` over a top-level array literal of objects: the
+    callback's parameter name and the objects."""
+    function = call.parent
+    while function is not None and function.type not in FUNCTION_TYPES:
+        function = function.parent
+    arguments = function.parent if function is not None else None
+    loop = arguments.parent if arguments is not None and arguments.type == "arguments" else None
+    callee = loop.child_by_field_name("function") if loop is not None and loop.type == "call_expression" else None
+    if callee is None or callee.type != "member_expression":
+        return None
+    items, method = callee.child_by_field_name("object"), callee.child_by_field_name("property")
+    if items is None or method is None or module.tree.text(method) != "forEach" or items.type != "identifier":
+        return None
+    array = module.declarations.get(module.tree.text(items))
+    params = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
+    names = re.findall(r"\w+", module.tree.text(params)) if params is not None else []
+    if array is None or array.type != "array" or not names:
+        return None
+    return names[0], [e for e in array.named_children if e.type == "object"]
+
+
+def _item_value(module: Module, item: Node, param: str, arg: Node) -> Node | None:
+    """``route.path`` in the loop body, read from one object of the array; other arguments stay as they are."""
+    if arg.type != "member_expression":
+        return arg
+    owner, prop = arg.child_by_field_name("object"), arg.child_by_field_name("property")
+    if owner is None or prop is None or module.tree.text(owner) != param:
+        return arg
+    return _object_value(module, item, module.tree.text(prop))
 
 
 def _read_fastify_route(project: JsProject, module: Module, index: ServerIndex, key: OwnerKey, call: Node,

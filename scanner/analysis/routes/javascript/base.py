@@ -150,6 +150,8 @@ class Middleware:
     matchers: list[str] | None  # None: runs on every path
     path: str = ""
     line: int = 1
+    #: Whether its code was followed through the project's helpers (done once, in the detect pass).
+    judged: bool = False
 
     def covers(self, url: str) -> bool:
         if self.matchers is None:

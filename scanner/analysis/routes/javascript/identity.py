@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 #: Library calls that establish the caller's identity (judged by the callee's text when not project code).
 IDENTITY_CALL = re.compile(
     r"(?:^|\.)(?:auth|getServerSession|getServerAuthSession|getSession|getIronSession|currentUser|getAuth"
-    r"|getToken|verifyToken|verifyIdToken|verifyAccessToken|verifySessionCookie|jwtVerify|validateRequest"
+    r"|getToken|verifyToken|verifyIdToken|verifyAccessToken|verifySessionCookie|jwtVerify|verifyJwt|validateRequest"
     r"|validateSession|getKindeServerSession|withApiAuthRequired|getUserFromRequest|requireAuth|requireUser"
     r"|requireSession|authenticate|isAuthenticated|ensureAuthenticated|ensureLoggedIn|getClaims)$"
     r"|(?:^|\.)(?:jwt|jsonwebtoken|jose|jws)\.verify$|\.auth\.(?:getUser|getSession|getClaims|protect|api\.getSession)$"
@@ -41,6 +41,7 @@ IDENTITY_READ = re.compile(
      r"|(?:header|get)\(\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
      r"|headers\[\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
      r"|\b(?:req|request)\.(?:cookies|signedCookies)(?:\.|\[\s*['\"])(?:token|session\w*|auth\w*|jwt|access_?token|sid)\b"
+     r"|\bcookies(?:\(\))?\.get\(\s*['\"][\w.-]*(?:token|session|auth|jwt|sid)[\w.-]*['\"]"
      ).replace(r"\.", r"\??\."),  # optional chaining reads the same: req?.user, headers?.authorization
     re.IGNORECASE,
 )

@@ -68,6 +68,20 @@ def index_middleware(tree: JsTree, path: str, project: JsProject) -> None:
     project.middleware[root] = Middleware(bool(_MIDDLEWARE_AUTH.search(text)), matchers, path)
 
 
+def _authenticates(project: JsProject, middleware: Middleware) -> bool:
+    """The middleware's own text names an auth library, or its exported function (followed through project
+    helpers) establishes identity and turns callers away; judged once, in the detect pass."""
+    if middleware.authenticates or middleware.judged:
+        return middleware.authenticates
+    middleware.judged = True
+    for name in ("default", "middleware", "proxy"):
+        found = project.graph.exported(middleware.path, name)
+        if found is not None and project.resolver.of_function(found.module, found.node).is_guard:
+            middleware.authenticates = True
+            break
+    return middleware.authenticates
+
+
 def nextjs_url(path: str) -> str:
     parts = list(PurePosixPath(path).parts)
     start = max(i for i, p in enumerate(parts) if p in {"app", "pages"}) + 1
@@ -89,7 +103,7 @@ def routes(module: Module, project: JsProject) -> Iterator[JsRoute]:
         url = nextjs_url(path)
         middleware = project.middleware.get(root or "")
         covering = (Guard("nextjs middleware", "middleware", middleware.path, middleware.line),) \
-            if middleware and middleware.authenticates and middleware.covers(url) else ()
+            if middleware and _authenticates(project, middleware) and middleware.covers(url) else ()
         names = [m for m in HTTP_METHODS if m in module.exports] if in_app_router else ["default"]
         for name in names:
             found = project.graph.exported_by(module, name)

@@ -119,6 +119,7 @@ class ModuleGraph:
         self.configs: dict[str, PathConfig] = {}  # folder -> its tsconfig/jsconfig
         self._config_files: dict[str, PathConfig] = {}  # path -> config, for ``extends``
         self._nearest: dict[str, PathConfig | None] = {}  # folder -> the config that applies to it
+        self._resolved: dict[tuple[str, str], str | None] = {}  # (specifier, importer's folder) -> file
 
     # -- building (index pass) ------------------------------------------------------------------------------
     def add(self, tree: JsTree, path: str) -> Module:
@@ -127,6 +128,7 @@ class ModuleGraph:
             return self.modules[path]
         module = summarise(tree, path)
         self.modules[path] = module
+        self._resolved.clear()
         return module
 
     def add_config(self, path: str, text: str) -> None:
@@ -147,12 +149,19 @@ class ModuleGraph:
         )
         self._config_files[path] = config
         self._nearest.clear()
+        self._resolved.clear()
         if folder not in self.configs or posixpath.basename(path) in {"tsconfig.json", "jsconfig.json"}:
             self.configs[folder] = config
 
     # -- resolving (detect pass) ----------------------------------------------------------------------------
     def resolve(self, specifier: str, importer: str) -> str | None:
         """The project file that ``specifier``, imported from ``importer``, names; None for packages and misses."""
+        key = (specifier, _folder(importer))
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(specifier, importer)
+        return self._resolved[key]
+
+    def _resolve(self, specifier: str, importer: str) -> str | None:
         if specifier.startswith("."):
             return self._file(_join(_folder(importer), specifier))
         config = self._config_for(importer)
@@ -165,6 +174,21 @@ class ModuleGraph:
             for folder in _ancestors(_folder(importer)):
                 for base in (folder, _join(folder, "src")):
                     found = self._file(_join(base, rest))
+                    if found is not None:
+                        return found
+            return None
+        return self._workspace_package(specifier, importer)
+
+    def _workspace_package(self, specifier: str, importer: str) -> str | None:
+        """A monorepo's own package (``@acme/auth``, ``@acme/db/schema``) in ``packages/``, ``apps/`` or
+        ``libs/`` of a folder above the importer, entry ``src/index`` or ``index``."""
+        parts = specifier.split("/")
+        name, rest = (parts[1], parts[2:]) if specifier.startswith("@") and len(parts) > 1 else (parts[0], parts[1:])
+        for folder in _ancestors(_folder(importer)):
+            for group in ("packages", "apps", "libs"):
+                package = _join(folder, f"{group}/{name}")
+                for base in (_join(package, "src"), package):
+                    found = self._file(_join(base, "/".join(rest) or "index"))
                     if found is not None:
                         return found
         return None

@@ -88,9 +88,9 @@ def test_guard_origin_names_the_helper_and_where_it_is_defined():
     }
     (route,) = routes_of(files)["app/api/chat/route.ts"]
     (guard,) = route.guards
-    assert (guard.kind, guard.path, guard.line) == ("handler", "app/api/chat/route.ts", 2)
+    assert (guard.kind, guard.origin) == ("inline", "app/api/chat/route.ts:2")
     assert guard.name == "profileOf -> supabase.auth.getUser"
-    assert route.protection == ("handler profileOf -> supabase.auth.getUser (app/api/chat/route.ts:2)",)
+    assert route.protection == ("inline profileOf -> supabase.auth.getUser (app/api/chat/route.ts:2)",)
 
 
 def test_helper_that_reads_identity_but_never_rejects_does_not_guard_a_data_route():
@@ -123,7 +123,7 @@ def test_express_router_mounts_across_files_carry_prefix_and_guards_in_order():
     files["src/app.ts"] = files["src/app.ts"].replace('app.use("/public", items);\n', "")
     (route,) = routes_of(files)["src/routes/items.ts"]
     assert route.path == "/api/items/:id"
-    assert [(g.kind, g.path, g.line) for g in route.guards] == [("app middleware", "src/auth.ts", 1)]
+    assert [(g.kind, g.path, g.line) for g in route.guards] == [("middleware", "src/auth.ts", 1)]
 
 
 def test_helpers_calling_each_other_in_a_cycle_terminate():

@@ -195,7 +195,7 @@ def capability_guard(path: str, module: Module, node: Node) -> tuple[Guard, ...]
     match = _CAPABILITY_SEGMENT.search(path)
     if match is None or match.group(1) not in module.tree.text(node):
         return ()
-    return (Guard("secret in path", match.group(1), module.path, node.start_point[0] + 1),)
+    return (Guard("inline", f"secret in path ({match.group(1)})", module.path, node.start_point[0] + 1),)
 
 
 def handler_guards(project: JsProject, module: Module, node: Node) -> tuple[tuple[Guard, ...], Module, Node]:
@@ -237,7 +237,8 @@ def handler_guards(project: JsProject, module: Module, node: Node) -> tuple[tupl
         text = module.tree.text(current)
         signature = SIGNATURE_CHECK.search(text) or _SIGNATURE_HEADER.search(text) or _SHARED_SECRET.search(text)
         if signature and REJECTS.search(text):  # a signed callback or a shared secret authenticates the sender
-            guards.append(Guard("signature", signature.group(0).rstrip("( "), module.path, current.start_point[0] + 1))
+            what = "signature " + signature.group(0).rstrip("( ")
+            guards.append(Guard("inline", what, module.path, current.start_point[0] + 1))
     return tuple(guards), module, current
 
 

@@ -276,7 +276,7 @@ def _read_use(project: JsProject, module: Module, index: ServerIndex, key: Owner
         if child is not None:
             index.mounts.setdefault(child, []).append(Mount(key, prefix or "", call.start_byte, tuple(guards)))
             continue
-        guard = project.resolver.guard_of(module, arg, "app middleware" if prefix is None else "middleware")
+        guard = project.resolver.guard_of(module, arg, "middleware")
         if guard is not None:
             guards.append(guard)
     if guards:

@@ -76,13 +76,20 @@ _MAX_DEPTH = 4
 class Guard:
     """Something that authenticates a route, and where it came from."""
 
-    kind: str  # handler | helper | middleware | wrapper | app middleware | mount | nextjs middleware | guard ...
+    #: middleware | matcher (Next.js middleware) | hook (Fastify) | decorator (NestJS guards) | wrapper
+    #: (``withAuth(handler)``) | inline (the handler's own check, through the helpers it calls)
+    kind: str
     name: str  # what runs, e.g. "getServerProfile -> supabase.auth.getUser"
     path: str
     line: int
 
+    @property
+    def origin(self) -> str:
+        """Where it is defined, ``file:line``."""
+        return f"{self.path}:{self.line}"
+
     def __str__(self) -> str:
-        return f"{self.kind} {self.name} ({self.path}:{self.line})"
+        return f"{self.kind} {self.name} ({self.origin})"
 
 
 @dataclass(frozen=True)
@@ -195,7 +202,7 @@ def handler_identity(resolver: IdentityResolver, module: Module, node: Node, tou
     identity = resolver.of_function(module, node)
     if identity.evidence is None or not (identity.is_guard or not touches_data):
         return None
-    return Guard("handler", identity.evidence, module.path, _line(node))
+    return Guard("inline", identity.evidence, module.path, _line(node))
 
 
 def _named_gate(name: str) -> bool:

@@ -127,7 +127,7 @@ def _facts(project: JsProject) -> NestFacts:
             names = match.group(1) or match.group(2) or ""
             names += "," + (match.group(3) or "")
             for name in re.findall(r"(?:new\s+)?(\w+)\s*(?:\(|,|$)", names):
-                guard = _guard_class(project, module, name, "global guard")
+                guard = _guard_class(project, module, name, "middleware")
                 if guard is not None:
                     facts.global_guards.append(guard)
     project.frameworks["nestjs"] = facts
@@ -163,9 +163,9 @@ def _use_guards(project: JsProject, module: Module, decorators: list[Node]) -> t
         arguments = call.child_by_field_name("arguments")
         for arg in arguments.named_children if arguments is not None else []:
             if arg.type == "identifier":
-                guard = _guard_class(project, module, module.tree.text(arg), "guard")
+                guard = _guard_class(project, module, module.tree.text(arg), "decorator")
             else:
-                guard = project.resolver.guard_of(module, arg, "guard")
+                guard = project.resolver.guard_of(module, arg, "decorator")
             if guard is not None:
                 guards.append(guard)
     return tuple(guards)

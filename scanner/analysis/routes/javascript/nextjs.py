@@ -102,7 +102,7 @@ def routes(module: Module, project: JsProject) -> Iterator[JsRoute]:
     if in_app_router or in_pages_api:
         url = nextjs_url(path)
         middleware = project.middleware.get(root or "")
-        covering = (Guard("nextjs middleware", "middleware", middleware.path, middleware.line),) \
+        covering = (Guard("matcher", "middleware matcher covers the path", middleware.path, middleware.line),) \
             if middleware and _authenticates(project, middleware) and middleware.covers(url) else ()
         names = [m for m in HTTP_METHODS if m in module.exports] if in_app_router else ["default"]
         for name in names:

@@ -69,7 +69,7 @@ def procedure_guards(project: JsProject, module: Module, node: Node | None,
             arguments = current.child_by_field_name("arguments")
             if prop is not None and module.tree.text(prop) == "use" and arguments is not None:
                 for arg in arguments.named_children:
-                    guard = project.resolver.guard_of(module, arg, "procedure middleware")
+                    guard = project.resolver.guard_of(module, arg, "middleware")
                     if guard is not None:
                         guards.append(guard)
             current = function.child_by_field_name("object")

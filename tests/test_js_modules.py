@@ -107,3 +107,17 @@ def test_commonjs_require_and_namespace_members():
 def test_reexport_cycles_terminate():
     files = {"a.ts": 'export * from "./b";\n', "b.ts": 'export * from "./a";\n', "c.ts": 'import { x } from "./a";\n'}
     assert graph_of(files).definition("x", "c.ts") is None
+
+
+def test_workspace_packages_of_a_monorepo_resolve_to_their_sources():
+    files = {
+        "packages/auth/src/index.ts": "export const x = 1;\n",
+        "packages/db/src/schema/index.ts": "export const y = 1;\n",
+        "packages/ui/index.tsx": "export const z = 1;\n",
+        "apps/web/app/page.tsx": "export default function P() {}\n",
+    }
+    graph = graph_of(files)
+    assert graph.resolve("@acme/auth", "apps/web/app/page.tsx") == "packages/auth/src/index.ts"
+    assert graph.resolve("@acme/db/schema", "apps/web/app/page.tsx") == "packages/db/src/schema/index.ts"
+    assert graph.resolve("ui", "apps/web/app/page.tsx") == "packages/ui/index.tsx"
+    assert graph.resolve("react", "apps/web/app/page.tsx") is None

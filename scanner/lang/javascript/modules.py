@@ -118,6 +118,8 @@ class ModuleGraph:
         self.modules: dict[str, Module] = {}
         self.configs: dict[str, PathConfig] = {}  # folder -> its tsconfig/jsconfig
         self._config_files: dict[str, PathConfig] = {}  # path -> config, for ``extends``
+        self._nearest: dict[str, PathConfig | None] = {}  # folder -> the config that applies to it
+        self._resolved: dict[tuple[str, str], str | None] = {}  # (specifier, importer's folder) -> file
 
     # -- building (index pass) ------------------------------------------------------------------------------
     def add(self, tree: JsTree, path: str) -> Module:
@@ -126,6 +128,7 @@ class ModuleGraph:
             return self.modules[path]
         module = summarise(tree, path)
         self.modules[path] = module
+        self._resolved.clear()
         return module
 
     def add_config(self, path: str, text: str) -> None:
@@ -145,12 +148,20 @@ class ModuleGraph:
             _join(folder, extends) if extends and extends.startswith(".") else None,
         )
         self._config_files[path] = config
+        self._nearest.clear()
+        self._resolved.clear()
         if folder not in self.configs or posixpath.basename(path) in {"tsconfig.json", "jsconfig.json"}:
             self.configs[folder] = config
 
     # -- resolving (detect pass) ----------------------------------------------------------------------------
     def resolve(self, specifier: str, importer: str) -> str | None:
         """The project file that ``specifier``, imported from ``importer``, names; None for packages and misses."""
+        key = (specifier, _folder(importer))
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(specifier, importer)
+        return self._resolved[key]
+
+    def _resolve(self, specifier: str, importer: str) -> str | None:
         if specifier.startswith("."):
             return self._file(_join(_folder(importer), specifier))
         config = self._config_for(importer)
@@ -165,6 +176,21 @@ class ModuleGraph:
                     found = self._file(_join(base, rest))
                     if found is not None:
                         return found
+            return None
+        return self._workspace_package(specifier, importer)
+
+    def _workspace_package(self, specifier: str, importer: str) -> str | None:
+        """A monorepo's own package (``@acme/auth``, ``@acme/db/schema``) in ``packages/``, ``apps/`` or
+        ``libs/`` of a folder above the importer, entry ``src/index`` or ``index``."""
+        parts = specifier.split("/")
+        name, rest = (parts[1], parts[2:]) if specifier.startswith("@") and len(parts) > 1 else (parts[0], parts[1:])
+        for folder in _ancestors(_folder(importer)):
+            for group in ("packages", "apps", "libs"):
+                package = _join(folder, f"{group}/{name}")
+                for base in (_join(package, "src"), package):
+                    found = self._file(_join(base, "/".join(rest) or "index"))
+                    if found is not None:
+                        return found
         return None
 
     def module_of(self, specifier: str, importer: str) -> Module | None:
@@ -172,23 +198,22 @@ class ModuleGraph:
         return self.modules.get(target) if target is not None else None
 
     def definition(self, name: str, path: str) -> Definition | None:
-        """Where ``name`` (``f`` or ``ns.f``) used at top level of ``path`` is defined, across files."""
+        """Where ``name`` (``f``, ``ns.f``, ``ns.obj.f``) used at top level of ``path`` is defined, across files."""
         module = self.modules.get(path)
         if module is None:
             return None
-        head, _, member = name.partition(".")
-        if member and "." not in member:
-            found = self._local(module, head, 0)
-            if found is not None and found.name == "*":  # a namespace: resolve the member among its exports
-                return self._exported(found.module, member, 0)
-            if found is not None and found.node.type == "object":
+        head, *members = name.split(".")
+        found = self._local(module, head, 0)
+        for member in members:
+            if found is None:
+                return None
+            if found.name == "*":  # a namespace: resolve the member among its exports
+                found = self._exported(found.module, member, 0)
+            elif found.node.type == "object":
                 value = _object_member(found.module.tree, found.node, member)
-                if value is not None:
-                    return self._follow(found.module, member, value, 0)
-            return None
-        if member:
-            return None
-        found = self._local(module, name, 0)
+                found = self._follow(found.module, member, value, 0) if value is not None else None
+            else:
+                return None
         return found if found is not None and found.name != "*" else None
 
     def function(self, name: str, path: str) -> Definition | None:
@@ -200,6 +225,10 @@ class ModuleGraph:
         """What module ``path`` exports as ``name`` (``"default"`` for its default export)."""
         module = self.modules.get(path)
         return self._exported(module, name, 0) if module is not None else None
+
+    def exported_by(self, module: Module, name: str) -> Definition | None:
+        """What ``module`` (registered or not, e.g. an older version of a file) exports as ``name``."""
+        return self._exported(module, name, 0)
 
     # -- internals ------------------------------------------------------------------------------------------
     def _local(self, module: Module, name: str, hops: int) -> Definition | None:
@@ -257,11 +286,10 @@ class ModuleGraph:
         return Definition(module, name, value)
 
     def _config_for(self, importer: str) -> PathConfig | None:
-        for folder in _ancestors(_folder(importer)):
-            config = self.configs.get(folder)
-            if config is not None:
-                return config
-        return None
+        folder = _folder(importer)
+        if folder not in self._nearest:
+            self._nearest[folder] = next((self.configs[f] for f in _ancestors(folder) if f in self.configs), None)
+        return self._nearest[folder]
 
     def _through_config(self, specifier: str, config: PathConfig) -> str | None:
         for _ in range(4):  # ``extends`` chains, bounded

@@ -11,7 +11,7 @@ and parsed only when a tool's call leads into them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from scanner.model import Artifact, Severity
 from scanner.paths import is_build_output, looks_minified
 
 if TYPE_CHECKING:
-    from scanner.analysis.agents.model import Tool
+    from scanner.analysis.agents.model import PromptSink, Tool
 
 #: Cheap text prefilters, one per check: tool definitions, dispatch and gates; system prompts; dynamic dispatch.
 TOOL_MARKERS = re.compile(r"@(?:\w+\.)?(?:tool|tool_plain|function_tool|ai_function)\b|StructuredTool|FunctionTool|"
@@ -39,6 +39,7 @@ EFFECT_SEVERITY = {"writes to the database": Severity.MEDIUM}
 CONFIRMATION_RULE = "agent-tool-no-confirmation"
 IDENTITY_RULE = "agent-tool-identity-from-model"
 UNOWNED_READ_RULE = "tenant-tool-unowned-read"
+JS_SYSTEM_MARKERS = re.compile(r"\bsystem\s*:|\binstructions\s*:|SystemMessage|['\"](?:system|developer)['\"]")
 DISPATCH_MARKERS = re.compile(r"\b(?:getattr|eval|vars)\(|\b(?:globals|locals)\(\)\[")
 
 
@@ -84,8 +85,15 @@ class AgentToolsDetector(Detector):
         if artifact.kind != "python":
             from scanner.analysis.agents.javascript.tools import MARKERS
 
-            if artifact.kind != "text" and MARKERS.search(text) and not looks_minified(text):
+            if artifact.kind == "text" or looks_minified(text):
+                return
+            if MARKERS.search(text):
                 yield from self._js_tools(artifact, ctx)
+            if "agent-system-prompt-injection" in self.rules and JS_SYSTEM_MARKERS.search(text):
+                from scanner.analysis.agents.javascript.prompts import system_prompt_sinks
+                from scanner.lang.javascript.parse import parse_js
+
+                yield from self._prompt_findings(ctx, system_prompt_sinks(parse_js(ctx)))
             return
         tools = TOOL_MARKERS.search(text) is not None
         system = SYSTEM_MARKERS.search(text) is not None and "agent-system-prompt-injection" in self.rules
@@ -167,13 +175,19 @@ class AgentToolsDetector(Detector):
                 via=effect.detail, framework=tool.framework)
 
     def _system_prompts(self, module, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.agents.model import PromptSink
         from scanner.analysis.agents.python.prompts import system_prompt_sinks
 
-        for sink in system_prompt_sinks(module):
+        yield from self._prompt_findings(ctx, (PromptSink(module.span(s.node), s.sink, tuple(s.inputs),
+                                                          module.code(s.node)) for s in system_prompt_sinks(module)))
+
+    def _prompt_findings(self, ctx: Context, sinks: Iterable[PromptSink]) -> Iterator[Hit]:
+        """One decision for both languages: user input formatted into a system prompt."""
+        for sink in sinks:
             yield ctx.finding(
-                "agent-system-prompt-injection", module.span(sink.node),
-                message=f"User input ({', '.join(sink.inputs)}) formatted into the system prompt "
-                        f"({sink.sink})", key=f"{sink.sink}:{module.code(sink.node)}", inputs=list(sink.inputs))
+                "agent-system-prompt-injection", sink.span,
+                message=f"User input ({', '.join(sink.inputs)}) formatted into the system prompt ({sink.sink})",
+                key=f"{sink.sink}:{sink.code}", inputs=list(sink.inputs))
 
     def _dispatch(self, module, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.agents.python.prompts import unrestricted_dispatch

@@ -49,3 +49,14 @@ class Tool:
     effect: Effect | None = None
     #: Loads by a model-chosen id without an ownership check (the tenant finding, with the tool named).
     unowned_read: ModelIdRead | None = None
+
+
+@dataclass(frozen=True)
+class PromptSink:
+    """A system prompt (``sink`` names where: ``system:``, a system message...) built with user input."""
+
+    span: Span
+    sink: str
+    inputs: tuple[str, ...]
+    #: The prompt expression's code: the finding's identity (stable when lines move).
+    code: str

@@ -146,3 +146,38 @@ def test_syntax_errors_in_agent_code_are_skipped_with_a_reason(registry):
                   registry)
     assert result.active == []
     assert [(n.path, n.reason) for n in result.skipped] == [("agent.py", "syntax-error")]
+
+
+def test_typescript_tools_are_judged_by_the_same_decision_as_python(registry):
+    """AI SDK, MCP and a tool-call loop: effects across files, destructiveHint as a gate, DB writes graded medium."""
+    files = {
+        "lib/ai/tools.ts": textwrap.dedent("""
+            import { tool } from "ai";
+            import { z } from "zod";
+            import { saveNote } from "./notes";
+
+            export const tools = {
+              saveNote: tool({
+                inputSchema: z.object({ title: z.string() }),
+                execute: async ({ title }) => saveNote(title),
+              }),
+            };
+        """),
+        "lib/ai/notes.ts": "export async function saveNote(title) {\n"
+                           "  return prisma.note.create({ data: { title } });\n}\n",
+        "src/mcp.ts": textwrap.dedent("""
+            import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+            import { writeFile } from "node:fs/promises";
+
+            const server = new McpServer({ name: "fs", version: "1" });
+            server.registerTool("write_file", { annotations: { destructiveHint: true } },
+              async ({ path, content }) => { await writeFile(path, content); return { content: [] }; });
+        """),
+    }
+    result = Engine(registry, Config(), DETECTORS).run([MemorySource(files)], root="<memory>", source_names=["m"])
+    found = [f for f in result.findings if f.rule_id == "agent-tool-no-confirmation"]
+    assert [(f.location.path, f.severity.label) for f in found] == [("lib/ai/tools.ts", "medium")]
+    assert "writes to the database (prisma.note.create)" in found[0].message
+    assert result.evidence["agent-tools"] == (
+        "tool write_file writes files after confirmation (MCP annotations destructiveHint: true (hosts ask the "
+        "user first))",)

@@ -11,11 +11,17 @@ and parsed only when a tool's call leads into them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from scanner.context import Context, Hit
 from scanner.detectors.base import Detector
-from scanner.model import Artifact
+from scanner.model import Artifact, Severity
+from scanner.paths import is_build_output, looks_minified
+
+if TYPE_CHECKING:
+    from scanner.analysis.agents.model import PromptSink, Tool
 
 #: Cheap text prefilters, one per check: tool definitions, dispatch and gates; system prompts; dynamic dispatch.
 TOOL_MARKERS = re.compile(r"@(?:\w+\.)?(?:tool|tool_plain|function_tool|ai_function)\b|StructuredTool|FunctionTool|"
@@ -27,19 +33,38 @@ SYSTEM_MARKERS = re.compile(r"[\"'](?:system|developer)[\"']|\bsystem(?:_prompt)
 READ_ONLY_NAME = re.compile(r"(?:^|_)(?:get|search|find|lookup|look_up|fetch|read|list|query|retrieve|summari[sz]e|"
                             r"translate|classify|detect|analy[sz]e|transcribe|embed|answer|calculate|convert|"
                             r"text_to_speech|speech_to_text|tts)(?:_|$)", re.IGNORECASE)
+#: Effects graded below the rule's severity: a tool that saves records in the app's own database changes data
+#: the user can see and undo; mail, money, shell, files and foreign services cannot be taken back.
+EFFECT_SEVERITY = {"writes to the database": Severity.MEDIUM}
+CONFIRMATION_RULE = "agent-tool-no-confirmation"
+IDENTITY_RULE = "agent-tool-identity-from-model"
+UNOWNED_READ_RULE = "tenant-tool-unowned-read"
+JS_SYSTEM_MARKERS = re.compile(r"\bsystem\s*:|\binstructions\s*:|SystemMessage|['\"](?:system|developer)['\"]")
 DISPATCH_MARKERS = re.compile(r"\b(?:getattr|eval|vars)\(|\b(?:globals|locals)\(\)\[")
 
 
 class AgentToolsDetector(Detector):
     """Reports risky agent tools and prompt-injection shapes."""
 
-    rule_ids = ("agent-tool-no-confirmation", "agent-tool-identity-from-model", "agent-system-prompt-injection",
+    rule_ids = (CONFIRMATION_RULE, IDENTITY_RULE, UNOWNED_READ_RULE, "agent-system-prompt-injection",
                 "agent-tool-dispatch-unrestricted")
-    kinds = frozenset({"python"})
+    kinds = frozenset({"python", "javascript", "typescript", "text"})
     needs_index = True
 
+    def wants(self, artifact: Artifact) -> bool:
+        if artifact.kind == "text":  # path configuration for the JS/TS module graph
+            return PurePosixPath(artifact.path).name in ("tsconfig.json", "jsconfig.json")
+        return super().wants(artifact) and not (artifact.kind != "python" and is_build_output(artifact.path))
+
     def index(self, artifact: Artifact, ctx: Context) -> None:
-        """Parse files that configure a project-wide gate; defer the rest (parsed when a tool leads there)."""
+        """Python: parse files that configure a project-wide gate and defer the rest (parsed when a tool leads
+        there). JavaScript/TypeScript: register the file in the project's module graph."""
+        if artifact.kind != "python":
+            from scanner.lang.javascript.modules import index_module
+
+            if not looks_minified(artifact.text):
+                index_module(ctx)
+            return
         from scanner.analysis.agents.python.tools import index_dispatch
         from scanner.lang.python.functions import defer_functions, index_functions
         from scanner.lang.python.parse import parse_python
@@ -57,6 +82,19 @@ class AgentToolsDetector(Detector):
         from scanner.lang.python.parse import parse_python
 
         text = artifact.text
+        if artifact.kind != "python":
+            from scanner.analysis.agents.javascript.tools import MARKERS
+
+            if artifact.kind == "text" or looks_minified(text):
+                return
+            if MARKERS.search(text):
+                yield from self._js_tools(artifact, ctx)
+            if "agent-system-prompt-injection" in self.rules and JS_SYSTEM_MARKERS.search(text):
+                from scanner.analysis.agents.javascript.prompts import system_prompt_sinks
+                from scanner.lang.javascript.parse import parse_js
+
+                yield from self._prompt_findings(ctx, system_prompt_sinks(parse_js(ctx)))
+            return
         tools = TOOL_MARKERS.search(text) is not None
         system = SYSTEM_MARKERS.search(text) is not None and "agent-system-prompt-injection" in self.rules
         dispatch = "agent-tool-dispatch-unrestricted" in self.rules and DISPATCH_MARKERS.search(text) is not None \
@@ -74,46 +112,82 @@ class AgentToolsDetector(Detector):
             yield from self._dispatch(module, ctx)
 
     def _tools(self, module, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.agents.model import Tool
         from scanner.analysis.agents.python.effects import side_effect
         from scanner.analysis.agents.python.tools import tools
 
-        identity_keys = set(ctx.config.tenant_keys) | set(ctx.config.owner_keys)
         for tool in tools(module, ctx.facts):
-            ctx.examined("agent-tools", "agent tool")
-            if "agent-tool-identity-from-model" in self.rules:
-                ctx.examined("tenant-isolation", "agent tool parameter list")
-            span = module.span(tool.node)
-            chosen = [p for p in tool.params if p in identity_keys]
-            if chosen and "agent-tool-identity-from-model" in self.rules:
+            effect = None
+            if tool.implementation is not None:
+                ignore = frozenset({"sends HTTP POST requests"}) if READ_ONLY_NAME.search(tool.name) else frozenset()
+                effect = side_effect(ctx.facts, tool.implementation_module, tool.implementation, ignore)
+            yield from self._judge(ctx, Tool(tool.name, tool.framework, "python", module.span(tool.node),
+                                              tool.params, tool.gate, effect))
+
+    def _js_tools(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.agents.javascript.effects import owner_check_pattern
+        from scanner.analysis.agents.javascript.tools import tools
+        from scanner.lang.javascript.modules import module_graph, summarise
+        from scanner.lang.javascript.parse import parse_js
+
+        graph = module_graph(ctx.facts)
+        module = graph.modules.get(artifact.path)
+        tree = parse_js(ctx)
+        if module is None or module.tree is not tree:  # not indexed, or another version of the path (history)
+            module = summarise(tree, artifact.path)
+        owners = owner_check_pattern(tuple(ctx.config.tenant_keys), tuple(ctx.config.owner_keys))
+        for tool in tools(module, graph, owners):
+            yield from self._judge(ctx, tool)
+
+    def _judge(self, ctx: Context, tool: Tool) -> Iterator[Hit]:
+        """One decision per tool, whatever its language: identity chosen by the model, records loaded by a
+        model-chosen id without an owner check, and external effects without human confirmation."""
+        from scanner.analysis.web.sensitive import snake
+
+        ctx.examined("agent-tools", "agent tool")
+        identity_keys = set(ctx.config.tenant_keys) | set(ctx.config.owner_keys)
+        if IDENTITY_RULE in self.rules:
+            ctx.examined("tenant-isolation", "agent tool parameter list")
+            chosen = [p for p in tool.params if snake(p) in identity_keys]
+            if chosen:
                 yield ctx.finding(
-                    "agent-tool-identity-from-model", span,
+                    IDENTITY_RULE, tool.span,
                     message=f"Agent tool {tool.name} lets the model choose {', '.join(chosen)} instead of "
                             f"binding it from the signed-in session",
                     key=f"{tool.name}:{','.join(chosen)}", tool=tool.name, params=chosen)
-            if tool.implementation is None:
-                continue
-            ignore = frozenset({"sends HTTP POST requests"}) if READ_ONLY_NAME.search(tool.name) else frozenset()
-            effect = side_effect(ctx.facts, tool.implementation_module, tool.implementation, ignore)
-            if effect is None:
-                continue
-            if tool.gate is not None:
-                ctx.evidence("agent-tools", f"tool {tool.name} {effect.effect} after confirmation "
-                                                      f"({tool.gate})")
-            elif "agent-tool-no-confirmation" in self.rules:
-                yield ctx.finding(
-                    "agent-tool-no-confirmation", span,
-                    message=f"Agent tool {tool.name} {effect.describe()} without human confirmation",
-                    key=f"{tool.name}:{effect.effect}", tool=tool.name, side_effect=effect.effect,
-                    via=effect.detail, framework=tool.framework)
+        if tool.unowned_read is not None and UNOWNED_READ_RULE in self.rules:
+            read = tool.unowned_read
+            yield ctx.finding(
+                UNOWNED_READ_RULE, read.span,
+                message=f"Agent tool {tool.name} loads a record by the model-chosen {read.param} ({read.call}) "
+                        f"without checking that it belongs to the signed-in user",
+                key=f"{tool.name}:{read.call}:{read.param}", tool=tool.name, call=read.call, param=read.param)
+        effect = tool.effect
+        if effect is None:
+            return
+        if tool.gate is not None:
+            ctx.evidence("agent-tools", f"tool {tool.name} {effect.effect} after confirmation ({tool.gate})")
+        elif CONFIRMATION_RULE in self.rules:
+            yield ctx.finding(
+                CONFIRMATION_RULE, tool.span, severity=EFFECT_SEVERITY.get(effect.effect),
+                message=f"Agent tool {tool.name} {effect.describe()} without human confirmation",
+                key=f"{tool.name}:{effect.effect}", tool=tool.name, side_effect=effect.effect,
+                via=effect.detail, framework=tool.framework)
 
     def _system_prompts(self, module, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.agents.model import PromptSink
         from scanner.analysis.agents.python.prompts import system_prompt_sinks
 
-        for sink in system_prompt_sinks(module):
+        yield from self._prompt_findings(ctx, (PromptSink(module.span(s.node), s.sink, tuple(s.inputs),
+                                                          module.code(s.node)) for s in system_prompt_sinks(module)))
+
+    def _prompt_findings(self, ctx: Context, sinks: Iterable[PromptSink]) -> Iterator[Hit]:
+        """One decision for both languages: user input formatted into a system prompt."""
+        for sink in sinks:
             yield ctx.finding(
-                "agent-system-prompt-injection", module.span(sink.node),
-                message=f"User input ({', '.join(sink.inputs)}) formatted into the system prompt "
-                        f"({sink.sink})", key=f"{sink.sink}:{module.code(sink.node)}", inputs=list(sink.inputs))
+                "agent-system-prompt-injection", sink.span,
+                message=f"User input ({', '.join(sink.inputs)}) formatted into the system prompt ({sink.sink})",
+                key=f"{sink.sink}:{sink.code}", inputs=list(sink.inputs))
 
     def _dispatch(self, module, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.agents.python.prompts import unrestricted_dispatch

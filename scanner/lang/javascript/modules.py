@@ -30,6 +30,8 @@ from scanner.lang.javascript.parse import JsTree, string_value
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from scanner.context import Context, ProjectFacts
+
 #: Extensions a bare module path may take, in the order a bundler tries them.
 EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 #: What a ``.js``-style extension written in an import may stand for in a TypeScript project.
@@ -589,3 +591,25 @@ def read_jsonc(text: str) -> object:
         return json.loads(cleaned)
     except ValueError:
         return {}
+
+
+GRAPH_BUCKET = "js-module-graph"
+
+
+def module_graph(facts: ProjectFacts) -> ModuleGraph:
+    """The project's one JS/TS module graph, shared by every analysis that reads across files."""
+    return facts.bucket(GRAPH_BUCKET, ModuleGraph)
+
+
+def index_module(ctx: Context) -> Module | None:
+    """Index pass: register a JS/TS artifact (or a tsconfig/jsconfig) in the project's graph; idempotent."""
+    from scanner.lang.javascript.parse import parse_js
+
+    graph = module_graph(ctx.facts)
+    path = ctx.artifact.path
+    if posixpath.basename(path) in ("tsconfig.json", "jsconfig.json"):
+        graph.add_config(path, ctx.artifact.text)
+        return None
+    if ctx.artifact.kind not in ("javascript", "typescript"):
+        return None
+    return graph.add(parse_js(ctx), path)

@@ -10,10 +10,10 @@ across modules. Reads (``requests.get``, ``stripe.Customer.retrieve``, ``db.quer
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import libcst as cst
 
+from scanner.analysis.agents.model import Effect
 from scanner.context import ProjectFacts
 from scanner.lang.python.functions import constructor_aliases, dotted_name, resolve_function
 from scanner.lang.python.parse import PythonModule
@@ -54,30 +54,19 @@ _WRITE_SQL = re.compile(r"^\s*(?:insert|update|delete|drop|truncate|alter)\b", r
 _WRITE_MODE = re.compile(r"[wa+]")
 
 
-@dataclass(frozen=True)
-class SideEffect:
-    """An external effect, e.g. ``("sends email", "sendgrid")``, and the call that causes it."""
-
-    effect: str
-    detail: str
-
-    def describe(self) -> str:
-        return f"{self.effect} ({self.detail})"
-
-
-def classify_call(module: PythonModule, call: cst.Call, aliases: dict[str, str]) -> SideEffect | None:
+def classify_call(module: PythonModule, call: cst.Call, aliases: dict[str, str]) -> Effect | None:
     """The side effect of one call, or None for reads and unknown calls."""
     name = dotted_name(module, call.func, aliases)
     leaf = name.rsplit(".", 1)[-1]
     if name in ("open", "builtins.open") or (leaf == "open" and name.endswith("Path().open")):
         mode = _open_mode(call)
-        return SideEffect("writes files", "open") if mode and _WRITE_MODE.search(mode) else None
+        return Effect("writes files", "open") if mode and _WRITE_MODE.search(mode) else None
     if leaf in ("execute", "exec_driver_sql") and call.args and _writes_sql(call.args[0].value):
-        return SideEffect("writes to the database", "SQL " + leaf)
+        return Effect("writes to the database", "SQL " + leaf)
     for effect, pattern in EFFECTS:
         if pattern.search(name):
             package = name.removeprefix("self.").removeprefix("cls.").split(".", 1)[0].split("(", 1)[0]
-            return SideEffect(effect, package if "." in name and package != "builtins" else leaf)
+            return Effect(effect, package if "." in name and package != "builtins" else leaf)
     return None
 
 
@@ -103,7 +92,7 @@ def _writes_sql(expr: cst.BaseExpression) -> bool:
 
 
 def side_effect(facts: ProjectFacts, module: PythonModule, body: cst.CSTNode, ignore: frozenset[str] = frozenset(),
-                depth: int = 0, seen: set[int] | None = None) -> SideEffect | None:
+                depth: int = 0, seen: set[int] | None = None) -> Effect | None:
     """The first external side effect of ``body`` (a function or statements), following project calls.
 
     Effects named in ``ignore`` do not count (e.g. POST requests of a tool that only looks things up).

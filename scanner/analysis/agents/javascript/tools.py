@@ -1,0 +1,313 @@
+"""Agent tools defined in JavaScript/TypeScript, as language-neutral :class:`~scanner.analysis.agents.model.Tool`.
+
+Recognised definitions:
+
+- Vercel AI SDK ``tool({ inputSchema | parameters, execute, needsApproval })`` and OpenAI Agents SDK
+  ``tool({ name, parameters, execute, needsApproval })``; the name is the ``name`` option, the key of a
+  ``tools: { sendEmail: tool(...) }`` object, or the variable (or factory) it is assigned to;
+- LangChain.js ``tool(fn, { name, schema })``, ``new DynamicStructuredTool({ name, func })`` and
+  ``new DynamicTool({ name, func })``;
+- LangChain.js tool classes (``extends StructuredTool``/``Tool`` with a ``_call`` method);
+- MCP TypeScript servers: ``server.tool(name, ..., handler)`` and ``server.registerTool(name, config, handler)``;
+  a tool annotated ``destructiveHint: true`` is confirmed by the host (the MCP specification asks clients
+  to confirm destructive tools), so it counts as gated;
+- OpenAI/Anthropic SDK tool-call loops (``for (const call of message.tool_calls)``): the loop body runs
+  whatever tool the model chose.
+
+A tool is gated by ``needsApproval`` (anything but ``false``) or an approval check in its implementation.
+Its effects and model-id reads are judged by :mod:`scanner.analysis.agents.javascript.effects`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from scanner.analysis.agents.javascript.effects import first_effect, unowned_read
+from scanner.analysis.agents.model import Tool
+from scanner.lang.javascript.parse import string_value
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from scanner.lang.javascript.modules import Module, ModuleGraph
+
+#: Cheap text prefilter for files that may define tools.
+MARKERS = re.compile(r"\btool\s*\(|DynamicStructuredTool|DynamicTool|\.registerTool\s*\(|\.tool\s*\(|tool_calls"
+                     r"|toolCalls")
+FRAMEWORK_BY_MODULE = (("@openai/agents", "openai-agents"), ("@langchain/", "langchain.js"),
+                       ("langchain/", "langchain.js"), ("ai", "vercel-ai-sdk"))
+FUNCTIONS = frozenset({"arrow_function", "function_expression", "function", "method_definition",
+                       "function_declaration"})
+APPROVAL = re.compile(r"\b(?:if|while)\s*\([^)]*(?:confirm|approv|humanReview|human_review)\w*", re.IGNORECASE)
+APPROVAL_CALL = re.compile(r"\b(?:request|require|await|ask|waitFor|get)(?:Human|User)?(?:Approval|Confirmation)\s*\(",
+                           re.IGNORECASE)
+TOOL_CALL_LOOP = re.compile(r"\btool_?[cC]alls\b")
+DESTRUCTIVE_HINT = re.compile(r"\bdestructiveHint\s*:\s*true\b")
+#: LangChain.js base classes whose subclasses are tools (their ``_call`` method runs them).
+TOOL_BASES = re.compile(r"\b(?:StructuredTool|Tool|DynamicStructuredTool|DynamicTool)\b")
+
+
+def tools(module: Module, graph: ModuleGraph, owner_words: re.Pattern[str]) -> Iterator[Tool]:
+    """Every tool defined in one module."""
+    tree = module.tree
+    for node in tree.walk():
+        if node.type == "call_expression":
+            found = _call_tool(module, node)
+        elif node.type == "new_expression":
+            found = _constructed_tool(module, node)
+        elif node.type == "for_in_statement":
+            found = _tool_call_loop(module, node)
+        elif node.type == "class_declaration":
+            found = _class_tool(module, node)
+        else:
+            found = None
+        if found is None:
+            continue
+        name, framework, implementation, params, gate = found
+        effect = first_effect(graph, module, implementation, params, name) if implementation is not None else None
+        read = unowned_read(module, implementation, params, name, owner_words) if implementation is not None else None
+        yield Tool(name, framework, "javascript", tree.span(node), params, gate, effect, read)
+
+
+def _call_tool(module: Module, call: Node):
+    tree = module.tree
+    callee = call.child_by_field_name("function")
+    args = _arguments(call)
+    if callee is None or not args:
+        return None
+    if callee.type == "identifier" and tree.text(callee) == "tool":
+        framework = _framework(module, "tool")
+        if args[0].type == "object":  # AI SDK / OpenAI Agents: tool({ ... })
+            options = args[0]
+            implementation = _member(module, options, "execute")
+            if implementation is None:
+                return None  # no execute: the client runs it (AI SDK human-in-the-loop pattern)
+            name = _literal(module, options, "name") or _name_from_context(module, call) or "tool"
+            params = _schema_keys(module, _member(module, options, "inputSchema") or _member(
+                module, options, "parameters")) or _destructured(module, implementation)
+            return name, framework, implementation, params, _gate(module, options, implementation)
+        if args[0].type in FUNCTIONS and len(args) > 1 and args[1].type == "object":  # LangChain.js tool(fn, {...})
+            name = _literal(module, args[1], "name") or _name_from_context(module, call) or "tool"
+            params = _schema_keys(module, _member(module, args[1], "schema")) or _destructured(module, args[0])
+            return name, "langchain.js", args[0], params, _gate(module, args[1], args[0])
+        return None
+    if callee.type == "member_expression":
+        prop = callee.child_by_field_name("property")
+        method = tree.text(prop) if prop is not None else ""
+        if method in ("tool", "registerTool") and _is_mcp(module, callee):
+            name = string_value(tree, args[0]) or "tool"
+            handler = next((a for a in reversed(args) if a.type in FUNCTIONS), None)
+            if handler is None:
+                return None
+            schema = args[1] if method == "registerTool" and len(args) > 2 and args[1].type == "object" else None
+            params = _schema_keys(module, _member(module, schema, "inputSchema") if schema is not None else None) \
+                or _schema_keys(module, next((a for a in args[1:-1] if a.type == "object"), None)) \
+                or _destructured(module, handler)
+            destructive = any(DESTRUCTIVE_HINT.search(tree.text(a)) for a in args[1:-1])
+            gate = "MCP annotations destructiveHint: true (hosts ask the user first)" if destructive else None
+            return name, "mcp", handler, params, gate
+    return None
+
+
+def _constructed_tool(module: Module, new: Node):
+    tree = module.tree
+    constructor = new.child_by_field_name("constructor")
+    args = new.child_by_field_name("arguments")
+    if constructor is None or args is None or tree.text(constructor) not in ("DynamicStructuredTool", "DynamicTool"):
+        return None
+    options = next((a for a in args.named_children if a.type == "object"), None)
+    if options is None:
+        return None
+    implementation = _member(module, options, "func")
+    if implementation is None:
+        return None
+    name = _literal(module, options, "name") or _name_from_context(module, new) or "tool"
+    params = _schema_keys(module, _member(module, options, "schema")) or _destructured(module, implementation)
+    return name, "langchain.js", implementation, params, _gate(module, options, implementation)
+
+
+def _class_tool(module: Module, cls: Node):
+    """``class SendMail extends StructuredTool { name = "send_mail"; async _call(input) {...} }`` (LangChain.js)."""
+    tree = module.tree
+    body = cls.child_by_field_name("body")
+    if body is None or not _is_tool_class(module, cls):
+        return None
+    call = next((m for m in body.named_children if m.type == "method_definition"
+                 and tree.text(m.child_by_field_name("name")) == "_call"), None)
+    if call is None:
+        return None
+    name = None
+    for member in body.named_children:
+        if member.type in ("public_field_definition", "field_definition"):
+            key = member.child_by_field_name("name") or member.child_by_field_name("property")
+            value = member.child_by_field_name("value")
+            if key is not None and tree.text(key) == "name" and value is not None:
+                name = string_value(tree, value)
+    class_name = cls.child_by_field_name("name")
+    name = name or (tree.text(class_name) if class_name is not None else "tool")
+    schema = next((m.child_by_field_name("value") for m in body.named_children
+                   if m.type in ("public_field_definition", "field_definition")
+                   and tree.text(m.child_by_field_name("name") or m) == "schema"), None)
+    return name, "langchain.js", call, _schema_keys(module, schema), _gate_in(module, call)
+
+
+def _is_tool_class(module: Module, cls: Node, depth: int = 0) -> bool:
+    """Extends a LangChain.js tool class, directly or through a base class of the same file."""
+    heritage = next((c for c in cls.named_children if c.type == "class_heritage"), None)
+    if heritage is None or depth > 3:
+        return False
+    text = module.tree.text(heritage)
+    if TOOL_BASES.search(text):
+        return True
+    base = base_class(module, cls)
+    return base is not None and _is_tool_class(module, base, depth + 1)
+
+
+def base_class(module: Module, cls: Node) -> Node | None:
+    """The class declaration (in the same file) that ``cls`` extends, if any."""
+    heritage = next((c for c in cls.named_children if c.type == "class_heritage"), None)
+    if heritage is None:
+        return None
+    match = re.search(r"extends\s+([A-Za-z_$][\w$]*)", module.tree.text(heritage))
+    if match is None:
+        return None
+    for node in module.tree.walk():
+        if node.type == "class_declaration" and module.tree.text(node.child_by_field_name("name")) == match.group(1):
+            return node
+    return None
+
+
+def _tool_call_loop(module: Module, loop: Node):
+    """``for (const call of message.tool_calls) { ... }``: the body runs whatever the model asked for."""
+    tree = module.tree
+    right = loop.child_by_field_name("right")
+    body = loop.child_by_field_name("body")
+    if right is None or body is None or not TOOL_CALL_LOOP.search(tree.text(right)):
+        return None
+    gate = "approval check in the tool-call loop" if _approval_in(tree.text(body)) else None
+    return "tool calls chosen by the model", "openai-sdk", body, (), gate
+
+
+def _gate(module: Module, options: Node, implementation: Node) -> str | None:
+    approval = _member(module, options, "needsApproval")
+    if approval is not None and module.tree.text(approval) != "false":
+        return f"needsApproval: {module.tree.text(approval)[:40]}"
+    return _gate_in(module, implementation)
+
+
+def _gate_in(module: Module, implementation: Node) -> str | None:
+    return "approval check in the tool" if _approval_in(module.tree.text(implementation)) else None
+
+
+def _approval_in(text: str) -> bool:
+    return bool(APPROVAL.search(text) or APPROVAL_CALL.search(text))
+
+
+def _framework(module: Module, local: str) -> str:
+    imported = module.imports.get(local)
+    specifier = imported.specifier if imported is not None else ""
+    for prefix, framework in FRAMEWORK_BY_MODULE:
+        if specifier == prefix or (prefix.endswith("/") and specifier.startswith(prefix)):
+            return framework
+    return "vercel-ai-sdk"
+
+
+def _is_mcp(module: Module, callee: Node) -> bool:
+    """``server.tool(...)`` on an MCP server: the file imports the MCP SDK, or the receiver is named so."""
+    if any(i.specifier.startswith("@modelcontextprotocol/") for i in module.imports.values()):
+        return True
+    receiver = callee.child_by_field_name("object")
+    return receiver is not None and bool(re.search(r"mcp|server", module.tree.text(receiver), re.IGNORECASE))
+
+
+def _name_from_context(module: Module, node: Node) -> str | None:
+    """The key of ``{ sendEmail: tool(...) }`` or the variable a tool (or a tool factory) is assigned to."""
+    tree = module.tree
+    current = node.parent
+    while current is not None:
+        if current.type == "pair":
+            key = current.child_by_field_name("key")
+            return (string_value(tree, key) if key is not None and key.type == "string" else tree.text(key)) \
+                if key is not None else None
+        if current.type == "variable_declarator":
+            name = current.child_by_field_name("name")
+            return tree.text(name) if name is not None and name.type == "identifier" else None
+        if current.type in ("statement_block", "program", "class_body", "arguments"):
+            return None
+        current = current.parent
+    return None
+
+
+def _arguments(call: Node) -> list[Node]:
+    args = call.child_by_field_name("arguments")
+    return [] if args is None else [a for a in args.named_children if a.type != "comment"]
+
+
+def _member(module: Module, obj: Node | None, name: str) -> Node | None:
+    """Property ``name`` of an object literal: a pair's value or a method ``name() {...}``."""
+    if obj is None or obj.type != "object":
+        return None
+    tree = module.tree
+    for member in obj.named_children:
+        if member.type == "pair":
+            key = member.child_by_field_name("key")
+            if key is not None and (string_value(tree, key) if key.type == "string" else tree.text(key)) == name:
+                return member.child_by_field_name("value")
+        elif member.type in ("method_definition", "shorthand_property_identifier") and tree.text(
+                member.child_by_field_name("name") if member.type == "method_definition" else member) == name:
+            return member
+    return None
+
+
+def _literal(module: Module, obj: Node, name: str) -> str | None:
+    value = _member(module, obj, name)
+    return string_value(module.tree, value) if value is not None else None
+
+
+def _schema_keys(module: Module, schema: Node | None) -> tuple[str, ...]:
+    """Keys of ``z.object({...})``, ``jsonSchema({ properties })`` or a plain ``{ type, properties }`` schema."""
+    if schema is None:
+        return ()
+    tree = module.tree
+    for node in tree.walk(schema):
+        if node.type == "object":
+            properties = _member(module, node, "properties")
+            target = properties if properties is not None and properties.type == "object" else node
+            parent_call = node.parent.parent if node.parent is not None else None
+            is_zod_object = parent_call is not None and parent_call.type == "call_expression" and tree.text(
+                parent_call.child_by_field_name("function") or parent_call).endswith(".object")
+            if properties is not None or is_zod_object:
+                return tuple(_keys(module, target))
+    return ()
+
+
+def _keys(module: Module, obj: Node) -> Iterator[str]:
+    tree = module.tree
+    for member in obj.named_children:
+        if member.type == "pair":
+            key = member.child_by_field_name("key")
+            if key is not None:
+                yield string_value(tree, key) if key.type == "string" else tree.text(key)
+        elif member.type == "shorthand_property_identifier":
+            yield tree.text(member)
+
+
+def _destructured(module: Module, function: Node) -> tuple[str, ...]:
+    """``async ({ to, subject }) => ...``: the destructured names of the first parameter."""
+    params = function.child_by_field_name("parameters") if function.type in FUNCTIONS else None
+    first = params.named_children[0] if params is not None and params.named_children else None
+    if first is not None and first.type in ("required_parameter", "optional_parameter"):
+        first = first.child_by_field_name("pattern") or first
+    if first is None or first.type != "object_pattern":
+        return ()
+    names = []
+    for member in first.named_children:
+        if member.type == "shorthand_property_identifier_pattern":
+            names.append(module.tree.text(member))
+        elif member.type in ("pair_pattern", "object_assignment_pattern"):
+            key = member.child_by_field_name("key") or member.child_by_field_name("left")
+            if key is not None:
+                names.append(module.tree.text(key))
+    return tuple(names)

@@ -1,0 +1,62 @@
+"""One language-neutral agent tool: what the model can call, what it fills in, what it does, what gates it.
+
+Per-language extractors (``python/``, ``javascript/``) build these; ``detectors/agent_tools.py`` decides
+once over them, for every language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner.context import Span
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An external effect, e.g. ``("sends email", "resend")``: what happens and through which call."""
+
+    effect: str
+    detail: str
+
+    def describe(self) -> str:
+        return f"{self.effect} ({self.detail})"
+
+
+@dataclass(frozen=True)
+class ModelIdRead:
+    """A record loaded by an id the model chose (``getDocumentById({ id })``) with no owner check before use."""
+
+    call: str
+    param: str
+    #: Where the load happens (findings are reported there, not at the tool's definition).
+    span: Span
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool the model can call."""
+
+    name: str
+    framework: str
+    language: str
+    #: Where the tool is defined (findings are reported there).
+    span: Span
+    #: Arguments the model fills in.
+    params: tuple[str, ...]
+    #: How a human confirms the tool before it runs, or None.
+    gate: str | None
+    #: The first external effect its implementation reaches (followed across files), or None.
+    effect: Effect | None = None
+    #: Loads by a model-chosen id without an ownership check (the tenant finding, with the tool named).
+    unowned_read: ModelIdRead | None = None
+
+
+@dataclass(frozen=True)
+class PromptSink:
+    """A system prompt (``sink`` names where: ``system:``, a system message...) built with user input."""
+
+    span: Span
+    sink: str
+    inputs: tuple[str, ...]
+    #: The prompt expression's code: the finding's identity (stable when lines move).
+    code: str

@@ -214,8 +214,9 @@ def _known_server_code(path: str, facts: ProjectFacts) -> bool:
 def _shipped_names(facts: ProjectFacts) -> frozenset[str]:
     """Variables read in browser code anywhere in the project (their exposure is reported at the read)."""
     def build() -> frozenset[str]:
-        from scanner.analysis.browser.reach import browser_reach, module_graph
+        from scanner.analysis.browser.reach import browser_reach
         from scanner.analysis.env.inventory import js_env_reads
+        from scanner.lang.javascript.modules import module_graph
 
         reach = browser_reach(facts)
         graph = module_graph(facts)

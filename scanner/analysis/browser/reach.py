@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scanner.context import Context, ProjectFacts
+from scanner.lang.javascript.modules import CONFIG_NAME, index_module, module_graph
 from scanner.paths import is_build_output, is_test_file, looks_minified
 
 if TYPE_CHECKING:
     from scanner.lang.javascript.modules import ModuleGraph
 
-GRAPH_BUCKET = "js-modules"
 REACH_BUCKET = "browser-reach"
 _JS_KINDS = frozenset({"javascript", "typescript"})
 _DYNAMIC = re.compile(r"""\b(?:import|require)\s*\(\s*['"`](?P<spec>[^'"`\s]+)['"`]\s*\)""")
@@ -102,13 +102,6 @@ class BrowserReach:
         return not (facts and any(start <= offset < end for start, end in facts.data_functions))
 
 
-def module_graph(facts: ProjectFacts) -> ModuleGraph:
-    """The project's JS/TS module graph (one per scan, shared by every detector that needs it)."""
-    from scanner.lang.javascript.modules import ModuleGraph
-
-    return facts.bucket(GRAPH_BUCKET, ModuleGraph)
-
-
 def index_browser(ctx: Context) -> None:
     """Index pass for the browser reach (idempotent per artifact): JS/TS modules, tsconfig/jsconfig,
     package.json, HTML pages."""
@@ -118,14 +111,10 @@ def index_browser(ctx: Context) -> None:
         return  # generated code: the bundles source scans it for secrets; its imports are not the project's
     reach.indexed.add(art.path)
     name = posixpath.basename(art.path)
-    if art.kind in _JS_KINDS:
-        from scanner.lang.javascript.parse import parse_js
-
-        tree = parse_js(ctx)
-        module_graph(ctx.facts).add(tree, art.path)
-        reach.files[art.path] = _file_facts(tree.root, tree, art.text)
-    elif re.fullmatch(r"(?:tsconfig|jsconfig)[\w.-]*\.json", name):
-        module_graph(ctx.facts).add_config(art.path, art.text)
+    if art.kind in _JS_KINDS or CONFIG_NAME.fullmatch(name):
+        module = index_module(ctx)
+        if module is not None:
+            reach.files[art.path] = _file_facts(module.tree.root, module.tree, art.text)
     elif name == "package.json":
         kind = _framework(art.text)
         if kind:
@@ -138,7 +127,7 @@ def wanted(path: str, kind: str) -> bool:
     """Does the browser reach read this artifact in the index pass?"""
     name = posixpath.basename(path)
     return (kind in _JS_KINDS or name == "package.json" or name.endswith((".html", ".htm"))
-            or bool(re.fullmatch(r"(?:tsconfig|jsconfig)[\w.-]*\.json", name))) and not is_build_output(path)
+            or bool(CONFIG_NAME.fullmatch(name))) and not is_build_output(path)
 
 
 def browser_reach(facts: ProjectFacts) -> BrowserReach:

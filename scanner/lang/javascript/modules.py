@@ -594,22 +594,28 @@ def read_jsonc(text: str) -> object:
 
 
 GRAPH_BUCKET = "js-module-graph"
+#: tsconfig.json, tsconfig.base.json, jsconfig.json...: path configuration the graph resolves imports with.
+CONFIG_NAME = re.compile(r"(?:tsconfig|jsconfig)[\w.-]*\.json")
 
 
 def module_graph(facts: ProjectFacts) -> ModuleGraph:
-    """The project's one JS/TS module graph, shared by every analysis that reads across files."""
+    """The project's one JS/TS module graph, shared by every analysis that reads across files (routes,
+    browser reach, agent tools)."""
     return facts.bucket(GRAPH_BUCKET, ModuleGraph)
 
 
 def index_module(ctx: Context) -> Module | None:
-    """Index pass: register a JS/TS artifact (or a tsconfig/jsconfig) in the project's graph; idempotent."""
+    """Index pass: register a JS/TS artifact or a tsconfig/jsconfig in the project's graph (idempotent).
+    Build output and minified files are not the project's modules and are left out."""
     from scanner.lang.javascript.parse import parse_js
+    from scanner.paths import is_build_output, looks_minified
 
     graph = module_graph(ctx.facts)
     path = ctx.artifact.path
-    if posixpath.basename(path) in ("tsconfig.json", "jsconfig.json"):
+    if CONFIG_NAME.fullmatch(posixpath.basename(path)):
         graph.add_config(path, ctx.artifact.text)
         return None
-    if ctx.artifact.kind not in ("javascript", "typescript"):
+    if ctx.artifact.kind not in ("javascript", "typescript") or is_build_output(path) \
+            or looks_minified(ctx.artifact.text):
         return None
     return graph.add(parse_js(ctx), path)

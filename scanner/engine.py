@@ -22,7 +22,7 @@ from scanner.config import Config
 from scanner.context import Context, Hit, ProjectFacts
 from scanner.coverage import Coverage
 from scanner.detectors.base import Detector
-from scanner.filters import false_positive_reason, path_confidence
+from scanner.filters import false_positive_reason, path_confidence, string_block_lines
 from scanner.history import aggregate_history
 from scanner.model import Artifact, Finding, Location, Notice, Origin, Suppression, frozen_mapping
 from scanner.redact import Redactor, mask, secret_hash, secret_sha1
@@ -284,6 +284,7 @@ class Engine:
         """Drop hits a false-positive filter rejects, given the line each sits on (decoded hits were
         filtered on their decoded value)."""
         lines: list[str] | None = None
+        blocks: list[tuple[int, int]] | None = None
         for hit in hits:
             checked = hit.secret and "encoding" not in hit.evidence
             reason = None
@@ -292,8 +293,12 @@ class Engine:
                 number = hit.span.line
                 line = lines[number - 1] if 0 < number <= len(lines) else ""
                 above = "\n".join(lines[max(0, number - 1 - FILTER_CONTEXT_LINES):max(0, number - 1)])
-                reason = false_positive_reason(hit.secret, art.path, self.registry.get(hit.rule_id), line,
-                                               hit.span.column - 1, above)
+                rule = self.registry.get(hit.rule_id)
+                if blocks is None and rule.options.get("literal"):
+                    blocks = string_block_lines(art.text)
+                in_block = any(first < number <= last for first, last in blocks or ())
+                reason = false_positive_reason(hit.secret, art.path, rule, line, hit.span.column - 1, above,
+                                               in_block)
             if reason:
                 self.filtered[reason] += 1
             else:

@@ -110,6 +110,8 @@ class Candidate(NamedTuple):
     column: int = -1
     literal: bool = False
     context: str = ""
+    #: The line lies inside a string that spans lines (a Python triple-quoted string, a JS template literal).
+    in_string_block: bool = False
 
     @property
     def before(self) -> str:
@@ -212,7 +214,42 @@ def is_expression(c: Candidate) -> bool:
     """A generic assignment's "value" in source code that is not a string literal: a type annotation
     (``password: Optional[str] = None``), a variable or attribute (``password: hashedPassword``,
     ``password=settings.X``, ``env.X``), a call or a declaration. Rules opt in with ``literal: true``."""
-    return c.generic and c.literal and c.column >= 0 and is_source_code(c.path) and not in_string_literal(c.before)
+    config_line = c.in_string_block and bool(_CONFIG_LINE.match(c.line))
+    return c.generic and c.literal and c.column >= 0 and is_source_code(c.path) and not config_line \
+        and not in_string_literal(c.before)
+
+
+#: A whole line that is one configuration assignment (``SMTP_PASSWORD=...``, ``password: ...``): inside a
+#: string spanning lines (an env-file or YAML template in code) its value is a value. Prose in a docstring
+#: that mentions ``password: hashedPassword`` is not such a line.
+_CONFIG_LINE = re.compile(r"^\s*(?:export\s+)?[\w.-]+\s*[=:]\s*\S+\s*$")
+
+
+_STRING_FENCE = re.compile(r'"""|\'\'\'|`')
+
+
+def string_block_lines(text: str) -> list[tuple[int, int]]:
+    """``(first, last)`` 1-based lines of each string literal that spans lines: Python triple-quoted strings
+    and JS/TS template literals. One pass over the fences; a value on a line strictly after ``first`` and up
+    to ``last`` is inside the string (``CONFIG = \"\"\"\\nPASSWORD=...``). Comments are not told apart: a
+    stray fence in one only makes a later value count as a string (more reports, never fewer)."""
+    blocks, opener, opened_at, line, last = [], None, 0, 1, 0
+    for match in _STRING_FENCE.finditer(text):
+        start = match.start()
+        if start and text[start - 1] == "\\":
+            continue
+        line += text.count("\n", last, start)
+        last = start
+        fence = match.group(0)
+        if opener is None:
+            opener, opened_at = fence, line
+        elif fence == opener:
+            if line > opened_at:
+                blocks.append((opened_at, line))
+            opener = None
+    if opener is not None:
+        blocks.append((opened_at, line + text.count("\n", last)))
+    return blocks
 
 
 def is_natural_language(c: Candidate) -> bool:
@@ -328,11 +365,12 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
 
 
 def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None, line: str = "",
-                          column: int = -1, context: str = "") -> str | None:
+                          column: int = -1, context: str = "", in_string_block: bool = False) -> str | None:
     """The name of the first filter that says ``secret`` (found by ``rule`` in ``path``, at ``column`` of
-    ``line`` below the lines ``context`` when known) is not a secret."""
+    ``line`` below the lines ``context`` when known; ``in_string_block``: that line is inside a string
+    spanning lines) is not a secret."""
     candidate = Candidate(secret, path, rule is not None and is_generic(rule), line, column,
-                          rule is not None and bool(rule.options.get("literal")), context)
+                          rule is not None and bool(rule.options.get("literal")), context, in_string_block)
     for name, predicate in SECRET_FILTERS:
         if predicate(candidate):
             return name

@@ -133,7 +133,7 @@ class AgentToolsDetector(Detector):
         graph = module_graph(ctx.facts)
         module = graph.modules.get(artifact.path)
         tree = parse_js(ctx)
-        if module is None or module.tree is not tree:  # not indexed, or another version of the path (history)
+        if module is None or module.tree.source != tree.source:  # not indexed, or another version (history)
             module = summarise(tree, artifact.path)
         owners = owner_check_pattern(tuple(ctx.config.tenant_keys), tuple(ctx.config.owner_keys))
         for tool in tools(module, graph, owners):

@@ -39,7 +39,7 @@ def index_express_mounts(tree: JsTree, path: str, project: JsProject) -> None:
 def routes_in(tree: JsTree, path: str, project: JsProject) -> Iterator[JsRoute]:
     """Every entry point defined in one file, with the guards that run before it."""
     module = project.graph.modules.get(path)
-    if module is None or module.tree is not tree:  # not indexed, or another version of the path (history)
+    if module is None or module.tree.source != tree.source:  # not indexed, or another version (history)
         module = summarise(tree, path)
     for extract in _EXTRACTORS:
         yield from extract(module, project)

@@ -222,6 +222,10 @@ def test_bare_repository(tmp_path):
     repo.git("clone", "-q", "--bare", str(repo.path), str(bare))
     code, report = _history(bare)
     assert code == 1 and [f["location"]["path"] for f in report["findings"]] == ["a.env"]
+    result = run_cli("scan", str(tmp_path), "--format", "json")  # a working-tree scan lists it, never reads objects
+    worktree = json.loads(result.stdout)
+    assert "vcs-metadata" in _notices(worktree)["bare.git"]
+    assert not [n for n in worktree["skipped"] + worktree["warnings"] if n["path"].startswith("bare.git/")]
 
 
 def test_submodules_are_named_not_silently_left_out(tmp_path):

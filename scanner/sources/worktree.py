@@ -37,6 +37,14 @@ SKIPPED_DIRS = {
 }
 
 
+BARE_DETAIL = "a bare git repository (compressed objects, not files): scan its history with --history"
+
+
+def is_git_dir(path: Path) -> bool:
+    """Whether ``path`` is a git directory (a bare repository, or a ``.git`` folder under another name)."""
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
 def _spec(lines: Iterable[str], invalid: list[str] | None = None) -> pathspec.PathSpec | None:
     """The spec of gitignore ``lines``; a pattern that does not compile is left out and added to ``invalid``."""
     patterns = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
@@ -85,7 +93,9 @@ class WorktreeSource:
         base = _Ignores([("", excludes)] if excludes else [])
         for path in self.paths:
             rel = self._rel(path)
-            if path.is_dir() and not path.is_symlink():
+            if path.is_dir() and not path.is_symlink() and is_git_dir(path):
+                self.skipped.append(Notice(rel or ".", "vcs-metadata", BARE_DETAIL))
+            elif path.is_dir() and not path.is_symlink():
                 yield from self._walk(path, rel, self._ignores_for(rel, base))
             elif self.select is None or self.select(rel):
                 if excludes and excludes.match_file(rel):
@@ -160,7 +170,9 @@ class WorktreeSource:
                 reason = SKIPPED_DIRS.get(entry.name) or ("cache" if is_build_cache(rel) else None)
                 if reason is None and os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
                     reason = "virtualenv"
-                if reason:
+                if reason is None and is_git_dir(Path(entry.path)):
+                    self.skipped.append(Notice(rel, "vcs-metadata", BARE_DETAIL))
+                elif reason:
                     self.skipped.append(Notice(rel, reason, "folder not scanned"))
                 else:
                     yield from self._walk(Path(entry.path), rel, ignores)

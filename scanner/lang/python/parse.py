@@ -5,7 +5,7 @@ through ``ctx.skip`` and code detectors move on; the secrets detector still read
 
 libcst's parser recurses natively: nesting a list 1,300 deep overflows the C stack (the process dies), and
 long chains (``not not ... x``, ``a if b else ...``) cost it seconds and gigabytes. So a token pass
-(:func:`nesting`, Python's own tokenizer: no recursion, ~7x cheaper than the parse) measures nesting first,
+(:func:`nesting`, Python's own tokenizer: no recursion, ~5x cheaper than the parse) measures nesting first,
 and a file over :data:`MAX_NESTING` or :data:`MAX_CHAIN` is skipped for code checks (``too-deeply-nested``).
 """
 

@@ -7,7 +7,8 @@ Both are generated at bench time from a pool of generated source lines (Python, 
 Markdown; bench/secrets_speed.py's generators) with a few planted keys: the history with ``git fast-import``
 (one commit per new ~100 KB file), the tree as files of ~100 KB. Each scan runs under ``/usr/bin/time -v``
 (its "Maximum resident set size": the largest single process), and a sampler also records the peak of the
-*sum* of resident memory over the scan's whole process tree (workers included). The target is 500 MB.
+*sum* of proportional memory (PSS: pages shared by forked workers counted once) over the scan's whole
+process tree, workers and git included. The target is 500 MB resident.
 """
 
 from __future__ import annotations
@@ -82,17 +83,27 @@ def build_history(repo: Path, total_mb: float, pool: str) -> None:
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "main"], check=True)
 
 
-def _tree_rss_kb(root_pid: int) -> int:
-    """Resident memory (KB) summed over ``root_pid`` and all its descendants."""
-    parents, rss = {}, {}
+def _pss_kb(pid: int) -> int:
+    """Proportional set size of ``pid`` (KB): pages shared with forked workers are counted once overall."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _tree_pss_kb(root_pid: int) -> int:
+    """Memory (KB, PSS) summed over ``root_pid`` and all its descendants (workers, git)."""
+    parents = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            parents[int(entry)] = int(fields[1])
-            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+                parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
     family, changed = {root_pid}, True
@@ -102,11 +113,11 @@ def _tree_rss_kb(root_pid: int) -> int:
             if parent in family and pid not in family:
                 family.add(pid)
                 changed = True
-    return sum(rss.get(pid, 0) for pid in family)
+    return sum(_pss_kb(pid) for pid in family)
 
 
 def measure(args: list[str], cwd: Path) -> tuple[float, float, float, int]:
-    """(wall seconds, /usr/bin/time max RSS MB, peak process-tree RSS MB, exit code) of one scan."""
+    """(wall seconds, /usr/bin/time max RSS MB, peak process-tree PSS MB, exit code) of one scan."""
     command = ["/usr/bin/time", "-v", tool_path("launchready") or "launchready", *args]
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -114,7 +125,7 @@ def measure(args: list[str], cwd: Path) -> tuple[float, float, float, int]:
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+            peak[0] = max(peak[0], _tree_pss_kb(proc.pid))
             time.sleep(0.25)
 
     sampler = threading.Thread(target=sample)
@@ -154,7 +165,7 @@ def main() -> None:
                                              "-o", str(work / "tree.json"), "--fail-on", "none"], work / "tree")
             rows.append([f"working tree {args.tree_mb:g} MB", f"{wall:.0f}", f"{rss:.0f}", f"{tree:.0f}", code])
             print(rows[-1], flush=True)
-    print(table(["scan", "seconds", "max RSS MB (time -v)", "peak RSS MB (all processes)", "exit"], rows))
+    print(table(["scan", "seconds", "max RSS MB (time -v)", "peak PSS MB (all processes)", "exit"], rows))
     over = [row[0] for row in rows if float(row[2]) > TARGET_MB]
     print(f"target: under {TARGET_MB} MB resident; " + (f"OVER: {', '.join(over)}" if over else "all under"))
 

@@ -33,6 +33,7 @@ def project(tmp_path: Path) -> tuple[Path, str]:
         "docker-compose.yml": "services:\n  db:\n    environment:\n      - POSTGRES_PASSWORD=${POSTGRES_PASSWORD}\n",
         ".github/workflows/deploy.yml": "jobs:\n  d:\n    env:\n      VERCEL_TOKEN: ${{ secrets.VERCEL_TOKEN }}\n",
         "fly.toml": "[env]\n  FEATURE_FLAG = \"on\"\n",
+        "app.json": '{\n  "env": {\n    "SESSION_SECRET": {"description": "signs", "required": true}\n  }\n}\n',
     }
     for path, text in files.items():
         target = tmp_path / path
@@ -66,6 +67,7 @@ def test_inventory_lists_every_variable_with_places_and_facts(project):
     assert rows["VERCEL_TOKEN"]["provided_by"] == [".github/workflows/deploy.yml"]
     assert rows["POSTGRES_PASSWORD"]["secret"] and rows["POSTGRES_PASSWORD"]["provided_by"] == ["docker-compose.yml"]
     assert rows["FEATURE_FLAG"]["committed_value"] == ["fly.toml"] and not rows["FEATURE_FLAG"]["secret"]
+    assert rows["SESSION_SECRET"]["provided_by"] == ["app.json"] and not rows["SESSION_SECRET"]["committed_value"]
     assert rows["APP_RESEND_API_KEY"]["secret"] and not rows["APP_SENTRY_DSN"]["secret"]
     assert rows["DATABASE_URL"]["secret"] and rows["REDIS_URL"]["secret"]
     names = [row["name"] for row in document["env_inventory"]]

@@ -199,7 +199,8 @@ def _index_config(inventory: Inventory, text: str, path: str, kind: str, line) -
     """Docker, compose, CI and hosting files: what they read, set or pass through."""
     def assign(name: str, value: str | None, offset: int) -> None:
         value = (value or "").strip()
-        table = inventory.passes if (not value or _REFERENCE.match(value)) else inventory.sets
+        declared = not value or value.startswith(("{", "[")) or _REFERENCE.match(value)  # app.json: {"description"}
+        table = inventory.passes if declared else inventory.sets
         inventory.add(table, name, Place(path, line(offset), kind))
 
     for match in _CI_SECRET.finditer(text):

@@ -26,7 +26,8 @@ _BASE64 = re.compile(rf"(?<![A-Za-z0-9+/_-])([A-Za-z0-9+/_-]{{{MIN_BASE64},}}={{
 #: A run of URL characters holding a ``%XX`` escape. It starts only at a run's start (the lookbehind), and
 #: the part before the first escape is an unrolled loop, so a megabyte-long run (a source map's
 #: ``mappings``) is read once, not once per start position (that was quadratic).
-_PERCENT_RUN = re.compile(r"(?<![^\s\"'`<>])[^\s\"'`<>%]*(?:%(?![0-9A-Fa-f]{2})[^\s\"'`<>%]*)*%[0-9A-Fa-f]{2}[^\s\"'`<>]*")
+_PERCENT_RUN = re.compile(r"(?<![^\s\"'`<>])[^\s\"'`<>%]*(?:%(?![0-9A-Fa-f]{2})[^\s\"'`<>%]*)*"
+                          r"%[0-9A-Fa-f]{2}[^\s\"'`<>]*")
 
 
 class Segment(NamedTuple):

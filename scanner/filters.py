@@ -28,7 +28,7 @@ from pathlib import PurePosixPath
 from typing import NamedTuple
 
 from scanner.decoding import jwt_claims
-from scanner.model import Confidence, Rule
+from scanner.model import Artifact, Confidence, Rule
 from scanner.paths import MINIFIED_LINE, is_generated_code, is_non_production
 
 _PLACEHOLDER_WORDS = re.compile(
@@ -334,12 +334,13 @@ def is_expired_token(secret: str) -> bool:
     return isinstance(expires, (int, float)) and not isinstance(expires, bool) and expires < time.time()
 
 
-def generic_rules_apply(path: str) -> bool:
-    """Whether generic rules run on a file: not in build output or vendored code (``paths.is_generated_code``),
-    where minified libraries are full of ``password:e.password.value`` and high-entropy identifiers. The
-    secrets detector does not even try them there (a 5 MB bundle holds thousands of such guesses);
-    provider rules, which know their key's format, still do."""
-    return not is_generated_code(path)
+def generic_rules_apply(artifact: Artifact) -> bool:
+    """Whether generic rules run on an artifact: not on build output (origin ``bundle``, the original files
+    a source map embeds included: a library's map carries its own sources) and not in generated or
+    vendored code (``paths.is_generated_code``), where minified libraries are full of
+    ``password:e.password.value`` and high-entropy identifiers. The secrets detector does not even try
+    them there (a 5 MB bundle holds thousands of such guesses); provider rules still run."""
+    return artifact.origin.kind != "bundle" and not is_generated_code(artifact.path)
 
 
 #: (name, predicate) in the order they are tried.

@@ -184,11 +184,13 @@ class SecretsDetector(Detector):
             ])
         return self._prefilter
 
-    def matches(self, text: str, path: str, candidates: dict[int, list | None] | None = None) -> Iterator[Match]:
-        """Every gated match of every rule in ``text`` (``path`` selects rules with a ``paths`` option)."""
+    def matches(self, text: str, path: str, candidates: dict[int, list | None] | None = None,
+                generic: bool = True) -> Iterator[Match]:
+        """Every gated match of every rule in ``text`` (``path`` selects rules with a ``paths`` option;
+        ``generic=False`` leaves generic rules out)."""
         if candidates is None:
             candidates = self.prefilter.candidates(text)
-        skipped = frozenset() if generic_rules_apply(path) else self._generic
+        skipped = frozenset() if generic else self._generic
         for index, windows in candidates.items():
             if index >= len(self._ordered) or index in skipped:
                 continue  # a pair's keyword (see partners), or a generic rule in generated code
@@ -220,7 +222,8 @@ class SecretsDetector(Detector):
 
     def detect(self, artifact: Artifact, ctx: Context) -> list[Hit]:
         candidates = self.prefilter.candidates(artifact.text)
-        found = list(self.matches(artifact.text, artifact.path, candidates))
+        generic = generic_rules_apply(artifact)
+        found = list(self.matches(artifact.text, artifact.path, candidates, generic))
         hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found",
                             **belief(m.rule, m.secret)) for m in found]
         hits.extend(self._pair_hits(artifact, ctx, candidates, {(m.rule.id, m.start) for m in found}))
@@ -252,9 +255,10 @@ class SecretsDetector(Detector):
         The false-positive filters run here on the decoded value; the ``encoding`` evidence tells the
         engine not to run them again on the blob.
         """
+        generic = generic_rules_apply(artifact)
         for segment in encoded_segments(artifact.text):
             seen: set[str] = set()
-            for match in self.matches(segment.text, artifact.path):
+            for match in self.matches(segment.text, artifact.path, generic=generic):
                 if match.rule.id in seen or _decoded_false_positive(match, segment.text, artifact.path):
                     continue
                 seen.add(match.rule.id)

@@ -81,8 +81,8 @@ _NEXT_URL = re.compile(r"^[\"'`]?[ \t]+[\"'`]?[a-z][a-z0-9+.-]*://(?:[^/\s\"'`@]
 #: What precedes a value inside a cloud resource identifier: an AWS ARN, an Azure resource id, a GCP name.
 _RESOURCE_ID = re.compile(r"(?i)(?:^|[\s\"'`=(,])(?:arn:aws[\w-]*:|/subscriptions/[0-9a-f-]{36}/|projects/[\w-]+/"
                           r"(?:secrets|locations|keys|serviceAccounts)/)[^\s\"'`]*$")
-#: The URL a value sits in (its host is group 1, user info included).
-_URL_BEFORE = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://([^/\s\"'`?#]+)[^\s\"'`]*$")
+#: The URL a value sits in: its host alternatives in parentheses (group 1) or its host, user info included (2).
+_URL_BEFORE = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://(?:\(([^()\"'`]*)\)|([^/\s\"'`?#]+))[^\s\"'`]*$")
 #: What a generated key is at least (see :func:`looks_machine_generated`).
 MACHINE_LENGTH = 20
 MACHINE_ENTROPY = 3.7
@@ -236,11 +236,13 @@ def is_placeholder_host(c: Candidate) -> bool:
 
 def is_in_placeholder_url(c: Candidate) -> bool:
     """A value inside a URL to a local or example host: ``http://localhost:8888/?token=...``,
-    ``http://localhost:3000/verify?token=...`` (a development server's printed link)."""
+    ``http://localhost:3000/verify?token=...`` (a development server's printed link), also when the docs
+    give the host as alternatives (``http://(<container id> or 127.0.0.1):8888/?token=...``)."""
     if not c.generic:
         return False
     match = _URL_BEFORE.search(c.before)
-    return bool(match and _PLACEHOLDER_HOST.match(match.group(1).rsplit("@", 1)[-1]))
+    hosts = (match.group(1) or match.group(2).rsplit("@", 1)[-1]).split() if match else []
+    return any(_PLACEHOLDER_HOST.match(host) for host in hosts)
 
 
 def looks_machine_generated(secret: str) -> bool:
@@ -256,9 +258,10 @@ def looks_machine_generated(secret: str) -> bool:
 
 def is_fixture_value(c: Candidate) -> bool:
     """A generic hit in tests, examples or docs whose value was typed by a person (``testpassword123``,
-    ``devpass``): a fixture, not a credential. A generated-looking value there is still reported (at low
-    confidence: a real key pasted into a test is still a key)."""
-    return c.generic and is_non_production(c.path) and not looks_machine_generated(c.secret)
+    ``devpass``) or is an expired JWT: a fixture, not a credential. A generated-looking value there is
+    still reported (at low confidence: a real key pasted into a test is still a key)."""
+    return c.generic and is_non_production(c.path) and (not looks_machine_generated(c.secret)
+                                                        or is_expired_token(c.secret))
 
 
 def is_presigned_credential(c: Candidate) -> bool:

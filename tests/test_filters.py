@@ -185,3 +185,21 @@ def test_typed_values_in_tests_are_fixtures_generated_ones_stay(registry):
         "fixture-value"
     assert _generic_reason(registry, rule, f'password: "{RANDOM}",', RANDOM, "tests/e2e/members.spec.ts") is None
     assert _generic_reason(registry, rule, 'password: "domain@123",', "domain@123", "app/seed.ts") is None
+
+
+def test_tokens_in_urls_to_local_hosts_are_placeholders(registry):
+    token = fake_key("", 48, seed=9).lower()
+    for url in (f"http://localhost:8888/?token={token}", f"http://(9f3a2b1c or 127.0.0.1):8888/?token={token}"):
+        assert _generic_reason(registry, "generic-secret-assignment", f"open {url}", token, "NOTES.txt") == \
+            "in-placeholder-url"
+    assert _generic_reason(registry, "generic-secret-assignment", f"open https://api.acme.io/?token={token}", token,
+                           "NOTES.txt") is None
+
+
+def test_expired_jwts_in_tests_are_fixtures(registry):
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    expired = f"{part({'alg': 'HS256'})}.{part({'sub': 'u1', 'exp': 1600000000})}.{RANDOM}"
+    assert _generic_reason(registry, "jwt", f'token: "{expired}"', expired, "cypress/e2e/chat.cy.ts") == \
+        "fixture-value"
+    assert _generic_reason(registry, "jwt", f'token: "{expired}"', expired, "src/chat.ts") is None

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
+from itertools import accumulate
 from typing import Protocol
 
 from scanner.config import Config
@@ -268,16 +269,21 @@ class Engine:
         """Drop hits a false-positive filter rejects, given the line each sits on (decoded hits were
         filtered on their decoded value)."""
         lines: list[str] | None = None
+        starts: list[int] = []
         for hit in hits:
             checked = hit.secret and "encoding" not in hit.evidence
             reason = None
             if checked:
-                lines = art.text.split("\n") if lines is None else lines
+                if lines is None:
+                    lines = art.text.split("\n")
+                    starts = [0, *accumulate(len(line) + 1 for line in lines)]
                 number = hit.span.line
-                line = lines[number - 1] if 0 < number <= len(lines) else ""
+                known = 0 < number <= len(lines)
+                line = lines[number - 1] if known else ""
                 above = "\n".join(lines[max(0, number - 1 - FILTER_CONTEXT_LINES):max(0, number - 1)])
+                offset = starts[number - 1] + hit.span.column - 1 if known else -1
                 reason = false_positive_reason(hit.secret, art.path, self.registry.get(hit.rule_id), line,
-                                               hit.span.column - 1, above)
+                                               hit.span.column - 1, above, art.text, offset)
             if reason:
                 self.filtered[reason] += 1
             else:

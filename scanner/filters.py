@@ -100,7 +100,8 @@ class Candidate(NamedTuple):
 
     ``line`` is the text of the line the value starts on and ``column`` the value's 0-based offset in it
     (-1 when the caller has no line, e.g. a decoded value); ``literal`` says the rule's values must be
-    string literals in source code (the rule's ``literal`` option); ``context`` holds the few lines above.
+    string literals in source code (the rule's ``literal`` option); ``context`` holds the few lines above;
+    ``text`` is the whole file and ``offset`` the value's offset in it (-1 when unknown).
     """
 
     secret: str
@@ -110,6 +111,8 @@ class Candidate(NamedTuple):
     column: int = -1
     literal: bool = False
     context: str = ""
+    text: str = ""
+    offset: int = -1
 
     @property
     def before(self) -> str:
@@ -208,11 +211,20 @@ def in_string_literal(before: str) -> bool:
     return any(unescaped.count(q) % 2 for q in _QUOTE_CHARS)
 
 
+def in_multiline_string(before: str) -> bool:
+    """Whether text following ``before`` (a file's start) is inside a multi-line string: an odd count of
+    Python's triple quotes or of JavaScript's template-literal backticks."""
+    return before.count('"""') % 2 == 1 or before.count("'''") % 2 == 1 or before.count("`") % 2 == 1
+
+
 def is_expression(c: Candidate) -> bool:
     """A generic assignment's "value" in source code that is not a string literal: a type annotation
     (``password: Optional[str] = None``), a variable or attribute (``password: hashedPassword``,
-    ``password=settings.X``, ``env.X``), a call or a declaration. Rules opt in with ``literal: true``."""
-    return c.generic and c.literal and c.column >= 0 and is_source_code(c.path) and not in_string_literal(c.before)
+    ``password=settings.X``, ``env.X``), a call or a declaration. Rules opt in with ``literal: true``.
+    A line inside a multi-line string (a docstring, a template literal holding a ``.env``) is text."""
+    if not (c.generic and c.literal and c.column >= 0 and is_source_code(c.path)) or in_string_literal(c.before):
+        return False
+    return c.offset < 0 or not in_multiline_string(c.text[:c.offset])
 
 
 def is_natural_language(c: Candidate) -> bool:
@@ -322,11 +334,11 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
 
 
 def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None, line: str = "",
-                          column: int = -1, context: str = "") -> str | None:
+                          column: int = -1, context: str = "", text: str = "", offset: int = -1) -> str | None:
     """The name of the first filter that says ``secret`` (found by ``rule`` in ``path``, at ``column`` of
-    ``line`` below the lines ``context`` when known) is not a secret."""
+    ``line`` below the lines ``context``, at ``offset`` of the file ``text``, when known) is not a secret."""
     candidate = Candidate(secret, path, rule is not None and is_generic(rule), line, column,
-                          rule is not None and bool(rule.options.get("literal")), context)
+                          rule is not None and bool(rule.options.get("literal")), context, text, offset)
     for name, predicate in SECRET_FILTERS:
         if predicate(candidate):
             return name

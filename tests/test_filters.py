@@ -203,3 +203,14 @@ def test_expired_jwts_in_tests_are_fixtures(registry):
     assert _generic_reason(registry, "jwt", f'token: "{expired}"', expired, "cypress/e2e/chat.cy.ts") == \
         "fixture-value"
     assert _generic_reason(registry, "jwt", f'token: "{expired}"', expired, "src/chat.ts") is None
+
+
+def test_a_line_inside_a_multiline_string_is_text_not_code(registry):
+    text = f'CONFIG = """\nSMTP_PASSWORD={RANDOM}\n"""\nuser = User(password=hashedPassword)\n'
+    rule = registry.get("smtp-password")
+    line = f"SMTP_PASSWORD={RANDOM}"
+    assert false_positive_reason(RANDOM, "app/settings.py", rule, line, 14, "", text, text.index(RANDOM)) is None
+    expression = "hashedPassword"
+    assert false_positive_reason(expression, "app/settings.py", registry.get("generic-password-assignment"),
+                                 "user = User(password=hashedPassword)", 21, "", text, text.index(expression)) == \
+        "expression"

@@ -75,7 +75,7 @@ TRANSLATION_DIRS = frozenset({"locales", "locale", "translations", "translation"
 #: Hosts a URL's credentials are only an example for: the local machine, reserved example and test names.
 _PLACEHOLDER_HOST = re.compile(
     r"(?i)^(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|host\.docker\.internal|"
-    r"(?:[\w-]+\.)*(?:example|localhost|test|invalid|local)(?:\.(?:com|org|net))?)(?::\d+)?$")
+    r"(?:[\w-]+\.)*(?:example(?:\.(?:com|org|net))?|localhost|test|invalid|local))(?::\d+)?$")
 _URL_HOST = re.compile(r"@([^\s/?#\"'`,;)}\]\\]+)")
 _NEXT_URL = re.compile(r"^[\"'`]?[ \t]+[\"'`]?[a-z][a-z0-9+.-]*://(?:[^/\s\"'`@]*@)?([^/\s\"'`?#]+)", re.IGNORECASE)
 #: What precedes a value inside a cloud resource identifier: an AWS ARN, an Azure resource id, a GCP name.

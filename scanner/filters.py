@@ -60,6 +60,8 @@ KNOWN_PUBLIC_SHA256 = frozenset({
     "6c96130f130ab0d6d158397e24d2bcc1c9a5e73ae081f6e983f1c7b545d24a4c",  # RFC 6749 example access token
     "00cf4c781dc37003f7c7dd7d4c9a6ef1e0f4c62d9a291aa8bc398774e3fefd32",  # RFC 6749 example refresh token
     "9d03b692e941d5ace207a9f8048834439f6de98e5c6c1590c22c4f4577c88a42",  # OAuth 1.0 (RFC 5849) example token
+    "b8e148545b13c78bc74da2f1a7275dd71e56ddece129d7d2f7b3ecc06f7994da",  # RFC 6750 example bearer token
+    "a71b359a87afde133e6d9731de69f8823d62b012072d43749f5dc976505403f5",  # OAuth MAC token draft example id
 })
 
 

@@ -221,8 +221,8 @@ def in_multiline_string(before: str) -> bool:
 
 def is_expression(c: Candidate) -> bool:
     """A generic assignment's "value" in source code that is not a string literal: a type annotation
-    (``password: Optional[str] = None``), a variable or attribute (``password: hashedPassword``,
-    ``password=settings.X``, ``env.X``), a call or a declaration. Rules opt in with ``literal: true``.
+    (``Optional[str]`` after a password key), a variable or attribute (``hashedPassword``, ``settings.X``,
+    ``env.X``), a call or a declaration (docs/secrets.md has examples). Rules opt in with ``literal: true``.
     A line inside a multi-line string (a docstring, a template literal holding a ``.env``) is text."""
     if not (c.generic and c.literal and c.column >= 0 and is_source_code(c.path)) or in_string_literal(c.before):
         return False

@@ -21,7 +21,7 @@ from scanner.config import Config
 from scanner.context import Context, Hit, ProjectFacts
 from scanner.coverage import Coverage
 from scanner.detectors.base import Detector
-from scanner.filters import false_positive_reason, path_confidence
+from scanner.filters import STILL_MASKED, false_positive_reason, path_confidence
 from scanner.history import aggregate_history
 from scanner.model import Artifact, Finding, Location, Notice, Origin, Suppression, frozen_mapping
 from scanner.redact import Redactor, mask, secret_hash, secret_sha1
@@ -256,7 +256,7 @@ class Engine:
                 if detector.examined_as:
                     for check in sorted({rule.check for rule in detector.rules.values()}):
                         ctx.examined(check, detector.examined_as)
-                hits.extend(self._filtered(detector.detect(art, ctx), art))
+                hits.extend(self._filtered(detector.detect(art, ctx), ctx))
         ctx.recognised.update(h.secret for h in hits if h.secret)
         self.recognised |= ctx.recognised
         if not hits:
@@ -265,9 +265,10 @@ class Engine:
         masked = _masked_lines(art.text, ctx.recognised)
         return [self._finding(art, lines, masked, hit, ctx.recognised) for hit in hits]
 
-    def _filtered(self, hits: Iterable[Hit], art: Artifact) -> Iterator[Hit]:
+    def _filtered(self, hits: Iterable[Hit], ctx: Context) -> Iterator[Hit]:
         """Drop hits a false-positive filter rejects, given the line each sits on (decoded hits were
-        filtered on their decoded value)."""
+        filtered on their decoded value); a dropped value that may still be a credential stays masked."""
+        art = ctx.artifact
         lines: list[str] | None = None
         starts: list[int] = []
         for hit in hits:
@@ -281,11 +282,14 @@ class Engine:
                 known = 0 < number <= len(lines)
                 line = lines[number - 1] if known else ""
                 above = "\n".join(lines[max(0, number - 1 - FILTER_CONTEXT_LINES):max(0, number - 1)])
-                offset = starts[number - 1] + hit.span.column - 1 if known else -1
+                whole = art.first_line == 1 and art.line_map is None  # not diff hunks: a file from its start
+                offset = starts[number - 1] + hit.span.column - 1 if known and whole else -1
                 reason = false_positive_reason(hit.secret, art.path, self.registry.get(hit.rule_id), line,
                                                hit.span.column - 1, above, art.text, offset)
             if reason:
                 self.filtered[reason] += 1
+                if reason in STILL_MASKED:
+                    ctx.recognise(hit.secret)
             else:
                 yield hit
 

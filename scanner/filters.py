@@ -226,7 +226,13 @@ def is_expression(c: Candidate) -> bool:
     A line inside a multi-line string (a docstring, a template literal holding a ``.env``) is text."""
     if not (c.generic and c.literal and c.column >= 0 and is_source_code(c.path)) or in_string_literal(c.before):
         return False
-    return c.offset < 0 or not in_multiline_string(c.text[:c.offset])
+    return not in_docstring(c)
+
+
+def in_docstring(c: Candidate) -> bool:
+    """Whether the value sits inside a multi-line string of a source file: a docstring, or a template
+    literal holding a config file. Known only when the engine passed the whole file's text (``offset``)."""
+    return c.offset >= 0 and is_source_code(c.path) and in_multiline_string(c.text[:c.offset])
 
 
 def is_natural_language(c: Candidate) -> bool:
@@ -271,11 +277,13 @@ def looks_machine_generated(secret: str) -> bool:
 
 
 def is_fixture_value(c: Candidate) -> bool:
-    """A generic hit in tests, examples or docs whose value was typed by a person (``testpassword123``,
-    ``devpass``) or is an expired JWT: a fixture, not a credential. A generated-looking value there is
-    still reported (at low confidence: a real key pasted into a test is still a key)."""
-    return c.generic and is_non_production(c.path) and (not looks_machine_generated(c.secret)
-                                                        or is_expired_token(c.secret))
+    """A generic hit in tests, examples, docs or a docstring whose value was typed by a person
+    (``testpassword123``, ``PWD=pass``) or is an expired JWT: a fixture or an example, not a credential. A
+    generated-looking value there is still reported (a real key pasted into a test is still a key)."""
+    if not c.generic:
+        return False
+    typed = not looks_machine_generated(c.secret) or is_expired_token(c.secret)
+    return typed and (is_non_production(c.path) or in_docstring(c))
 
 
 def is_presigned_credential(c: Candidate) -> bool:
@@ -333,6 +341,11 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("presigned-url", is_presigned_credential),
     ("public-search-key", is_public_search_key),
 )
+
+#: Filters that drop a value from the report for where it is, not for what it is: it may still be a
+#: credential (a password reused in a test, a key in a bundle), so it stays masked wherever it is shown.
+STILL_MASKED = frozenset({"generated-code", "placeholder-host", "in-placeholder-url", "fixture-value",
+                          "resource-id", "presigned-url", "public-search-key"})
 
 
 def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None, line: str = "",

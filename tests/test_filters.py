@@ -214,3 +214,18 @@ def test_a_line_inside_a_multiline_string_is_text_not_code(registry):
     assert false_positive_reason(expression, "app/settings.py", registry.get("generic-password-assignment"),
                                  "user = User(password=hashedPassword)", 21, "", text, text.index(expression)) == \
         "expression"
+
+
+def test_typed_examples_in_docstrings_are_examples_generated_values_stay(registry):
+    rule = registry.get("generic-password-assignment")
+    typed = "pass;LANGUAGE=us_english"
+    text = f'def connect():\n    """Connect with\n\n        dsn=mydsn;UID=user;PWD={typed}\n    """\n'
+    line = f"        dsn=mydsn;UID=user;PWD={typed}"
+    assert false_positive_reason(typed, "db/odbc.py", rule, line, line.index(typed), "", text,
+                                 text.index(typed)) == "fixture-value"
+    real = text.replace(typed, RANDOM)
+    line = line.replace(typed, RANDOM)
+    assert false_positive_reason(RANDOM, "db/odbc.py", rule, line, line.index(RANDOM), "", real,
+                                 real.index(RANDOM)) is None
+    # without the whole file (a diff hunk), an unquoted value in source code is an expression
+    assert false_positive_reason(RANDOM, "db/odbc.py", rule, line, line.index(RANDOM)) == "expression"

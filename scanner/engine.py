@@ -22,7 +22,7 @@ from scanner.config import Config
 from scanner.context import Context, Hit, ProjectFacts
 from scanner.coverage import Coverage
 from scanner.detectors.base import Detector
-from scanner.filters import false_positive_reason, path_confidence, string_block_lines
+from scanner.filters import STILL_MASKED, false_positive_reason, path_confidence, string_block_lines
 from scanner.history import aggregate_history
 from scanner.model import Artifact, Finding, Location, Notice, Origin, Suppression, frozen_mapping
 from scanner.redact import Redactor, mask, secret_hash, secret_sha1
@@ -278,11 +278,12 @@ class Engine:
     def _detect_into(self, hits: list[Hit], detector: Detector, ctx: Context) -> None:
         """Append ``detector``'s filtered hits on ``ctx`` to ``hits`` as they come (a file stopped by its time
         budget keeps the hits found in time)."""
-        _guarded(ctx, detector, lambda art, c: self._filtered(detector.detect(art, c), art), into=hits)
+        _guarded(ctx, detector, lambda art, c: self._filtered(detector.detect(art, c), c), into=hits)
 
-    def _filtered(self, hits: Iterable[Hit], art: Artifact) -> Iterator[Hit]:
+    def _filtered(self, hits: Iterable[Hit], ctx: Context) -> Iterator[Hit]:
         """Drop hits a false-positive filter rejects, given the line each sits on (decoded hits were
-        filtered on their decoded value)."""
+        filtered on their decoded value); a dropped value that may still be a credential stays masked."""
+        art = ctx.artifact
         lines: list[str] | None = None
         blocks: list[tuple[int, int]] | None = None
         for hit in hits:
@@ -301,6 +302,8 @@ class Engine:
                                                in_block)
             if reason:
                 self.filtered[reason] += 1
+                if reason in STILL_MASKED:
+                    ctx.recognise(hit.secret)
             else:
                 yield hit
 

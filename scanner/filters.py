@@ -60,6 +60,8 @@ KNOWN_PUBLIC_SHA256 = frozenset({
     "6c96130f130ab0d6d158397e24d2bcc1c9a5e73ae081f6e983f1c7b545d24a4c",  # RFC 6749 example access token
     "00cf4c781dc37003f7c7dd7d4c9a6ef1e0f4c62d9a291aa8bc398774e3fefd32",  # RFC 6749 example refresh token
     "9d03b692e941d5ace207a9f8048834439f6de98e5c6c1590c22c4f4577c88a42",  # OAuth 1.0 (RFC 5849) example token
+    "b8e148545b13c78bc74da2f1a7275dd71e56ddece129d7d2f7b3ecc06f7994da",  # RFC 6750 example bearer token
+    "a71b359a87afde133e6d9731de69f8823d62b012072d43749f5dc976505403f5",  # OAuth MAC token draft example id
 })
 
 
@@ -75,14 +77,14 @@ TRANSLATION_DIRS = frozenset({"locales", "locale", "translations", "translation"
 #: Hosts a URL's credentials are only an example for: the local machine, reserved example and test names.
 _PLACEHOLDER_HOST = re.compile(
     r"(?i)^(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|host\.docker\.internal|"
-    r"(?:[\w-]+\.)*(?:example|localhost|test|invalid|local)(?:\.(?:com|org|net))?)(?::\d+)?$")
+    r"(?:[\w-]+\.)*(?:example(?:\.(?:com|org|net))?|localhost|test|invalid|local))(?::\d+)?$")
 _URL_HOST = re.compile(r"@([^\s/?#\"'`,;)}\]\\]+)")
 _NEXT_URL = re.compile(r"^[\"'`]?[ \t]+[\"'`]?[a-z][a-z0-9+.-]*://(?:[^/\s\"'`@]*@)?([^/\s\"'`?#]+)", re.IGNORECASE)
 #: What precedes a value inside a cloud resource identifier: an AWS ARN, an Azure resource id, a GCP name.
 _RESOURCE_ID = re.compile(r"(?i)(?:^|[\s\"'`=(,])(?:arn:aws[\w-]*:|/subscriptions/[0-9a-f-]{36}/|projects/[\w-]+/"
                           r"(?:secrets|locations|keys|serviceAccounts)/)[^\s\"'`]*$")
-#: The URL a value sits in (its host is group 1, user info included).
-_URL_BEFORE = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://([^/\s\"'`?#]+)[^\s\"'`]*$")
+#: The URL a value sits in: its host alternatives in parentheses (group 1) or its host, user info included (2).
+_URL_BEFORE = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://(?:\(([^()\"'`]*)\)|([^/\s\"'`?#]+))[^\s\"'`]*$")
 #: What a generated key is at least (see :func:`looks_machine_generated`).
 MACHINE_LENGTH = 20
 MACHINE_ENTROPY = 3.7
@@ -100,7 +102,8 @@ class Candidate(NamedTuple):
 
     ``line`` is the text of the line the value starts on and ``column`` the value's 0-based offset in it
     (-1 when the caller has no line, e.g. a decoded value); ``literal`` says the rule's values must be
-    string literals in source code (the rule's ``literal`` option); ``context`` holds the few lines above.
+    string literals in source code (the rule's ``literal`` option); ``context`` holds the few lines above;
+    ``text`` is the whole file and ``offset`` the value's offset in it (-1 when unknown).
     """
 
     secret: str
@@ -273,11 +276,13 @@ def is_placeholder_host(c: Candidate) -> bool:
 
 def is_in_placeholder_url(c: Candidate) -> bool:
     """A value inside a URL to a local or example host: ``http://localhost:8888/?token=...``,
-    ``http://localhost:3000/verify?token=...`` (a development server's printed link)."""
+    ``http://localhost:3000/verify?token=...`` (a development server's printed link), also when the docs
+    give the host as alternatives (``http://(<container id> or 127.0.0.1):8888/?token=...``)."""
     if not c.generic:
         return False
     match = _URL_BEFORE.search(c.before)
-    return bool(match and _PLACEHOLDER_HOST.match(match.group(1).rsplit("@", 1)[-1]))
+    hosts = (match.group(1) or match.group(2).rsplit("@", 1)[-1]).split() if match else []
+    return any(_PLACEHOLDER_HOST.match(host) for host in hosts)
 
 
 def looks_machine_generated(secret: str) -> bool:
@@ -292,10 +297,13 @@ def looks_machine_generated(secret: str) -> bool:
 
 
 def is_fixture_value(c: Candidate) -> bool:
-    """A generic hit in tests, examples or docs whose value was typed by a person (``testpassword123``,
-    ``devpass``): a fixture, not a credential. A generated-looking value there is still reported (at low
-    confidence: a real key pasted into a test is still a key)."""
-    return c.generic and is_non_production(c.path) and not looks_machine_generated(c.secret)
+    """A generic hit in tests, examples, docs or a docstring whose value was typed by a person
+    (``testpassword123``, ``PWD=pass``) or is an expired JWT: a fixture or an example, not a credential. A
+    generated-looking value there is still reported (a real key pasted into a test is still a key)."""
+    if not c.generic:
+        return False
+    typed = not looks_machine_generated(c.secret) or is_expired_token(c.secret)
+    return typed and (is_non_production(c.path) or c.in_string_block)
 
 
 def is_presigned_credential(c: Candidate) -> bool:
@@ -363,6 +371,11 @@ SECRET_FILTERS: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
     ("presigned-url", is_presigned_credential),
     ("public-search-key", is_public_search_key),
 )
+
+#: Filters that drop a value from the report for where it is, not for what it is: it may still be a
+#: credential (a password reused in a test, a key in a bundle), so it stays masked wherever it is shown.
+STILL_MASKED = frozenset({"generated-code", "placeholder-host", "in-placeholder-url", "fixture-value",
+                          "resource-id", "presigned-url", "public-search-key"})
 
 
 def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None, line: str = "",

@@ -10,7 +10,14 @@ import pytest
 from scanner.config import Config
 from scanner.detectors import DETECTORS
 from scanner.engine import Engine
-from scanner.filters import Candidate, false_positive_reason, is_generic, looks_machine_generated, path_confidence
+from scanner.filters import (
+    Candidate,
+    false_positive_reason,
+    is_generic,
+    looks_machine_generated,
+    path_confidence,
+    string_block_lines,
+)
 from scanner.model import Confidence
 from scanner.testing import MemorySource
 from tests.conftest import fake_key, stripe_key
@@ -185,3 +192,50 @@ def test_typed_values_in_tests_are_fixtures_generated_ones_stay(registry):
         "fixture-value"
     assert _generic_reason(registry, rule, f'password: "{RANDOM}",', RANDOM, "tests/e2e/members.spec.ts") is None
     assert _generic_reason(registry, rule, 'password: "domain@123",', "domain@123", "app/seed.ts") is None
+
+
+def test_tokens_in_urls_to_local_hosts_are_placeholders(registry):
+    token = fake_key("", 48, seed=9).lower()
+    for url in (f"http://localhost:8888/?token={token}", f"http://(9f3a2b1c or 127.0.0.1):8888/?token={token}"):
+        assert _generic_reason(registry, "generic-secret-assignment", f"open {url}", token, "NOTES.txt") == \
+            "in-placeholder-url"
+    assert _generic_reason(registry, "generic-secret-assignment", f"open https://api.acme.io/?token={token}", token,
+                           "NOTES.txt") is None
+
+
+def test_expired_jwts_in_tests_are_fixtures(registry):
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    expired = f"{part({'alg': 'HS256'})}.{part({'sub': 'u1', 'exp': 1600000000})}.{RANDOM}"
+    assert _generic_reason(registry, "jwt", f'token: "{expired}"', expired, "cypress/e2e/chat.cy.ts") == \
+        "fixture-value"
+    assert _generic_reason(registry, "jwt", f'token: "{expired}"', expired, "src/chat.ts") is None
+
+
+def test_a_line_inside_a_multiline_string_is_text_not_code(registry):
+    text = f'CONFIG = """\nSMTP_PASSWORD={RANDOM}\n"""\nuser = User(password=hashedPassword)\n'
+    rule = registry.get("smtp-password")
+    line = f"SMTP_PASSWORD={RANDOM}"
+    assert string_block_lines(text) == [(1, 3)]
+    assert false_positive_reason(RANDOM, "app/settings.py", rule, line, 14, "", in_string_block=True) is None
+    expression = "hashedPassword"
+    assert false_positive_reason(expression, "app/settings.py", registry.get("generic-password-assignment"),
+                                 "user = User(password=hashedPassword)", 21, "") == "expression"
+    prose = "    (``password: hashedPassword``) is a variable, not a value"
+    assert false_positive_reason(expression, "app/settings.py", registry.get("generic-password-assignment"),
+                                 prose, prose.index(expression), "", in_string_block=True) == "expression"
+
+
+def test_typed_examples_in_docstrings_are_examples_generated_values_stay(registry):
+    rule = registry.get("generic-password-assignment")
+    typed = "pass;LANGUAGE=us_english"
+    text = f'def connect():\n    """Connect with\n\n        dsn=mydsn;UID=user;PWD={typed}\n    """\n'
+    line = f"        dsn=mydsn;UID=user;PWD={typed}"
+    assert string_block_lines(text) == [(2, 5)]
+    assert false_positive_reason(typed, "db/odbc.py", rule, line, line.index(typed), "",
+                                 in_string_block=True) == "fixture-value"
+    line = line.replace(typed, RANDOM)
+    assert false_positive_reason(RANDOM, "db/odbc.py", rule, line, line.index(RANDOM), "",
+                                 in_string_block=True) is None
+    # without the whole file (a diff hunk), an unquoted value in source code is an expression
+    assert false_positive_reason(RANDOM, "db/odbc.py", rule, line, line.index(RANDOM)) == "expression"

@@ -15,9 +15,11 @@ Pipeline per artifact (see docs/architecture.md, "Secrets pipeline"):
    argument of the same call, or a sibling key within a few lines - is masked, and reported as the rule
    when it passes the rule's gates (see :func:`pair_partners`);
 6. overlap resolution: where a provider rule and a generic rule match the same text, only the
-   provider's finding is kept.
+   provider's finding is kept;
+7. belief: every hit's evidence says why it is believed (:func:`belief`); an expired JWT and a key
+   configured for a mock service (:func:`mock_services_lowered`) get low confidence.
 
-The engine then applies the named false-positive filters of :mod:`scanner.filters`.
+The engine then applies the named false-positive filters of :mod:`scanner.filters`, given each hit's line.
 """
 
 from __future__ import annotations

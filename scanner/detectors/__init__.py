@@ -5,7 +5,6 @@ from __future__ import annotations
 from scanner.detectors.agent_tools import AgentToolsDetector
 from scanner.detectors.base import Detector
 from scanner.detectors.client_env import ClientEnvDetector
-from scanner.detectors.js_routes_auth import JsRoutesAuthDetector
 from scanner.detectors.launch_checks import MonitoringDetector, TransportSecurityDetector
 from scanner.detectors.launch_email import EmailAuthDetector
 from scanner.detectors.routes_auth import RoutesAuthDetector
@@ -21,7 +20,6 @@ from scanner.detectors.web_rate_limits import RateLimitDetector
 DETECTORS: list[type[Detector]] = [
     SecretsDetector,
     ClientEnvDetector,
-    JsRoutesAuthDetector,
     TransportSecurityDetector,
     MonitoringDetector,
     EmailAuthDetector,

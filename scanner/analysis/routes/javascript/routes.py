@@ -23,6 +23,8 @@ from scanner.lang.javascript.parse import JsTree, string_value
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from scanner.analysis.routes.model import Route
+
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _EXPRESS_METHODS = {"get", "post", "put", "patch", "delete", "all"}
 _JS_SUFFIXES = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs")
@@ -107,6 +109,7 @@ class Middleware:
 
     authenticates: bool
     matchers: list[str] | None  # None: runs on every path
+    path: str = ""  # the middleware file
 
     def covers(self, url: str) -> bool:
         if self.matchers is None:
@@ -174,7 +177,7 @@ def index_middleware(tree: JsTree, path: str, project: JsProject) -> None:
     matchers = None
     if matcher is not None:  # undo JS string escaping: "\\." in source is the regex \.
         matchers = [(a or b).replace("\\\\", "\\") for a, b in _STRING.findall(matcher.group(1))]
-    project.middleware[root] = Middleware(bool(_MIDDLEWARE_AUTH.search(text)), matchers)
+    project.middleware[root] = Middleware(bool(_MIDDLEWARE_AUTH.search(text)), matchers, path)
 
 
 def _is_express_file(text: str) -> bool:
@@ -395,3 +398,27 @@ def _express_routes(tree: JsTree, path: str, project: JsProject, functions: dict
 def _is_router_arg(tree: JsTree, node: Node) -> bool:
     """``app.use("/api", apiRouter)``: a router, not middleware (its name says router/routes)."""
     return bool(re.search(r"router|routes", tree.text(node), re.IGNORECASE))
+
+
+def neutral_routes(tree: JsTree, path: str, project: JsProject) -> Iterator[Route]:
+    """The file's routes as language-neutral :class:`~scanner.analysis.routes.model.Route`s (the boundary
+    between this extractor and the shared intent policy and detectors)."""
+    from scanner.analysis.routes.authorization import is_role_guard
+    from scanner.analysis.routes.model import Guard, Route
+
+    for js in routes_in(tree, path, project):
+        where = f"{path}:{tree.span(js.node).line}"
+        guards = []
+        for name in js.protection:
+            if name == "middleware":
+                middleware = project.middleware.get(app_root(path) or "")
+                at = middleware.path if middleware is not None and middleware.path else where
+                guards.append(Guard("matcher", "middleware matcher covers the path", at))
+            elif name.startswith("wrapper "):
+                guards.append(Guard("wrapper", name[len("wrapper "):], where, is_role_guard(name)))
+            elif name.split(" -> ")[0] in js.source:
+                guards.append(Guard("inline", name, where, is_role_guard(name)))
+            else:
+                guards.append(Guard("middleware", name, where, is_role_guard(name)))
+        yield Route("javascript", js.framework, js.path, js.methods, js.handler, path, tree.span(js.node), js.source,
+                    guards, dispatcher=js.is_dispatcher, node=js.node, module=tree)

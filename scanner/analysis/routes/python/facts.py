@@ -1,6 +1,6 @@
 """What one Python module says about HTTP routing: app objects, route decorators, URL patterns, guards.
 
-:func:`module_facts` walks one libcst tree and records raw facts; :mod:`scanner.analysis.routes.python.model`
+:func:`module_facts` walks one libcst tree and records raw facts; :mod:`scanner.analysis.routes.python.index`
 resolves them across modules into routes. Nothing here decides whether a route is protected.
 """
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from scanner.analysis.routes.python.model import Route
+from scanner.analysis.routes.model import Guard, OptOut, Route
+from scanner.analysis.routes.python.guards import inline_guard
 from scanner.context import Context, Span
 from scanner.lang.python.resolve import Resolver
 
@@ -81,11 +82,14 @@ def spec_routes(resolver: Resolver, operations: list[SpecOperation]) -> Iterator
     """Routes of spec operations, reported at the Python handler when it is in the project."""
     for op in operations:
         found = resolver.find_absolute(op.handler)
-        auth = [f"OpenAPI security {', '.join(op.security)}"] if op.security else []
-        public = ["OpenAPI security: []"] if op.explicit_public else []
+        where = f"{op.spec}:{op.span.line}"
+        guards = [Guard("permission", f"OpenAPI security {', '.join(op.security)}", where)] if op.security else []
+        public = [OptOut("OpenAPI security: []", where)] if op.explicit_public else []
         if found is not None and found.kind == "function":
             facts, function = found.facts, found.node
-            yield Route("connexion", op.path, (op.method,), found.name, facts.path, facts.pm.span(function.name),
-                        function, None, auth=auth, public=public, module=facts.pm)
+            guards += inline_guard(facts, function)
+            yield Route("python", "connexion", op.path, (op.method,), found.name, facts.path,
+                        facts.pm.span(function.name), facts.pm.code(function), guards, public, node=function,
+                        module=facts.pm)
         else:
-            yield Route("connexion", op.path, (op.method,), op.handler, op.spec, op.span, auth=auth, public=public)
+            yield Route("python", "connexion", op.path, (op.method,), op.handler, op.spec, op.span, "", guards, public)

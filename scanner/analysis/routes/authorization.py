@@ -23,7 +23,9 @@ ROLE_CODE = re.compile(
     |\bhas_role\w*\(|\bhasRole\w*\(|\brequire_?[Rr]ole\w*\(|\bcheck_?[Pp]ermission\w*\(|\bcan_?[A-Z_]\w*\(
     |\bpermissions?\s*(?:==|!=|===|\bin\b|\.includes\(|\.has\()|\bscopes\b|\bis_owner\b|\bisOwner\b
     |\bowner_?[Ii]d\s*(?:==|!=|===|!==)|\bassert_?[Mm]ember\w*\(|\brequire_?[Mm]ember\w*\(|\bcheck_?[Mm]ember\w*\(
-    |\bget_?[Mm]embership\w*\(|\bPermissionDenied\b|\bForbidden\w*\(|\bstatus(?:_code)?\s*[=:(]\s*403\b|\b403\b""",
+    |\bget_?[Mm]embership\w*\(|\bPermissionDenied\b|\bForbidden\w*\(|\bstatus(?:_code)?\s*[=:(]\s*403\b|\b403\b
+    |\b(?:throw|assert|ensure|require|check|verify)_?(?:If|if)?_?\w*(?:Allowed|allowed|Permission|permission|Permitted
+    |permitted|Role|role|Admin|admin|Owner|owner|Access|access)\w*\(|\bis_?[Aa]llowed\w*\(""",
     re.VERBOSE,
 )
 

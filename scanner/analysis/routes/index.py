@@ -15,13 +15,7 @@ if TYPE_CHECKING:
 
 JS_KINDS = frozenset({"javascript", "typescript"})
 JS_BUCKET = "js-project"
-
-
-def language_of(kind: str) -> str | None:
-    """The route language of an artifact kind: ``python`` (also OpenAPI specs), ``javascript``, or None."""
-    if kind in JS_KINDS:
-        return "javascript"
-    return "python" if kind in ("python", "text") else None
+JS_HELPERS = "js-identity-helpers"
 
 
 def wants_artifact(path: str, kind: str, languages: frozenset[str]) -> bool:
@@ -44,13 +38,19 @@ def index_routes(ctx: Context) -> None:
 
 
 def _index_js(ctx: Context) -> bool:
-    from scanner.analysis.routes.javascript.routes import JsProject, index_express_mounts, index_middleware
+    from scanner.analysis.routes.javascript.routes import (
+        JsProject,
+        index_express_mounts,
+        index_identity_helpers,
+        index_middleware,
+    )
     from scanner.lang.javascript.parse import parse_js
 
     project = ctx.facts.bucket(JS_BUCKET, JsProject)
     tree = parse_js(ctx)
     index_middleware(tree, ctx.artifact.path, project)
     index_express_mounts(tree, ctx.artifact.path, project)
+    index_identity_helpers(tree, ctx.artifact.path, ctx.facts.bucket(JS_HELPERS, dict))
     return True
 
 
@@ -61,7 +61,8 @@ def routes_in(ctx: Context) -> list[Route]:
         from scanner.lang.javascript.parse import parse_js
 
         return ctx.cached("js-routes", lambda: list(neutral_routes(
-            parse_js(ctx), ctx.artifact.path, ctx.facts.bucket(JS_BUCKET, JsProject))))
+            parse_js(ctx), ctx.artifact.path, ctx.facts.bucket(JS_BUCKET, JsProject),
+            ctx.facts.bucket(JS_HELPERS, dict))))
     from scanner.analysis.routes.python.index import routes_in as python_routes
 
     return python_routes(ctx.facts, ctx.artifact.path)

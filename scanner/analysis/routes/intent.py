@@ -96,9 +96,9 @@ def _read_only(route: Route) -> bool:
 
 
 def is_auth_endpoint(route: Route) -> bool:
-    """Login, signup, password reset, OTP, token and similar endpoints."""
+    """Login, signup, password reset, OTP, token and similar endpoints (where credentials are guessed)."""
     path, name = _subjects(route)
-    return bool(AUTH_ENDPOINT.search(path) or AUTH_ENDPOINT.search(f"_{name}_") or _segments(route) & AUTH_SEGMENTS)
+    return bool(AUTH_ENDPOINT.search(path) or AUTH_ENDPOINT.search(f"_{name}_"))
 
 
 def is_webhook(route: Route) -> bool:
@@ -170,7 +170,7 @@ def public_reason(route: Route, allowlist: tuple[str, ...]) -> str | None:
         return "listed in public_routes"
     if is_webhook(route):
         return None
-    if is_auth_endpoint(route):
+    if is_auth_endpoint(route) or _segments(route) & AUTH_SEGMENTS:
         return "authentication endpoint"
     if (HEALTH.search(path) or HEALTH.search(f"_{name}_")) and not route.path_params and not touches_user_data(
             route):

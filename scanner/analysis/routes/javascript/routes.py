@@ -400,14 +400,41 @@ def _is_router_arg(tree: JsTree, node: Node) -> bool:
     return bool(re.search(r"router|routes", tree.text(node), re.IGNORECASE))
 
 
-def neutral_routes(tree: JsTree, path: str, project: JsProject) -> Iterator[Route]:
+#: A helper that refuses callers it cannot identify (throws, redirects, answers 401/403).
+_REFUSES = re.compile(r"\bthrow\b|\bredirect\s*\(|\bnotFound\s*\(|\b40[13]\b|[Uu]nauthori[sz]ed")
+_METHOD_TEST = re.compile(r"""(?:\bcase\s*|\bmethod\s*(?:===?|!==?)\s*)['"](GET|POST|PUT|PATCH|DELETE)['"]""")
+
+
+def index_identity_helpers(tree: JsTree, path: str, helpers: dict[str, str]) -> None:
+    """Record the file's exported functions that establish the caller's identity and refuse without one
+    (``getServerProfile`` calling ``supabase.auth.getUser()`` and throwing), by name -> ``file:line``."""
+    if not AUTH_EVIDENCE.search(tree.file_text):
+        return
+    for name, node in _exports(tree):
+        text = tree.text(node)
+        if AUTH_EVIDENCE.search(text) and _REFUSES.search(text):
+            helpers.setdefault(name, f"{path}:{tree.span(node).line}")
+
+
+def _imported(text: str, name: str) -> bool:
+    return bool(re.search(rf"""import\s+(?:\w+\s*,\s*)?\{{[^}}]*\b{re.escape(name)}\b[^}}]*\}}\s*from"""
+                          rf"""|import\s+{re.escape(name)}\s+from""", text))
+
+
+def neutral_routes(tree: JsTree, path: str, project: JsProject, helpers: dict[str, str]) -> Iterator[Route]:
     """The file's routes as language-neutral :class:`~scanner.analysis.routes.model.Route`s (the boundary
-    between this extractor and the shared intent policy and detectors)."""
-    from scanner.analysis.routes.authorization import is_role_guard
+    between this extractor and the shared intent policy and detectors). ``helpers``: identity helpers of
+    the project (:func:`index_identity_helpers`), followed when the file imports and calls one."""
+    from scanner.analysis.routes.authorization import checks_role_inline, is_role_guard
     from scanner.analysis.routes.model import Guard, Route
 
+    functions = _local_functions(tree)
     for js in routes_in(tree, path, project):
         where = f"{path}:{tree.span(js.node).line}"
+        # the handler and the same-file helpers it calls (``handleGET``, ``requireCoach``): one level
+        called = [tree.text(f) for name, f in functions.items()
+                  if f is not js.node and re.search(rf"\b{re.escape(name)}\s*\(", js.source)]
+        code = "\n".join([js.source, *called])
         guards = []
         for name in js.protection:
             if name == "middleware":
@@ -417,8 +444,15 @@ def neutral_routes(tree: JsTree, path: str, project: JsProject) -> Iterator[Rout
             elif name.startswith("wrapper "):
                 guards.append(Guard("wrapper", name[len("wrapper "):], where, is_role_guard(name)))
             elif name.split(" -> ")[0] in js.source:
-                guards.append(Guard("inline", name, where, is_role_guard(name)))
+                guards.append(Guard("inline", name, where, is_role_guard(name) or checks_role_inline(code)))
             else:
                 guards.append(Guard("middleware", name, where, is_role_guard(name)))
-        yield Route("javascript", js.framework, js.path, js.methods, js.handler, path, tree.span(js.node), js.source,
+        if not guards:
+            guards = [Guard("inline", f"{name} (checks identity)", at, checks_role_inline(code))
+                      for name, at in helpers.items()
+                      if re.search(rf"\b{re.escape(name)}\s*\(", code) and _imported(tree.file_text, name)][:1]
+        methods = js.methods
+        if methods == ("ANY",):  # a Pages Router handler that dispatches on req.method
+            methods = tuple(dict.fromkeys(_METHOD_TEST.findall(code))) or methods
+        yield Route("javascript", js.framework, js.path, methods, js.handler, path, tree.span(js.node), code,
                     guards, dispatcher=js.is_dispatcher, node=js.node, module=tree)

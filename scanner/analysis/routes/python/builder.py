@@ -56,10 +56,22 @@ def build_routes(modules: Mapping[str, ModuleFacts], specs: list,
     from scanner.analysis.routes.python.openapi import spec_routes
 
     resolver = Resolver(modules, load)
-    routes = list(WebRoutes(resolver).routes())
+    routes = unshadowed(WebRoutes(resolver).routes())
     routes.extend(django_routes(resolver))
     routes.extend(spec_routes(resolver, specs))
     return routes
+
+
+def unshadowed(routes: Iterator[Route]) -> list[Route]:
+    """Drop a route declared again for the same methods and path later in the same file: the framework
+    dispatches to the first one, the later handler never runs."""
+    kept, seen = [], set()
+    for route in sorted(routes, key=lambda r: (r.file, r.span.line)):
+        key = (route.file, route.framework, route.path, frozenset(route.methods))
+        if key not in seen:
+            seen.add(key)
+            kept.append(route)
+    return kept
 
 
 def path_params(path: str | None) -> tuple[str, ...]:

@@ -79,7 +79,8 @@ def _span(ctx: Context, operation_id: str) -> Span:
 
 
 def spec_routes(resolver: Resolver, operations: list[SpecOperation]) -> Iterator[Route]:
-    """Routes of spec operations, reported at the Python handler when it is in the project."""
+    """Routes of spec operations whose Python handler is in the project, reported at the handler (a spec
+    without its handlers documents an API served by something else, e.g. another language)."""
     for op in operations:
         found = resolver.find_absolute(op.handler)
         where = f"{op.spec}:{op.span.line}"
@@ -91,5 +92,3 @@ def spec_routes(resolver: Resolver, operations: list[SpecOperation]) -> Iterator
             yield Route("python", "connexion", op.path, (op.method,), found.name, facts.path,
                         facts.pm.span(function.name), facts.pm.code(function), guards, public, node=function,
                         module=facts.pm)
-        else:
-            yield Route("python", "connexion", op.path, (op.method,), op.handler, op.spec, op.span, "", guards, public)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
+from pathlib import PurePosixPath
 
 from scanner.analysis.routes.model import Route
 
@@ -79,12 +80,17 @@ LLM_CALL = re.compile(
 CHAT_PATH = re.compile(r"chat|completion|prompt|ask|assistant|agent|generate|llm|message|conversation|coach",
                        re.IGNORECASE)
 READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
+#: A controller class or module the project itself names public (``PublicRecipesController``, ``public.py``).
+DECLARED_PUBLIC = re.compile(r"(?:^|_)(?:public|anonymous|unauthenticated)(?:_|$)")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _subjects(route: Route) -> tuple[str, str]:
     """The route's path and handler name in snake case (``reset-password``, ``PasswordResetView``)."""
-    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", route.name).lower()
-    return (route.path or "").replace("-", "_"), name
+    return (route.path or "").replace("-", "_"), _snake(route.name)
 
 
 def _segments(route: Route) -> set[str]:
@@ -183,6 +189,11 @@ def public_reason(route: Route, allowlist: tuple[str, ...]) -> str | None:
         return "static page or HTML shell"
     if _read_only(route) and _segments(route) & SHARED_SEGMENTS:
         return "publicly shared content"
+    if _read_only(route) and "about" in _segments(route):
+        return "application information"
+    if DECLARED_PUBLIC.search(_snake(route.handler.rsplit(".", 1)[0] if "." in route.handler else "")) or \
+            DECLARED_PUBLIC.search(_snake(PurePosixPath(route.file).stem)):
+        return "declared public by its controller or module name"
     if _read_only(route) and path.rstrip("/").rsplit("/", 1)[-1] == "options":
         return "UI options"
     if OPTIONAL_AUTH.search(route.code):

@@ -16,12 +16,16 @@ import libcst as cst
 from scanner.analysis.routes.authorization import is_role_guard
 from scanner.analysis.routes.model import Guard, Route
 from scanner.analysis.routes.python.facts import (
+    APP_CONSTRUCTORS,
+    AppObject,
     DecoratedRoute,
     ModuleFacts,
     class_attribute,
     dotted,
     elements,
+    keyword,
     positional,
+    string_value,
 )
 from scanner.analysis.routes.python.guards import (
     DependencyJudge,
@@ -33,6 +37,7 @@ from scanner.analysis.routes.python.guards import (
 )
 from scanner.analysis.routes.python.identity import guards_identity, last_name
 from scanner.lang.python.resolve import Found, Resolver
+from scanner.lang.python.walk import walk
 
 FLASK_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 BRACE_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
@@ -118,7 +123,35 @@ class WebRoutes:
         self.parents: dict[AppKey, list[tuple[AppKey, str, list[Guard]]]] = {}
         self.guards: dict[AppKey, list[Guard]] = {}
         self.app_wide: dict[AppKey, list[Guard]] = {}
+        self._owners: dict[str, dict[int, str]] = {}
+        self._adopt_router_subclasses()
         self._collect_mounts()
+
+    def _adopt_router_subclasses(self) -> None:
+        """Instances of project subclasses of ``APIRouter``/``Blueprint`` are app objects too, protected by
+        the dependencies their ``__init__`` passes on (``super().__init__(dependencies=[Depends(...)])``)."""
+        subclasses: dict[int, tuple[tuple[str, str], list[Guard]]] = {}
+        for facts in self.resolver.all_facts():
+            for cls in facts.classes.values():
+                base = next((b for b in (last_name(dotted(b.value)) for b in cls.bases) if b in APP_CONSTRUCTORS), None)
+                if base is not None:
+                    deps = [d for call in walk(cls) if isinstance(call, cst.Call)
+                            for d in elements(keyword(call, "dependencies"))]
+                    guards = [g for d in deps if (g := self.judge.guard(facts, d))]
+                    subclasses[id(cls)] = (APP_CONSTRUCTORS[base], guards)
+        if not subclasses:
+            return
+        for facts in self.resolver.all_facts():
+            for name, value in list(facts.assignments.items()):
+                if name in facts.apps or not isinstance(value, cst.Call):
+                    continue
+                found = self.resolver.find(facts, value.func)
+                if found is not None and found.kind == "class" and id(found.node) in subclasses:
+                    (framework, role), guards = subclasses[id(found.node)]
+                    prefix = string_value(keyword(value, "prefix")) or string_value(keyword(value, "url_prefix"))
+                    facts.apps[name] = AppObject(name, framework, role, prefix or "",
+                                                 elements(keyword(value, "dependencies")))
+                    self.guards.setdefault((facts.path, name), []).extend(guards)
 
     def _app(self, facts: ModuleFacts, node: cst.CSTNode) -> Found | None:
         found = self.resolver.find(facts, node)
@@ -214,7 +247,8 @@ class WebRoutes:
 
     def _handler(self, facts: ModuleFacts, raw: DecoratedRoute) -> Handler | None:
         if raw.function is not None:
-            return Handler(facts, raw.function, None, raw.function.name.value, [])
+            qualified = self._qualified(facts, raw.function)
+            return Handler(facts, raw.function, None, qualified, self._class_dependencies(facts, qualified))
         view, wrappers = raw.view, []
         while isinstance(view, cst.Call) and last_name(dotted(view.func)) != "as_view":
             wrappers.append(view.func)
@@ -231,6 +265,32 @@ class WebRoutes:
             return None
         guards = decorators_auth(self.resolver, facts, wrappers, "wrapper")
         return Handler(found.facts, found.node, None, found.name, guards)
+
+    def _qualified(self, facts: ModuleFacts, function: cst.FunctionDef) -> str:
+        """``Class.method`` for a method, else the function's name."""
+        owners = self._owners.get(facts.path)
+        if owners is None:
+            owners = self._owners[facts.path] = {id(f): name for name, f in facts.functions.items()}
+        return owners.get(id(function), function.name.value)
+
+    def _class_dependencies(self, facts: ModuleFacts, qualified: str) -> list[Guard]:
+        """Guards of a class-based view's routes (fastapi-utils ``@cbv(router)`` and alike): ``Depends``
+        class attributes of the method's class and of its project base classes."""
+        cls = facts.classes.get(qualified.rsplit(".", 1)[0]) if "." in qualified else None
+        return self._attribute_guards(Found(facts, "class", cls.name.value, cls), 0) if cls is not None else []
+
+    def _attribute_guards(self, found: Found, depth: int) -> list[Guard]:
+        guards = []
+        for statement in found.node.body.body:
+            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+                if value is not None and (guard := self.judge.guard(found.facts, value)):
+                    guards.append(guard)
+        for base in found.node.bases if depth < 6 else ():
+            parent = self.resolver.find(found.facts, base.value)
+            if parent is not None and parent.kind == "class":
+                guards += self._attribute_guards(parent, depth + 1)
+        return guards
 
     def _route(self, framework: str, path: str, methods: tuple[str, ...], handler: Handler,
                inherited: list[Guard]) -> Route:

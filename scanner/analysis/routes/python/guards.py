@@ -162,8 +162,9 @@ class DependencyJudge:
             call = found.facts.functions.get(f"{found.name}.__call__")
             return guards_identity(found.facts.pm.code(node)) or (
                 call is not None and self._function(found.facts, call, depth))
-        if found.kind == "function":
-            return self._function(found.facts, node, depth)
+        if found.kind == "function":  # any definition: one may be chosen by configuration at startup
+            definitions = [node, *found.facts.redefinitions.get(found.name, [])]
+            return any(self._function(found.facts, d, depth) for d in definitions)
         return False
 
     def _function(self, facts: ModuleFacts, function: cst.FunctionDef, depth: int) -> bool:

@@ -18,7 +18,7 @@ IDENTITY_SIGNALS = re.compile(
     |\bstatus_code\s*=\s*40[13]\b|\babort\(\s*40[13]\b|\bUnauthorized\b|\bPermissionDenied\b|\bNotAuthenticated\b
     |\bauthenticate\(|\bcheck_password\(|\bverify_password\(|\bx[-_]api[-_]key\b|\bhas_perm\(
     |\bapi_keys?\b\s*(?:!=|==|not\s+in\b|in\b)
-    |\bget_current_user\w*\(|\bauth\.verify""",
+    |\bget_current_user\w*\(|\bauth\.verify|\bauthorization\b|\bnot_authenticated\b""",
     re.IGNORECASE | re.VERBOSE,
 )
 

@@ -35,7 +35,7 @@ STATIC_PAGES = frozenset({"/", "/index", "/about", "/pricing", "/terms", "/priva
 STATIC_SEGMENTS = frozenset({"static", "assets", "asset", "public", "favicon", "favicon.ico", "logo", "avatars",
                              "avatar", "images", "img", "icons", "fonts", "translations", "locales", "i18n", "og",
                              ".well-known", "manifest.json", "site.webmanifest", "robots.txt"})
-STATIC_FILE = re.compile(r"\.(?:ico|png|svg|jpe?g|gif|webp|css|js|map|txt|xml|webmanifest|woff2?|ttf)$",
+STATIC_FILE = re.compile(r"\.(?:ico|png|svg|jpe?g|gif|webp|css|js|map|txt|xml|webmanifest|woff2?|ttf|vcf)$",
                          re.IGNORECASE)
 #: A handler that renders a page (a template or an HTML file) rather than answering with data.
 HTML_SHELL = re.compile(r"TemplateResponse\(|render_template\(|\brender\(\s*request\s*,|HTMLResponse\("
@@ -43,6 +43,10 @@ HTML_SHELL = re.compile(r"TemplateResponse\(|render_template\(|\brender\(\s*requ
 #: A handler that serves files out of a folder of the front end's build or static files.
 SERVES_FILES = re.compile(r"FileResponse\(|send_from_directory\(|send_file\(|StaticFiles\(|sendFile\(")
 STATIC_FOLDER = re.compile(r"build|static|assets|public|dist|frontend|home_directory", re.IGNORECASE)
+#: Path parameters that are secrets themselves: a capability URL (signed links, verification tokens, keys).
+CAPABILITY_PARAM = re.compile(r"(?:^|_)(?:token|signature|signed|secret|key|hash|nonce)(?:_|$)", re.IGNORECASE)
+#: Documentation and help pages.
+DOC_SEGMENTS = frozenset({"docs", "doc", "help", "documentation", "guide", "guides"})
 #: Routes that serve what users shared publicly (read-only share links).
 SHARED_SEGMENTS = frozenset({"share", "shared"})
 #: Handlers that serve anonymous callers on purpose: identity is optional (``user if authenticated else None``).
@@ -139,7 +143,7 @@ def is_static_page(route: Route) -> bool:
     """A GET page with no parameters and no data access (a landing or legal page)."""
     if not _read_only(route) or route.path_params:
         return False
-    return route.path in STATIC_PAGES and not touches_user_data(route)
+    return (route.path or "").rstrip("/") in STATIC_PAGES | {""} and not touches_user_data(route)
 
 
 def is_static_asset(route: Route) -> bool:
@@ -191,6 +195,10 @@ def public_reason(route: Route, allowlist: tuple[str, ...]) -> str | None:
         return "publicly shared content"
     if _read_only(route) and "about" in _segments(route):
         return "application information"
+    if _read_only(route) and _segments(route) & DOC_SEGMENTS and not _db(route):
+        return "documentation page"
+    if any(CAPABILITY_PARAM.search(p) and not re.search(r"(?:^|_)ids?$", p) for p in route.path_params):
+        return "capability URL (a secret token or signature in the path authenticates it)"
     if DECLARED_PUBLIC.search(_snake(route.handler.rsplit(".", 1)[0] if "." in route.handler else "")) or \
             DECLARED_PUBLIC.search(_snake(PurePosixPath(route.file).stem)):
         return "declared public by its controller or module name"

@@ -43,6 +43,8 @@ ACTION_METHODS = {"list": "GET", "retrieve": "GET", "create": "POST", "update": 
                   "destroy": "DELETE"}
 VERB_WORDS = {"List": "GET", "Retrieve": "GET", "Create": "POST", "Update": "PUT", "Destroy": "DELETE"}
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+#: A function view that handles more than GET: it reads a body or branches on the method.
+READS_BODY = re.compile(r"request\.(?:POST|FILES|body|data|method)\b")
 
 
 @dataclass
@@ -169,7 +171,8 @@ class _DjangoRoutes:
             elif guard := decorator_auth(self.resolver, facts, expr):
                 protection.guards.append(guard)
         protection.guards += inline_guard(facts, function)
-        return self._finish(Route("python", "drf" if protection.drf else "django", path, methods or ("GET", "POST"),
+        methods = methods or (("GET", "POST") if READS_BODY.search(facts.pm.code(function)) else ("GET",))
+        return self._finish(Route("python", "drf" if protection.drf else "django", path, methods,
                                   found.name, facts.path, _declaration(facts, function), facts.pm.code(function),
                                   path_params=_params(path), node=function, module=facts.pm), protection)
 

@@ -45,6 +45,8 @@ SERVES_FILES = re.compile(r"FileResponse\(|send_from_directory\(|send_file\(|Sta
 STATIC_FOLDER = re.compile(r"build|static|assets|public|dist|frontend|home_directory", re.IGNORECASE)
 #: Path parameters that are secrets themselves: a capability URL (signed links, verification tokens, keys).
 CAPABILITY_PARAM = re.compile(r"(?:^|_)(?:token|signature|signed|secret|key|hash|nonce)(?:_|$)", re.IGNORECASE)
+#: Last path segments of what a front end loads before anyone signs in: its configuration and form options.
+CLIENT_CONFIG = frozenset({"options", "config", "configuration", "client_config", "settings.json"})
 #: Documentation and help pages.
 DOC_SEGMENTS = frozenset({"docs", "doc", "help", "documentation", "guide", "guides"})
 #: Routes that serve what users shared publicly (read-only share links).
@@ -202,8 +204,8 @@ def public_reason(route: Route, allowlist: tuple[str, ...]) -> str | None:
     if DECLARED_PUBLIC.search(_snake(route.handler.rsplit(".", 1)[0] if "." in route.handler else "")) or \
             DECLARED_PUBLIC.search(_snake(PurePosixPath(route.file).stem)):
         return "declared public by its controller or module name"
-    if _read_only(route) and path.rstrip("/").rsplit("/", 1)[-1] == "options":
-        return "UI options"
+    if _read_only(route) and path.rstrip("/").rsplit("/", 1)[-1] in CLIENT_CONFIG and not _db(route):
+        return "client configuration or UI options"
     if OPTIONAL_AUTH.search(route.code):
         return "serves anonymous callers on purpose (identity is optional)"
     return None

@@ -43,6 +43,8 @@ HTML_SHELL = re.compile(r"TemplateResponse\(|render_template\(|\brender\(\s*requ
 #: A handler that serves files out of a folder of the front end's build or static files.
 SERVES_FILES = re.compile(r"FileResponse\(|send_from_directory\(|send_file\(|StaticFiles\(|sendFile\(")
 STATIC_FOLDER = re.compile(r"build|static|assets|public|dist|frontend|home_directory", re.IGNORECASE)
+#: One file of the project named in the handler (``open("utils/qr-code.png", "rb")``).
+FIXED_FILE = re.compile(r"""['"][\w./-]+\.(?:png|svg|ico|jpe?g|gif|webp|css|js|html)['"]""")
 #: Path parameters that are secrets themselves: a capability URL (signed links, verification tokens, keys).
 CAPABILITY_PARAM = re.compile(r"(?:^|_)(?:token|signature|signed|secret|key|hash|nonce)(?:_|$)", re.IGNORECASE)
 #: Last path segments of what a front end loads before anyone signs in: its configuration and form options.
@@ -158,7 +160,9 @@ def is_static_asset(route: Route) -> bool:
         return True
     if re.search(r"(?:^|_)(?:favicon|logo|avatar|static|assets?|translations)(?:_|$)", name):
         return True
-    return bool(SERVES_FILES.search(route.code)) and bool(STATIC_FOLDER.search(route.code)) and not _db(route)
+    if not SERVES_FILES.search(route.code) or _db(route):
+        return False
+    return bool(STATIC_FOLDER.search(route.code)) or (not route.path_params and bool(FIXED_FILE.search(route.code)))
 
 
 def is_html_shell(route: Route) -> bool:

@@ -14,9 +14,6 @@ from typing import Any
 
 from scanner.context import Span
 
-#: What kind of thing a guard is, in the order a request usually meets them.
-GUARD_KINDS = ("middleware", "matcher", "hook", "dependency", "decorator", "wrapper", "permission", "inline")
-
 
 @dataclass(frozen=True)
 class Exemption:

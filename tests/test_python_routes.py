@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from scanner.analysis.routes.python.model import index_routes, route_for_function, routes_of
+from scanner.analysis.routes.python.index import index_routes, route_for_function, routes_of
 from scanner.config import Config
 from scanner.context import Context, ProjectFacts
 from scanner.model import Artifact, Origin
@@ -23,8 +23,21 @@ def model(files: dict[str, str]):
 
 
 def by_handler(files: dict[str, str]):
+    """Routes by handler name; a class view's method routes also by the class name (its first method)."""
     facts, _ = model(files)
-    return {r.handler: r for r in routes_of(facts)}
+    routes = {}
+    for route in routes_of(facts):
+        routes.setdefault(route.handler, route)
+        routes.setdefault(route.handler.split(".")[0], route)
+    return routes
+
+
+def auth(route) -> list[str]:
+    return [guard.name for guard in route.guards]
+
+
+def public(route) -> list[str]:
+    return [opt_out.what for opt_out in route.public]
 
 
 def test_fastapi_dependency_chain_across_modules_protects_router():
@@ -76,9 +89,9 @@ def test_fastapi_dependency_chain_across_modules_protects_router():
     assert item.methods == ("GET",)
     assert item.path_params == ("item_id",)
     assert item.input_params == ("q",)
-    assert item.auth == ["Depends(get_active_user)"]
+    assert auth(item) == ["Depends(get_active_user)"]
     chat = routes["chat"]
-    assert chat.path == "/api/chat" and chat.auth == []
+    assert chat.path == "/api/chat" and auth(chat) == []
 
 
 def test_fastapi_annotated_alias_and_include_router_dependencies():
@@ -114,10 +127,10 @@ def test_fastapi_annotated_alias_and_include_router_dependencies():
             app.include_router(admin, prefix="/admin", dependencies=[Depends(current_user)])
         """,
     })
-    assert routes["me"].auth == ["Depends(current_user)"]
-    assert routes["items"].auth == []
+    assert auth(routes["me"]) == ["Depends(current_user)"]
+    assert auth(routes["items"]) == []
     assert routes["remove"].path == "/admin/users/{uid}"
-    assert routes["remove"].auth == ["Depends(current_user)"]
+    assert auth(routes["remove"]) == ["Depends(current_user)"]
 
 
 def test_flask_blueprint_guard_custom_decorator_and_method_view():
@@ -184,12 +197,12 @@ def test_flask_blueprint_guard_custom_decorator_and_method_view():
         """,
     })
     assert routes["users"].path == "/admin/users"
-    assert routes["users"].auth == ["guard only_admins"]
-    assert routes["note"].auth == ["@require_user (checks identity)"]
+    assert auth(routes["users"]) == ["guard only_admins"]
+    assert auth(routes["note"]) == ["@require_user (checks identity)"]
     assert routes["note"].methods == ("GET", "DELETE") and routes["note"].path_params == ("note_id",)
-    assert routes["stats"].auth == []
-    assert routes["profile"].auth == ["@login_required"]
-    assert routes["ReportView"].auth == ["@login_required"] and routes["ReportView"].methods == ("GET",)
+    assert auth(routes["stats"]) == []
+    assert auth(routes["profile"]) == ["@login_required"]
+    assert auth(routes["ReportView"]) == ["@login_required"] and routes["ReportView"].methods == ("GET",)
 
 
 def test_a_hook_that_only_loads_the_user_protects_nothing():
@@ -208,7 +221,7 @@ def test_a_hook_that_only_loads_the_user_protects_nothing():
                 return []
         """,
     })
-    assert routes["drafts"].auth == []
+    assert auth(routes["drafts"]) == []
 
 
 def test_flask_app_factory_guard_applies_to_all_routes():
@@ -237,7 +250,7 @@ def test_flask_app_factory_guard_applies_to_all_routes():
         """,
     })
     assert routes["data"].path == "/api/data"
-    assert routes["data"].auth == ["guard check_token"]
+    assert auth(routes["data"]) == ["guard check_token"]
 
 
 def test_helpers_named_like_routes_are_not_routes():
@@ -300,15 +313,15 @@ def test_django_urls_views_drf_defaults_and_login_required_middleware():
     }
     routes = by_handler(files)
     assert routes["health"].path == "/api/health/"
-    assert routes["health"].public == ["login_not_required"] and routes["health"].auth == []
+    assert public(routes["health"]) == ["login_not_required"] and auth(routes["health"]) == []
     share = routes["ShareView"]
     assert share.framework == "drf" and share.path == "/api/notes/<int:pk>/share/"
     assert share.path_params == ("pk",) and share.methods == ("POST",)
-    assert share.public == ["permission_classes AllowAny"]
-    assert share.auth == ["LoginRequiredMiddleware"]
+    assert public(share) == ["permission_classes AllowAny"]
+    assert auth(share) == ["LoginRequiredMiddleware"]
     notes = routes["NoteViewSet"]
     assert notes.path == "/api/notes"
-    assert notes.auth == ["DEFAULT_PERMISSION_CLASSES IsAuthenticated", "LoginRequiredMiddleware"]
+    assert auth(notes) == ["DEFAULT_PERMISSION_CLASSES IsAuthenticated", "LoginRequiredMiddleware"]
 
 
 def test_django_without_middleware_or_drf_defaults():
@@ -343,11 +356,11 @@ def test_django_without_middleware_or_drf_defaults():
                 return None
         """,
     })
-    assert set(routes) == {"OrderList", "CartView", "items"}
-    assert routes["OrderList"].auth == ["@login_required"]
-    assert routes["CartView"].auth == ["LoginRequiredMixin"]
+    assert set(routes) == {"OrderList", "OrderList.get", "CartView", "CartView.get", "items"}
+    assert auth(routes["OrderList"]) == ["@login_required"]
+    assert auth(routes["CartView"]) == ["LoginRequiredMixin"]
     assert routes["items"].framework == "drf" and routes["items"].methods == ("GET", "POST")
-    assert routes["items"].auth == []
+    assert auth(routes["items"]) == []
 
 
 def test_connexion_operations_map_to_handlers_and_security():
@@ -374,10 +387,10 @@ def test_connexion_operations_map_to_handlers_and_security():
         """,
     })
     routes = {r.handler: r for r in routes_of(facts)}
-    assert routes["list_pets"].public == ["OpenAPI security: []"] and routes["list_pets"].auth == []
-    assert routes["delete_pet"].auth == ["OpenAPI security bearerAuth"]
+    assert public(routes["list_pets"]) == ["OpenAPI security: []"] and auth(routes["list_pets"]) == []
+    assert auth(routes["delete_pet"]) == ["OpenAPI security bearerAuth"]
     assert routes["delete_pet"].file == "petstore/api.py"
-    function = routes["delete_pet"].function
+    function = routes["delete_pet"].node
     assert route_for_function(facts, "petstore/api.py", function) is routes["delete_pet"]
 
 
@@ -446,10 +459,10 @@ def test_asgi_middleware_and_inline_refusals_protect_routes():
                 return {}
         """,
     })
-    assert routes["orders"].auth == ["middleware BearerMiddleware"]
-    assert routes["invoices"].auth == []
-    assert routes["me"].auth == ["inline check in handler"] and not routes["me"].guarded
-    assert routes["usage"].auth == ["guard require_api_key"]
+    assert auth(routes["orders"]) == ["middleware BearerMiddleware"]
+    assert auth(routes["invoices"]) == []
+    assert auth(routes["me"]) == ["inline check in handler"] and not routes["me"].guarded
+    assert auth(routes["usage"]) == ["guard require_api_key"]
 
 
 def test_dependency_on_a_method_of_a_project_instance():
@@ -489,8 +502,8 @@ def test_dependency_on_a_method_of_a_project_instance():
                 return kind
         """,
     })
-    assert routes["protected"].auth == ["Depends(auth_handler.auth_wrapper)"]
-    assert routes["scheme"].auth == []
+    assert auth(routes["protected"]) == ["Depends(auth_handler.auth_wrapper)"]
+    assert auth(routes["scheme"]) == []
 
 
 def test_django_include_of_a_pattern_list_and_drf_base_class_permissions():
@@ -522,8 +535,8 @@ def test_django_include_of_a_pattern_list_and_drf_base_class_permissions():
         """,
     })
     assert routes["ReportView"].path == "/v1/reports/"
-    assert routes["ReportView"].auth == ["permission_classes IsAuthenticated"]
-    assert routes["export"].path == "/v1/export/" and routes["export"].auth == []
+    assert auth(routes["ReportView"]) == ["permission_classes IsAuthenticated"]
+    assert routes["export"].path == "/v1/export/" and auth(routes["export"]) == []
 
 
 def test_api_key_dependencies_guard_but_an_llm_client_dependency_does_not():
@@ -560,5 +573,5 @@ def test_api_key_dependencies_guard_but_an_llm_client_dependency_does_not():
             app.include_router(internal)
         """,
     })
-    assert routes["ingest"].auth == ["Depends(verify_api_key)"]
-    assert routes["complete"].auth == []
+    assert auth(routes["ingest"]) == ["Depends(verify_api_key)"]
+    assert auth(routes["complete"]) == []

@@ -18,8 +18,8 @@ app = Flask(__name__)
 def report(report_id):
     return Report.query.get(report_id).to_dict()
 
-@app.get("/api/config")
-def public_config():
+@app.get("/api/flags")
+def feature_flags():
     return {"theme": "dark"}
 
 @app.get("/landing-promo")
@@ -54,13 +54,13 @@ def test_severity_is_high_only_when_the_handler_touches_data(tmp_path):
     assert found["report"]["message"] == ("Route GET /reports/<int:report_id> (report) has no authentication "
                                           "and touches stored data or files")
     assert found["report"]["evidence"]["route"] == "GET /reports/<int:report_id>"
-    assert found["public_config"]["severity"] == "medium"
+    assert found["feature_flags"]["severity"] == "medium"
 
 
 def test_public_routes_configuration_allowlists_paths_and_handler_names(tmp_path):
     repo = make_repo(tmp_path, {
         "app.py": APP,
-        ".launchready.toml": 'public_routes = ["/api/config", "promo"]\n',
+        ".launchready.toml": 'public_routes = ["/api/flags", "promo"]\n',
     })
     assert set(auth_findings(scan(repo))) == {"report"}
 
@@ -82,4 +82,4 @@ def test_unparseable_python_is_skipped_with_a_reason_and_the_scan_goes_on(tmp_pa
     report = scan(repo)
     skipped = {n["path"]: n["reason"] for n in report["skipped"] if n["path"].endswith(".py")}
     assert skipped == {"legacy.py": "syntax-error", "broken.py": "syntax-error"}
-    assert set(auth_findings(report)) == {"report", "public_config", "promo"}
+    assert set(auth_findings(report)) == {"report", "feature_flags", "promo"}

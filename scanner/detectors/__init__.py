@@ -8,7 +8,6 @@ from scanner.detectors.bundle_maps import SourceMapExposureDetector
 from scanner.detectors.ci_logs import CiLogDetector
 from scanner.detectors.client_env import ClientEnvDetector
 from scanner.detectors.env_files import EnvFilesDetector
-from scanner.detectors.js_routes_auth import JsRoutesAuthDetector
 from scanner.detectors.launch_checks import MonitoringDetector, TransportSecurityDetector
 from scanner.detectors.launch_email import EmailAuthDetector
 from scanner.detectors.routes_auth import RoutesAuthDetector
@@ -26,7 +25,6 @@ DETECTORS: list[type[Detector]] = [
     SecretsDetector,
     ClientEnvDetector,
     EnvFilesDetector,
-    JsRoutesAuthDetector,
     TransportSecurityDetector,
     MonitoringDetector,
     EmailAuthDetector,

@@ -46,7 +46,7 @@ class TenantFilterDetector(Detector):
         from scanner.lang.python.parse import parse_python
 
         if "tenant-idor-route" in self.rules:
-            from scanner.analysis.routes.python.model import index_routes
+            from scanner.analysis.routes.python.index import index_routes
 
             index_routes(ctx)
         if MODEL_MARKERS.search(artifact.text) is None:
@@ -115,7 +115,7 @@ class TenantFilterDetector(Detector):
         """The route whose handler is ``function`` when the query's inputs come from its path or body."""
         if function is None or "tenant-idor-route" not in self.rules:
             return None
-        from scanner.analysis.routes.python.model import route_for_function
+        from scanner.analysis.routes.python.index import route_for_function
 
         route = route_for_function(ctx.facts, ctx.artifact.path, function)
         if route is None:

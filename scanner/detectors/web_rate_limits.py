@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from scanner.analysis.routes.intent import is_auth_endpoint, is_chat_route
-from scanner.analysis.routes.python.model import Route
+from scanner.analysis.routes.model import Route
 from scanner.context import Context, Hit
 from scanner.detectors.route_detector import RouteDetector, route_kind
 from scanner.model import Artifact

@@ -95,13 +95,17 @@ class Resolver:
             return local
         return self.find_absolute(_absolute(name, facts))
 
-    def find_absolute(self, name: str) -> Found | None:
-        """A definition by absolute dotted name, e.g. connexion's ``operationId: app.api.get_user``."""
+    def find_absolute(self, name: str, depth: int = 0) -> Found | None:
+        """A definition by absolute dotted name, e.g. connexion's ``operationId: app.api.get_user``; names
+        a package re-exports with ``from .module import *`` are followed."""
         parts = name.split(".")
         for split in range(len(parts) - 1, 0, -1):
             attr = ".".join(parts[split:])
             for module in self._modules_named(parts[:split]):
                 found = self._member(module, attr)
+                if found is None and depth < 3:
+                    found = next((f for star in module.star_imports
+                                  if (f := self.find_absolute(f"{_absolute(star, module)}.{attr}", depth + 1))), None)
                 if found is not None:
                     return found
         return None

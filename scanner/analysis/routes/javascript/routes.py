@@ -9,7 +9,9 @@ module graph and the shared identity resolver (``identity``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from scanner.analysis.routes.javascript import express, nestjs, nextjs, trpc, wasp
 from scanner.analysis.routes.javascript.base import SIGNATURE_CHECK, JsProject, JsRoute, Middleware
@@ -17,7 +19,11 @@ from scanner.analysis.routes.javascript.nextjs import app_root
 from scanner.lang.javascript.modules import summarise
 from scanner.lang.javascript.parse import JsTree
 
-__all__ = ["SIGNATURE_CHECK", "JsProject", "JsRoute", "Middleware", "app_root", "index_file", "routes_in"]
+if TYPE_CHECKING:
+    from scanner.analysis.routes.model import Route
+
+__all__ = ["SIGNATURE_CHECK", "JsProject", "JsRoute", "Middleware", "app_root", "index_file", "neutral_routes",
+           "routes_in"]
 _EXTRACTORS = (nextjs.routes, express.routes, nestjs.routes, trpc.routes, wasp.routes)
 
 
@@ -27,15 +33,6 @@ def index_file(tree: JsTree, path: str, project: JsProject) -> None:
     nextjs.index_middleware(tree, path, project)
 
 
-def index_middleware(tree: JsTree, path: str, project: JsProject) -> None:
-    """The index pass as the current detector calls it (``index_file`` under its earlier name)."""
-    index_file(tree, path, project)
-
-
-def index_express_mounts(tree: JsTree, path: str, project: JsProject) -> None:
-    """Nothing left to do here: mounts across files are read from the module graph on first use."""
-
-
 def routes_in(tree: JsTree, path: str, project: JsProject) -> Iterator[JsRoute]:
     """Every entry point defined in one file, with the guards that run before it."""
     module = project.graph.modules.get(path)
@@ -43,3 +40,28 @@ def routes_in(tree: JsTree, path: str, project: JsProject) -> Iterator[JsRoute]:
         module = summarise(tree, path)
     for extract in _EXTRACTORS:
         yield from extract(module, project)
+
+
+#: ``case "GET":`` / ``req.method === "POST"``: the methods a Pages Router handler dispatches on.
+_METHOD_TEST = re.compile(r"""(?:\bcase\s*|\bmethod\s*(?:===?|!==?)\s*)['"](GET|POST|PUT|PATCH|DELETE)['"]""")
+
+
+def neutral_routes(tree: JsTree, path: str, project: JsProject) -> Iterator[Route]:
+    """The file's routes as language-neutral :class:`~scanner.analysis.routes.model.Route`s: the boundary
+    between these extractors and the shared intent policy and detectors. Each extractor's guards (with their
+    kind and ``file:line`` origin) become the model's guards; a guard checks a role when its name or, for a
+    check in the handler, the handler's code says so."""
+    from scanner.analysis.routes.authorization import checks_role_inline, is_role_guard
+    from scanner.analysis.routes.model import Guard, OptOut, Route
+
+    for js in routes_in(tree, path, project):
+        code = js.source
+        guards = [Guard(g.kind, g.name, g.origin, is_role_guard(g.name) or (g.kind == "inline" and checks_role_inline(
+            code))) for g in js.guards]
+        methods = js.methods
+        if methods == ("ANY",):  # a Pages Router handler that dispatches on req.method
+            methods = tuple(dict.fromkeys(_METHOD_TEST.findall(code))) or methods
+        span = tree.span(js.node)
+        public = [OptOut(f"declared public ({js.stack})", f"{path}:{span.line}")] if js.declared_public else []
+        yield Route("javascript", js.framework, js.path, methods, js.handler, path, span, code, guards, public,
+                    dispatcher=js.is_dispatcher, declared_public=js.declared_public, node=js.node, module=tree)

@@ -1,4 +1,4 @@
-"""Resolve indexed routing facts into :class:`~scanner.analysis.routes.python.model.Route` objects.
+"""Resolve indexed routing facts into :class:`~scanner.analysis.routes.model.Route` objects.
 
 Flask, FastAPI and Starlette routes are built here; Django/DRF in :mod:`.django_routes` and
 spec-first (connexion) routes in :mod:`.openapi_routes`. An app object's protection is inherited by
@@ -13,18 +13,31 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from scanner.analysis.routes.authorization import is_role_guard
+from scanner.analysis.routes.model import Guard, Route
 from scanner.analysis.routes.python.facts import (
+    APP_CONSTRUCTORS,
+    AppObject,
     DecoratedRoute,
     ModuleFacts,
     class_attribute,
     dotted,
     elements,
+    keyword,
     positional,
+    string_value,
 )
-from scanner.analysis.routes.python.guards import DependencyJudge, callee, decorators_auth, handler_dependencies
-from scanner.analysis.routes.python.identity import guards_identity, last_name, refuses_anonymous
-from scanner.analysis.routes.python.model import INLINE_CHECK, Route
+from scanner.analysis.routes.python.guards import (
+    DependencyJudge,
+    decorators_auth,
+    exemptions_of,
+    handler_dependencies,
+    inline_guard,
+    origin,
+)
+from scanner.analysis.routes.python.identity import guards_identity, last_name
 from scanner.lang.python.resolve import Found, Resolver
+from scanner.lang.python.walk import walk
 
 FLASK_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 BRACE_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
@@ -48,10 +61,22 @@ def build_routes(modules: Mapping[str, ModuleFacts], specs: list,
     from scanner.analysis.routes.python.openapi import spec_routes
 
     resolver = Resolver(modules, load)
-    routes = list(WebRoutes(resolver).routes())
+    routes = unshadowed(WebRoutes(resolver).routes())
     routes.extend(django_routes(resolver))
     routes.extend(spec_routes(resolver, specs))
     return routes
+
+
+def unshadowed(routes: Iterator[Route]) -> list[Route]:
+    """Drop a route declared again for the same methods and path later in the same file: the framework
+    dispatches to the first one, the later handler never runs."""
+    kept, seen = [], set()
+    for route in sorted(routes, key=lambda r: (r.file, r.span.line)):
+        key = (route.file, route.framework, route.path, frozenset(route.methods))
+        if key not in seen:
+            seen.add(key)
+            kept.append(route)
+    return kept
 
 
 def path_params(path: str | None) -> tuple[str, ...]:
@@ -86,7 +111,7 @@ class Chain:
     """One way an app object is mounted: the full path prefix and what protects everything below it."""
 
     prefix: str = ""
-    auth: list[str] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
 
 
 class WebRoutes:
@@ -95,10 +120,38 @@ class WebRoutes:
     def __init__(self, resolver: Resolver):
         self.resolver = resolver
         self.judge = DependencyJudge(resolver)
-        self.parents: dict[AppKey, list[tuple[AppKey, str, list[str]]]] = {}
-        self.guards: dict[AppKey, list[str]] = {}
-        self.app_wide: dict[AppKey, list[str]] = {}
+        self.parents: dict[AppKey, list[tuple[AppKey, str, list[Guard]]]] = {}
+        self.guards: dict[AppKey, list[Guard]] = {}
+        self.app_wide: dict[AppKey, list[Guard]] = {}
+        self._owners: dict[str, dict[int, str]] = {}
+        self._adopt_router_subclasses()
         self._collect_mounts()
+
+    def _adopt_router_subclasses(self) -> None:
+        """Instances of project subclasses of ``APIRouter``/``Blueprint`` are app objects too, protected by
+        the dependencies their ``__init__`` passes on (``super().__init__(dependencies=[Depends(...)])``)."""
+        subclasses: dict[int, tuple[tuple[str, str], list[Guard]]] = {}
+        for facts in self.resolver.all_facts():
+            for cls in facts.classes.values():
+                base = next((b for b in (last_name(dotted(b.value)) for b in cls.bases) if b in APP_CONSTRUCTORS), None)
+                if base is not None:
+                    deps = [d for call in walk(cls) if isinstance(call, cst.Call)
+                            for d in elements(keyword(call, "dependencies"))]
+                    guards = [g for d in deps if (g := self.judge.guard(facts, d))]
+                    subclasses[id(cls)] = (APP_CONSTRUCTORS[base], guards)
+        if not subclasses:
+            return
+        for facts in self.resolver.all_facts():
+            for name, value in list(facts.assignments.items()):
+                if name in facts.apps or not isinstance(value, cst.Call):
+                    continue
+                found = self.resolver.find(facts, value.func)
+                if found is not None and found.kind == "class" and id(found.node) in subclasses:
+                    (framework, role), guards = subclasses[id(found.node)]
+                    prefix = string_value(keyword(value, "prefix")) or string_value(keyword(value, "url_prefix"))
+                    facts.apps[name] = AppObject(name, framework, role, prefix or "",
+                                                 elements(keyword(value, "dependencies")))
+                    self.guards.setdefault((facts.path, name), []).extend(guards)
 
     def _app(self, facts: ModuleFacts, node: cst.CSTNode) -> Found | None:
         found = self.resolver.find(facts, node)
@@ -111,7 +164,7 @@ class WebRoutes:
                 child = self._app(facts, inclusion.child)
                 if parent is None or parent.kind != "app" or child is None:
                     continue
-                deps = [e for d in inclusion.dependencies if (e := self.judge.of_call(facts, d))]
+                deps = [g for d in inclusion.dependencies if (g := self.judge.guard(facts, d))]
                 self.parents.setdefault(_key(child), []).append((_key(parent), inclusion.prefix, deps))
             for guard in facts.guards:
                 owner = self.resolver.find_name(facts, guard.receiver)
@@ -122,20 +175,29 @@ class WebRoutes:
                     target = self.app_wide if guard.app_wide else self.guards
                     target.setdefault(_key(owner), []).append(evidence)
 
-    def _guard(self, facts: ModuleFacts, hook: cst.CSTNode) -> str | None:
-        """Evidence from a hook that checks identity (a function, or a middleware class)."""
+    def _guard(self, facts: ModuleFacts, hook: cst.CSTNode) -> Guard | None:
+        """The guard a hook is when it checks identity (a function, or a middleware class), with the paths
+        it lets through."""
         if isinstance(hook, cst.FunctionDef):
-            return f"guard {hook.name.value}" if guards_identity(facts.pm.code(hook)) else None
+            code = facts.pm.code(hook)
+            if not guards_identity(code):
+                return None
+            return Guard("hook", f"guard {hook.name.value}", origin(facts, hook.name), is_role_guard("", code),
+                         exemptions_of(self.resolver, facts, hook))
         found = self.resolver.find(facts, hook) if isinstance(hook, (cst.Name, cst.Attribute)) else None
         if found is None:
             name = last_name(dotted(hook))
-            return f"middleware {name}" if AUTH_MIDDLEWARE.fullmatch(name) else None
-        if found.kind in ("function", "class") and guards_identity(found.facts.pm.code(found.node)):
-            return f"{'guard' if found.kind == 'function' else 'middleware'} {found.name}"
-        return None
+            return Guard("middleware", f"middleware {name}", origin(facts, hook), is_role_guard(name)) \
+                if AUTH_MIDDLEWARE.fullmatch(name) else None
+        code = found.facts.pm.code(found.node) if found.kind in ("function", "class") else ""
+        if not guards_identity(code):
+            return None
+        kind = "hook" if found.kind == "function" else "middleware"
+        return Guard(kind, f"{'guard' if kind == 'hook' else 'middleware'} {found.name}", origin(facts, hook),
+                     is_role_guard("", code), exemptions_of(self.resolver, found.facts, found.node))
 
     def chains(self, key: AppKey, app: Found, seen: frozenset[AppKey] = frozenset()) -> list[Chain]:
-        own = [e for d in app.node.dependencies if (e := self.judge.of_call(app.facts, d))]
+        own = [g for d in app.node.dependencies if (g := self.judge.guard(app.facts, d))]
         own += self.guards.get(key, [])
         parents = [p for p in self.parents.get(key, []) if p[0] not in seen]
         if not parents:
@@ -147,7 +209,7 @@ class WebRoutes:
             if parent is None:
                 continue
             for chain in self.chains(parent_key, parent, seen | {key}):
-                result.append(Chain(join_paths(chain.prefix, prefix, app.node.prefix), chain.auth + deps + own))
+                result.append(Chain(join_paths(chain.prefix, prefix, app.node.prefix), chain.guards + deps + own))
         return result or [Chain(app.node.prefix, own)]
 
     def _descendants(self, root: AppKey) -> set[AppKey]:
@@ -172,19 +234,21 @@ class WebRoutes:
             return
         framework = app.node.framework if app else ("fastapi" if "fastapi" in facts.frameworks else "flask")
         chains = self.chains(_key(app), app) if app else [Chain()]
-        extra = [e for d in raw.dependencies if (e := self.judge.of_call(facts, d))]
+        extra = [g for d in raw.dependencies if (g := self.judge.guard(facts, d))]
         handler = self._handler(facts, raw)
         if handler is None:
             return
         for chain in chains:
             full = join_paths(chain.prefix, raw.path)
-            route = self._route(framework, full, raw.methods, handler, chain.auth + extra)
+            route = self._route(framework, full, raw.methods, handler, chain.guards + extra)
             route.file, route.span = facts.path, facts.pm.span(raw.anchor)  # where the route is declared
+            route.apply_exemptions()
             yield route
 
     def _handler(self, facts: ModuleFacts, raw: DecoratedRoute) -> Handler | None:
         if raw.function is not None:
-            return Handler(facts, raw.function, None, raw.function.name.value, [])
+            qualified = self._qualified(facts, raw.function)
+            return Handler(facts, raw.function, None, qualified, self._class_dependencies(facts, qualified))
         view, wrappers = raw.view, []
         while isinstance(view, cst.Call) and last_name(dotted(view.func)) != "as_view":
             wrappers.append(view.func)
@@ -194,34 +258,58 @@ class WebRoutes:
             found = self.resolver.find(facts, target) if target is not None else None
             if found is None or found.kind != "class":
                 return None
-            evidence = decorators_auth(self.resolver, facts, wrappers)
-            return Handler(found.facts, None, found.node, found.name, evidence)
+            guards = decorators_auth(self.resolver, facts, wrappers, "wrapper")
+            return Handler(found.facts, None, found.node, found.name, guards)
         found = self.resolver.find(facts, view) if view is not None else None
         if found is None or found.kind != "function":
             return None
-        evidence = decorators_auth(self.resolver, facts, wrappers)
-        return Handler(found.facts, found.node, None, found.name, evidence)
+        guards = decorators_auth(self.resolver, facts, wrappers, "wrapper")
+        return Handler(found.facts, found.node, None, found.name, guards)
+
+    def _qualified(self, facts: ModuleFacts, function: cst.FunctionDef) -> str:
+        """``Class.method`` for a method, else the function's name."""
+        owners = self._owners.get(facts.path)
+        if owners is None:
+            owners = self._owners[facts.path] = {id(f): name for name, f in facts.functions.items()}
+        return owners.get(id(function), function.name.value)
+
+    def _class_dependencies(self, facts: ModuleFacts, qualified: str) -> list[Guard]:
+        """Guards of a class-based view's routes (fastapi-utils ``@cbv(router)`` and alike): ``Depends``
+        class attributes of the method's class and of its project base classes."""
+        cls = facts.classes.get(qualified.rsplit(".", 1)[0]) if "." in qualified else None
+        return self._attribute_guards(Found(facts, "class", cls.name.value, cls), 0) if cls is not None else []
+
+    def _attribute_guards(self, found: Found, depth: int) -> list[Guard]:
+        guards = []
+        for statement in found.node.body.body:
+            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+                if value is not None and (guard := self.judge.guard(found.facts, value)):
+                    guards.append(guard)
+        for base in found.node.bases if depth < 6 else ():
+            parent = self.resolver.find(found.facts, base.value)
+            if parent is not None and parent.kind == "class":
+                guards += self._attribute_guards(parent, depth + 1)
+        return guards
 
     def _route(self, framework: str, path: str, methods: tuple[str, ...], handler: Handler,
-               inherited: list[str]) -> Route:
-        facts, auth = handler.facts, [*inherited, *handler.wrapped]
+               inherited: list[Guard]) -> Route:
+        facts, guards = handler.facts, [*inherited, *handler.wrapped]
         if handler.function is not None:
             function = handler.function
-            decorators = tuple(dotted(callee(d.decorator)) for d in function.decorators)
-            auth += decorators_auth(self.resolver, facts, [d.decorator for d in function.decorators])
-            auth += handler_dependencies(self.judge, facts, function)
-            if refuses_anonymous(facts.pm.code(function.body)):
-                auth.append(INLINE_CHECK)
+            guards += decorators_auth(self.resolver, facts, [d.decorator for d in function.decorators])
+            guards += handler_dependencies(self.judge, facts, function)
+            guards += inline_guard(facts, function)
             params = path_params(path)
-            return Route(framework, path, methods, handler.name, facts.path, facts.pm.span(function.name), function,
-                         None, params, input_params(function, params), decorators, auth, module=facts.pm)
+            return Route("python", framework, path, methods, handler.name, facts.path, facts.pm.span(function.name),
+                         facts.pm.code(function), guards, path_params=params,
+                         input_params=input_params(function, params), node=function, module=facts.pm)
         cls = handler.class_def
-        auth += decorators_auth(self.resolver, facts, elements(class_attribute(cls, "decorators")))
+        guards += decorators_auth(self.resolver, facts, elements(class_attribute(cls, "decorators")))
         verbs = tuple(m.upper() for m in CLASS_VIEW_METHODS if f"{handler.name}.{m}" in facts.functions)
-        if refuses_anonymous(facts.pm.code(cls.body)):
-            auth.append(INLINE_CHECK)
-        return Route(framework, path, verbs or methods, handler.name, facts.path, facts.pm.span(cls.name), None,
-                     cls, path_params(path), (), (), auth, module=facts.pm)
+        guards += inline_guard(facts, cls)
+        return Route("python", framework, path, verbs or methods, handler.name, facts.path, facts.pm.span(cls.name),
+                     facts.pm.code(cls), guards, path_params=path_params(path), node=cls, module=facts.pm)
 
 
 @dataclass
@@ -232,7 +320,7 @@ class Handler:
     function: cst.FunctionDef | None
     class_def: cst.ClassDef | None
     name: str
-    wrapped: list[str]
+    wrapped: list[Guard]
 
 
 def _key(found: Found) -> AppKey:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from scanner.analysis.routes.authorization import is_role_guard
+from scanner.analysis.routes.model import Guard, OptOut, Route
 from scanner.analysis.routes.python.facts import (
     ModuleFacts,
     Registration,
@@ -26,9 +28,8 @@ from scanner.analysis.routes.python.facts import (
     positional,
     string_value,
 )
-from scanner.analysis.routes.python.guards import callee, decorator_auth, decorators_auth
-from scanner.analysis.routes.python.identity import last_name, refuses_anonymous
-from scanner.analysis.routes.python.model import INLINE_CHECK, Route
+from scanner.analysis.routes.python.guards import callee, decorator_auth, decorators_auth, inline_guard, origin
+from scanner.analysis.routes.python.identity import last_name
 from scanner.context import Span
 from scanner.lang.python.resolve import Found, Resolver
 from scanner.paths import is_development_file
@@ -42,23 +43,28 @@ ACTION_METHODS = {"list": "GET", "retrieve": "GET", "create": "POST", "update": 
                   "destroy": "DELETE"}
 VERB_WORDS = {"List": "GET", "Retrieve": "GET", "Create": "POST", "Update": "PUT", "Destroy": "DELETE"}
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+#: A function view that handles more than GET: it reads a body or branches on the method.
+READS_BODY = re.compile(r"request\.(?:POST|FILES|body|data|method)\b")
 
 
 @dataclass
 class Settings:
     """What the project's (non-development) Django settings say about authentication."""
 
-    login_middleware: bool = False
+    #: ``file:line`` of ``LoginRequiredMiddleware`` in MIDDLEWARE, when it is there.
+    login_middleware: str | None = None
     #: Last names of DEFAULT_PERMISSION_CLASSES; None when not configured (DRF then allows any).
     drf_default: list[str] | None = None
+    drf_origin: str = ""
 
 
 @dataclass
 class Protection:
-    auth: list[str] = field(default_factory=list)
-    public: list[str] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
+    public: list[OptOut] = field(default_factory=list)
     drf: bool = False
-    opted_out: bool = False
+    #: ``file:line`` of a ``login_not_required`` opt-out.
+    opted_out: str | None = None
 
 
 def read_settings(resolver: Resolver) -> Settings:
@@ -67,14 +73,16 @@ def read_settings(resolver: Resolver) -> Settings:
         if is_development_file(facts.path):
             continue
         middleware = facts.assignments.get("MIDDLEWARE")
-        if any((string_value(e) or "").endswith("LoginRequiredMiddleware") for e in elements(middleware)):
-            settings.login_middleware = True
+        for entry in elements(middleware):
+            if (string_value(entry) or "").endswith("LoginRequiredMiddleware"):
+                settings.login_middleware = origin(facts, entry)
         framework = facts.assignments.get("REST_FRAMEWORK")
         if isinstance(framework, cst.Dict):
             for element in framework.elements:
                 if isinstance(element, cst.DictElement) and string_value(element.key) == "DEFAULT_PERMISSION_CLASSES":
                     names = [last_name(string_value(e) or dotted(e)) for e in elements(element.value)]
                     settings.drf_default = [n for n in names if n]
+                    settings.drf_origin = origin(facts, element)
     return settings
 
 
@@ -128,29 +136,29 @@ class _DjangoRoutes:
             if found is not None and found.kind == "class":
                 actions = keyword(view, "actions") or positional(view, 0)
                 methods = _action_methods(actions) if isinstance(actions, cst.Dict) else None
-                yield self._class_route(found, path, wrapped, methods)
+                yield from self._class_routes(found, path, wrapped, methods)
             return
         found = self.resolver.find(facts, view) if isinstance(view, (cst.Name, cst.Attribute)) else None
         if found is not None and found.kind == "function":
             yield self._function_route(found, path, wrapped)
 
-    def _wrapper(self, facts: ModuleFacts, node: cst.BaseExpression) -> str | None:
-        return decorator_auth(self.resolver, facts, node) if last_name(dotted(node)) != OPT_OUT else None
+    def _wrapper(self, facts: ModuleFacts, node: cst.BaseExpression) -> Guard | None:
+        return decorator_auth(self.resolver, facts, node, "wrapper") if last_name(dotted(node)) != OPT_OUT else None
 
     def _viewset(self, facts: ModuleFacts, registration: Registration, prefix: str) -> Iterator[Route]:
         self.done.add(id(registration))
         found = self.resolver.find(facts, registration.viewset)
         if found is not None and found.kind == "class":
-            yield self._class_route(found, _join(prefix, registration.prefix), [], None)
+            yield from self._class_routes(found, _join(prefix, registration.prefix), [], None)
 
-    def _function_route(self, found: Found, path: str, wrapped: list[str]) -> Route:
+    def _function_route(self, found: Found, path: str, wrapped: list[Guard]) -> Route:
         function, facts = found.node, found.facts
-        protection = Protection(auth=list(wrapped))
+        protection = Protection(guards=list(wrapped))
         methods: tuple[str, ...] = ()
         for decorator in function.decorators:
             expr, name = decorator.decorator, last_name(dotted(callee(decorator.decorator)))
             if name == OPT_OUT:
-                protection.opted_out = True
+                protection.opted_out = origin(facts, decorator)
             elif name == "api_view":
                 protection.drf = True
                 methods = _strings(positional(expr, 0)) if isinstance(expr, cst.Call) else ("GET",)
@@ -160,31 +168,54 @@ class _DjangoRoutes:
                 methods = _strings(positional(expr, 0))
             elif name in ("require_POST", "require_GET", "require_safe"):
                 methods = ("POST",) if name == "require_POST" else ("GET",)
-            elif evidence := decorator_auth(self.resolver, facts, expr):
-                protection.auth.append(evidence)
-        if refuses_anonymous(facts.pm.code(function.body)):
-            protection.auth.append(INLINE_CHECK)
-        decorators = tuple(dotted(callee(d.decorator)) for d in function.decorators)
-        return self._finish(Route("drf" if protection.drf else "django", path, methods or ("GET", "POST"),
-                                  found.name, facts.path, _declaration(facts, function), function, None,
-                                  _params(path), (), decorators, module=facts.pm), protection)
+            elif guard := decorator_auth(self.resolver, facts, expr):
+                protection.guards.append(guard)
+        protection.guards += inline_guard(facts, function)
+        methods = methods or (("GET", "POST") if READS_BODY.search(facts.pm.code(function)) else ("GET",))
+        return self._finish(Route("python", "drf" if protection.drf else "django", path, methods,
+                                  found.name, facts.path, _declaration(facts, function), facts.pm.code(function),
+                                  path_params=_params(path), node=function, module=facts.pm), protection)
 
-    def _class_route(self, found: Found, path: str, wrapped: list[str], methods: tuple[str, ...] | None) -> Route:
-        protection = Protection(auth=list(wrapped))
+    def _class_routes(self, found: Found, path: str, wrapped: list[Guard],
+                      methods: tuple[str, ...] | None) -> Iterator[Route]:
+        """One route per HTTP method the view defines itself (each with its own decorators), else one for
+        the class (methods inherited from generic views and viewsets)."""
+        protection = Protection(guards=list(wrapped))
         verbs: list[str] = []
         self._class_protection(found, protection, verbs, 0)
-        if not protection.drf or protection.auth or protection.public:
-            pass  # not DRF, or the view decides itself
-        elif self.settings.drf_default is None:
-            protection.public.append("DRF default permission AllowAny (DEFAULT_PERMISSION_CLASSES not set)")
-        elif all(n in PUBLIC_PERMISSIONS for n in self.settings.drf_default):
-            protection.public.append("DEFAULT_PERMISSION_CLASSES AllowAny")
-        else:
-            protection.auth.append(f"DEFAULT_PERMISSION_CLASSES {', '.join(self.settings.drf_default)}")
-        methods = methods or tuple(dict.fromkeys(verbs)) or ("GET",)
         facts, cls = found.facts, found.node
-        return self._finish(Route("drf" if protection.drf else "django", path, methods, found.name, facts.path,
-                                  _declaration(facts, cls), None, cls, _params(path), module=facts.pm), protection)
+        framework = "drf" if protection.drf else "django"
+        own = [(verb, facts.functions[f"{found.name}.{name}"]) for name, verb in _VIEW_METHODS
+               if f"{found.name}.{name}" in facts.functions and (methods is None or verb in methods)]
+        if not own:
+            methods = methods or tuple(dict.fromkeys(verbs)) or ("GET",)
+            protection.guards += inline_guard(facts, cls)
+            yield self._finish(Route("python", framework, path, methods, found.name, facts.path,
+                                     _declaration(facts, cls), facts.pm.code(cls), path_params=_params(path),
+                                     node=cls, module=facts.pm), self._drf_default(protection))
+            return
+        for verb, function in own:
+            method = Protection(list(protection.guards), list(protection.public), protection.drf, protection.opted_out)
+            method.guards += decorators_auth(self.resolver, facts, [d.decorator for d in function.decorators])
+            method.guards += inline_guard(facts, function)
+            yield self._finish(Route("python", framework, path, (verb,), f"{found.name}.{function.name.value}",
+                                     facts.path, _declaration(facts, function), facts.pm.code(function),
+                                     path_params=_params(path), node=function, module=facts.pm),
+                               self._drf_default(method))
+
+    def _drf_default(self, protection: Protection) -> Protection:
+        """A DRF view that decides nothing itself gets ``DEFAULT_PERMISSION_CLASSES`` (DRF's own: AllowAny,
+        which is not an opt-out: nothing protects the view)."""
+        default = self.settings.drf_default
+        if not protection.drf or protection.guards or protection.public or default is None:
+            return protection
+        if all(n in PUBLIC_PERMISSIONS for n in default):
+            protection.public.append(OptOut("DEFAULT_PERMISSION_CLASSES AllowAny", self.settings.drf_origin))
+        else:
+            names = ", ".join(default)
+            protection.guards.append(Guard("permission", f"DEFAULT_PERMISSION_CLASSES {names}",
+                                           self.settings.drf_origin, is_role_guard(names)))
+        return protection
 
     def _class_protection(self, found: Found, protection: Protection, verbs: list[str], depth: int) -> None:
         facts, cls = found.facts, found.node
@@ -195,21 +226,22 @@ class _DjangoRoutes:
         for decorator in cls.decorators:
             if last_name(dotted(callee(decorator.decorator))) == "method_decorator" and OPT_OUT in facts.pm.code(
                     decorator):
-                protection.opted_out = True
-            elif evidence := decorator_auth(self.resolver, facts, decorator.decorator):
-                protection.auth.append(evidence)
-        if refuses_anonymous(facts.pm.code(cls.body)):
-            protection.auth.append(INLINE_CHECK)
+                protection.opted_out = origin(facts, decorator)
+            elif guard := decorator_auth(self.resolver, facts, decorator.decorator):
+                protection.guards.append(guard)
         dispatch = facts.functions.get(f"{found.name}.dispatch")
         if dispatch is not None:
-            protection.auth += decorators_auth(self.resolver, facts, [d.decorator for d in dispatch.decorators])
-        if not protection.auth and not protection.public:
+            protection.guards += decorators_auth(self.resolver, facts, [d.decorator for d in dispatch.decorators])
+            protection.guards += inline_guard(facts, dispatch)
+        if not protection.guards and not protection.public:
             permissions = class_attribute(cls, "permission_classes")
             if permissions is not None:
                 protection.drf = True
                 self._permissions(facts, permissions, protection, "permission_classes")
             elif f"{found.name}.get_permissions" in facts.functions:
-                protection.auth.append("get_permissions()")
+                get_permissions = facts.functions[f"{found.name}.get_permissions"]
+                protection.guards.append(Guard("permission", "get_permissions()", origin(facts, get_permissions.name),
+                                               is_role_guard("", facts.pm.code(get_permissions))))
         for base in cls.bases:
             self._base(facts, base.value, protection, verbs, depth)
 
@@ -217,7 +249,7 @@ class _DjangoRoutes:
               depth: int) -> None:
         name = last_name(dotted(base))
         if name in AUTH_MIXINS:
-            protection.auth.append(name)
+            protection.guards.append(Guard("permission", name, origin(facts, base), is_role_guard(name)))
             return
         if name.endswith(("APIView", "ViewSet")) or name in ("ViewSetMixin", "GenericAPIView"):
             protection.drf = True
@@ -237,24 +269,26 @@ class _DjangoRoutes:
     def _permissions(self, facts: ModuleFacts, node: cst.BaseExpression | None, protection: Protection,
                      where: str) -> None:
         names = [last_name(dotted(e)) or facts.pm.code(e) for e in elements(node)]
+        where_at = origin(facts, node) if node is not None else facts.path
         if isinstance(node, (cst.List, cst.Tuple)) and not names:
-            protection.public.append(f"{where} empty")
+            protection.public.append(OptOut(f"{where} empty", where_at))
         elif names and all(n in PUBLIC_PERMISSIONS for n in names):
-            protection.public.append(f"{where} AllowAny")
+            protection.public.append(OptOut(f"{where} AllowAny", where_at))
         elif names:
-            protection.auth.append(f"{where} {', '.join(names)}")
+            protection.guards.append(Guard("permission", f"{where} {', '.join(names)}", where_at,
+                                           any(is_role_guard(n) for n in names)))
 
     def _finish(self, route: Route, protection: Protection) -> Route:
-        route.auth = protection.auth
+        route.guards = protection.guards
         route.public = protection.public
-        if self.settings.login_middleware:
-            if protection.opted_out:
-                route.public.append("login_not_required")
-            else:
-                route.auth.append("LoginRequiredMiddleware")
-        elif protection.opted_out:
-            route.public.append("login_not_required")
+        if protection.opted_out:
+            route.public.append(OptOut("login_not_required", protection.opted_out))
+        elif self.settings.login_middleware:
+            route.guards.append(Guard("middleware", "LoginRequiredMiddleware", self.settings.login_middleware))
         return route
+
+
+_VIEW_METHODS = (*((m, m.upper()) for m in ("get", "post", "put", "patch", "delete")), *ACTION_METHODS.items())
 
 
 def _declaration(facts: ModuleFacts, node: cst.FunctionDef | cst.ClassDef) -> Span:

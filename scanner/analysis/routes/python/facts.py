@@ -1,6 +1,6 @@
 """What one Python module says about HTTP routing: app objects, route decorators, URL patterns, guards.
 
-:func:`module_facts` walks one libcst tree and records raw facts; :mod:`scanner.analysis.routes.python.model`
+:func:`module_facts` walks one libcst tree and records raw facts; :mod:`scanner.analysis.routes.python.index`
 resolves them across modules into routes. Nothing here decides whether a route is protected.
 """
 
@@ -161,6 +161,10 @@ class ModuleFacts:
     urlpatterns: list[UrlEntry] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
     starlette_routes: list[DecoratedRoute] = field(default_factory=list)
+    #: Later definitions of an already defined function (``if settings.auth: def authenticated(): ...``).
+    redefinitions: dict[str, list[cst.FunctionDef]] = field(default_factory=dict)
+    #: Modules re-exported with ``from x import *`` (names as written, relative ones with their dots).
+    star_imports: list[str] = field(default_factory=list)
 
 
 def module_facts(pm: PythonModule) -> ModuleFacts:
@@ -194,6 +198,8 @@ class _Collector:
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.module is not None and not node.relative:
             self._framework(dotted(node.module))
+        if isinstance(node.names, cst.ImportStar) and not self.class_stack:
+            self.facts.star_imports.append("." * len(node.relative) + dotted(node.module))
 
     def _framework(self, name: str) -> None:
         match = WEB_IMPORTS.match(name)
@@ -205,7 +211,8 @@ class _Collector:
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         name = ".".join([*self.class_stack, node.name.value])
-        self.facts.functions.setdefault(name, node)
+        if self.facts.functions.setdefault(name, node) is not node:
+            self.facts.redefinitions.setdefault(name, []).append(node)
         for decorator in node.decorators:
             self._decorator(decorator, node)
 

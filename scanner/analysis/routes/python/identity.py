@@ -18,7 +18,7 @@ IDENTITY_SIGNALS = re.compile(
     |\bstatus_code\s*=\s*40[13]\b|\babort\(\s*40[13]\b|\bUnauthorized\b|\bPermissionDenied\b|\bNotAuthenticated\b
     |\bauthenticate\(|\bcheck_password\(|\bverify_password\(|\bx[-_]api[-_]key\b|\bhas_perm\(
     |\bapi_keys?\b\s*(?:!=|==|not\s+in\b|in\b)
-    |\bget_current_user\w*\(|\bauth\.verify""",
+    |\bget_current_user\w*\(|\bauth\.verify|\bauthorization\b|\bnot_authenticated\b""",
     re.IGNORECASE | re.VERBOSE,
 )
 
@@ -30,7 +30,7 @@ STOPS_REQUEST = re.compile(
 
 #: An inline check inside a handler that refuses unauthenticated callers.
 INLINE_REFUSAL = re.compile(
-    r"""\babort\(\s*40[13]\b|\bstatus_code\s*=\s*40[13]\b|\bHTTP_40[13]_\w+|HTTPException\(\s*40[13]\b
+    r"""\babort\(\s*40[13]\b|\bstatus(?:_code)?\s*=\s*40[13]\b|\bHTTP_40[13]_\w+|HTTPException\(\s*40[13]\b
     |\breturn\b[^\n]*,\s*40[13]\s*$|\bredirect\([^)\n]*login|\braise\s+(?:Unauthorized|PermissionDenied
     |NotAuthenticated|AuthenticationFailed)\b|\bnot\s+(?:current_user|request\.user)\.is_authenticated\b
     |\bverify_jwt_in_request\(|\bverify_\w*token\w*\(""",

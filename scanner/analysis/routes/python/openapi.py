@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from scanner.analysis.routes.python.model import Route
+from scanner.analysis.routes.model import Guard, OptOut, Route
+from scanner.analysis.routes.python.guards import inline_guard
 from scanner.context import Context, Span
 from scanner.lang.python.resolve import Resolver
 
@@ -81,14 +82,16 @@ def _span(ctx: Context, operation_id: str) -> Span:
 
 
 def spec_routes(resolver: Resolver, operations: list[SpecOperation]) -> Iterator[Route]:
-    """Routes of spec operations, reported at the Python handler when it is in the project."""
+    """Routes of spec operations whose Python handler is in the project, reported at the handler (a spec
+    without its handlers documents an API served by something else, e.g. another language)."""
     for op in operations:
         found = resolver.find_absolute(op.handler)
-        auth = [f"OpenAPI security {', '.join(op.security)}"] if op.security else []
-        public = ["OpenAPI security: []"] if op.explicit_public else []
+        where = f"{op.spec}:{op.span.line}"
+        guards = [Guard("permission", f"OpenAPI security {', '.join(op.security)}", where)] if op.security else []
+        public = [OptOut("OpenAPI security: []", where)] if op.explicit_public else []
         if found is not None and found.kind == "function":
             facts, function = found.facts, found.node
-            yield Route("connexion", op.path, (op.method,), found.name, facts.path, facts.pm.span(function.name),
-                        function, None, auth=auth, public=public, module=facts.pm)
-        else:
-            yield Route("connexion", op.path, (op.method,), op.handler, op.spec, op.span, auth=auth, public=public)
+            guards += inline_guard(facts, function)
+            yield Route("python", "connexion", op.path, (op.method,), found.name, facts.path,
+                        facts.pm.span(function.name), facts.pm.code(function), guards, public, node=function,
+                        module=facts.pm)

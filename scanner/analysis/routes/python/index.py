@@ -1,4 +1,4 @@
-"""The project's HTTP routes (Flask, FastAPI, Starlette, Django, DRF, connexion) and what protects each.
+"""The Python extractor's index: HTTP routes (Flask, FastAPI, Starlette, Django, DRF, connexion) and their guards.
 
 Built in the index pass: every code detector that needs routes calls :func:`index_routes` from its
 ``index()`` (it is idempotent per artifact), then reads :func:`routes_of` / :func:`route_for_function`
@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from scanner.analysis.routes.model import Route
+
 if TYPE_CHECKING:
     import libcst as cst
 
     from scanner.analysis.routes.python.facts import ModuleFacts
     from scanner.analysis.routes.python.openapi import SpecOperation
-    from scanner.context import Context, ProjectFacts, Span
-    from scanner.lang.python.parse import PythonModule
+    from scanner.context import Context, ProjectFacts
 
 BUCKET = "python-routes"
 
@@ -34,59 +35,7 @@ INDEX_MARKERS = re.compile(
     r"|LoginRequiredMixin|Depends\(|Security\(|REST_FRAMEWORK|MIDDLEWARE|ROOT_URLCONF|login_required"
     r"|def \w+\(\s*(?:f|fn|func|view|view_func)\s*\)|has_permission|OAuth2|HTTPBearer|APIKey"
 )
-#: Auth evidence found in the handler's own body (it refuses anonymous callers itself).
-INLINE_CHECK = "inline check in handler"
 SPEC_NAME = re.compile(r"(?:openapi|swagger|api)[\w.-]*\.(?:ya?ml|json)$", re.IGNORECASE)
-
-
-@dataclass
-class Route:
-    """One HTTP entry point and the evidence of what protects it."""
-
-    framework: str  # flask | fastapi | starlette | django | drf | connexion
-    path: str | None
-    methods: tuple[str, ...]
-    handler: str  # function name, ``Class`` or ``Class.method``
-    #: Where the route is declared (its decorator, ``add_url_rule``, the Django view or the spec operation).
-    file: str
-    span: Span
-    function: cst.FunctionDef | None = None
-    class_def: cst.ClassDef | None = None
-    path_params: tuple[str, ...] = ()
-    #: Handler parameters filled from the request (body models, query values), FastAPI style.
-    input_params: tuple[str, ...] = ()
-    decorators: tuple[str, ...] = ()
-    #: What protects the route (empty when nothing does), e.g. ``["@login_required"]``.
-    auth: list[str] = field(default_factory=list)
-    #: Explicit opt-outs of authentication, e.g. ``["permission_classes AllowAny"]``.
-    public: list[str] = field(default_factory=list)
-    #: The parsed module holding the handler (None for a spec operation without a Python handler).
-    module: PythonModule | None = field(default=None, repr=False)
-
-    @property
-    def code(self) -> str:
-        """Source of the handler function or view class ("" when it is not in the project)."""
-        node = self.function if self.function is not None else self.class_def
-        return self.module.code(node) if self.module is not None and node is not None else ""
-
-    @property
-    def label(self) -> str:
-        """``GET,POST /path`` for messages."""
-        return f"{','.join(self.methods)} {self.path or '?'}"
-
-    @property
-    def name(self) -> str:
-        return self.handler.rsplit(".", 1)[-1]
-
-    @property
-    def guarded(self) -> bool:
-        """Something refuses anonymous callers before the handler runs (not only a check in its body)."""
-        return any(a != INLINE_CHECK for a in self.auth)
-
-    def evidence(self) -> dict[str, str]:
-        """``ctx.finding`` keywords that identify this route: fingerprint key, route and handler."""
-        return {"key": f"{self.framework}:{self.label}:{self.handler}", "route": self.label,
-                "handler": self.handler, "framework": self.framework}
 
 
 @dataclass
@@ -181,7 +130,7 @@ def routes_in(facts: ProjectFacts, path: str) -> list[Route]:
 def route_for_function(facts: ProjectFacts, path: str, function: cst.FunctionDef) -> Route | None:
     """The route served by ``function`` (a node of the cached tree of ``path``, the handler's file)."""
     for route in routes_of(facts):
-        if route.function is function and route.module is not None and route.module.path == path:
+        if route.node is function and route.module is not None and route.module.path == path:
             return route
     return None
 

@@ -285,7 +285,7 @@ class Engine:
         filtered on their decoded value); a dropped value that may still be a credential stays masked."""
         art = ctx.artifact
         lines: list[str] | None = None
-        blocks: list[tuple[int, int]] | None = None
+        blocks: list[tuple[int, int, bool]] | None = None
         for hit in hits:
             checked = hit.secret and "encoding" not in hit.evidence
             reason = None
@@ -297,9 +297,9 @@ class Engine:
                 rule = self.registry.get(hit.rule_id)
                 if blocks is None and rule.options.get("literal"):
                     blocks = string_block_lines(art.text)
-                in_block = any(first < number <= last for first, last in blocks or ())
+                block = next((b for b in blocks or () if b[0] < number <= b[1]), None)
                 reason = false_positive_reason(hit.secret, art.path, rule, line, hit.span.column - 1, above,
-                                               in_block)
+                                               block is not None, block is not None and block[2])
             if reason:
                 self.filtered[reason] += 1
                 if reason in STILL_MASKED:

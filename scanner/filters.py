@@ -115,6 +115,8 @@ class Candidate(NamedTuple):
     context: str = ""
     #: The line lies inside a string that spans lines (a Python triple-quoted string, a JS template literal).
     in_string_block: bool = False
+    #: ... and that string is a docstring (nothing but indentation before its opening quotes): prose.
+    in_docstring: bool = False
 
     @property
     def before(self) -> str:
@@ -231,12 +233,13 @@ _CONFIG_LINE = re.compile(r"^\s*(?:export\s+)?[\w.-]+\s*[=:]\s*\S+\s*$")
 _STRING_FENCE = re.compile(r'"""|\'\'\'|`')
 
 
-def string_block_lines(text: str) -> list[tuple[int, int]]:
-    """``(first, last)`` 1-based lines of each string literal that spans lines: Python triple-quoted strings
-    and JS/TS template literals. One pass over the fences; a value on a line strictly after ``first`` and up
-    to ``last`` is inside the string (``CONFIG = \"\"\"\\nPASSWORD=...``). Comments are not told apart: a
-    stray fence in one only makes a later value count as a string (more reports, never fewer)."""
-    blocks, opener, opened_at, line, last = [], None, 0, 1, 0
+def string_block_lines(text: str) -> list[tuple[int, int, bool]]:
+    """``(first, last, docstring)`` for each string literal that spans lines (1-based lines): Python
+    triple-quoted strings and JS/TS template literals; ``docstring`` when only indentation stands before the
+    opening quotes (a docstring, not a value assigned or passed). One pass over the fences; a value on a line
+    strictly after ``first`` and up to ``last`` is inside the string (``CONFIG = \"\"\"\\nPASSWORD=...``).
+    Comments are not told apart: a stray fence in one only makes a later value count as a string."""
+    blocks, opener, opened_at, line, last, docstring = [], None, 0, 1, 0, False
     for match in _STRING_FENCE.finditer(text):
         start = match.start()
         if start and text[start - 1] == "\\":
@@ -246,12 +249,13 @@ def string_block_lines(text: str) -> list[tuple[int, int]]:
         fence = match.group(0)
         if opener is None:
             opener, opened_at = fence, line
+            docstring = not text[text.rfind("\n", 0, start) + 1:start].strip()
         elif fence == opener:
             if line > opened_at:
-                blocks.append((opened_at, line))
+                blocks.append((opened_at, line, docstring))
             opener = None
     if opener is not None:
-        blocks.append((opened_at, line + text.count("\n", last)))
+        blocks.append((opened_at, line + text.count("\n", last), docstring))
     return blocks
 
 
@@ -303,7 +307,7 @@ def is_fixture_value(c: Candidate) -> bool:
     if not c.generic:
         return False
     typed = not looks_machine_generated(c.secret) or is_expired_token(c.secret)
-    return typed and (is_non_production(c.path) or c.in_string_block)
+    return typed and (is_non_production(c.path) or c.in_docstring)
 
 
 def is_presigned_credential(c: Candidate) -> bool:
@@ -379,12 +383,14 @@ STILL_MASKED = frozenset({"generated-code", "placeholder-host", "in-placeholder-
 
 
 def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None, line: str = "",
-                          column: int = -1, context: str = "", in_string_block: bool = False) -> str | None:
+                          column: int = -1, context: str = "", in_string_block: bool = False,
+                          in_docstring: bool = False) -> str | None:
     """The name of the first filter that says ``secret`` (found by ``rule`` in ``path``, at ``column`` of
     ``line`` below the lines ``context`` when known; ``in_string_block``: that line is inside a string
     spanning lines) is not a secret."""
     candidate = Candidate(secret, path, rule is not None and is_generic(rule), line, column,
-                          rule is not None and bool(rule.options.get("literal")), context, in_string_block)
+                          rule is not None and bool(rule.options.get("literal")), context, in_string_block,
+                          in_docstring)
     for name, predicate in SECRET_FILTERS:
         if predicate(candidate):
             return name

@@ -216,7 +216,7 @@ def test_a_line_inside_a_multiline_string_is_text_not_code(registry):
     text = f'CONFIG = """\nSMTP_PASSWORD={RANDOM}\n"""\nuser = User(password=hashedPassword)\n'
     rule = registry.get("smtp-password")
     line = f"SMTP_PASSWORD={RANDOM}"
-    assert string_block_lines(text) == [(1, 3)]
+    assert string_block_lines(text) == [(1, 3, False)]
     assert false_positive_reason(RANDOM, "app/settings.py", rule, line, 14, "", in_string_block=True) is None
     expression = "hashedPassword"
     assert false_positive_reason(expression, "app/settings.py", registry.get("generic-password-assignment"),
@@ -231,11 +231,11 @@ def test_typed_examples_in_docstrings_are_examples_generated_values_stay(registr
     typed = "pass;LANGUAGE=us_english"
     text = f'def connect():\n    """Connect with\n\n        dsn=mydsn;UID=user;PWD={typed}\n    """\n'
     line = f"        dsn=mydsn;UID=user;PWD={typed}"
-    assert string_block_lines(text) == [(2, 5)]
+    assert string_block_lines(text) == [(2, 5, True)]
     assert false_positive_reason(typed, "db/odbc.py", rule, line, line.index(typed), "",
-                                 in_string_block=True) == "fixture-value"
+                                 in_string_block=True, in_docstring=True) == "fixture-value"
     line = line.replace(typed, RANDOM)
     assert false_positive_reason(RANDOM, "db/odbc.py", rule, line, line.index(RANDOM), "",
-                                 in_string_block=True) is None
+                                 in_string_block=True, in_docstring=True) is None
     # without the whole file (a diff hunk), an unquoted value in source code is an expression
     assert false_positive_reason(RANDOM, "db/odbc.py", rule, line, line.index(RANDOM)) == "expression"

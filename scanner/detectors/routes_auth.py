@@ -47,8 +47,9 @@ def rules_for(route: Route) -> tuple[str, str]:
 
 def describe(route: Route) -> str:
     """``Route GET /notes (list_notes)`` or ``Server action deleteChat`` for messages."""
-    if route.framework == "server-action":
-        return f"Server action {route.handler}"
+    if route.framework == "server-action":  # ``server action x``, ``wasp operation x``, ``tRPC mutation a.b``
+        label = route.path or f"server action {route.handler}"
+        return label if label.startswith("tRPC") else label[:1].upper() + label[1:]
     return f"Route {route.label} ({route.handler})"
 
 

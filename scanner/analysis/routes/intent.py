@@ -186,10 +186,8 @@ def public_reason(route: Route, allowlist: tuple[str, ...]) -> str | None:
         return "listed in public_routes"
     if is_webhook(route):
         return None
-    if route.declared_public:
-        return "declared public by the framework (@Public(), publicProcedure)"
-    if route.methods == ("OPTIONS",):
-        return "CORS preflight (answers carry no data)"
+    if route.purpose:
+        return route.purpose
     if is_auth_endpoint(route) or _segments(route) & AUTH_SEGMENTS:
         return "authentication endpoint"
     if (HEALTH.search(path) or HEALTH.search(f"_{name}_")) and not route.path_params and not touches_user_data(

@@ -100,8 +100,10 @@ class Route:
     input_params: tuple[str, ...] = ()
     #: tRPC/GraphQL adapters: authentication belongs to the procedures or resolvers they dispatch to.
     dispatcher: bool = False
-    #: Declared public by the framework's own idiom (NestJS ``@Public()``, a tRPC ``publicProcedure``).
-    declared_public: bool = False
+    #: Why the extractor saw the route as public by purpose in its framework's idiom (NestJS ``@Public()``,
+    #: a tRPC ``publicProcedure``, a keep-alive handler answering a constant, a sign-in server action), or
+    #: None; the intent policy honours it.
+    purpose: str | None = None
     #: The handler's syntax node in its language's tree (libcst ``FunctionDef``/``ClassDef``, tree-sitter
     #: ``Node``), and the parsed file holding it, for detectors that read syntax.
     node: Any = field(default=None, repr=False)

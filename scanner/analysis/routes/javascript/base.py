@@ -127,19 +127,25 @@ class JsRoute:
         return "webhook" in self.path.lower()
 
     @property
-    def public_by_intent(self) -> bool:
+    def public_purpose(self) -> str | None:
+        """Why this entry point is public on purpose, in its framework's idiom, or None."""
         if self.declared_public:
-            return True
+            return f"declared public ({self.stack or self.framework})"
         segments = {s.lower() for s in re.split(r"[/\s.]", self.path) if s}
-        if segments & PUBLIC_SEGMENTS or self.methods == ("OPTIONS",):  # CORS preflight answers carry no data
-            return True
+        if segments & PUBLIC_SEGMENTS:
+            return "authentication, health or callback endpoint"
+        if self.methods == ("OPTIONS",):
+            return "CORS preflight (answers carry no data)"
         if _answers_a_constant(self.source):  # ``app.all("/", (req, res) => res.send("ok"))``: a ping
-            return True
+            return "answers a constant (a ping)"
         if self.framework != "server-action":
-            return False
+            return None
         words = "-" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", "-", self.handler).lower() + "-"
-        return any(f"-{word}-" in words for word in _PUBLIC_ACTION_WORDS) or _only_starts_or_ends_sign_in(
-            self.source) or _only_sets_a_cookie(self.source)
+        if any(f"-{word}-" in words for word in _PUBLIC_ACTION_WORDS) or _only_starts_or_ends_sign_in(self.source):
+            return "starts or ends a sign-in"
+        if _only_sets_a_cookie(self.source):
+            return "only stores a preference in the caller's own cookie"
+        return None
 
 
 @dataclass

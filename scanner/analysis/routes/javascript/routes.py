@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from scanner.analysis.routes.javascript import express, nestjs, nextjs, trpc, wasp
 from scanner.analysis.routes.javascript.base import SIGNATURE_CHECK, JsProject, JsRoute, Middleware
 from scanner.analysis.routes.javascript.nextjs import app_root
-from scanner.lang.javascript.modules import summarise
+from scanner.lang.javascript.modules import Module, summarise
 from scanner.lang.javascript.parse import JsTree
 
 if TYPE_CHECKING:
@@ -52,16 +52,24 @@ def neutral_routes(tree: JsTree, path: str, project: JsProject) -> Iterator[Rout
     kind and ``file:line`` origin) become the model's guards; a guard checks a role when its name or, for a
     check in the handler, the handler's code says so."""
     from scanner.analysis.routes.authorization import checks_role_inline, is_role_guard
-    from scanner.analysis.routes.model import Guard, OptOut, Route
+    from scanner.analysis.routes.model import Guard, Route
 
+    module = project.graph.modules.get(path)
     for js in routes_in(tree, path, project):
-        code = js.source
+        code = "\n".join([js.source, *_called_helpers(module, tree, js)])
         guards = [Guard(g.kind, g.name, g.origin, is_role_guard(g.name) or (g.kind == "inline" and checks_role_inline(
             code))) for g in js.guards]
         methods = js.methods
         if methods == ("ANY",):  # a Pages Router handler that dispatches on req.method
             methods = tuple(dict.fromkeys(_METHOD_TEST.findall(code))) or methods
-        span = tree.span(js.node)
-        public = [OptOut(f"declared public ({js.stack})", f"{path}:{span.line}")] if js.declared_public else []
-        yield Route("javascript", js.framework, js.path, methods, js.handler, path, span, code, guards, public,
-                    dispatcher=js.is_dispatcher, declared_public=js.declared_public, node=js.node, module=tree)
+        yield Route("javascript", js.framework, js.path, methods, js.handler, path, tree.span(js.node), code, guards,
+                    dispatcher=js.is_dispatcher, purpose=js.public_purpose, node=js.node, module=tree)
+
+
+def _called_helpers(module: Module | None, tree: JsTree, js: JsRoute) -> list[str]:
+    """Source of the same-file functions the handler calls (``handleDELETE``, ``requireAdmin``): one level,
+    so a role check in a dispatch helper counts for the route."""
+    if module is None or module.tree.source != tree.source:
+        return []
+    return [module.tree.text(node) for name, node in module.declarations.items()
+            if node.start_byte != js.node.start_byte and re.search(rf"\b{re.escape(name)}\s*\(", js.source)]

@@ -35,47 +35,89 @@ APP_WIDE = re.compile(
 #: A limit on one route (searched in the handler's code, decorators included): a limiter's decorator
 #: (``@limiter.limit("5/minute")``, django-ratelimit ``@ratelimit``, ``@limits``), DRF ``throttle_classes``,
 #: fastapi-limiter ``Depends(RateLimiter(...))``, or a call that enforces a limit on the request.
-ON_ROUTE = re.compile(r"@\w*limiter\.limit\(|\.limit\(\s*['\"]\d+\s*(?:/|per\b)|@ratelimit\b|@rate_limit"
+#: A per-caller quota the handler enforces itself: it refuses with 429 or a rate-limit error
+#: (``if (count > maxMessagesPerDay) return new ChatSDKError("rate_limit:chat")``).
+QUOTA = (r"\bstatus(?:_code)?\s*[:=]\s*429\b|HTTP_429_TOO_MANY_REQUESTS"
+         r"|[\"'](?:rate[_-]?limit(?:ed)?|too[_ -]many[_ -]requests)\b")
+ON_ROUTE = re.compile(QUOTA + r"|@\w*limiter\.limit\(|\.limit\(\s*['\"]\d+\s*(?:/|per\b)|@ratelimit\b|@rate_limit"
                       r"|RateLimiter\(|throttle_classes|@throttle|@limits\(|\brate_limit\(", re.IGNORECASE)
-NO_LIMIT_NEEDED = re.compile(r"log_?out|sign_?out", re.IGNORECASE)
+#: Auth routes nobody can brute-force: signing out, and refreshing a session (the refresh token is a long random
+#: value, not something guessed).
+NO_LIMIT_NEEDED = re.compile(r"log[_-]?out|sign[_-]?out|refresh", re.IGNORECASE)
+#: JavaScript/TypeScript limiter packages; a file must import one for its ``use(...)`` calls to count.
+JS_LIMITER_PACKAGES = re.compile(
+    r"""['"](?:express-rate-limit|express-slow-down|rate-limiter-flexible|@fastify/rate-limit|fastify-rate-limit"""
+    r"""|hono-rate-limiter|@upstash/ratelimit|@nestjs/throttler|koa-ratelimit|koa2-ratelimit"""
+    r"""|@hono-rate-limiter/\w+)['"]""")
+#: A limiter mounted as middleware: ``app.use(limiter)``, ``app.use("/api/", apiLimiter)``,
+#: ``app.use(rateLimit({...}))``, Fastify ``register(rateLimit, ...)`` (global by default), a NestJS
+#: ``ThrottlerGuard`` as a global guard.
+JS_LIMITER_USE = re.compile(
+    r"""\.(?:use|register)\(\s*(?:['"`](?P<prefix>[^'"`]*)['"`]\s*,\s*)?(?:\w+\.)*\w*(?:[lL]imit|[tT]hrottl)\w*"""
+    r"""|provide:\s*APP_GUARD\s*,\s*useClass:\s*ThrottlerGuard|useGlobalGuards\([^)]*ThrottlerGuard""")
+#: A limit enforced in a JS/TS handler or its registration: ``await ratelimit.limit(ip)``,
+#: ``limiter.consume(key)``, ``checkRateLimit(req)``, a limiter middleware argument, NestJS ``@Throttle``.
+JS_ON_ROUTE = re.compile(r"\b\w*(?:[rR]ate_?[lL]imit|ratelimit|[lL]imiter|[tT]hrottl)\w*\s*"
+                         r"(?:\.\s*(?:limit|consume|check|hit|penalty)\s*\(|\(|,)|@Throttle\(|" + QUOTA)
 
 
 @dataclass
 class Limiters:
     app_wide: list[str] = field(default_factory=list)
+    #: JS limiters mounted on a path prefix only: (prefix, where).
+    prefixed: list[tuple[str, str]] = field(default_factory=list)
+
+    def covers(self, route: Route) -> bool:
+        """An app-wide limiter, or one mounted on a prefix of the route's path."""
+        path = route.path or ""
+        return bool(self.app_wide) or any(path.startswith(prefix) for prefix, _ in self.prefixed)
 
 
 class RateLimitDetector(RouteDetector):
     """Implements web-rate-limit-missing."""
 
     rule_ids = (RULE,)
+    languages = frozenset({"python", "javascript"})
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
         super().index(artifact, ctx)
-        if artifact.kind != "python":
-            return
-        match = APP_WIDE.search(artifact.text)
-        if match:
-            what = " ".join(match.group(0).split())
-            what = what if len(what) <= 60 else what[:57] + "..."
-            ctx.facts.bucket(BUCKET, Limiters).app_wide.append(f"{what} ({artifact.path})")
-            ctx.evidence("rate-limits", f"app-wide inbound rate limit: {what} ({artifact.path})")
+        limiters = ctx.facts.bucket(BUCKET, Limiters)
+        if artifact.kind == "python":
+            match = APP_WIDE.search(artifact.text)
+            if match:
+                self._app_wide(ctx, limiters, match.group(0))
+        elif JS_LIMITER_PACKAGES.search(artifact.text):
+            for match in JS_LIMITER_USE.finditer(artifact.text):
+                prefix = match.group("prefix")
+                if prefix and prefix.rstrip("/*") not in ("", "/"):
+                    limiters.prefixed.append((prefix.rstrip("*"), artifact.path))
+                    ctx.evidence("rate-limits", f"inbound rate limit on {prefix} ({artifact.path})")
+                else:
+                    self._app_wide(ctx, limiters, match.group(0))
+
+    def _app_wide(self, ctx: Context, limiters: Limiters, code: str) -> None:
+        what = " ".join(code.split())
+        what = what if len(what) <= 60 else what[:57] + "..."
+        limiters.app_wide.append(f"{what} ({ctx.artifact.path})")
+        ctx.evidence("rate-limits", f"app-wide inbound rate limit: {what} ({ctx.artifact.path})")
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        app_wide = bool(ctx.facts.bucket(BUCKET, Limiters).app_wide)
+        limiters = ctx.facts.bucket(BUCKET, Limiters)
+        lines = artifact.text.split("\n")
         needing = limited = routes = limited_routes = 0
         for route in self.routes(artifact, ctx):
             ctx.examined("rate-limits", route_kind(route))
             routes += 1
-            limited_routes += bool(ON_ROUTE.search(route.code))
+            on_route = _limited_on_route(route, lines)
+            limited_routes += on_route
             kind = _needs_limit(route)
             if not kind:
                 continue
             needing += 1
             ctx.examined("rate-limits", "chat or auth route")
-            if ON_ROUTE.search(route.code):
+            if on_route:
                 limited += 1
-            elif not app_wide:
+            elif not limiters.covers(route):
                 yield ctx.finding(RULE, route.span, message=f"{kind} {route.label} ({route.handler}) has no rate limit",
                                   **route.evidence())
         if limited:
@@ -85,6 +127,15 @@ class RateLimitDetector(RouteDetector):
             ctx.evidence("rate-limits", f"inbound rate limit on the route: {limited_routes} of {routes} "
                                         f"route{'s' if routes != 1 else ''} in {artifact.path} (none of them chat or "
                                         "auth routes)")
+
+
+def _limited_on_route(route: Route, lines: list[str]) -> bool:
+    """A limit in the handler's code or, for JS/TS, in the route's registration (a limiter middleware
+    argument, a ``@Throttle`` decorator on the lines above the handler)."""
+    if route.language == "python":
+        return bool(ON_ROUTE.search(route.code))
+    declared = "\n".join(lines[max(0, route.span.line - 3):route.span.end_line])
+    return bool(JS_ON_ROUTE.search(route.code) or JS_ON_ROUTE.search(declared))
 
 
 def _needs_limit(route: Route) -> str | None:

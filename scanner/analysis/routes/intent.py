@@ -85,6 +85,14 @@ LLM_CALL = re.compile(
     r"|\bopenai\b|\banthropic\b|\bchat_model\b|\b(?:generateText|streamText|generateObject)\s*\(",
     re.IGNORECASE,
 )
+#: In JavaScript/TypeScript only calls count (provider and model names are everywhere in config and UI code).
+JS_LLM_CALL = re.compile(
+    r"\.chat\.completions\.create\(|\.completions\.create\(|\.responses\.create\(|\.messages\.(?:create|stream)\("
+    r"|\b(?:generateText|streamText|generateObject|streamObject|streamUI)\s*\(|\bnew\s+Chat(?:OpenAI|Anthropic|Google"
+    r"\w*|Groq|Mistral\w*|Ollama)\b|\.generateContent(?:Stream)?\("
+    r"|\b(?:fetch|call|get|run|invoke|create|stream)\w*(?:Completion|ChatResponse|LLMResponse)\s*\("
+    r"|\b\w*[cC]hain\w*\.(?:call|invoke|stream)\(|\.invoke\(\s*[{\[]")
+LLM_CALLS = {"python": LLM_CALL, "javascript": JS_LLM_CALL}
 CHAT_PATH = re.compile(r"chat|completion|prompt|ask|assistant|agent|generate|llm|message|conversation|coach",
                        re.IGNORECASE)
 READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -133,14 +141,15 @@ def data_access(route: Route) -> str | None:
     """How the handler touches user data, for messages: ``"touches stored data or files"``..."""
     if DATA.get(route.language, USER_DATA).search(route.code):
         return "touches stored data or files"
-    if LLM_CALL.search(route.code):
+    if LLM_CALLS.get(route.language, LLM_CALL).search(route.code):
         return "calls a language model"
     return None
 
 
 def is_chat_route(route: Route) -> bool:
     """A route that calls a language model (or is named like a chat endpoint and does)."""
-    return bool(LLM_CALL.search(route.code)) and bool(CHAT_PATH.search(f"{route.path or ''} {route.name}"))
+    return bool(LLM_CALLS.get(route.language, LLM_CALL).search(route.code)) and bool(
+        CHAT_PATH.search(f"{route.path or ''} {route.name}"))
 
 
 def is_static_page(route: Route) -> bool:

@@ -84,10 +84,12 @@ def redaction(data: bytes) -> None:
     if len(secret) < 16:
         return
     filler = "".join(c for c in _text(data[96:]) if c not in SECRET_ALPHABET)
-    # separated by filler and a space, so no occurrence of one secret overlaps another's (overlapping
-    # occurrences of two recognised values are a known gap of mask/Redactor: docs/architecture.md, "Fuzzing")
-    secrets = list(dict.fromkeys([secret, secret[::-1]]))
-    text = filler + " " + secret + " " + filler + " " + secret[::-1] + "\n" + secret + " " + filler
+    # apart, and overlapping: ``tail`` starts inside ``secret`` and runs past its end (two recognised values
+    # sharing characters are masked as one run, so neither shows in part)
+    tail = secret[len(secret) // 2:] + secret[::-1][:8]
+    secrets = list(dict.fromkeys([secret, secret[::-1], tail]))
+    text = filler + " " + secret + " " + filler + " " + secret[::-1] + "\n" + secret + " " + filler \
+        + " " + secret + secret[::-1][:8] + " " + filler
     for masked in (mask(text, secrets), Redactor(secrets).text(text)):
         for value in secrets:
             for start in range(len(value) - 11):

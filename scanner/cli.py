@@ -16,7 +16,6 @@ import click
 from scanner import __version__
 from scanner.audit import DEFAULT_OUT
 from scanner.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
-from scanner.model import Severity
 from scanner.reporters import REPORTERS, get_reporter
 from scanner.reporters.terminal import terminal_safe
 from scanner.rules import Registry, RuleError, default_registry
@@ -417,8 +416,7 @@ def _scan_git(mode: tuple[str, ...], paths: tuple[Path, ...], fmt: str, output: 
 
 def _staged_failure_message(result: ScanResult, fail_on: str) -> str:
     """What a blocked commit tells the user: where, which rule, and how to suppress or baseline."""
-    threshold = Severity.parse(fail_on)
-    blocking = [f for f in result.active if f.severity >= threshold]
+    blocking = result.failing(fail_on)
     lines = [f"launchready: commit blocked: {len(blocking)} secret(s) in staged changes"]
     lines += [terminal_safe(f"  {f.location.path}:{f.location.line}: {f.rule_id}: {f.message}") for f in blocking]
     lines += [

@@ -32,21 +32,45 @@ def redact(secret: str) -> str:
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret replaced by its redacted form (longest first).
+    """``text`` with every occurrence of each secret replaced by its redacted form.
 
-    A multi-line secret keeps its line breaks in the stand-in, so masked text has the same lines.
+    Occurrences of different secrets may overlap (``…AB…`` where ``AB…`` and ``…B`` are both secrets): the
+    union of all of them is masked, so no part of either is left in plain text. A multi-line secret keeps
+    its line breaks in the stand-in, so masked text has the same lines.
     """
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, redact(secret) + "\n" * secret.count("\n"))
-    return text
+    spans = []
+    for secret in {s for s in secrets if s}:
+        start = text.find(secret)
+        while start != -1:
+            spans.append((start, start + len(secret)))
+            start = text.find(secret, start + 1)
+    return _masked(text, spans)
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each maximal run of overlapping ``[start, end)`` spans replaced by its redacted form."""
+    if not spans:
+        return text
+    pieces, last, run_start, run_end = [], 0, -1, -1
+    for start, end in [*sorted(spans), (len(text) + 1, len(text) + 1)]:
+        if start < run_end:
+            run_end = max(run_end, end)
+            continue
+        if run_end > run_start >= 0:
+            covered = text[run_start:run_end]
+            pieces.append(text[last:run_start])
+            pieces.append(redact(covered) + "\n" * covered.count("\n"))
+            last = run_end
+        run_start, run_end = start, end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 class Redactor:
     """Masks a fixed set of recognised secrets in any string, or in every string of a finding or notice.
 
     One Aho-Corasick automaton over all values, so a report with thousands of recognised secrets is
-    masked in one pass per string; leftmost-longest matches win.
+    masked in one pass per string; every occurrence counts, overlapping ones are masked as one run.
     """
 
     def __init__(self, secrets: Iterable[str | None]):
@@ -61,18 +85,10 @@ class Redactor:
             self._automaton.make_automaton()
 
     def text(self, text: str) -> str:
+        """``text`` with every recognised value masked, overlapping occurrences as one run (see :func:`mask`)."""
         if self._automaton is None or not text:
             return text
-        pieces, last = [], 0
-        for end, value in self._automaton.iter_long(text):
-            start = end - len(value) + 1
-            pieces.append(text[last:start])
-            pieces.append(redact(value) + "\n" * value.count("\n"))
-            last = end + 1
-        if not pieces:
-            return text
-        pieces.append(text[last:])
-        return "".join(pieces)
+        return _masked(text, [(end - len(value) + 1, end + 1) for end, value in self._automaton.iter(text)])
 
     def value(self, value: Any) -> Any:
         """``value`` with every string inside it masked: strings, tuples, lists, mappings, dataclasses."""

@@ -87,8 +87,14 @@ class ScanResult:
         if fail_on == "none":
             return []
         threshold = Severity.parse(fail_on)
-        return [f for f in self.active if f.severity >= threshold and f.confidence > Confidence.LOW]
+        return [f for f in self.active if counts_against(f, threshold)]
 
     def fails(self, fail_on: str) -> bool:
         """True when a finding fails the scan (see :meth:`failing`)."""
         return bool(self.failing(fail_on))
+
+
+def counts_against(finding: Finding, threshold: Severity) -> bool:
+    """The one rule for what a finding blocks (the exit code, a scorecard check): severity at or above
+    ``threshold`` and confidence above low."""
+    return finding.severity >= threshold and finding.confidence > Confidence.LOW

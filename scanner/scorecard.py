@@ -4,7 +4,8 @@ of ``model.CHECKS``.
 Each check gets one status; findings count by rule metadata only (a rule's ``check``), never by a list
 of rule ids, so new rules count as soon as they exist. The scorecard says only what the scan saw:
 
-- ``fail``: at least one unsuppressed finding of that check with severity ``medium`` or higher.
+- ``fail``: at least one unsuppressed finding of that check with severity ``medium`` or higher and confidence
+  above low (the exit code's rule, ``result.counts_against``; a key in a test fixture is shown, not failed).
 - ``pass``: no failing finding, and a detector recorded **positive evidence** that the check is met
   (``ScanResult.evidence``: a limiter applied to the chat routes, HSTS enabled, error tracking
   initialised...). The card names that evidence.
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanner.coverage import Examined
 from scanner.model import CHECKS, Finding, Severity
+from scanner.result import counts_against
 
 if TYPE_CHECKING:
     from scanner.result import ScanResult
@@ -119,10 +121,8 @@ class CheckResult:
     def findings(self) -> int:
         return sum(self.by_severity.values())
 
-    @property
-    def failing(self) -> int:
-        """Findings at or above :data:`FAIL_AT`."""
-        return sum(n for sev, n in self.by_severity.items() if Severity.parse(sev) >= FAIL_AT)
+    #: Findings that fail the check (at or above :data:`FAIL_AT`, confidence above low).
+    failing: int = 0
 
     @property
     def warnings(self) -> int:
@@ -223,7 +223,8 @@ def _check_result(check: str, findings: list[Finding], applied: int, ran: bool, 
     by_severity = {sev.label: counts.get(sev, 0) for sev in sorted(Severity, reverse=True)}
     info = CHECK_INFO[check]
     reason = None
-    if any(f.severity >= FAIL_AT for f in active):
+    failing = sum(counts_against(f, FAIL_AT) for f in active)
+    if failing:
         status = FAIL
     elif evidence:
         status = PASS
@@ -235,7 +236,7 @@ def _check_result(check: str, findings: list[Finding], applied: int, ran: bool, 
                   else "no rule of this check ran (disabled or not selected)" if not ran else info.not_checked)
     return CheckResult(check=check, title=info.title, breaks=info.breaks, status=status,
                        by_severity=by_severity, suppressed=len(findings) - len(active),
-                       rules_applied=applied, evidence=evidence, examined=examined, reason=reason)
+                       rules_applied=applied, evidence=evidence, examined=examined, reason=reason, failing=failing)
 
 
 def build_scorecard(result: ScanResult) -> Scorecard:

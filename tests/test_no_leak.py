@@ -218,3 +218,14 @@ def test_secrets_in_commit_message_and_author_are_masked(tmp_path):
         assert secret not in output and secret[8:20] not in output
     report = json.loads((tmp_path / "out.json").read_text())
     assert {f["location"]["path"] for f in report["findings"]} == {"COMMIT_MSG"}
+
+
+def test_overlapping_recognised_values_are_masked_whole():
+    """Two recognised values sharing characters (the end of one is the start of another): no part of either
+    is left, by ``mask`` or by the report-wide ``Redactor`` (found by fuzzing)."""
+    from scanner.redact import Redactor, mask
+
+    first, second = "Kq7Zr2Lw9Xv4Pn8M", "Pn8MtY3uJ6hB1sD5"  # second starts with the last 4 characters of first
+    text = f"config={first}tY3uJ6hB1sD5 end"
+    for masked in (mask(text, [first, second]), Redactor([first, second]).text(text)):
+        assert "Kq7Zr2" in masked and "Lw9Xv4" not in masked and "tY3uJ6" not in masked and masked.endswith(" end")

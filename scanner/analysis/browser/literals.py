@@ -22,7 +22,7 @@ from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from scanner.analysis.env.dotenv import looks_real, provider_format
-from scanner.lang.javascript.parse import _parser, dialect_of, string_value
+from scanner.lang.javascript.parse import _parser, dialect_of, last_name, string_value
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -143,7 +143,7 @@ def sdk_key_env_names(tree: JsTree) -> set[str]:
             target, value = _key_of(tree, node), node.child_by_field_name("value")
         elif node.type == "assignment_expression":
             left = node.child_by_field_name("left")
-            target, value = (_last_name(tree, left) if left is not None else None), node.child_by_field_name("right")
+            target, value = (last_name(tree, left) if left is not None else None), node.child_by_field_name("right")
         if target and _CREDENTIAL_HEADER.search(target) and value is not None:
             held = _held_env(tree, value, env_of)
             if held:
@@ -240,18 +240,7 @@ def _at(tree: JsTree, node: Node) -> Iterator[Literal]:
         value = _string(tree, right)
         if left is None or value is None:
             return
-        target = _last_name(tree, left)
+        target = last_name(tree, left)
         if target:
             yield Literal(right, value, snake(target), f"{tree.text(left)} = ...")
 
-
-def _last_name(tree: JsTree, node: Node) -> str | None:
-    """``headers.Authorization`` -> ``Authorization``; ``headers["x-api-key"]`` -> ``x-api-key``."""
-    if node.type == "identifier":
-        return tree.text(node)
-    if node.type == "member_expression":
-        prop = node.child_by_field_name("property")
-        return tree.text(prop) if prop is not None else None
-    if node.type == "subscript_expression":
-        return _string(tree, node.child_by_field_name("index"))
-    return None

@@ -81,8 +81,9 @@ JS_DATA = re.compile(
 DATA = {"python": USER_DATA, "javascript": JS_DATA}
 LLM_CALL = re.compile(
     r"\.chat\.completions\.create\(|\.completions\.create\(|\.responses\.create\(|\.messages\.create\("
-    r"|\.messages\.stream\(|\bgenerate_content\(|\.invoke\(|\.ainvoke\(|\.stream\(|\bllm\b|\bcompletion\("
-    r"|\bopenai\b|\banthropic\b|\bchat_model\b|\b(?:generateText|streamText|generateObject)\s*\(",
+    r"|\.messages\.stream\(|\bgenerate_content\(|\.invoke\(|\.ainvoke\(|\.astream\w*\(|\.stream\(|\bcompletion\("
+    r"|\bllm\w*\.\w+\(|\b(?:openai|anthropic)\.\w+|\b\w*chat_model\w*\.\w+\(|\bsend_message_to_model\w*\("
+    r"|\bconverse\w*\(|\b(?:generateText|streamText|generateObject)\s*\(",
     re.IGNORECASE,
 )
 #: In JavaScript/TypeScript only calls count (provider and model names are everywhere in config and UI code).

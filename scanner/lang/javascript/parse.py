@@ -125,3 +125,19 @@ def string_value(tree: JsTree, node: Node) -> str | None:
     if node.type == "template_string" and not any(c.type == "template_substitution" for c in node.children):
         return tree.text(node)[1:-1]
     return None
+
+
+def last_name(tree: JsTree, node: Node | None) -> str | None:
+    """The name an expression ends with: ``send`` for ``resend.emails.send``, ``x-api-key`` for
+    ``headers["x-api-key"]``, ``cors`` for ``cors``; None for anything else."""
+    if node is None:
+        return None
+    if node.type == "identifier":
+        return tree.text(node)
+    if node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        return tree.text(prop) if prop is not None else None
+    if node.type == "subscript_expression":
+        index = node.child_by_field_name("index")
+        return string_value(tree, index) if index is not None else None
+    return None

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from scanner.analysis.web.model import CorsPolicy, covers_api_path
-from scanner.lang.javascript.parse import JsTree, string_value
+from scanner.lang.javascript.parse import JsTree, last_name, string_value
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -55,7 +55,7 @@ def _call_policy(tree: JsTree, call: Node) -> CorsPolicy | None:
     args = _arguments(call)
     if callee is None:
         return None
-    name = _last_name(tree, callee)
+    name = last_name(tree, callee)
     if name is not None and name.lower() == "cors" and callee.type == "identifier":
         return _options(tree, call, "cors()", args[0] if args else None)
     if _is_require_of(tree, callee, "cors"):
@@ -185,18 +185,10 @@ def _elements(array: Node) -> list[Node]:
     return [c for c in array.named_children if c.type != "comment"]
 
 
-def _last_name(tree: JsTree, callee: Node) -> str | None:
-    if callee.type == "identifier":
-        return tree.text(callee)
-    if callee.type == "member_expression":
-        prop = callee.child_by_field_name("property")
-        return tree.text(prop) if prop is not None else None
-    return None
-
 
 def _is_require_of(tree: JsTree, callee: Node, module: str) -> bool:
     """``require('cors')(...)``."""
-    if callee.type != "call_expression" or _last_name(tree, callee.child_by_field_name("function")) != "require":
+    if callee.type != "call_expression" or last_name(tree, callee.child_by_field_name("function")) != "require":
         return False
     args = _arguments(callee)
     return bool(args) and string_value(tree, args[0]) == module

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from scanner.analysis.web.model import LogCall
 from scanner.analysis.web.sensitive import SAFE_WRAPPERS, sensitive_name
-from scanner.lang.javascript.parse import JsTree, string_value
+from scanner.lang.javascript.parse import JsTree, last_name, string_value
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -112,7 +112,7 @@ def _value_children(tree: JsTree, node: Node) -> list[Node]:
         return []  # judged whole: ``req.body.email`` is one field, not the body
     if node.type == "call_expression":
         callee = node.child_by_field_name("function")
-        name = _last_name(tree, callee)
+        name = last_name(tree, callee)
         if name in SAFE_WRAPPERS or name in SAFE_METHODS:
             return []
         args = node.child_by_field_name("arguments")
@@ -165,19 +165,9 @@ def _describe(tree: JsTree, node: Node, prompts: bool) -> str | None:
     elif node.type == "call_expression":
         callee = node.child_by_field_name("function")
         args = node.child_by_field_name("arguments")
-        if callee is not None and _last_name(tree, callee) == "get" and args is not None and args.named_children:
+        if callee is not None and last_name(tree, callee) == "get" and args is not None and args.named_children:
             key = string_value(tree, args.named_children[0])
             if key and CREDENTIAL_HEADER.match(key) and "header" in tree.text(callee).lower():
                 return f"a credential header ({tree.text(node)})"
     return None
 
-
-def _last_name(tree: JsTree, callee: Node | None) -> str | None:
-    if callee is None:
-        return None
-    if callee.type == "identifier":
-        return tree.text(callee)
-    if callee.type == "member_expression":
-        prop = callee.child_by_field_name("property")
-        return tree.text(prop) if prop is not None else None
-    return None

@@ -44,6 +44,9 @@ ON_ROUTE = re.compile(QUOTA + r"|@\w*limiter\.limit\(|\.limit\(\s*['\"]\d+\s*(?:
 #: Auth routes nobody can brute-force: signing out, and refreshing a session (the refresh token is a long random
 #: value, not something guessed).
 NO_LIMIT_NEEDED = re.compile(r"log[_-]?out|sign[_-]?out|refresh", re.IGNORECASE)
+#: A login route that only sends the caller to an OAuth provider checks no credential itself.
+OAUTH_REDIRECT = re.compile(r"authorize_redirect|authorization_url|create_authorization_url"
+                            r"|signIn\(\s*['\"](?:google|github|gitlab|azure-ad|apple|discord)['\"]")
 #: JavaScript/TypeScript limiter packages; a file must import one for its ``use(...)`` calls to count.
 JS_LIMITER_PACKAGES = re.compile(
     r"""['"](?:express-rate-limit|express-slow-down|rate-limiter-flexible|@fastify/rate-limit|fastify-rate-limit"""
@@ -143,6 +146,6 @@ def _needs_limit(route: Route) -> str | None:
         return "Chat/LLM route"
     takes_input = bool(set(route.methods) & {"POST", "PUT", "PATCH"})
     if is_auth_endpoint(route) and takes_input and not route.guarded and not NO_LIMIT_NEEDED.search(
-            f"{route.path} {route.name}"):
+            f"{route.path} {route.name}") and not OAUTH_REDIRECT.search(route.code):
         return "Authentication route"  # an anonymous caller can guess credentials or codes here
     return None

@@ -116,9 +116,12 @@ class _Assignment(cst.CSTVisitor):
 
 
 def _format_holes(value: cst.BaseExpression) -> list[cst.CSTNode]:
-    """The interpolated parts of a formatted string expression (empty when it is not one)."""
+    """The interpolated parts of a formatted string expression (empty when it is not one, or when it is one
+    hole and nothing else: ``f"{persona_prompt}"`` passes a prompt through unchanged, it builds nothing)."""
     if isinstance(value, cst.FormattedString):
-        return [p.expression for p in value.parts if isinstance(p, cst.FormattedStringExpression)]
+        holes = [p.expression for p in value.parts if isinstance(p, cst.FormattedStringExpression)]
+        text = "".join(p.value for p in value.parts if isinstance(p, cst.FormattedStringText))
+        return [] if len(holes) == 1 and not text.strip() else holes
     if isinstance(value, cst.ConcatenatedString):
         return _format_holes(value.left) + _format_holes(value.right)
     if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Add, cst.Modulo)):

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from scanner.lang.javascript.parse import JsTree, string_value
+from scanner.lang.javascript.parse import FUNCTION_TYPES, JsTree, string_value
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -37,9 +37,6 @@ EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 #: What a ``.js``-style extension written in an import may stand for in a TypeScript project.
 _SOURCE_FOR = {".js": (".ts", ".tsx", ".js", ".jsx"), ".jsx": (".tsx", ".jsx"), ".mjs": (".mts", ".mjs"),
                ".cjs": (".cts", ".cjs")}
-#: Nodes that are functions (what a name finally resolves to when it names code).
-FUNCTION_TYPES = frozenset({"function_declaration", "generator_function_declaration", "arrow_function",
-                            "function_expression", "function", "generator_function", "method_definition"})
 _MAX_HOPS = 12
 
 

@@ -141,3 +141,45 @@ def last_name(tree: JsTree, node: Node | None) -> str | None:
         index = node.child_by_field_name("index")
         return string_value(tree, index) if index is not None else None
     return None
+
+
+#: Nodes that are functions: a scope of their own, and what a name finally resolves to when it names code.
+FUNCTION_TYPES = frozenset({"function_declaration", "generator_function_declaration", "arrow_function",
+                            "function_expression", "function", "generator_function", "method_definition"})
+
+
+def enclosing_function(node: Node) -> Node:
+    """The innermost function holding ``node`` (``node`` itself when it is one), or the file's root."""
+    scope = node
+    while scope.parent is not None and scope.type not in FUNCTION_TYPES:
+        scope = scope.parent
+    return scope
+
+
+def call_arguments(call: Node) -> list[Node]:
+    """The argument expressions of a call or ``new`` expression (comments left out)."""
+    args = call.child_by_field_name("arguments")
+    return [] if args is None else [a for a in args.named_children if a.type != "comment"]
+
+
+def property_key(tree: JsTree, pair: Node) -> str | None:
+    """The key of an object literal's ``pair``: ``origin`` for ``origin: x`` and ``"origin": x``."""
+    key = pair.child_by_field_name("key")
+    if key is None:
+        return None
+    return string_value(tree, key) if key.type == "string" else tree.text(key)
+
+
+def object_member(tree: JsTree, obj: Node | None, name: str) -> Node | None:
+    """Property ``name`` of an object literal: a pair's value, a method ``name() {...}`` or a shorthand
+    ``{ name }`` (the identifier); None when ``obj`` is not an object literal or has no such property."""
+    if obj is None or obj.type != "object":
+        return None
+    for member in obj.named_children:
+        if member.type == "pair" and property_key(tree, member) == name:
+            return member.child_by_field_name("value")
+        if member.type == "method_definition" and tree.text(member.child_by_field_name("name")) == name:
+            return member
+        if member.type == "shorthand_property_identifier" and tree.text(member) == name:
+            return member
+    return None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from scanner.analysis.agents.model import Effect, ModelIdRead
 from scanner.analysis.web.sensitive import snake
+from scanner.lang.javascript.parse import enclosing_function
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -165,7 +166,7 @@ def _classify(module: Module, call: Node, params: tuple[str, ...], read_only: bo
             return Effect(f"sends HTTP {method.group(1).upper()} requests", name)
         first = args.named_children[0] if args is not None and args.named_children else None
         if first is not None and _model_chosen_url(tree.text(first), params) and not URL_CHECK.search(
-                tree.text(_function_of(call))):
+                tree.text(enclosing_function(call))):
             return Effect("fetches URLs the model chooses (no allowlist: SSRF)", name)
     return None
 
@@ -229,7 +230,7 @@ def _options_text(module: Module, call: Node, args: Node | None) -> str:
         return ""
     tree = module.tree
     name = tree.text(args.named_children[1])
-    for node in tree.walk(_function_of(call)):
+    for node in tree.walk(enclosing_function(call)):
         if node.type == "variable_declarator" and tree.text(node.child_by_field_name("name")) == name:
             value = node.child_by_field_name("value")
             return tree.text(value) if value is not None else ""
@@ -247,11 +248,3 @@ def _normalise(callee: str) -> str:
     """``await this.prisma?.note.delete`` -> ``prisma.note.delete``."""
     text = re.sub(r"\s+", "", callee).replace("?.", ".").replace("!.", ".")
     return text.removeprefix("this.")
-
-
-def _function_of(node: Node) -> Node:
-    scope = node
-    while scope.parent is not None and scope.type not in ("arrow_function", "function_expression", "function",
-                                                           "method_definition", "function_declaration"):
-        scope = scope.parent
-    return scope

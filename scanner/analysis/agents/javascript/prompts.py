@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from scanner.analysis.agents.model import PromptSink
-from scanner.lang.javascript.parse import JsTree, string_value
+from scanner.lang.javascript.parse import JsTree, enclosing_function, property_key, string_value
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -27,8 +27,6 @@ MARKERS = re.compile(r"\bsystem\b|\binstructions\s*:|SystemMessage|[\"']develope
 REQUEST_DATA = re.compile(r"\b(?:req|request|ctx\.request|event)\.(?:body|query|params|json\(\)|formData\(\)|text\(\))"
                           r"|\bsearchParams\.get\(|\bformData\.get\(|\bnextUrl\.searchParams\b")
 SYSTEM_KEYS = frozenset({"system", "instructions"})
-FUNCTIONS = frozenset({"function_declaration", "function_expression", "arrow_function", "method_definition",
-                       "function", "program"})
 
 
 def system_prompt_sinks(tree: JsTree) -> Iterator[PromptSink]:
@@ -41,7 +39,7 @@ def system_prompt_sinks(tree: JsTree) -> Iterator[PromptSink]:
         template = _resolve(tree, value)
         if template is None or template.type not in ("template_string", "binary_expression"):
             continue
-        tainted = _request_names(tree, _function_of(node))
+        tainted = _request_names(tree, enclosing_function(node))
         inputs = tuple(dict.fromkeys(_holes_using(tree, template, tainted)))
         if inputs:
             yield PromptSink(tree.span(value), sink, inputs, tree.text(value))
@@ -49,13 +47,13 @@ def system_prompt_sinks(tree: JsTree) -> Iterator[PromptSink]:
 
 def _sink(tree: JsTree, node: Node) -> tuple[str, Node] | None:
     if node.type == "pair":
-        key = _key(tree, node)
+        key = property_key(tree, node)
         value = node.child_by_field_name("value")
         if key in SYSTEM_KEYS and value is not None and node.parent is not None and node.parent.type == "object":
             return f"{key}:", value
         if key == "content" and value is not None and node.parent is not None:
             role = next((c.child_by_field_name("value") for c in node.parent.named_children
-                         if c.type == "pair" and _key(tree, c) == "role"), None)
+                         if c.type == "pair" and property_key(tree, c) == "role"), None)
             if role is not None and string_value(tree, role) in ("system", "developer"):
                 return f"{string_value(tree, role)} message", value
     elif node.type in ("new_expression", "call_expression"):
@@ -75,12 +73,12 @@ def _resolve(tree: JsTree, value: Node) -> Node | None:
     if value.type != "identifier":
         return value
     name = tree.text(value)
-    scope = _function_of(value)
+    scope = enclosing_function(value)
     while scope is not None:
         for node in tree.walk(scope):
             if node.type == "variable_declarator" and tree.text(node.child_by_field_name("name")) == name:
                 return node.child_by_field_name("value")
-        scope = _function_of(scope.parent) if scope.parent is not None else None
+        scope = enclosing_function(scope.parent) if scope.parent is not None else None
     return None
 
 
@@ -126,17 +124,3 @@ def _holes_using(tree: JsTree, template: Node, tainted: set[str]) -> Iterator[st
         for node in tree.walk(hole):
             if node.type == "identifier" and tree.text(node) in tainted:
                 yield tree.text(node)
-
-
-def _key(tree: JsTree, pair: Node) -> str | None:
-    key = pair.child_by_field_name("key")
-    if key is None:
-        return None
-    return string_value(tree, key) if key.type == "string" else tree.text(key)
-
-
-def _function_of(node: Node) -> Node:
-    scope = node.parent
-    while scope is not None and scope.type not in FUNCTIONS:
-        scope = scope.parent
-    return scope if scope is not None else node

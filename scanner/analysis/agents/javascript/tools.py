@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from scanner.analysis.agents.javascript.effects import first_effect, unowned_read
 from scanner.analysis.agents.model import Tool
-from scanner.lang.javascript.parse import string_value
+from scanner.lang.javascript.parse import FUNCTION_TYPES, call_arguments, object_member, property_key, string_value
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -38,8 +38,6 @@ MARKERS = re.compile(r"\btool\s*\(|DynamicStructuredTool|DynamicTool|\.registerT
                      r"|toolCalls")
 FRAMEWORK_BY_MODULE = (("@openai/agents", "openai-agents"), ("@langchain/", "langchain.js"),
                        ("langchain/", "langchain.js"), ("ai", "vercel-ai-sdk"))
-FUNCTIONS = frozenset({"arrow_function", "function_expression", "function", "method_definition",
-                       "function_declaration"})
 APPROVAL = re.compile(r"\b(?:if|while)\s*\([^)]*(?:confirm|approv|humanReview|human_review)\w*", re.IGNORECASE)
 APPROVAL_CALL = re.compile(r"\b(?:request|require|await|ask|waitFor|get)(?:Human|User)?(?:Approval|Confirmation)\s*\(",
                            re.IGNORECASE)
@@ -74,23 +72,23 @@ def tools(module: Module, graph: ModuleGraph, owner_words: re.Pattern[str]) -> I
 def _call_tool(module: Module, call: Node):
     tree = module.tree
     callee = call.child_by_field_name("function")
-    args = _arguments(call)
+    args = call_arguments(call)
     if callee is None or not args:
         return None
     if callee.type == "identifier" and tree.text(callee) == "tool":
         framework = _framework(module, "tool")
         if args[0].type == "object":  # AI SDK / OpenAI Agents: tool({ ... })
             options = args[0]
-            implementation = _member(module, options, "execute")
+            implementation = object_member(module.tree, options, "execute")
             if implementation is None:
                 return None  # no execute: the client runs it (AI SDK human-in-the-loop pattern)
             name = _literal(module, options, "name") or _name_from_context(module, call) or "tool"
-            params = _schema_keys(module, _member(module, options, "inputSchema") or _member(
-                module, options, "parameters")) or _destructured(module, implementation)
+            schema = object_member(tree, options, "inputSchema") or object_member(tree, options, "parameters")
+            params = _schema_keys(module, schema) or _destructured(module, implementation)
             return name, framework, implementation, params, _gate(module, options, implementation)
-        if args[0].type in FUNCTIONS and len(args) > 1 and args[1].type == "object":  # LangChain.js tool(fn, {...})
+        if args[0].type in FUNCTION_TYPES and len(args) > 1 and args[1].type == "object":  # LangChain.js tool(fn, ...)
             name = _literal(module, args[1], "name") or _name_from_context(module, call) or "tool"
-            params = _schema_keys(module, _member(module, args[1], "schema")) or _destructured(module, args[0])
+            params = _schema_keys(module, object_member(tree, args[1], "schema")) or _destructured(module, args[0])
             return name, "langchain.js", args[0], params, _gate(module, args[1], args[0])
         return None
     if callee.type == "member_expression":
@@ -98,11 +96,11 @@ def _call_tool(module: Module, call: Node):
         method = tree.text(prop) if prop is not None else ""
         if method in ("tool", "registerTool") and _is_mcp(module, callee):
             name = string_value(tree, args[0]) or "tool"
-            handler = next((a for a in reversed(args) if a.type in FUNCTIONS), None)
+            handler = next((a for a in reversed(args) if a.type in FUNCTION_TYPES), None)
             if handler is None:
                 return None
             schema = args[1] if method == "registerTool" and len(args) > 2 and args[1].type == "object" else None
-            params = _schema_keys(module, _member(module, schema, "inputSchema") if schema is not None else None) \
+            params = _schema_keys(module, object_member(tree, schema, "inputSchema")) \
                 or _schema_keys(module, next((a for a in args[1:-1] if a.type == "object"), None)) \
                 or _destructured(module, handler)
             destructive = any(DESTRUCTIVE_HINT.search(tree.text(a)) for a in args[1:-1])
@@ -120,11 +118,11 @@ def _constructed_tool(module: Module, new: Node):
     options = next((a for a in args.named_children if a.type == "object"), None)
     if options is None:
         return None
-    implementation = _member(module, options, "func")
+    implementation = object_member(module.tree, options, "func")
     if implementation is None:
         return None
     name = _literal(module, options, "name") or _name_from_context(module, new) or "tool"
-    params = _schema_keys(module, _member(module, options, "schema")) or _destructured(module, implementation)
+    params = _schema_keys(module, object_member(tree, options, "schema")) or _destructured(module, implementation)
     return name, "langchain.js", implementation, params, _gate(module, options, implementation)
 
 
@@ -191,7 +189,7 @@ def _tool_call_loop(module: Module, loop: Node):
 
 
 def _gate(module: Module, options: Node, implementation: Node) -> str | None:
-    approval = _member(module, options, "needsApproval")
+    approval = object_member(module.tree, options, "needsApproval")
     if approval is not None and module.tree.text(approval) != "false":
         return f"needsApproval: {module.tree.text(approval)[:40]}"
     return _gate_in(module, implementation)
@@ -228,9 +226,7 @@ def _name_from_context(module: Module, node: Node) -> str | None:
     current = node.parent
     while current is not None:
         if current.type == "pair":
-            key = current.child_by_field_name("key")
-            return (string_value(tree, key) if key is not None and key.type == "string" else tree.text(key)) \
-                if key is not None else None
+            return property_key(tree, current)
         if current.type == "variable_declarator":
             name = current.child_by_field_name("name")
             return tree.text(name) if name is not None and name.type == "identifier" else None
@@ -240,29 +236,10 @@ def _name_from_context(module: Module, node: Node) -> str | None:
     return None
 
 
-def _arguments(call: Node) -> list[Node]:
-    args = call.child_by_field_name("arguments")
-    return [] if args is None else [a for a in args.named_children if a.type != "comment"]
-
-
-def _member(module: Module, obj: Node | None, name: str) -> Node | None:
-    """Property ``name`` of an object literal: a pair's value or a method ``name() {...}``."""
-    if obj is None or obj.type != "object":
-        return None
-    tree = module.tree
-    for member in obj.named_children:
-        if member.type == "pair":
-            key = member.child_by_field_name("key")
-            if key is not None and (string_value(tree, key) if key.type == "string" else tree.text(key)) == name:
-                return member.child_by_field_name("value")
-        elif member.type in ("method_definition", "shorthand_property_identifier") and tree.text(
-                member.child_by_field_name("name") if member.type == "method_definition" else member) == name:
-            return member
-    return None
 
 
 def _literal(module: Module, obj: Node, name: str) -> str | None:
-    value = _member(module, obj, name)
+    value = object_member(module.tree, obj, name)
     return string_value(module.tree, value) if value is not None else None
 
 
@@ -273,7 +250,7 @@ def _schema_keys(module: Module, schema: Node | None) -> tuple[str, ...]:
     tree = module.tree
     for node in tree.walk(schema):
         if node.type == "object":
-            properties = _member(module, node, "properties")
+            properties = object_member(module.tree, node, "properties")
             target = properties if properties is not None and properties.type == "object" else node
             parent_call = node.parent.parent if node.parent is not None else None
             is_zod_object = parent_call is not None and parent_call.type == "call_expression" and tree.text(
@@ -287,16 +264,16 @@ def _keys(module: Module, obj: Node) -> Iterator[str]:
     tree = module.tree
     for member in obj.named_children:
         if member.type == "pair":
-            key = member.child_by_field_name("key")
+            key = property_key(tree, member)
             if key is not None:
-                yield string_value(tree, key) if key.type == "string" else tree.text(key)
+                yield key
         elif member.type == "shorthand_property_identifier":
             yield tree.text(member)
 
 
 def _destructured(module: Module, function: Node) -> tuple[str, ...]:
     """``async ({ to, subject }) => ...``: the destructured names of the first parameter."""
-    params = function.child_by_field_name("parameters") if function.type in FUNCTIONS else None
+    params = function.child_by_field_name("parameters") if function.type in FUNCTION_TYPES else None
     first = params.named_children[0] if params is not None and params.named_children else None
     if first is not None and first.type in ("required_parameter", "optional_parameter"):
         first = first.child_by_field_name("pattern") or first

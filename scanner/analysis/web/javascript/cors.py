@@ -15,7 +15,16 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from scanner.analysis.web.model import CorsPolicy, covers_api_path
-from scanner.lang.javascript.parse import JsTree, last_name, string_value
+from scanner.lang.javascript.parse import (
+    FUNCTION_TYPES,
+    JsTree,
+    call_arguments,
+    enclosing_function,
+    last_name,
+    object_member,
+    property_key,
+    string_value,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -32,8 +41,6 @@ DECIDES = re.compile(r"\bif\b|\?|includes\(|indexOf\(|\.test\(|\.match\(|===|!==
 ORIGIN_CHECK = re.compile(r"\bif\s*\([^)]*\borigin\b|\borigin\s*[!=]==|===?\s*origin\b|\?\s*origin\b"
                           r"|(?:includes|has|indexOf|test|match|some|find|startsWith|endsWith)\(\s*origin\b",
                           re.IGNORECASE)
-FUNCTIONS = frozenset({"function_declaration", "function_expression", "arrow_function", "method_definition",
-                       "function"})
 ANY_ORIGIN_PATTERNS = frozenset({".*", ".+", "^.*$", "https?:\\/\\/.*", "https:\\/\\/.*"})
 
 
@@ -52,7 +59,7 @@ def cors_policies(tree: JsTree) -> Iterator[CorsPolicy]:
 
 def _call_policy(tree: JsTree, call: Node) -> CorsPolicy | None:
     callee = call.child_by_field_name("function")
-    args = _arguments(call)
+    args = call_arguments(call)
     if callee is None:
         return None
     name = last_name(tree, callee)
@@ -65,13 +72,13 @@ def _call_policy(tree: JsTree, call: Node) -> CorsPolicy | None:
     if name == "enableCors":
         return _options(tree, call, "enableCors()", args[0] if args else None)
     if name == "create" and len(args) > 1 and args[1].type == "object":
-        cors = _pair_value(tree, args[1], "cors")
+        cors = object_member(tree, args[1], "cors")
         if cors is not None and cors.type == "true":
             return CorsPolicy(tree.span(call), "NestFactory.create cors: true", any_origin="any origin (cors: true)")
         if cors is not None and cors.type == "object":
             return _options(tree, call, "NestFactory.create cors", cors)
     if name in HEADER_SETTERS and len(args) > 1 and (string_value(tree, args[0]) or "").lower() == ALLOW_ORIGIN:
-        return _header_value(tree, call, args[1], credentials=_allows_credentials(tree, _function_of(call)),
+        return _header_value(tree, call, args[1], credentials=_allows_credentials(tree, enclosing_function(call)),
                              per_response=True)
     return None
 
@@ -83,8 +90,8 @@ def _options(tree: JsTree, call: Node, label: str, options: Node | None) -> Cors
         return CorsPolicy(span, label, any_origin=f"any origin ({label} without options)")
     if options.type != "object":
         return CorsPolicy(span, label)  # options built elsewhere: examined, not judged
-    credentials = (node := _pair_value(tree, options, "credentials")) is not None and node.type == "true"
-    origin = _pair_value(tree, options, "origin")
+    credentials = (node := object_member(tree, options, "credentials")) is not None and node.type == "true"
+    origin = object_member(tree, options, "origin")
     if origin is None:
         return CorsPolicy(span, label, any_origin=f"any origin ({label} without an origin)", credentials=credentials)
     literal = string_value(tree, origin)
@@ -103,7 +110,7 @@ def _options(tree: JsTree, call: Node, label: str, options: Node | None) -> Cors
             return CorsPolicy(span, label, any_origin="any origin ('*' in the origin list)")
         if values and all(v is not None for v in values):
             return CorsPolicy(span, label, credentials=credentials, origins=tuple(v for v in values if v))
-    if origin.type in FUNCTIONS and _accepts_everyone(tree, origin):
+    if origin.type in FUNCTION_TYPES and _accepts_everyone(tree, origin):
         return CorsPolicy(span, label, reflected=True, credentials=credentials)
     return CorsPolicy(span, label, credentials=credentials)
 
@@ -113,15 +120,15 @@ def _header_object(tree: JsTree, obj: Node) -> CorsPolicy | None:
     value }``."""
     value = None
     for pair in (c for c in obj.named_children if c.type == "pair"):
-        key = _key(tree, pair)
+        key = property_key(tree, pair)
         if key is not None and key.lower() == ALLOW_ORIGIN:
             value = pair.child_by_field_name("value")
     if value is not None:  # a header object of one response
         return _header_value(tree, obj, value, _allows_credentials(tree, obj), per_response=True)
-    key_value = _pair_value(tree, obj, "key")
+    key_value = object_member(tree, obj, "key")
     if key_value is None or (string_value(tree, key_value) or "").lower() != ALLOW_ORIGIN:
         return None
-    value = _pair_value(tree, obj, "value")
+    value = object_member(tree, obj, "value")
     if value is None or not _covers_api(tree, obj):
         return None
     return _header_value(tree, obj, value, _allows_credentials(tree, obj), per_response=False)
@@ -143,23 +150,17 @@ def _header_value(tree: JsTree, where: Node, value: Node, credentials: bool, per
 def _covers_api(tree: JsTree, header: Node) -> bool:
     """A next.config header rule whose ``source`` reaches API routes (or every path), not only static files."""
     rule = header
-    while rule.parent is not None and not (rule.type == "object" and _pair_value(tree, rule, "source") is not None):
+    while rule.parent is not None and not (rule.type == "object" and object_member(tree, rule, "source") is not None):
         rule = rule.parent
-    source = _pair_value(tree, rule, "source") if rule.type == "object" else None
+    source = object_member(tree, rule, "source") if rule.type == "object" else None
     text = string_value(tree, source) if source is not None else None
     return text is None or covers_api_path(text)
 
 
-def _function_of(node: Node) -> Node:
-    scope = node
-    while scope.parent is not None and scope.type not in FUNCTIONS:
-        scope = scope.parent
-    return scope
-
 
 def _origin_checked(tree: JsTree, node: Node) -> bool:
     """The enclosing function compares the origin with an allowlist before echoing it."""
-    return bool(ORIGIN_CHECK.search(tree.text(_function_of(node))))
+    return bool(ORIGIN_CHECK.search(tree.text(enclosing_function(node))))
 
 
 def _allows_credentials(tree: JsTree, obj: Node) -> bool:
@@ -176,10 +177,6 @@ def _accepts_everyone(tree: JsTree, function: Node) -> bool:
         body.split("=>", 1)[-1] if "=>" in body else body)
 
 
-def _arguments(call: Node) -> list[Node]:
-    args = call.child_by_field_name("arguments")
-    return [] if args is None else [c for c in args.named_children if c.type != "comment"]
-
 
 def _elements(array: Node) -> list[Node]:
     return [c for c in array.named_children if c.type != "comment"]
@@ -190,7 +187,7 @@ def _is_require_of(tree: JsTree, callee: Node, module: str) -> bool:
     """``require('cors')(...)``."""
     if callee.type != "call_expression" or last_name(tree, callee.child_by_field_name("function")) != "require":
         return False
-    args = _arguments(callee)
+    args = call_arguments(callee)
     return bool(args) and string_value(tree, args[0]) == module
 
 
@@ -200,21 +197,6 @@ def _names_cors(tree: JsTree, node: Node) -> bool:
     return node.type in ("identifier", "call_expression", "await_expression") and "cors" in text.lower()
 
 
-def _key(tree: JsTree, pair: Node) -> str | None:
-    key = pair.child_by_field_name("key")
-    if key is None:
-        return None
-    return string_value(tree, key) if key.type == "string" else tree.text(key)
-
-
-def _pair_value(tree: JsTree, obj: Node, name: str) -> Node | None:
-    """The value of property ``name`` of an object literal: a pair's value, or a method ``name() {...}``."""
-    for member in obj.named_children:
-        if member.type == "pair" and _key(tree, member) == name:
-            return member.child_by_field_name("value")
-        if member.type == "method_definition" and tree.text(member.child_by_field_name("name")) == name:
-            return member
-    return None
 
 
 def _regex_pattern(tree: JsTree, regex: Node) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from scanner.analysis.web.model import LogCall
 from scanner.analysis.web.sensitive import SAFE_WRAPPERS, sensitive_name
-from scanner.lang.javascript.parse import JsTree, last_name, string_value
+from scanner.lang.javascript.parse import JsTree, enclosing_function, last_name, string_value
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -36,8 +36,6 @@ ENV_READ = re.compile(r"^(?:process\.env|import\.meta\.env)\.(\w+)$")
 
 #: Values that still hold what they were built from (objects, arrays, template strings, concatenations).
 CARRYING = frozenset({"object", "array", "template_string", "binary_expression", "parenthesized_expression"})
-FUNCTIONS = frozenset({"function_declaration", "function_expression", "arrow_function", "method_definition",
-                       "function", "program"})
 
 
 def log_calls(tree: JsTree, prompts: bool) -> Iterator[LogCall]:
@@ -52,17 +50,11 @@ def log_calls(tree: JsTree, prompts: bool) -> Iterator[LogCall]:
             args = node.child_by_field_name("arguments")
             if args is None:
                 continue
-            scope = _enclosing_function(node)
+            scope = enclosing_function(node)
             if scope.id not in carriers:
                 carriers[scope.id] = _carriers(tree, scope, prompts)
             yield LogCall(tree.span(node), _sensitive_value(tree, args.named_children, prompts, carriers[scope.id]))
 
-
-def _enclosing_function(node: Node) -> Node:
-    scope = node.parent
-    while scope is not None and scope.type not in FUNCTIONS:
-        scope = scope.parent
-    return scope if scope is not None else node
 
 
 def _carriers(tree: JsTree, scope: Node, prompts: bool) -> dict[str, str]:

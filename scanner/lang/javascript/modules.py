@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -372,16 +373,19 @@ def _read_import(tree: JsTree, node: Node, module: Module) -> None:
                 if names:
                     module.imports[tree.text(names[0])] = Import(tree.text(names[0]), specifier, "*", type_only, line)
             elif part.type == "named_imports":
-                for spec in part.named_children:
-                    if spec.type != "import_specifier":
-                        continue
-                    name = spec.child_by_field_name("name")
-                    alias = spec.child_by_field_name("alias") or name
-                    if name is None or alias is None:
-                        continue
-                    spec_type_only = type_only or any(c.type == "type" for c in spec.children)
-                    module.imports[tree.text(alias)] = Import(tree.text(alias), specifier, tree.text(name),
-                                                              spec_type_only, line)
+                for name, alias, spec_type_only in _specifiers(tree, part, "import_specifier", type_only):
+                    module.imports[alias] = Import(alias, specifier, name, spec_type_only, line)
+
+
+def _specifiers(tree: JsTree, clause: Node, kind: str, type_only: bool) -> Iterator[tuple[str, str, bool]]:
+    """``(name, alias, type_only)`` of each ``{ name as alias }`` specifier of an import or export clause."""
+    for spec in clause.named_children:
+        if spec.type != kind:
+            continue
+        name = spec.child_by_field_name("name")
+        alias = spec.child_by_field_name("alias") or name
+        if name is not None and alias is not None:
+            yield tree.text(name), tree.text(alias), type_only or any(c.type == "type" for c in spec.children)
 
 
 def _read_export(tree: JsTree, node: Node, module: Module) -> None:
@@ -424,15 +428,7 @@ def _read_export(tree: JsTree, node: Node, module: Module) -> None:
             if names and specifier is not None:
                 module.exports[tree.text(names[0])] = Export(tree.text(names[0]), None, specifier, "*", type_only)
         elif clause.type == "export_clause":
-            for spec in clause.named_children:
-                if spec.type != "export_specifier":
-                    continue
-                local = spec.child_by_field_name("name")
-                alias = spec.child_by_field_name("alias") or local
-                if local is None or alias is None:
-                    continue
-                spec_type_only = type_only or any(c.type == "type" for c in spec.children)
-                exported, inner = tree.text(alias), tree.text(local)
+            for inner, exported, spec_type_only in _specifiers(tree, clause, "export_specifier", type_only):
                 if specifier is not None:
                     module.exports[exported] = Export(exported, None, specifier, inner, spec_type_only)
                 else:

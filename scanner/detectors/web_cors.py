@@ -12,16 +12,13 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 
-from scanner.analysis.web.model import CorsPolicy, covers_api_path
+from scanner.analysis.web.model import FILE_KIND, CorsPolicy, covers_api_path
 from scanner.context import Context, Hit, Span
 from scanner.detectors.base import Detector
 from scanner.model import Artifact, Severity
 from scanner.paths import is_build_output, is_test_file, looks_minified
 
 RULE = "web-cors-permissive"
-#: What each language's files count as on the scorecard.
-_FILE_KIND = {"python": "Python file", "javascript": "JavaScript/TypeScript file",
-              "typescript": "JavaScript/TypeScript file"}
 
 
 class CorsDetector(Detector):
@@ -36,7 +33,7 @@ class CorsDetector(Detector):
         return super().wants(artifact) and not is_build_output(artifact.path) and not is_test_file(artifact.path)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        ctx.examined("cors", _FILE_KIND.get(artifact.kind, "hosting configuration"))
+        ctx.examined("cors", FILE_KIND.get(artifact.kind, "hosting configuration"))
         for policy in self._policies(artifact, ctx):
             ctx.examined("cors", "CORS configuration")
             hit = self._judge(ctx, policy)

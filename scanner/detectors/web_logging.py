@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from scanner.analysis.web.model import LogCall
+from scanner.analysis.web.model import FILE_KIND, LogCall
 from scanner.analysis.web.sensitive import LLM_MODULE, SENSITIVE_WORDS
 from scanner.context import Context, Hit
 from scanner.detectors.base import Detector
@@ -19,8 +19,6 @@ from scanner.model import Artifact
 from scanner.paths import is_build_output, is_development_file, looks_minified
 
 RULE = "web-log-sensitive"
-_FILE_KIND = {"python": "Python file", "javascript": "JavaScript/TypeScript file",
-              "typescript": "JavaScript/TypeScript file"}
 
 
 class SensitiveLoggingDetector(Detector):
@@ -35,7 +33,7 @@ class SensitiveLoggingDetector(Detector):
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         # a file that names no logger or no sensitive value cannot log one: examined by the prefilter alone
-        ctx.examined("logging", _FILE_KIND[artifact.kind])
+        ctx.examined("logging", FILE_KIND[artifact.kind])
         for call in self._log_calls(artifact, ctx):
             ctx.examined("logging", "log call")
             if call.writes:

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 from scanner.context import Span
 
+#: What each language's files count as on the scorecard ("no issue found in 140 Python files").
+FILE_KIND = {"python": "Python file", "javascript": "JavaScript/TypeScript file",
+             "typescript": "JavaScript/TypeScript file"}
+
 
 @dataclass(frozen=True)
 class CorsPolicy:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from scanner.analysis.agents.model import READ_ONLY_NAME
 from scanner.context import Context, Hit
 from scanner.detectors.base import Detector
 from scanner.model import Artifact, Severity
@@ -29,10 +30,6 @@ TOOL_MARKERS = re.compile(r"@(?:\w+\.)?(?:tool|tool_plain|function_tool|ai_funct
 #: Project-wide confirmation gates, collected in the index pass.
 GATE_MARKERS = re.compile(r"HumanInTheLoopMiddleware|interrupt_before|HumanApprovalCallbackHandler")
 SYSTEM_MARKERS = re.compile(r"[\"'](?:system|developer)[\"']|\bsystem(?:_prompt)?\s*=|\binstructions\s*=|SystemMessage")
-#: Tools named like lookups: their POST requests are queries (search and inference APIs), not writes.
-READ_ONLY_NAME = re.compile(r"(?:^|_)(?:get|search|find|lookup|look_up|fetch|read|list|query|retrieve|summari[sz]e|"
-                            r"translate|classify|detect|analy[sz]e|transcribe|embed|answer|calculate|convert|"
-                            r"text_to_speech|speech_to_text|tts)(?:_|$)", re.IGNORECASE)
 #: Effects graded below the rule's severity: a tool that saves records in the app's own database changes data
 #: the user can see and undo; mail, money, shell, files and foreign services cannot be taken back.
 EFFECT_SEVERITY = {"writes to the database": Severity.MEDIUM}
@@ -127,14 +124,11 @@ class AgentToolsDetector(Detector):
     def _js_tools(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.agents.javascript.effects import owner_check_pattern
         from scanner.analysis.agents.javascript.tools import tools
-        from scanner.lang.javascript.modules import module_graph, summarise
+        from scanner.lang.javascript.modules import module_graph
         from scanner.lang.javascript.parse import parse_js
 
         graph = module_graph(ctx.facts)
-        module = graph.modules.get(artifact.path)
-        tree = parse_js(ctx)
-        if module is None or module.tree.source != tree.source:  # not indexed, or another version (history)
-            module = summarise(tree, artifact.path)
+        module = graph.current(parse_js(ctx), artifact.path)
         owners = owner_check_pattern(tuple(ctx.config.tenant_keys), tuple(ctx.config.owner_keys))
         for tool in tools(module, graph, owners):
             yield from self._judge(ctx, tool)

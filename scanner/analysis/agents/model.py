@@ -6,9 +6,15 @@ once over them, for every language.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from scanner.context import Span
+
+#: Tools named like lookups: their POST requests are queries (search and inference APIs), not writes.
+READ_ONLY_NAME = re.compile(r"(?:^|_)(?:get|search|find|lookup|look_up|fetch|read|list|query|retrieve|summari[sz]e|"
+                            r"translate|classify|detect|analy[sz]e|transcribe|embed|answer|calculate|convert|"
+                            r"text_to_speech|speech_to_text|tts)(?:_|$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -193,6 +193,12 @@ class ModuleGraph:
                         return found
         return None
 
+    def current(self, tree: JsTree, path: str) -> Module:
+        """The registered module of ``path`` while its text is ``tree``'s; otherwise (not indexed, or another
+        version of the path, as in history) a summary of ``tree`` itself."""
+        module = self.modules.get(path)
+        return module if module is not None and module.tree.source == tree.source else summarise(tree, path)
+
     def module_of(self, specifier: str, importer: str) -> Module | None:
         target = self.resolve(specifier, importer)
         return self.modules.get(target) if target is not None else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from scanner.analysis.agents.model import Effect, ModelIdRead
+from scanner.analysis.agents.model import READ_ONLY_NAME, Effect, ModelIdRead
 from scanner.analysis.web.sensitive import snake
 from scanner.lang.javascript.parse import enclosing_function
 
@@ -208,8 +208,6 @@ def owner_check_pattern(tenant_keys: tuple[str, ...], owner_keys: tuple[str, ...
 
 
 def _read_only(tool_name: str) -> bool:
-    from scanner.detectors.agent_tools import READ_ONLY_NAME
-
     return bool(READ_ONLY_NAME.search(snake(tool_name)))
 
 

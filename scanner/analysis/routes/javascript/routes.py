@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from scanner.analysis.routes.javascript import express, nestjs, nextjs, trpc, wasp
 from scanner.analysis.routes.javascript.base import SIGNATURE_CHECK, JsProject, JsRoute, Middleware
 from scanner.analysis.routes.javascript.nextjs import app_root
-from scanner.lang.javascript.modules import Module, summarise
+from scanner.lang.javascript.modules import Module
 from scanner.lang.javascript.parse import JsTree
 
 if TYPE_CHECKING:
@@ -35,9 +35,7 @@ def index_file(tree: JsTree, path: str, project: JsProject) -> None:
 
 def routes_in(tree: JsTree, path: str, project: JsProject) -> Iterator[JsRoute]:
     """Every entry point defined in one file, with the guards that run before it."""
-    module = project.graph.modules.get(path)
-    if module is None or module.tree.source != tree.source:  # not indexed, or another version (history)
-        module = summarise(tree, path)
+    module = project.graph.current(tree, path)
     for extract in _EXTRACTORS:
         yield from extract(module, project)
 

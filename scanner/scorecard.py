@@ -54,7 +54,7 @@ CHECK_INFO: dict[str, CheckInfo] = {
         "Auth enforced on every route",
         "Anyone on the internet can call an endpoint that should need a login, and read or change data.",
         "no route of a framework launchready models (Flask, FastAPI, Starlette, Django, DRF, OpenAPI, "
-        "Next.js, Express)"),
+        "Next.js, Express, Koa, Hono, Fastify, NestJS, tRPC, Wasp, Remix, SvelteKit)"),
     "tenant-isolation": CheckInfo(
         "Authorization per tenant",
         "One customer can read or edit another customer's records by changing an id in a request.",

@@ -100,11 +100,14 @@ class MemorySource:
 
 
 def run_example(example: Example, registry: Registry) -> list[Finding]:
-    """Unsuppressed findings of the example's rule when its files are scanned by the real engine."""
+    """Unsuppressed findings of the example's rule when its files are scanned by the real engine. A detector
+    that fails on an example fails the example (a crash must never pass as "no finding")."""
     from scanner.detectors import DETECTORS
 
     engine = Engine(registry, Config(), DETECTORS, only_rules=[example.rule_id])
     result = engine.run([MemorySource(example.files)], root="<example>", source_names=["example"])
+    failures = [f"{n.path}: {n.detail}" for n in result.skipped if n.reason == "analysis-error"]
+    assert not failures, f"{example.test_id}: a detector failed: " + "; ".join(failures)
     return [f for f in result.active if f.rule_id == example.rule_id]
 
 

@@ -121,3 +121,14 @@ def test_workspace_packages_of_a_monorepo_resolve_to_their_sources():
     assert graph.resolve("@acme/db/schema", "apps/web/app/page.tsx") == "packages/db/src/schema/index.ts"
     assert graph.resolve("ui", "apps/web/app/page.tsx") == "packages/ui/index.tsx"
     assert graph.resolve("react", "apps/web/app/page.tsx") is None
+
+
+def test_package_json_subpath_imports_and_sveltekit_lib_alias():
+    files = {**FILES, **{f: "export const a = 1;\n" for f in (
+        "app/utils/auth.server.ts", "web/src/lib/server/auth.ts", "web/src/routes/+page.server.ts")}}
+    package = '{"imports": {"#app/*": "./app/*", "#cfg": {"import": "./lib/util.tsx", "default": "./x.js"}}}'
+    graph = graph_of(files, {"package.json": package})
+    assert graph.resolve("#app/utils/auth.server.ts", "app/routes/x.tsx") == "app/utils/auth.server.ts"
+    assert graph.resolve("#cfg", "server/a.js") == "lib/util.tsx"  # a conditional target: its import condition
+    assert graph.resolve("#app/missing", "app/routes/x.tsx") is None
+    assert graph.resolve("$lib/server/auth", "web/src/routes/+page.server.ts") == "web/src/lib/server/auth.ts"

@@ -14,9 +14,10 @@ from scanner.paths import is_non_production
 #: How a route of each framework is named on the scorecard ("14 Flask routes in 3 files").
 FRAMEWORK_NAMES = {"flask": "Flask", "fastapi": "FastAPI", "starlette": "Starlette", "django": "Django",
                    "drf": "Django REST framework", "connexion": "OpenAPI", "nextjs": "Next.js",
-                   "express": "Express"}
+                   "express": "Express", "remix": "Remix", "sveltekit": "SvelteKit"}
 #: Entry points that are not called routes on the scorecard.
-ENTRY_KINDS = {"server-action": "server action", "nextjs": "Next.js route handler"}
+ENTRY_KINDS = {"server-action": "server action", "nextjs": "Next.js route handler",
+               "remix": "Remix loader or action", "sveltekit": "SvelteKit endpoint, load or action"}
 
 
 def route_kind(route: Route) -> str:

@@ -37,6 +37,8 @@ RULES = {
     ("python", None): (UNAUTHENTICATED, UNVERIFIED_WEBHOOK),
     ("javascript", "nextjs"): ("nextjs-route-without-auth", "js-webhook-without-signature"),
     ("javascript", "server-action"): ("server-action-without-auth", "js-webhook-without-signature"),
+    ("javascript", "remix"): ("remix-route-without-auth", "js-webhook-without-signature"),
+    ("javascript", "sveltekit"): ("sveltekit-route-without-auth", "js-webhook-without-signature"),
     ("javascript", None): ("express-route-without-auth", "js-webhook-without-signature"),
 }
 

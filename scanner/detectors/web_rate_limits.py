@@ -54,10 +54,12 @@ JS_LIMITER_PACKAGES = re.compile(
     r"""|@hono-rate-limiter/\w+)['"]""")
 #: A limiter mounted as middleware: ``app.use(limiter)``, ``app.use("/api/", apiLimiter)``,
 #: ``app.use(rateLimit({...}))``, Fastify ``register(rateLimit, ...)`` (global by default), a NestJS
-#: ``ThrottlerGuard`` as a global guard.
+#: ``ThrottlerGuard`` as a global guard, or a limiter called as middleware from an inline one
+#: (``app.use((req, res, next) => strictLimit(req, res, next))``: it picks a limit per request).
 JS_LIMITER_USE = re.compile(
     r"""\.(?:use|register)\(\s*(?:['"`](?P<prefix>[^'"`]*)['"`]\s*,\s*)?(?:\w+\.)*\w*(?:[lL]imit|[tT]hrottl)\w*"""
-    r"""|provide:\s*APP_GUARD\s*,\s*useClass:\s*ThrottlerGuard|useGlobalGuards\([^)]*ThrottlerGuard""")
+    r"""|provide:\s*APP_GUARD\s*,\s*useClass:\s*ThrottlerGuard|useGlobalGuards\([^)]*ThrottlerGuard"""
+    r"""|\b\w*(?:[lL]imit|[tT]hrottl)\w*\(\s*req\s*,\s*res\s*,\s*next\s*\)""")
 #: A limit enforced in a JS/TS handler or its registration: ``await ratelimit.limit(ip)``,
 #: ``limiter.consume(key)``, ``checkRateLimit(req)``, a limiter middleware argument, NestJS ``@Throttle``.
 JS_ON_ROUTE = re.compile(r"\b\w*(?:[rR]ate_?[lL]imit|ratelimit|[lL]imiter|[tT]hrottl)\w*\s*"

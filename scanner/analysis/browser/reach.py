@@ -115,7 +115,7 @@ def index_browser(ctx: Context) -> None:
         module = index_module(ctx)
         if module is not None:
             reach.files[art.path] = _file_facts(module.tree.root, module.tree, art.text)
-    elif name == "package.json":
+    if name == "package.json":
         kind = _framework(art.text)
         if kind:
             reach.packages[_folder(art.path)] = kind
@@ -126,7 +126,7 @@ def index_browser(ctx: Context) -> None:
 def wanted(path: str, kind: str) -> bool:
     """Does the browser reach read this artifact in the index pass?"""
     name = posixpath.basename(path)
-    return (kind in _JS_KINDS or name == "package.json" or name.endswith((".html", ".htm"))
+    return (kind in _JS_KINDS or name.endswith((".html", ".htm"))
             or bool(CONFIG_NAME.fullmatch(name))) and not is_build_output(path)
 
 

@@ -18,7 +18,7 @@ ROLE_NAME = re.compile(
 )
 #: Code that compares the caller's role, permissions or membership (in a guard or at the top of a handler).
 ROLE_CODE = re.compile(
-    r"""\.role\b|\brole\s*(?:==|!=|===|!==|\bin\b|not\s+in\b)|\broles?\s*\.\s*(?:includes|has|some)\(|\[['"]role['"]\]
+    r"""\.role\b|!\s*[\w?.]+\??\.(?:is_?)?[aA]dmin\b|\brole\s*(?:==|!=|===|!==|\bin\b|not\s+in\b)|\broles?\s*\.\s*(?:includes|has|some)\(|\[['"]role['"]\]
     |\bis_admin\b|\bisAdmin\b|\bis_superuser\b|\bis_staff\b|\bhas_perms?\(|\bhas_permission\w*\(|\bhasPermission\w*\(
     |\bhas_role\w*\(|\bhasRole\w*\(|\brequire_?[Rr]ole\w*\(|\bcheck_?[Pp]ermission\w*\(|\bcan_?[A-Z_]\w*\(
     |\bpermissions?\s*(?:==|!=|===|\bin\b|\.includes\(|\.has\()|\bscopes\b|\bis_owner\b|\bisOwner\b

@@ -31,6 +31,9 @@ WEBHOOK = re.compile(r"webhook|hooks?(?:$|[/_.\-])|stripe_events|ipn"
                      r"|^/api/messages$", re.IGNORECASE)
 STATIC_PAGES = frozenset({"/", "/index", "/about", "/pricing", "/terms", "/privacy", "/contact", "/faq", "/home",
                           "/landing", "/features", "/docs", "/help"})
+#: The last path segment of a legal page (``/cms/privacy-policy``, ``/legal/terms-of-service``).
+LEGAL_PAGE = re.compile(r"(?:^|/)(?:terms(?:-of-(?:service|use))?|tos|privacy(?:-policy)?|cookie-policy|cookies"
+                        r"|license|imprint|impressum|legal|disclaimer|acceptable-use)$")
 #: Path segments of static files: built front ends, images, icons, fonts, UI strings, Open Graph images.
 STATIC_SEGMENTS = frozenset({"static", "assets", "asset", "public", "favicon", "favicon.ico", "logo", "avatars",
                              "avatar", "images", "img", "icons", "fonts", "translations", "locales", "i18n", "og",
@@ -157,7 +160,8 @@ def is_static_page(route: Route) -> bool:
     """A GET page with no parameters and no data access (a landing or legal page)."""
     if not _read_only(route) or route.path_params:
         return False
-    return (route.path or "").rstrip("/") in STATIC_PAGES | {""} and not touches_user_data(route)
+    path = (route.path or "").rstrip("/")
+    return (path in STATIC_PAGES | {""} or bool(LEGAL_PAGE.search(path))) and not touches_user_data(route)
 
 
 def is_static_asset(route: Route) -> bool:

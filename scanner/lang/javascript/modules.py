@@ -120,6 +120,7 @@ class ModuleGraph:
         self._config_files: dict[str, PathConfig] = {}  # path -> config, for ``extends``
         self._nearest: dict[str, PathConfig | None] = {}  # folder -> the config that applies to it
         self._resolved: dict[tuple[str, str], str | None] = {}  # (specifier, importer's folder) -> file
+        self.imports: dict[str, PathConfig] = {}  # folder -> its package.json's subpath imports
 
     # -- building (index pass) ------------------------------------------------------------------------------
     def add(self, tree: JsTree, path: str) -> Module:
@@ -132,8 +133,12 @@ class ModuleGraph:
         return module
 
     def add_config(self, path: str, text: str) -> None:
-        """Register a ``tsconfig*.json`` or ``jsconfig.json`` (JSON with comments and trailing commas)."""
+        """Register a ``tsconfig*.json`` or ``jsconfig.json`` (JSON with comments and trailing commas), or a
+        ``package.json``'s subpath imports (``"imports": {"#app/*": "./app/*"}``)."""
         data = read_jsonc(text)
+        if posixpath.basename(path) == "package.json":
+            self._add_imports(path, data.get("imports") if isinstance(data, dict) else None)
+            return
         options = data.get("compilerOptions") if isinstance(data, dict) else None
         options = options if isinstance(options, dict) else {}
         folder = _folder(path)
@@ -153,6 +158,21 @@ class ModuleGraph:
         if folder not in self.configs or posixpath.basename(path) in {"tsconfig.json", "jsconfig.json"}:
             self.configs[folder] = config
 
+    def _add_imports(self, path: str, imports: object) -> None:
+        """Node subpath imports: each ``#name`` pattern and its file target (a string, or the ``import``,
+        ``node`` or ``default`` condition of an object)."""
+        if not isinstance(imports, dict):
+            return
+        paths = []
+        for pattern, target in imports.items():
+            while isinstance(target, dict):
+                target = next((target[c] for c in ("import", "node", "default", "require") if c in target), None)
+            if isinstance(pattern, str) and pattern.startswith("#") and isinstance(target, str):
+                paths.append((pattern, (target,)))
+        if paths:
+            self.imports[_folder(path)] = PathConfig(_folder(path), None, tuple(paths))
+            self._resolved.clear()
+
     # -- resolving (detect pass) ----------------------------------------------------------------------------
     def resolve(self, specifier: str, importer: str) -> str | None:
         """The project file that ``specifier``, imported from ``importer``, names; None for packages and misses."""
@@ -164,15 +184,21 @@ class ModuleGraph:
     def _resolve(self, specifier: str, importer: str) -> str | None:
         if specifier.startswith("."):
             return self._file(_join(_folder(importer), specifier))
+        if specifier.startswith("#") and not specifier.startswith("#/"):  # a package.json subpath import
+            package = next((self.imports[f] for f in _ancestors(_folder(importer)) if f in self.imports), None)
+            found = self._through_config(specifier, package) if package is not None else None
+            if found is not None:
+                return found
         config = self._config_for(importer)
         if config is not None:
             found = self._through_config(specifier, config)
             if found is not None:
                 return found
-        if specifier.startswith(("@/", "~/", "#/")):  # conventional app alias without a config we could read
-            rest = specifier[2:]
+        if specifier.startswith(("@/", "~/", "#/", "$lib/")):  # conventional app aliases (SvelteKit: ``$lib``)
+            rest = specifier.split("/", 1)[1]
             for folder in _ancestors(_folder(importer)):
-                for base in (folder, _join(folder, "src")):
+                bases = (_join(folder, "src/lib"),) if specifier.startswith("$") else (folder, _join(folder, "src"))
+                for base in bases:
                     found = self._file(_join(base, rest))
                     if found is not None:
                         return found
@@ -593,8 +619,9 @@ def read_jsonc(text: str) -> object:
 
 
 GRAPH_BUCKET = "js-module-graph"
-#: tsconfig.json, tsconfig.base.json, jsconfig.json...: path configuration the graph resolves imports with.
-CONFIG_NAME = re.compile(r"(?:tsconfig|jsconfig)[\w.-]*\.json")
+#: tsconfig.json, tsconfig.base.json, jsconfig.json, package.json: path configuration the graph resolves
+#: imports with (``paths``/``baseUrl``; a package's subpath ``imports``).
+CONFIG_NAME = re.compile(r"(?:tsconfig|jsconfig)[\w.-]*\.json|package\.json")
 
 
 def module_graph(facts: ProjectFacts) -> ModuleGraph:

@@ -33,18 +33,22 @@ PUBLIC_SEGMENTS = {
     "[...nextauth]", "callback", "callbacks", "oauth", "health", "healthz", "healthcheck", "ready", "readyz",
     "live", "livez", "ping", "status", "version", "og", "public", "forgot-password", "reset-password",
     "password-reset", "verify-email", "magic-link", "csrf", "refresh-token", "refresh-tokens", "token", "authorize",
+    "webauthn",
 }
 #: Words in a server action's name that make it public on purpose (``handleResetPassword``, ``signUp``).
 _PUBLIC_ACTION_WORDS = ("login", "log-in", "logout", "log-out", "sign-in", "signin", "sign-up", "signup", "sign-out",
                         "signout", "register", "reset-password", "forgot-password", "verify-email", "magic-link")
 _CALLEE = re.compile(r"(?<![\w.])(?!(?:if|for|while|switch|catch|return|typeof|await)\b)([\w.]+)\s*\(")
 _SIGN_IN_OUT = re.compile(r"^(?:signIn|signOut|signUp)\w*$")
+_SET_COOKIE_HEADER = re.compile(r"['\"]set-cookie['\"]", re.IGNORECASE)
+#: Entry points answering a form post from the app's own pages: server actions, Remix and SvelteKit actions.
+FORM_ACTIONS = frozenset({"server-action", "remix", "sveltekit"})
 _HARMLESS = re.compile(r"^(?:redirect|headers|cookies|String|Object|Error|URL|encodeURIComponent|revalidatePath)$")
 
 
-_RESPONDERS = frozenset({"send", "json", "text", "status", "end", "sendStatus", "html", "Response", "body"})
+_RESPONDERS = frozenset({"send", "json", "text", "status", "end", "sendStatus", "html", "Response", "body", "redirect"})
 _CONSTANT_WORDS = _RESPONDERS | {"req", "res", "request", "response", "c", "ctx", "reply", "next", "return", "new",
-                                 "true", "false", "null", "undefined", "async", "function"}
+                                 "true", "false", "null", "undefined", "async", "function", "throw"}
 _STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`[^`$]*`")
 
 
@@ -69,17 +73,21 @@ def _only_starts_or_ends_sign_in(source: str) -> bool:
 
 
 def _only_sets_a_cookie(source: str) -> bool:
-    """A server action that only stores a preference in the caller's own cookie (``cookies().set(...)``)."""
+    """A form action that only stores a preference in the caller's own cookie: ``cookies().set(...)`` and
+    nothing else, or an answer carrying a ``Set-Cookie`` header from code that touches no data."""
     names = [m.group(1) for m in _CALLEE.finditer(_body(source))]
-    return bool(names) and any(n.endswith(".set") for n in names) and all(
-        n == "cookies" or n.endswith((".set", ".get")) for n in names)
+    if bool(names) and any(n.endswith(".set") for n in names) and all(
+            n == "cookies" or n.endswith((".set", ".get")) for n in names):
+        return True
+    return bool(_SET_COOKIE_HEADER.search(source)) and not DATA_ACCESS.search(source)
 
 
-#: Adapters that dispatch to tRPC procedures or GraphQL resolvers, where authentication lives per procedure.
+#: Adapters that dispatch to tRPC procedures, GraphQL resolvers or Remix/React Router loaders and actions,
+#: where authentication lives per procedure, resolver or loader.
 DISPATCHER = re.compile(
     r"\b(?:fetchRequestHandler|createNextApiHandler|createYoga|startServerAndCreateNextHandler|ApolloServer"
     r"|createHandler|graphqlHTTP|createExpressMiddleware|fastifyTRPCPlugin|trpcServer|toNextJsHandler"
-    r"|toNodeHandler)\b"
+    r"|toNodeHandler|createRequestHandler)\b"
 )
 _SIGNATURE_HEADER = re.compile(r"['\"]x-[\w-]*signature[\w-]*['\"]", re.IGNORECASE)
 #: Two secrets compared (``stored.token !== input.token``): the caller proves it holds a shared secret.
@@ -107,6 +115,9 @@ class JsRoute:
     stack: str = ""
     #: Declared public by the framework's own idiom (NestJS ``@Public()``, a tRPC ``publicProcedure`` query).
     declared_public: bool = False
+    #: Only hands the request to the server's own handler (a Remix loader calling into its load context), whose
+    #: code carries the checks.
+    delegates: bool = False
 
     @property
     def protection(self) -> tuple[str, ...]:
@@ -119,8 +130,8 @@ class JsRoute:
 
     @property
     def is_dispatcher(self) -> bool:
-        """tRPC/GraphQL adapters: authentication belongs to the procedures they dispatch to."""
-        return bool(DISPATCHER.search(self.source))
+        """tRPC/GraphQL adapters and delegating loaders: authentication belongs to the code they dispatch to."""
+        return self.delegates or bool(DISPATCHER.search(self.source))
 
     @property
     def is_webhook(self) -> bool:
@@ -138,7 +149,7 @@ class JsRoute:
             return "CORS preflight (answers carry no data)"
         if _answers_a_constant(self.source):  # ``app.all("/", (req, res) => res.send("ok"))``: a ping
             return "answers a constant (a ping)"
-        if self.framework != "server-action":
+        if self.framework not in FORM_ACTIONS:
             return None
         words = "-" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", "-", self.handler).lower() + "-"
         if any(f"-{word}-" in words for word in _PUBLIC_ACTION_WORDS) or _only_starts_or_ends_sign_in(self.source):

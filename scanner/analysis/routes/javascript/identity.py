@@ -29,7 +29,7 @@ IDENTITY_CALL = re.compile(
     r"|requireSession|authenticate|isAuthenticated|ensureAuthenticated|ensureLoggedIn|getClaims)$"
     r"|(?:^|\.)(?:jwt|jsonwebtoken|jose|jws)\.verify$|\.auth\.(?:getUser|getSession|getClaims|protect|api\.getSession)$"
     r"|^(?:require|ensure|assert|verify|check|validate|get|load)(?:Current|Authed|Authenticated|Logged\w*)?"
-    r"(?:User|Session|Auth|Account|Member|Admin|Identity|Viewer|Principal)$",
+    r"(?:User|Session|Auth|Account|Member|Admin|Identity|Viewer|Principal)(?:Id)?$",
     re.IGNORECASE,
 )
 #: Reads that only exist after authentication (request user, Wasp/tRPC context user, Authorization header).
@@ -42,6 +42,12 @@ IDENTITY_READ = re.compile(
      r"|headers\[\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
      r"|\b(?:req|request)\.(?:cookies|signedCookies)(?:\.|\[\s*['\"])(?:token|session\w*|auth\w*|jwt|access_?token|sid)\b"
      r"|\bcookies(?:\(\))?\.get\(\s*['\"][\w.-]*(?:token|session|auth|jwt|sid)[\w.-]*['\"]"
+     # SvelteKit: the session the hook put in locals (``locals.auth.validate()``, ``const { user } = locals``,
+     # ``({ locals: { user } })``), or the session a parent layout loaded (``const { session } = await parent()``)
+     r"|\blocals\.(?:auth|getSession|safeGetSession)\b"
+     r"|\{[^{}]*\b(?:user|session)\b[^{}]*\}\s*=\s*(?:\w+\.)?locals\b|\blocals\s*:\s*\{[^{}]*\b(?:user|session)\b"
+     r"|\{[^{}]*\b(?:user|session)\b[^{}]*\}\s*=\s*await\s+parent\(\)"
+     r"|=\s*await\s+parent\(\)[^;]*;[^;]*\b\w+\.(?:session|user)\b"
      ).replace(r"\.", r"\??\."),  # optional chaining reads the same: req?.user, headers?.authorization
     re.IGNORECASE,
 )

@@ -1,10 +1,11 @@
 """HTTP and RPC entry points of JavaScript/TypeScript back ends, and what protects them.
 
 The index pass registers every JS/TS file in the project's module graph (``index_file``) and records
-Next.js middleware. The detect pass asks ``routes_in`` for one file's routes; each framework's extractor
-(``nextjs``, ``express`` for Express/Koa/Hono/Fastify, ``nestjs``, ``trpc``, ``wasp``) finds its entry
-points and their guards, resolving helpers, wrappers, middleware and mounts across files through the
-module graph and the shared identity resolver (``identity``).
+Next.js middleware and SvelteKit ``handle`` hooks. The detect pass asks ``routes_in`` for one file's
+routes; each framework's extractor (``nextjs``, ``express`` for Express/Koa/Hono/Fastify, ``nestjs``,
+``trpc``, ``wasp``, ``remix`` for Remix and React Router, ``sveltekit``) finds its entry points and their
+guards, resolving helpers, wrappers, middleware and mounts across files through the module graph and the
+shared identity resolver (``identity``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from scanner.analysis.routes.javascript import express, nestjs, nextjs, trpc, wasp
+from scanner.analysis.routes.javascript import express, nestjs, nextjs, remix, sveltekit, trpc, wasp
 from scanner.analysis.routes.javascript.base import SIGNATURE_CHECK, JsProject, JsRoute, Middleware
 from scanner.analysis.routes.javascript.nextjs import app_root
 from scanner.lang.javascript.modules import Module
@@ -24,13 +25,14 @@ if TYPE_CHECKING:
 
 __all__ = ["SIGNATURE_CHECK", "JsProject", "JsRoute", "Middleware", "app_root", "index_file", "neutral_routes",
            "routes_in"]
-_EXTRACTORS = (nextjs.routes, express.routes, nestjs.routes, trpc.routes, wasp.routes)
+_EXTRACTORS = (nextjs.routes, express.routes, nestjs.routes, trpc.routes, wasp.routes, remix.routes, sveltekit.routes)
 
 
 def index_file(tree: JsTree, path: str, project: JsProject) -> None:
     """Index pass: register the file in the module graph; record it if it is a Next.js middleware."""
-    project.graph.add(tree, path)
+    module = project.graph.add(tree, path)
     nextjs.index_middleware(tree, path, project)
+    sveltekit.index_hooks(module, project)
 
 
 def routes_in(tree: JsTree, path: str, project: JsProject) -> Iterator[JsRoute]:

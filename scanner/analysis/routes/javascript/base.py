@@ -40,7 +40,7 @@ _PUBLIC_ACTION_WORDS = ("login", "log-in", "logout", "log-out", "sign-in", "sign
                         "signout", "register", "reset-password", "forgot-password", "verify-email", "magic-link")
 _CALLEE = re.compile(r"(?<![\w.])(?!(?:if|for|while|switch|catch|return|typeof|await)\b)([\w.]+)\s*\(")
 _SIGN_IN_OUT = re.compile(r"^(?:signIn|signOut|signUp)\w*$")
-_SET_COOKIE_HEADER = re.compile(r"['\"]set-cookie['\"]", re.IGNORECASE)
+_SETS_COOKIE = re.compile(r"['\"]set-cookie['\"]|\bcookies(?:\(\))?\.set\(", re.IGNORECASE)
 #: Entry points answering a form post from the app's own pages: server actions, Remix and SvelteKit actions.
 FORM_ACTIONS = frozenset({"server-action", "remix", "sveltekit"})
 _HARMLESS = re.compile(r"^(?:redirect|headers|cookies|String|Object|Error|URL|encodeURIComponent|revalidatePath)$")
@@ -73,13 +73,12 @@ def _only_starts_or_ends_sign_in(source: str) -> bool:
 
 
 def _only_sets_a_cookie(source: str) -> bool:
-    """A form action that only stores a preference in the caller's own cookie: ``cookies().set(...)`` and
-    nothing else, or an answer carrying a ``Set-Cookie`` header from code that touches no data."""
+    """A form action that only stores a preference in the caller's own cookie (``cookies().set(...)``, a
+    ``Set-Cookie`` header) and touches no data."""
     names = [m.group(1) for m in _CALLEE.finditer(_body(source))]
-    if bool(names) and any(n.endswith(".set") for n in names) and all(
-            n == "cookies" or n.endswith((".set", ".get")) for n in names):
-        return True
-    return bool(_SET_COOKIE_HEADER.search(source)) and not DATA_ACCESS.search(source)
+    only_the_cookie_jar = bool(names) and any(n.endswith(".set") for n in names) and all(
+        n == "cookies" or n.endswith((".set", ".get")) for n in names)
+    return (only_the_cookie_jar or bool(_SETS_COOKIE.search(source))) and not DATA_ACCESS.search(source)
 
 
 #: Adapters that dispatch to tRPC procedures, GraphQL resolvers or Remix/React Router loaders and actions,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,6 +27,9 @@ class BudgetExceeded(BaseException):
     """
 
 
+_installed = False
+
+
 def _expire(signum, frame) -> None:
     raise BudgetExceeded
 
@@ -37,14 +41,23 @@ def can_limit() -> bool:
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`BudgetExceeded` in the block after ``seconds`` (None: no limit)."""
+    """Raise :class:`BudgetExceeded` in the block after ``seconds`` (None: no limit).
+
+    Runs around every detector on every file (hundreds of thousands of times in a history scan), so it only
+    arms and disarms the timer: the handler is installed once, on first use, and stays (no timer of ours is
+    armed outside a limit, so it never fires elsewhere). A limit inside a limit keeps the outer deadline."""
+    global _installed
     if not seconds or not can_limit():
         yield
         return
-    previous = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    if not _installed:
+        signal.signal(signal.SIGALRM, _expire)
+        _installed = True
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]
+    started = time.perf_counter() if outer else 0.0
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer else seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        # 0 disarms; an outer limit gets what is left of it (at least a moment, so it still fires)
+        signal.setitimer(signal.ITIMER_REAL, max(outer - (time.perf_counter() - started), 1e-3) if outer else 0)

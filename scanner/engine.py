@@ -107,6 +107,7 @@ class Engine:
         self.rules_run = sorted(r.id for d in self.detectors for r in d.rules.values())
         self.filtered = Counter()
         self.applied: set[str] = set()
+        self.applied_by: set[Detector] = set()
         #: Every secret value recognised in this scan (memory only): masked everywhere in the result.
         self.recognised: set[str] = set()
         #: What detectors examined and the evidence they saw, merged per finished artifact (workers' too).
@@ -262,9 +263,11 @@ class Engine:
         budget = _Budget(ctx, self.time_budget)
         for detector in detectors:
             if detector.reads(art):
-                self.applied.update(detector.rules)
+                if detector not in self.applied_by:  # its rules examined a file (once per detector, not per file)
+                    self.applied_by.add(detector)
+                    self.applied.update(detector.rules)
                 if detector.examined_as:
-                    for check in sorted({rule.check for rule in detector.rules.values()}):
+                    for check in detector.checks:
                         ctx.examined(check, detector.examined_as)
                 budget.run(detector, self._detect_into, hits, detector, ctx)
         ctx.recognised.update(h.secret for h in hits if h.secret)

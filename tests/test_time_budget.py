@@ -102,3 +102,16 @@ def test_a_block_over_its_limit_is_interrupted():
 def test_a_detector_catching_every_exception_does_not_swallow_the_budget():
     with pytest.raises(BudgetExceeded), time_limit(0.05), contextlib.suppress(Exception):  # a parser's error handling
         re.match(r"(?:a+)+b", "a" * 64)
+
+
+def test_a_limit_inside_a_limit_keeps_the_outer_deadline_and_leaves_no_timer_armed():
+    import signal
+
+    started = time.perf_counter()
+    with pytest.raises(BudgetExceeded), time_limit(0.3), time_limit(30.0):
+        while time.perf_counter() - started < 10:
+            pass
+    assert time.perf_counter() - started < 5  # the outer 0.3 s fired, not the inner 30 s
+    with time_limit(30.0):
+        pass
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0

@@ -36,6 +36,8 @@ class Detector(ABC):
     def __init__(self, rules: list[Rule], config: Config):
         self.rules = {rule.id: rule for rule in rules}
         self.config = config
+        #: The scorecard checks its rules serve, sorted (each artifact it reads counts as examined for them).
+        self.checks = sorted({rule.check for rule in rules})
 
     @classmethod
     def implements(cls, rule: Rule) -> bool:

@@ -21,7 +21,16 @@ from scanner.detectors.route_detector import RouteDetector, route_kind
 from scanner.model import Artifact
 
 RULE = "web-rate-limit-missing"
+SPOOFABLE = "web-rate-limit-spoofable-key"
 BUCKET = "rate-limits"
+#: A limiter's key function (express-rate-limit/rate-limiter-flexible ``keyGenerator``, flask-limiter/slowapi
+#: ``key_func``, or a lambda as the first argument of ``Limiter(...)``) reading an IP header as the client
+#: sent it: the header (rare in code) is found first, then the key function within 300 characters before
+#: it in the same statement, so the search stays linear whatever the text.
+IP_HEADER = re.compile(r"""['"](x-forwarded-for|x-real-ip|true-client-ip|x-client-ip)['"]""", re.IGNORECASE)
+KEY_FUNCTION = re.compile(r"\bkeyGenerator\s*(?::|\()|\bkey_func\s*=|\bLimiter\(\s*lambda\b")
+_KEY_REACH = 300
+_KEY_WORDS = ("keyGenerator", "key_func", "Limiter(")
 #: Inbound limits that cover every route of an app: flask-limiter/slowapi ``Limiter(..., default_limits=...)``
 #: or ``application_limits``, slowapi middleware, DRF default throttles, a rate-limit middleware class, or
 #: fastapi-limiter as an app dependency. A variable or setting merely named like a rate limit is not one.
@@ -79,9 +88,9 @@ class Limiters:
 
 
 class RateLimitDetector(RouteDetector):
-    """Implements web-rate-limit-missing."""
+    """Implements web-rate-limit-missing and web-rate-limit-spoofable-key."""
 
-    rule_ids = (RULE,)
+    rule_ids = (RULE, SPOOFABLE)
     languages = frozenset({"python", "javascript"})
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
@@ -107,6 +116,8 @@ class RateLimitDetector(RouteDetector):
         ctx.evidence("rate-limits", f"app-wide inbound rate limit: {what} ({ctx.artifact.path})")
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+        if SPOOFABLE in self.rules:
+            yield from _spoofable_keys(artifact, ctx)
         limiters = ctx.facts.bucket(BUCKET, Limiters)
         lines = artifact.text.split("\n")
         needing = limited = routes = limited_routes = 0
@@ -132,6 +143,30 @@ class RateLimitDetector(RouteDetector):
             ctx.evidence("rate-limits", f"inbound rate limit on the route: {limited_routes} of {routes} "
                                         f"route{'s' if routes != 1 else ''} in {artifact.path} (none of them chat or "
                                         "auth routes)")
+
+
+def _spoofable_keys(artifact: Artifact, ctx: Context) -> Iterator[Hit]:
+    """Limiters of servers keyed on a client-written IP header (not Next.js: Vercel overwrites the header)."""
+    if artifact.kind == "python":
+        if "key_func" not in artifact.text and "Limiter(" not in artifact.text:
+            return
+    elif not JS_LIMITER_PACKAGES.search(artifact.text) or "keyGenerator" not in artifact.text:
+        return
+    text = artifact.text
+    for match in IP_HEADER.finditer(text):
+        before = text[max(0, match.start() - _KEY_REACH):match.start()]
+        before = before[before.rfind(";") + 1:]
+        if not any(word in before for word in _KEY_WORDS) or KEY_FUNCTION.search(before) is None:
+            continue
+        header = match.group(1)
+        yield ctx.finding(SPOOFABLE, ctx.span(match.start(), match.end()),
+                          message=f"Rate limiter keyed on the client-supplied {_title(header)} header: a client "
+                                  f"that sends a new value with each request is never limited",
+                          header=header.lower())
+
+
+def _title(header: str) -> str:
+    return "-".join(part.upper() if part.lower() == "ip" else part.capitalize() for part in header.split("-"))
 
 
 def _limited_on_route(route: Route, lines: list[str]) -> bool:

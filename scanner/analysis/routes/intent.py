@@ -86,7 +86,8 @@ LLM_CALL = re.compile(
     r"\.chat\.completions\.create\(|\.completions\.create\(|\.responses\.create\(|\.messages\.create\("
     r"|\.messages\.stream\(|\bgenerate_content\(|\.invoke\(|\.ainvoke\(|\.astream\w*\(|\.stream\(|\bcompletion\("
     r"|\bllm\w*\.\w+\(|\b(?:openai|anthropic)\.\w+|\b\w*chat_model\w*\.\w+\(|\bsend_message_to_model\w*\("
-    r"|\bconverse\w*\(|\b(?:generateText|streamText|generateObject)\s*\(",
+    r"|\bconverse\w*\(|\b(?:generateText|streamText|generateObject)\s*\("
+    r"|\b\w*(?:agent|assistant|chatbot)\w*\.a?(?:chat|run|ask|respond|reply|generate)\w*\(",  # an agent object asked
     re.IGNORECASE,
 )
 #: In JavaScript/TypeScript only calls count (provider and model names are everywhere in config and UI code).

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from scanner.analysis.data.sql.database import (
     BROWSER_ROLES,
@@ -39,6 +40,8 @@ CHECK = "tenant-isolation"
 _ALWAYS_TRUE = frozenset({"true", "1=1", "'t'", "'true'", "true::boolean"})
 #: Policies that end users can edit their way through: Supabase Auth user metadata.
 _USER_METADATA = re.compile(r"user_metadata|raw_user_meta_data", re.IGNORECASE)
+#: SQL that does not build the deployed schema: local seed data (``supabase db reset`` only), down migrations.
+_NOT_SCHEMA = re.compile(r"^seed|(?:^|[._-])(?:down|rollback|revert|uninstall|teardown)(?:[._-]|$)", re.IGNORECASE)
 _LOWER = {Severity.CRITICAL: Severity.HIGH, Severity.HIGH: Severity.MEDIUM, Severity.MEDIUM: Severity.LOW,
           Severity.LOW: Severity.LOW, Severity.INFO: Severity.INFO}
 
@@ -79,9 +82,10 @@ class TenantRlsDetector(Detector):
         self.keys = frozenset(k.lower() for k in (*config.tenant_keys, *config.owner_keys))
 
     def wants(self, artifact: Artifact) -> bool:
-        """SQL files outside test code, and the few other files that tell whether browsers reach the database."""
+        """SQL files that build the deployed schema (not tests, local seed data or down migrations), and the few
+        other files that tell whether browsers reach the database."""
         if artifact.path.endswith(".sql"):
-            return not is_test_file(artifact.path)
+            return not is_test_file(artifact.path) and not _NOT_SCHEMA.search(PurePosixPath(artifact.path).name)
         return signals(artifact.path, artifact.kind, artifact.text)
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
@@ -209,15 +213,16 @@ def _policy(policy: Policy, table: str, key: str | None) -> Iterator[_Problem]:
     if not (reads or writes):
         return
     roles = ", ".join(sorted(policy.roles & BROWSER_ROLES))
+    changes = writes and (command != "insert" or open_rows)
     if key:
-        severity = Severity.HIGH if writes else Severity.MEDIUM
-        what = "change" if writes else "read"
-    elif writes and command != "insert":
-        severity, what = Severity.MEDIUM, "change"
+        severity = Severity.HIGH if changes else Severity.MEDIUM
+        what = "change every row" if changes else "insert rows for any owner" if writes else "read every row"
+    elif changes:
+        severity, what = Severity.MEDIUM, "change every row"
     else:
         return  # public reads and open inserts (a contact form) of tables without owners: usually intended
     yield _Problem("db-policy-always-true", where,
-                   f"Policy \"{policy.name}\" on {table} lets {roles} {what} every row ({command.upper()} "
+                   f"Policy \"{policy.name}\" on {table} lets {roles} {what} ({command.upper()} "
                    f"always true)" + (f", though rows belong to an owner ({key})" if key else ""),
                    f"policy-always-true:{table}:{policy.name}", severity)
 
@@ -240,15 +245,18 @@ def _function(function: Function) -> Iterator[_Problem]:
     if function.trigger:
         return  # trigger functions cannot be called through the API
     anon, signed_in = executable(function, "anon"), executable(function, "authenticated")
-    if not (anon or signed_in):
-        return
+    deliberate = function.granted & BROWSER_ROLES and (function.checks_caller or not function.effects)
+    if not (anon or signed_in) or deliberate:
+        return  # revoked, or granted on purpose as an API that checks who calls or only reads
+    answers = not function.effects and function.returns in ("boolean", "bool")
     severity = Severity.HIGH if function.effects else Severity.MEDIUM
-    if function.checks_caller:
+    if function.checks_caller or answers:
         severity = Severity.LOW
     elif not anon:
         severity = _LOWER[severity]
     who = "anyone with the anon key" if anon else "any signed-in user"
-    caller = " (it reads the caller's identity)" if function.checks_caller else ""
+    caller = " (it reads the caller's identity)" if function.checks_caller else \
+        " (it only answers yes or no)" if answers else ""
     yield _Problem("db-definer-function-exposed", function.where,
                    f"SECURITY DEFINER function {name} bypasses row-level security and {who} can call it through "
                    f"the API (rpc){caller}; revoke EXECUTE from public, anon and authenticated, or move it to an "

@@ -58,9 +58,12 @@ class Function:
     trigger: bool
     checks_caller: bool
     effects: bool
+    returns: str
     calls: frozenset[str]
     where: Where
     revoked: set[str] = field(default_factory=set)
+    #: Roles EXECUTE was granted to explicitly: the function is meant as an API.
+    granted: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -139,7 +142,8 @@ class Database:
         earlier = self.functions.get(key)
         revoked = earlier.revoked if earlier else set(self.defaults.get((record.schema, "function"), ()))
         self.functions[key] = Function(record.schema, record.name, record.definer, record.search_path, record.trigger,
-                                       record.checks_caller, record.effects, record.calls, record.where, revoked)
+                                       record.checks_caller, record.effects, record.returns, record.calls, record.where,
+                                       revoked)
 
     def _alter_function(self, record: AlterFunction) -> None:
         function = self.functions.get((record.schema, record.name))
@@ -170,6 +174,8 @@ class Database:
             return
         for target in self._privilege_targets(record):
             _change(target.revoked, record)
+            if record.grant and isinstance(target, Function):
+                target.granted |= record.roles
 
     def _privilege_targets(self, record: Privilege) -> Iterable[Table | View | Function]:
         stores: list[dict[Key, Table] | dict[Key, View] | dict[Key, Function]] = (
@@ -196,17 +202,21 @@ _HANDLERS = {
 }
 
 
-def follow_effects(database: Database) -> None:
-    """Mark functions that call a function with effects (in any schema) as having effects, to a fixed point."""
-    by_name = {}
+def follow_calls(database: Database) -> None:
+    """A function that calls one with effects has effects; one that calls a function reading the caller's identity
+    (``current_user_account_role(...)`` using ``auth.uid()``) checks the caller: to a fixed point."""
+    by_name: dict[str, list[Function]] = {}
     for function in database.functions.values():
         by_name.setdefault(function.name, []).append(function)
     changed = True
     while changed:
         changed = False
         for function in database.functions.values():
-            if not function.effects and any(callee.effects for name in function.calls for callee in by_name.get(name, ())):
+            callees = [callee for name in function.calls for callee in by_name.get(name, ())]
+            if not function.effects and any(callee.effects for callee in callees):
                 function.effects = changed = True
+            if not function.checks_caller and any(callee.checks_caller for callee in callees):
+                function.checks_caller = changed = True
 
 
 def executable(function: Function, role: str) -> bool:
@@ -227,5 +237,5 @@ def build(files: Iterable[tuple[str, str]]) -> Database:
         for statement in split_statements(text):
             for record in recognise(statement, path):
                 database.apply(record)
-    follow_effects(database)
+    follow_calls(database)
     return database

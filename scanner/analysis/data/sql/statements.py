@@ -37,7 +37,8 @@ _USING = re.compile(r"\busing\s*\(", re.IGNORECASE)
 _WITH_CHECK = re.compile(r"\bwith\s+check\s*\(", re.IGNORECASE)
 _CREATE_FUNCTION = re.compile(rf"create\s+(?:or\s+replace\s+)?function\s+(?P<name>{_QNAME})\s*\(", _FLAGS)
 _ALTER_FUNCTION = re.compile(rf"alter\s+function\s+(?P<name>{_QNAME})\s*(?P<rest>.*)", _FLAGS)
-_RETURNS_TRIGGER = re.compile(r"\breturns\s+(?:event_)?trigger\b", re.IGNORECASE)
+_RETURNS = re.compile(r"\breturns\s+\"?(?P<type>\w+)", re.IGNORECASE)
+_RETURNS_TRIGGER = re.compile(r"\breturns\s+\"?(?:event_)?trigger\b", re.IGNORECASE)
 _DEFINER = re.compile(r"\bsecurity\s+(?P<kind>definer|invoker)\b", re.IGNORECASE)
 _SEARCH_PATH = re.compile(r"\bset\s+search_path\b", re.IGNORECASE)
 _AS_STRING = re.compile(r"\bas\s+'((?:[^']|'')*)'", re.IGNORECASE)
@@ -60,10 +61,11 @@ _OBJECT_KIND = re.compile(r"^(?P<kind>table|function|routine|functions|tables|ro
                           re.IGNORECASE)
 #: What a function body does beyond reading rows: writes, dynamic SQL, HTTP calls, Supabase's own tables.
 EFFECTS = re.compile(r"\b(?:insert\s+into|update\s+[\w\".]+\s+set|delete\s+from|truncate|execute|http\w*\s*\(|"
-                     r"net\s*\.\s*http|pg_net|storage\s*\.\s*objects|auth\s*\.\s*users)", re.IGNORECASE)
+                     r"net\s*\.\s*http|pg_net|storage\s*\.\s*objects|auth\s*\.\s*users|vault\s*\.)", re.IGNORECASE)
 _CALL = re.compile(r"(?P<name>[A-Za-z_][\w.]*)\s*\(")
 #: What reads the caller's identity: a body or filter using it acts for the caller, not for everyone.
-CALLER = re.compile(r"\bauth\s*\.\s*(?:uid|jwt|role|email)\s*\(|request\.jwt\.claim|\bcurrent_user\b", re.IGNORECASE)
+CALLER = re.compile(r"\bauth\s*\.\s*(?:uid|jwt|role|email)\s*\(|request\.jwt\.claim|\bcurrent_user\b|\bsession_user\b|"
+                    r"current_setting\s*\(\s*'role'", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ class CreateFunction:
     trigger: bool
     checks_caller: bool
     effects: bool
+    #: The return type's first word (``boolean``, ``setof``, ``trigger``), or "" when not seen.
+    returns: str
     #: Names the body calls (``public.remove_object``, ``now``), to follow effects into other functions.
     calls: frozenset[str]
     where: Where
@@ -287,11 +291,13 @@ def _function(match: re.Match[str], code: str, statement: Statement, where: Wher
     header = code[_paren_end(code, match.end() - 1):]
     definer = [m.group("kind").lower() for m in _DEFINER.finditer(header)]
     source = " ".join(statement.bodies) or " ".join(m.group(1) for m in _AS_STRING.finditer(header))
+    returns = _RETURNS.search(header)
     return CreateFunction(schema, name, definer=bool(definer) and definer[-1] == "definer",
                           search_path=_SEARCH_PATH.search(header) is not None,
                           trigger=_RETURNS_TRIGGER.search(header) is not None,
                           checks_caller=CALLER.search(source) is not None,
                           effects=EFFECTS.search(source) is not None,
+                          returns=returns.group("type").lower() if returns else "",
                           calls=frozenset(m.group("name").split(".")[-1].lower() for m in _CALL.finditer(source)),
                           where=where)
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 from scanner.analysis.data.sql.database import build, executable
 from scanner.analysis.data.sql.exposure import Exposure, database_root
 from scanner.analysis.data.sql.lexer import split_statements
+from scanner.config import Config
+from scanner.detectors import DETECTORS
+from scanner.engine import Engine
+from scanner.model import Origin
+from scanner.rules import default_registry
+from scanner.scorecard import build_scorecard
+from scanner.testing import MemorySource
 
 
 def test_split_respects_quotes_dollar_bodies_and_comments():
@@ -52,3 +59,39 @@ def test_exposure_reads_supabase_config_and_postgrest_settings():
     assert exposure.exposed(database_root("other/db/x.sql")) == {"public"}
     exposure.read("supabase/config.toml", "not = [toml")
     assert exposure.exposed("") == {"public"}
+
+
+def _scan(files: dict[str, str], origin: Origin | None = None):
+    engine = Engine(default_registry(), Config(), DETECTORS)
+    source = MemorySource(files, origin=origin) if origin else MemorySource(files)
+    result = engine.run([source], root="<sql>", source_names=["working tree"])
+    findings = [(f.rule_id, str(f.severity), f.location.line) for f in result.active
+                if f.rule_id.startswith(("db-", "tenant-table"))]
+    return sorted(findings), {c.check: c for c in build_scorecard(result).checks}["tenant-isolation"]
+
+
+SCHEMA = """create table public.notes (id bigint primary key, user_id uuid not null, body text);
+alter table public.notes enable row level security;
+create policy "Notes are viewable by everyone" on public.notes for select using (true);
+create policy "own notes" on public.notes for update using (auth.uid() = user_id);
+create function public.note_count() returns bigint language sql security definer set search_path = ''
+  as $$ select count(*) from public.notes $$;
+"""
+
+
+def test_findings_severities_and_scorecard_where_browsers_reach_the_database():
+    findings, row = _scan({"supabase/migrations/001.sql": SCHEMA, "supabase/config.toml": "[api]\n"})
+    assert findings == [("db-definer-function-exposed", "medium", 5), ("db-policy-always-true", "low", 3)]
+    assert "table in an exposed schema" in row.examined_text and "SECURITY DEFINER function" in row.examined_text
+    assert any("row-level security enabled on notes with 2 policies" in e for e in row.evidence)
+
+
+def test_quiet_and_unexamined_where_only_servers_reach_the_database():
+    findings, row = _scan({"db/migrations/001.sql": SCHEMA, "package.json": '{"dependencies": {"pg": "8"}}'})
+    assert findings == [] and "table in an exposed schema" not in (row.examined_text or "")
+
+
+def test_history_artifacts_are_not_replayed():
+    findings, _ = _scan({"supabase/migrations/001.sql": "create table public.notes (user_id uuid);",
+                         "supabase/config.toml": "[api]\n"}, origin=Origin("history", commit="a" * 40))
+    assert findings == []

@@ -38,6 +38,9 @@ BUCKET = "tenant-rls"
 CHECK = "tenant-isolation"
 #: A policy expression that lets every row through.
 _ALWAYS_TRUE = frozenset({"true", "1=1", "'t'", "'true'", "true::boolean"})
+#: A policy name that says every row is meant to be readable.
+_MEANT_PUBLIC = re.compile(r"\bpublic\b|everyone|anyone|all\s+users|\bviewable\b|\breadable\b|\bvisible\b",
+                           re.IGNORECASE)
 #: Policies that end users can edit their way through: Supabase Auth user metadata.
 _USER_METADATA = re.compile(r"user_metadata|raw_user_meta_data", re.IGNORECASE)
 #: SQL that does not build the deployed schema: local seed data (``supabase db reset`` only), down migrations.
@@ -181,8 +184,9 @@ class TenantRlsDetector(Detector):
         if view.invoker and not view.materialized:
             return None
         tables = [database.tables[key] for key in sorted(view.reads) if key in database.tables]
+        tables = [table for table in tables if _hidden(table)]
         if not tables:
-            return None
+            return None  # it reads only what browsers may read anyway (or nothing the migrations create)
         tenant = next((t for t in tables if self._tenant(t)), None)
         severity = Severity.LOW if view.checks_caller else Severity.HIGH if tenant else None
         kind = "Materialized view" if view.materialized else "View"
@@ -191,6 +195,14 @@ class TenantRlsDetector(Detector):
                         f"{kind} {name} runs with its owner's rights, bypassing row-level security on {reads}, and "
                         f"browsers can query it (create it WITH (security_invoker = true) or revoke it from anon "
                         f"and authenticated)", f"definer-view:{name}", severity)
+
+
+def _hidden(table: Table) -> bool:
+    """Whether row-level security hides some of the table's rows from browsers: enabled, and no permissive
+    policy lets browser roles read every row."""
+    return table.rls and not any(
+        p.permissive and p.roles & BROWSER_ROLES and p.command in ("select", "all") and _always_true(p.using)
+        for p in table.policies.values())
 
 
 def _policy(policy: Policy, table: str, key: str | None) -> Iterator[_Problem]:
@@ -216,6 +228,8 @@ def _policy(policy: Policy, table: str, key: str | None) -> Iterator[_Problem]:
     changes = writes and (command != "insert" or open_rows)
     if key:
         severity = Severity.HIGH if changes else Severity.MEDIUM
+        if not writes and _MEANT_PUBLIC.search(policy.name):
+            severity = Severity.LOW  # "Public profiles are viewable by everyone": the read is the design
         what = "change every row" if changes else "insert rows for any owner" if writes else "read every row"
     elif changes:
         severity, what = Severity.MEDIUM, "change every row"
@@ -237,17 +251,23 @@ def _always_true(expression: str | None) -> bool:
 
 
 def _function(function: Function) -> Iterator[_Problem]:
+    """One finding per function: callable from the browser (with a missing search_path said in its message),
+    else a missing search_path alone."""
     name = f"{function.schema}.{function.name}"
-    if not function.search_path:
+    exposed = None if function.trigger else _callable(function, name)  # triggers cannot be called through the API
+    if exposed:
+        yield exposed
+    elif not function.search_path:
         yield _Problem("db-definer-function-search-path", function.where,
                        f"SECURITY DEFINER function {name} has no fixed search_path (add SET search_path = '')",
                        f"definer-search-path:{name}")
-    if function.trigger:
-        return  # trigger functions cannot be called through the API
+
+
+def _callable(function: Function, name: str) -> _Problem | None:
     anon, signed_in = executable(function, "anon"), executable(function, "authenticated")
     deliberate = function.granted & BROWSER_ROLES and (function.checks_caller or not function.effects)
     if not (anon or signed_in) or deliberate:
-        return  # revoked, or granted on purpose as an API that checks who calls or only reads
+        return None  # revoked, or granted on purpose as an API that checks who calls or only reads
     answers = not function.effects and function.returns in ("boolean", "bool")
     severity = Severity.HIGH if function.effects else Severity.MEDIUM
     if function.checks_caller or answers:
@@ -257,8 +277,8 @@ def _function(function: Function) -> Iterator[_Problem]:
     who = "anyone with the anon key" if anon else "any signed-in user"
     caller = " (it reads the caller's identity)" if function.checks_caller else \
         " (it only answers yes or no)" if answers else ""
-    yield _Problem("db-definer-function-exposed", function.where,
-                   f"SECURITY DEFINER function {name} bypasses row-level security and {who} can call it through "
-                   f"the API (rpc){caller}; revoke EXECUTE from public, anon and authenticated, or move it to an "
-                   f"unexposed schema", f"definer-function:{name}", severity)
-
+    path = "" if function.search_path else " and set its search_path"
+    return _Problem("db-definer-function-exposed", function.where,
+                    f"SECURITY DEFINER function {name} bypasses row-level security and {who} can call it through "
+                    f"the API (rpc){caller}; revoke EXECUTE from public, anon and authenticated (or move it to an "
+                    f"unexposed schema){path}", f"definer-function:{name}", severity)

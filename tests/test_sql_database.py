@@ -95,3 +95,27 @@ def test_history_artifacts_are_not_replayed():
     findings, _ = _scan({"supabase/migrations/001.sql": "create table public.notes (user_id uuid);",
                          "supabase/config.toml": "[api]\n"}, origin=Origin("history", commit="a" * 40))
     assert findings == []
+
+
+def test_ddl_inside_do_blocks_and_dynamic_rls_loops():
+    database = build([("supabase/migrations/001.sql", """
+create table public.a (user_id uuid);
+create table public.b (user_id uuid);
+do $$ begin
+  if not exists (select 1 from pg_policies where policyname = 'own a') then
+    create policy "own a" on public.a for all using (auth.uid() = user_id);
+  end if;
+end $$;
+do $$
+declare t text;
+begin
+  for t in select tablename from pg_tables where schemaname = 'public' loop
+    execute format('alter table public.%I enable row level security', t);
+  end loop;
+end
+$$;
+create table public.c (user_id uuid);
+""")])
+    assert list(database.tables[("public", "a")].policies) == ["own a"]
+    assert database.tables[("public", "a")].rls and database.tables[("public", "b")].rls
+    assert not database.tables[("public", "c")].rls

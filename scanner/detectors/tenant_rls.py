@@ -82,7 +82,7 @@ class TenantRlsDetector(Detector):
 
     def __init__(self, rules: list[Rule], config: Config):
         super().__init__(rules, config)
-        self.keys = frozenset(k.lower() for k in (*config.tenant_keys, *config.owner_keys))
+        self.keys = frozenset(_spelling(k) for k in (*config.tenant_keys, *config.owner_keys))
 
     def wants(self, artifact: Artifact) -> bool:
         """SQL files that build the deployed schema (not tests, local seed data or down migrations), and the few
@@ -147,7 +147,7 @@ class TenantRlsDetector(Detector):
 
     def _tenant(self, table: Table) -> str | None:
         """The table's tenant or owner key column, if it has one."""
-        return next((column for column in sorted(table.columns) if column in self.keys), None)
+        return next((column for column in sorted(table.columns) if _spelling(column) in self.keys), None)
 
     def _table(self, table: Table) -> Iterator[_Problem]:
         key, name = self._tenant(table), f"{table.schema}.{table.name}"
@@ -195,6 +195,11 @@ class TenantRlsDetector(Detector):
                         f"{kind} {name} runs with its owner's rights, bypassing row-level security on {reads}, and "
                         f"browsers can query it (create it WITH (security_invoker = true) or revoke it from anon "
                         f"and authenticated)", f"definer-view:{name}", severity)
+
+
+def _spelling(column: str) -> str:
+    """A column name as Prisma and Drizzle spell it too: ``user_id``, ``userId`` and ``"UserId"`` are one key."""
+    return column.replace("_", "").lower()
 
 
 def _hidden(table: Table) -> bool:

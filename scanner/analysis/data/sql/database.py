@@ -25,6 +25,7 @@ from scanner.analysis.data.sql.statements import (
     CreateView,
     Drop,
     DropPolicy,
+    EnableRlsEverywhere,
     Policy,
     Privilege,
     Recognised,
@@ -112,6 +113,10 @@ class Database:
             table.name = record.renamed
             self.tables[(table.schema, table.name)] = table
 
+    def _enable_everywhere(self, record: EnableRlsEverywhere) -> None:
+        for table in self.tables.values():
+            table.rls = True
+
     def _drop(self, record: Drop) -> None:
         store = {"table": self.tables, "function": self.functions, "view": self.views}[record.kind]
         store.pop((record.schema, record.name), None)
@@ -196,6 +201,7 @@ def _change(revoked: set[str], record: Privilege) -> None:
 
 _HANDLERS = {
     CreateTable: Database._create_table, AlterTable: Database._alter_table, Drop: Database._drop,
+    EnableRlsEverywhere: Database._enable_everywhere,
     Policy: Database._policy, AlterPolicy: Database._alter_policy, DropPolicy: Database._drop_policy,
     CreateFunction: Database._create_function, AlterFunction: Database._alter_function,
     CreateView: Database._create_view, AlterView: Database._alter_view, Privilege: Database._privilege,

@@ -12,12 +12,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scanner.analysis.data.sql.lexer import Statement
+from scanner.analysis.data.sql.lexer import Statement, split_statements
 
 _NAME = r'(?:"[^"]+"|[A-Za-z_][\w$]*)'
 _QNAME = rf"{_NAME}(?:\s*\.\s*{_NAME})?"
 _FLAGS = re.IGNORECASE | re.DOTALL
 
+_DO = re.compile(r"do\s*(?:language\s+\w+\s*)?\$", re.IGNORECASE)
+_DDL_START = re.compile(r"\b(?:create|alter|drop|grant|revoke)\s", re.IGNORECASE)
+_EXECUTE = re.compile(r"\bexecute\b", re.IGNORECASE)
 _CREATE_TABLE = re.compile(rf"create\s+(?:(?:global|local)\s+)?(?P<temp>temp\s+|temporary\s+)?(?:unlogged\s+)?"
                            rf"table\s+(?:if\s+not\s+exists\s+)?(?P<name>{_QNAME})\s*", _FLAGS)
 _ALTER_TABLE = re.compile(rf"alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?(?P<name>{_QNAME})\s+(?P<rest>.*)", _FLAGS)
@@ -91,6 +94,11 @@ class AlterTable:
     rls: bool | None = None
     added: frozenset[str] = frozenset()
     renamed: str | None = None
+
+
+@dataclass(frozen=True)
+class EnableRlsEverywhere:
+    """Row-level security enabled by dynamic SQL on tables it does not name (a loop in a ``DO`` block)."""
 
 
 @dataclass(frozen=True)
@@ -187,16 +195,20 @@ class Privilege:
     reads: bool = True
 
 
-Recognised = (CreateTable | AlterTable | Drop | Policy | AlterPolicy | DropPolicy | CreateFunction | AlterFunction
-              | CreateView | AlterView | Privilege)
+Recognised = (CreateTable | AlterTable | EnableRlsEverywhere | Drop | Policy | AlterPolicy | DropPolicy
+              | CreateFunction | AlterFunction | CreateView | AlterView | Privilege)
 
 
 def recognise(statement: Statement, path: str) -> Iterator[Recognised]:
     """The records ``statement`` amounts to (none for statements that do not matter here)."""
-    code = statement.code.strip()
-    where = Where(path, statement.offset)
+    yield from _recognise(statement.code.strip(), statement, Where(path, statement.offset))
+
+
+def _recognise(code: str, statement: Statement, where: Where) -> Iterator[Recognised]:
     head = code[:7].lower()
-    if head.startswith("create"):
+    if _DO.match(code):
+        yield from _do_block(statement, where)
+    elif head.startswith("create"):
         yield from _create(code, statement, where)
     elif head.startswith("alter"):
         yield from _alter(code)
@@ -206,6 +218,19 @@ def recognise(statement: Statement, path: str) -> Iterator[Recognised]:
         match = _PRIVILEGE.match(code)
         if match:
             yield from _privilege(match, default=False)
+
+
+def _do_block(statement: Statement, where: Where) -> Iterator[Recognised]:
+    """DDL inside ``DO $$ ... $$`` (``IF NOT EXISTS (...) THEN CREATE POLICY ...``), and a dynamic
+    ``EXECUTE '... ENABLE ROW LEVEL SECURITY'`` (a loop over tables), which enables it on every table so far."""
+    for body in statement.bodies:
+        for inner in split_statements(body):
+            code = inner.code
+            if _EXECUTE.search(code) and _RLS_SWITCH.search(code):
+                if _RLS_SWITCH.search(code).group("verb").lower() == "enable":
+                    yield EnableRlsEverywhere()
+            elif start := _DDL_START.search(code):
+                yield from _recognise(code[start.start():].strip(), inner, where)
 
 
 def _create(code: str, statement: Statement, where: Where) -> Iterator[Recognised]:

@@ -271,8 +271,8 @@ def _function(function: Function) -> Iterator[_Problem]:
 def _callable(function: Function, name: str) -> _Problem | None:
     anon, signed_in = executable(function, "anon"), executable(function, "authenticated")
     deliberate = function.granted & BROWSER_ROLES and (function.checks_caller or not function.effects)
-    if not (anon or signed_in) or deliberate:
-        return None  # revoked, or granted on purpose as an API that checks who calls or only reads
+    if not (anon or signed_in) or deliberate or not function.touches:
+        return None  # revoked, granted on purpose as an API that checks who calls or only reads, or pure computation
     answers = not function.effects and function.returns in ("boolean", "bool")
     severity = Severity.HIGH if function.effects else Severity.MEDIUM
     if function.checks_caller or answers:

@@ -60,6 +60,7 @@ class Function:
     checks_caller: bool
     effects: bool
     returns: str
+    touches: bool
     calls: frozenset[str]
     where: Where
     revoked: set[str] = field(default_factory=set)
@@ -147,7 +148,8 @@ class Database:
         earlier = self.functions.get(key)
         revoked = earlier.revoked if earlier else set(self.defaults.get((record.schema, "function"), ()))
         self.functions[key] = Function(record.schema, record.name, record.definer, record.search_path, record.trigger,
-                                       record.checks_caller, record.effects, record.returns, record.calls, record.where,
+                                       record.checks_caller, record.effects, record.returns, record.touches,
+                                       record.calls, record.where,
                                        revoked)
 
     def _alter_function(self, record: AlterFunction) -> None:
@@ -220,7 +222,9 @@ def follow_calls(database: Database) -> None:
         for function in database.functions.values():
             callees = [callee for name in function.calls for callee in by_name.get(name, ())]
             if not function.effects and any(callee.effects for callee in callees):
-                function.effects = changed = True
+                function.effects = function.touches = changed = True
+            if not function.touches and any(callee.touches for callee in callees):
+                function.touches = changed = True
             if not function.checks_caller and any(callee.checks_caller for callee in callees):
                 function.checks_caller = changed = True
 

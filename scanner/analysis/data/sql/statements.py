@@ -65,6 +65,8 @@ _OBJECT_KIND = re.compile(r"^(?P<kind>table|function|routine|functions|tables|ro
 #: What a function body does beyond reading rows: writes, dynamic SQL, HTTP calls, Supabase's own tables.
 EFFECTS = re.compile(r"\b(?:insert\s+into|update\s+[\w\".]+\s+set|delete\s+from|truncate|execute|http\w*\s*\(|"
                      r"net\s*\.\s*http|pg_net|storage\s*\.\s*objects|auth\s*\.\s*users|vault\s*\.)", re.IGNORECASE)
+#: A body that reads a relation (or does more, see ``EFFECTS``).
+_TOUCHES = re.compile(r"\b(?:from|join)\s+[\w\"]|" + EFFECTS.pattern, re.IGNORECASE)
 _CALL = re.compile(r"(?P<name>[A-Za-z_][\w.]*)\s*\(")
 #: What reads the caller's identity: a body or filter using it acts for the caller, not for everyone.
 CALLER = re.compile(r"\bauth\s*\.\s*(?:uid|jwt|role|email)\s*\(|request\.jwt\.claim|\bcurrent_user\b|\bsession_user\b|"
@@ -149,6 +151,8 @@ class CreateFunction:
     effects: bool
     #: The return type's first word (``boolean``, ``setof``, ``trigger``), or "" when not seen.
     returns: str
+    #: The body reads or writes some relation (``FROM``, ``JOIN``, or an effect): else it only computes.
+    touches: bool
     #: Names the body calls (``public.remove_object``, ``now``), to follow effects into other functions.
     calls: frozenset[str]
     where: Where
@@ -323,6 +327,7 @@ def _function(match: re.Match[str], code: str, statement: Statement, where: Wher
                           checks_caller=CALLER.search(source) is not None,
                           effects=EFFECTS.search(source) is not None,
                           returns=returns.group("type").lower() if returns else "",
+                          touches=_TOUCHES.search(source) is not None,
                           calls=frozenset(m.group("name").split(".")[-1].lower() for m in _CALL.finditer(source)),
                           where=where)
 

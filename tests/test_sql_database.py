@@ -119,3 +119,14 @@ create table public.c (user_id uuid);
     assert list(database.tables[("public", "a")].policies) == ["own a"]
     assert database.tables[("public", "a")].rls and database.tables[("public", "b")].rls
     assert not database.tables[("public", "c")].rls
+
+
+def test_privileges_parse_linearly_and_oversized_statements_are_skipped():
+    database = build([("m/001.sql", "create function public.f(a int) returns void language sql security definer "
+                                    "as 'delete from t';\n"
+                                    "revoke all privileges on function public.f(int), public.g(text) "
+                                    "from public, anon, authenticated cascade;\n"
+                                    "grant " + "x on y " * 5000 + ";\n"
+                                    "create table public.huge (" + "c int, " * 20000 + "user_id uuid);")])
+    assert not executable(database.functions[("public", "f")], "authenticated")
+    assert ("public", "huge") not in database.tables

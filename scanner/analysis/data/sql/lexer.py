@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_$]")
+_COMMENT_MARK = re.compile(r"/\*|\*/")
+_INTERESTING = re.compile(r"--|/\*|['\";$]")
 
 
 @dataclass(frozen=True)
@@ -33,76 +35,81 @@ class Statement:
 
 
 def split_statements(text: str) -> list[Statement]:
-    """The statements of ``text``; an unterminated quote or comment ends the text (never an exception)."""
+    """The statements of ``text``; an unterminated quote or comment ends the text (never an exception).
+    Linear: the scan jumps from one quote, comment, dollar sign or semicolon to the next."""
     plain = list(text)   # comments blanked
     code = list(text)    # comments and dollar-quoted bodies blanked
     bodies: list[tuple[int, str]] = []
     cuts: list[int] = []
-    index, size = 0, len(text)
-    while index < size:
-        char = text[index]
-        if char == "-" and text.startswith("--", index):
+    size = len(text)
+    index = 0
+    while True:
+        found = _INTERESTING.search(text, index)
+        if found is None:
+            break
+        index = found.start()
+        token = found.group(0)
+        if token == "--":
             end = text.find("\n", index)
             end = size if end == -1 else end
             _blank(plain, code, index, end)
             index = end
-        elif char == "/" and text.startswith("/*", index):
+        elif token == "/*":
             end = _comment_end(text, index)
             _blank(plain, code, index, end)
             index = end
-        elif char == "'":
+        elif token == "'":
             index = _quoted_end(text, index, "'", backslash=_escape_string(text, index))
-        elif char == '"':
+        elif token == '"':
             index = _quoted_end(text, index, '"', backslash=False)
-        elif char == "$" and (index == 0 or not _IDENT_CHAR.match(text[index - 1])):
+        elif token == ";":
+            cuts.append(index)
+            index += 1
+        else:  # "$"
             tag = _DOLLAR_TAG.match(text, index)
-            if tag is None:
+            if tag is None or (index > 0 and _IDENT_CHAR.match(text[index - 1])):
                 index += 1
                 continue
             close = text.find(tag.group(0), tag.end())
             end = size if close == -1 else close
             bodies.append((index, text[tag.end():end]))
-            for position in range(tag.end(), end):
-                if code[position] != "\n":
-                    code[position] = " "
+            _blank_body(code, tag.end(), end, text)
             index = size if close == -1 else close + len(tag.group(0))
-        elif char == ";":
-            cuts.append(index)
-            index += 1
-        else:
-            index += 1
     return _statements(text, "".join(plain), "".join(code), cuts, bodies)
 
 
 def _statements(text: str, plain: str, code: str, cuts: list[int], bodies: list[tuple[int, str]]) -> list[Statement]:
     result: list[Statement] = []
-    start = 0
+    start, next_body = 0, 0
     for end in [*cuts, len(text)]:
+        inside = []
+        while next_body < len(bodies) and bodies[next_body][0] < end:
+            if bodies[next_body][0] >= start:
+                inside.append(bodies[next_body][1])
+            next_body += 1
         if code[start:end].strip():
-            inside = tuple(body for at, body in bodies if start <= at < end)
-            result.append(Statement(start, end, plain[start:end], code[start:end], inside))
+            result.append(Statement(start, end, plain[start:end], code[start:end], tuple(inside)))
         start = end + 1
     return result
 
 
+def _blank_body(code: list[str], start: int, end: int, text: str) -> None:
+    """Blank a dollar-quoted body in ``code``, keeping its line breaks."""
+    code[start:end] = re.sub(r"[^\n]", " ", text[start:end])
+
+
 def _blank(plain: list[str], code: list[str], start: int, end: int) -> None:
-    for position in range(start, end):
-        if plain[position] != "\n":
-            plain[position] = code[position] = " "
+    blank = re.sub(r"[^\n]", " ", "".join(plain[start:end]))
+    plain[start:end] = code[start:end] = blank
 
 
 def _comment_end(text: str, index: int) -> int:
     """End of the (nestable) block comment opening at ``index``."""
-    depth, position = 0, index
-    while position < len(text):
-        if text.startswith("/*", position):
-            depth, position = depth + 1, position + 2
-        elif text.startswith("*/", position):
-            depth, position = depth - 1, position + 2
-            if depth == 0:
-                return position
-        else:
-            position += 1
+    depth = 0
+    for mark in _COMMENT_MARK.finditer(text, index):
+        depth += 1 if mark.group(0) == "/*" else -1
+        if depth == 0:
+            return mark.end()
     return len(text)
 
 
@@ -113,16 +120,13 @@ def _escape_string(text: str, index: int) -> bool:
 
 def _quoted_end(text: str, index: int, quote: str, backslash: bool) -> int:
     """Offset just past the quoted literal opening at ``index`` (doubled quotes stay inside)."""
-    position = index + 1
-    while position < len(text):
-        char = text[position]
-        if backslash and char == "\\":
-            position += 2
-            continue
-        if char == quote:
-            if text.startswith(quote * 2, position):
-                position += 2
-                continue
-            return position + 1
-        position += 1
-    return len(text)
+    pattern = _QUOTED[(quote, backslash)]
+    found = pattern.match(text, index + 1)
+    return found.end() if found else len(text)
+
+
+_QUOTED = {
+    ("'", False): re.compile(r"[^']*(?:''[^']*)*'"),
+    ("'", True): re.compile(r"[^'\\]*(?:(?:''|\\.)[^'\\]*)*'", re.DOTALL),
+    ('"', False): re.compile(r'[^"]*(?:""[^"]*)*"'),
+}

@@ -18,6 +18,7 @@ _NAME = r'(?:"[^"]+"|[A-Za-z_][\w$]*)'
 _QNAME = rf"{_NAME}(?:\s*\.\s*{_NAME})?"
 _FLAGS = re.IGNORECASE | re.DOTALL
 
+MAX_STATEMENT = 100_000
 _DO = re.compile(r"do\s*(?:language\s+\w+\s*)?\$", re.IGNORECASE)
 _DDL_START = re.compile(r"\b(?:create|alter|drop|grant|revoke)\s", re.IGNORECASE)
 _EXECUTE = re.compile(r"\bexecute\b", re.IGNORECASE)
@@ -52,9 +53,10 @@ _ALTER_VIEW = re.compile(rf"alter\s+view\s+(?:if\s+exists\s+)?(?P<name>{_QNAME})
 _VIEW_OPTIONS = re.compile(r"^\s*(?:\([^)]*\)\s*)?with\s*\((?P<options>[^)]*)\)", _FLAGS)
 _INVOKER_ON = re.compile(r"security_invoker\s*(?:=\s*'?(?:true|on|yes|1)'?)?\s*(?:,|\)|$)", re.IGNORECASE)
 _FROM_TABLE = re.compile(rf"\b(?:from|join)\s+(?P<name>{_QNAME})", re.IGNORECASE)
-_PRIVILEGE = re.compile(r"(?P<verb>grant|revoke)\s+(?:grant\s+option\s+for\s+)?(?P<privileges>.+?)\s+on\s+"
-                        r"(?P<target>.+?)\s+(?:to|from)\s+(?P<roles>.+?)(?:\s+(?:cascade|restrict|"
-                        r"with\s+grant\s+option|granted\s+by\s+.*))?\s*$", _FLAGS)
+_GRANT_HEAD = re.compile(r"(?P<verb>grant|revoke)\s+(?:grant\s+option\s+for\s+)?", re.IGNORECASE)
+_ON = re.compile(r"\s+on\s+", re.IGNORECASE)
+_TO_FROM = re.compile(r"\s+(?:to|from)\s+", re.IGNORECASE)
+_GRANT_TAIL = re.compile(r"\s+(?:cascade|restrict|with\s+grant\s+option|granted\s+by\s+.*)\s*$", _FLAGS)
 _DEFAULT_PRIVILEGES = re.compile(r"alter\s+default\s+privileges\s+(?:for\s+(?:role|user)\s+.+?\s+)?"
                                  rf"(?:in\s+schema\s+(?P<schemas>{_NAME}(?:\s*,\s*{_NAME})*)\s+)?"
                                  r"(?P<grant>(?:grant|revoke)\s+.*)", _FLAGS)
@@ -204,8 +206,10 @@ Recognised = (CreateTable | AlterTable | EnableRlsEverywhere | Drop | Policy | A
 
 
 def recognise(statement: Statement, path: str) -> Iterator[Recognised]:
-    """The records ``statement`` amounts to (none for statements that do not matter here)."""
-    yield from _recognise(statement.code.strip(), statement, Where(path, statement.offset))
+    """The records ``statement`` amounts to (none for statements that do not matter here, nor for statements
+    longer than ``MAX_STATEMENT``: DDL is never that long, data is)."""
+    if len(statement.code) <= MAX_STATEMENT:
+        yield from _recognise(statement.code.strip(), statement, Where(path, statement.offset))
 
 
 def _recognise(code: str, statement: Statement, where: Where) -> Iterator[Recognised]:
@@ -219,9 +223,9 @@ def _recognise(code: str, statement: Statement, where: Where) -> Iterator[Recogn
     elif head.startswith("drop"):
         yield from _drop(code)
     elif head.startswith(("grant", "revoke")):
-        match = _PRIVILEGE.match(code)
-        if match:
-            yield from _privilege(match, default=False)
+        parts = _grant_parts(code)
+        if parts:
+            yield from _privilege(parts, default=False)
 
 
 def _do_block(statement: Statement, where: Where) -> Iterator[Recognised]:
@@ -282,7 +286,7 @@ def _alter(code: str) -> Iterator[Recognised]:
             invoker = bool(re.match(r"set\s*\(", rest, re.IGNORECASE)) and _INVOKER_ON.search(rest) is not None
         yield AlterView(schema, name, invoker)
     elif match := _DEFAULT_PRIVILEGES.match(code):
-        inner = _PRIVILEGE.match(match.group("grant"))
+        inner = _grant_parts(match.group("grant"))
         if inner:
             schemas = match.group("schemas")
             yield from _privilege(inner, default=True,
@@ -342,11 +346,31 @@ def _view(match: re.Match[str], statement: Statement, where: Where) -> CreateVie
                       checks_caller=CALLER.search(rest) is not None, where=where)
 
 
-def _privilege(match: re.Match[str], default: bool, schemas: tuple[str, ...] = ()) -> Iterator[Privilege]:
-    grant = match.group("verb").lower() == "grant"
-    privileges = match.group("privileges").lower()
-    roles = _roles(match.group("roles"))
-    target = match.group("target").strip()
+@dataclass(frozen=True)
+class _GrantParts:
+    verb: str
+    privileges: str
+    target: str
+    roles: str
+
+
+def _grant_parts(code: str) -> _GrantParts | None:
+    """``GRANT|REVOKE privileges ON target TO|FROM roles``, cut at the first ``ON`` and the ``TO``/``FROM``
+    after it (linear: no backtracking over long statements)."""
+    head = _GRANT_HEAD.match(code)
+    on = _ON.search(code, head.end()) if head else None
+    to = _TO_FROM.search(code, on.end()) if on else None
+    if not (head and on and to):
+        return None
+    return _GrantParts(head.group("verb").lower(), code[head.end():on.start()], code[on.end():to.start()].strip(),
+                       _GRANT_TAIL.sub("", code[to.end():]))
+
+
+def _privilege(parts: _GrantParts, default: bool, schemas: tuple[str, ...] = ()) -> Iterator[Privilege]:
+    grant = parts.verb == "grant"
+    privileges = parts.privileges.lower()
+    roles = _roles(parts.roles)
+    target = parts.target
     reads = bool(re.search(r"\b(?:all|select)\b", privileges))
     if default:
         kind = target.lower()

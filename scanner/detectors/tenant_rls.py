@@ -23,11 +23,12 @@ from scanner.analysis.data.sql.database import (
     Table,
     View,
     browsers_read,
-    build,
     executable,
+    read,
+    replay,
 )
 from scanner.analysis.data.sql.exposure import Exposure, database_root, signals
-from scanner.analysis.data.sql.statements import Policy, Where
+from scanner.analysis.data.sql.statements import Policy, Recognised, Where
 from scanner.config import Config
 from scanner.context import Context, Hit
 from scanner.detectors.base import Detector
@@ -52,8 +53,8 @@ _LOWER = {Severity.CRITICAL: Severity.HIGH, Severity.HIGH: Severity.MEDIUM, Seve
 @dataclass
 class RlsFacts:
     exposure: Exposure = field(default_factory=Exposure)
-    #: SQL files by database root: (path, text).
-    sql: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: What each SQL file says, by database root: (path, records), read in the index pass (the file's time).
+    sql: dict[str, list[tuple[str, list[Recognised]]]] = field(default_factory=dict)
     #: Hits per SQL path, computed once all files are indexed.
     hits: dict[str, list[_Problem]] | None = None
     #: Scorecard notes per SQL path: ("examined", what) or ("evidence", text).
@@ -95,18 +96,21 @@ class TenantRlsDetector(Detector):
         facts = ctx.facts.bucket(BUCKET, RlsFacts)
         facts.exposure.read(artifact.path, artifact.text)
         if artifact.path.endswith(".sql"):
-            facts.sql.setdefault(database_root(artifact.path), []).append((artifact.path, artifact.text))
+            records = read(artifact.path, artifact.text)
+            facts.sql.setdefault(database_root(artifact.path), []).append((artifact.path, records))
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         facts = ctx.facts.bucket(BUCKET, RlsFacts)
         if not artifact.path.endswith(".sql"):
             return
         if facts.hits is None:
-            facts.hits = {}
+            hits: dict[str, list[_Problem]] = {}
+            coverage: dict[str, list[tuple[str, str]]] = {}
             for root, files in facts.sql.items():
                 schemas = facts.exposure.exposed(root)
                 if schemas:
-                    self._review(build(files), schemas, facts)
+                    self._review(replay(files), schemas, hits, coverage)
+            facts.hits, facts.coverage = hits, coverage  # only once complete: a pass cut short is redone
         for kind, text in facts.coverage.get(artifact.path, []):
             if kind == "evidence":
                 ctx.evidence(CHECK, text)
@@ -118,12 +122,13 @@ class TenantRlsDetector(Detector):
             yield ctx.finding(problem.rule_id, ctx.span(start, len(artifact.text) if end == -1 else end),
                               message=problem.message, key=problem.key, severity=problem.severity)
 
-    def _review(self, database: Database, schemas: frozenset[str], facts: RlsFacts) -> None:
+    def _review(self, database: Database, schemas: frozenset[str], hits: dict[str, list[_Problem]],
+                coverage: dict[str, list[tuple[str, str]]]) -> None:
         def report(problem: _Problem) -> None:
-            facts.hits.setdefault(problem.where.path, []).append(problem)  # type: ignore[union-attr]
+            hits.setdefault(problem.where.path, []).append(problem)
 
         def note(where: Where, kind: str, text: str) -> None:
-            facts.coverage.setdefault(where.path, []).append((kind, text))
+            coverage.setdefault(where.path, []).append((kind, text))
 
         for table in database.tables.values():
             if table.schema in schemas and browsers_read(table.revoked):

@@ -240,12 +240,21 @@ def browsers_read(revoked: set[str]) -> bool:
     return not {"anon", "authenticated"} <= revoked
 
 
-def build(files: Iterable[tuple[str, str]]) -> Database:
-    """The database that ``files`` (path, SQL text), applied in path order, leave behind."""
+def read(path: str, text: str) -> list[Recognised]:
+    """What one SQL file says, in order."""
+    return [record for statement in split_statements(text) for record in recognise(statement, path)]
+
+
+def replay(files: Iterable[tuple[str, list[Recognised]]]) -> Database:
+    """The database that the files' records (path, records from :func:`read`), applied in path order, leave."""
     database = Database()
-    for path, text in sorted(files, key=lambda item: item[0]):
-        for statement in split_statements(text):
-            for record in recognise(statement, path):
-                database.apply(record)
+    for _path, records in sorted(files, key=lambda item: item[0]):
+        for record in records:
+            database.apply(record)
     follow_calls(database)
     return database
+
+
+def build(files: Iterable[tuple[str, str]]) -> Database:
+    """The database that ``files`` (path, SQL text), applied in path order, leave behind."""
+    return replay((path, read(path, text)) for path, text in files)

@@ -36,6 +36,7 @@ EFFECT_SEVERITY = {"writes to the database": Severity.MEDIUM}
 CONFIRMATION_RULE = "agent-tool-no-confirmation"
 IDENTITY_RULE = "agent-tool-identity-from-model"
 UNOWNED_READ_RULE = "tenant-tool-unowned-read"
+SSRF_RULE = "agent-tool-ssrf"
 JS_SYSTEM_MARKERS = re.compile(r"\bsystem\s*:|\binstructions\s*:|SystemMessage|['\"](?:system|developer)['\"]")
 DISPATCH_MARKERS = re.compile(r"\b(?:getattr|eval|vars)\(|\b(?:globals|locals)\(\)\[")
 
@@ -43,7 +44,7 @@ DISPATCH_MARKERS = re.compile(r"\b(?:getattr|eval|vars)\(|\b(?:globals|locals)\(
 class AgentToolsDetector(Detector):
     """Reports risky agent tools and prompt-injection shapes."""
 
-    rule_ids = (CONFIRMATION_RULE, IDENTITY_RULE, UNOWNED_READ_RULE, "agent-system-prompt-injection",
+    rule_ids = (CONFIRMATION_RULE, IDENTITY_RULE, UNOWNED_READ_RULE, SSRF_RULE, "agent-system-prompt-injection",
                 "agent-tool-dispatch-unrestricted")
     kinds = frozenset({"python", "javascript", "typescript", "text"})
     needs_index = True
@@ -109,17 +110,23 @@ class AgentToolsDetector(Detector):
             yield from self._dispatch(module, ctx)
 
     def _tools(self, module, ctx: Context) -> Iterator[Hit]:
+        import libcst as cst
+
         from scanner.analysis.agents.model import Tool
         from scanner.analysis.agents.python.effects import side_effect
         from scanner.analysis.agents.python.tools import tools
+        from scanner.analysis.agents.python.urls import model_url_fetch
 
         for tool in tools(module, ctx.facts):
-            effect = None
+            effect = url_fetch = None
             if tool.implementation is not None:
                 ignore = frozenset({"sends HTTP POST requests"}) if READ_ONLY_NAME.search(tool.name) else frozenset()
                 effect = side_effect(ctx.facts, tool.implementation_module, tool.implementation, ignore)
+                if isinstance(tool.implementation, cst.FunctionDef) and tool.params:
+                    url_fetch = model_url_fetch(ctx.facts, tool.implementation_module, tool.implementation,
+                                                tool.params)
             yield from self._judge(ctx, Tool(tool.name, tool.framework, "python", module.span(tool.node),
-                                              tool.params, tool.gate, effect))
+                                              tool.params, tool.gate, effect, url_fetch=url_fetch))
 
     def _js_tools(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.agents.javascript.effects import owner_check_pattern
@@ -156,6 +163,14 @@ class AgentToolsDetector(Detector):
                 message=f"Agent tool {tool.name} loads a record by the model-chosen {read.param} ({read.call}) "
                         f"without checking that it belongs to the signed-in user",
                 key=f"{tool.name}:{read.call}:{read.param}", tool=tool.name, call=read.call, param=read.param)
+        fetch = tool.url_fetch
+        if fetch is not None and SSRF_RULE in self.rules:
+            through = f"; its URL check {fetch.check}() lets private addresses through" if fetch.check else ""
+            yield ctx.finding(
+                SSRF_RULE, fetch.span,
+                message=f"Agent tool {tool.name} requests URLs chosen by the model ({fetch.source} -> {fetch.call}) "
+                        f"with no host allowlist or private-address block{through}",
+                key=f"{tool.name}:{fetch.call}", tool=tool.name, call=fetch.call, source=fetch.source)
         effect = tool.effect
         if effect is None:
             return

@@ -39,6 +39,21 @@ class ModelIdRead:
 
 
 @dataclass(frozen=True)
+class UrlFetch:
+    """A request to a URL the model chose (or the caller's request supplied) with no allowlist or
+    private-address block: server-side request forgery through the tool."""
+
+    call: str
+    #: The model argument (or request data) the URL comes from.
+    source: str
+    #: Where the finding goes: the URL check that lets private addresses through (the place to fix), else the
+    #: request.
+    span: Span
+    #: The project function that checks the URL but not its address, or None.
+    check: str | None = None
+
+
+@dataclass(frozen=True)
 class Tool:
     """One tool the model can call."""
 
@@ -55,6 +70,8 @@ class Tool:
     effect: Effect | None = None
     #: Loads by a model-chosen id without an ownership check (the tenant finding, with the tool named).
     unowned_read: ModelIdRead | None = None
+    #: Requests to a URL the model chose, without an allowlist or private-address block.
+    url_fetch: UrlFetch | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from scanner.analysis.agents.model import READ_ONLY_NAME, Effect, ModelIdRead
+from scanner.analysis.agents.model import READ_ONLY_NAME, Effect, ModelIdRead, UrlFetch
 from scanner.analysis.web.sensitive import snake
 from scanner.lang.javascript.parse import enclosing_function
 
@@ -77,7 +77,7 @@ PRIVATE_RESOURCE = re.compile(r"document|doc\b|docs?Id|file|note|chat|message|co
                               re.IGNORECASE)
 
 
-def first_effect(graph: ModuleGraph, module: Module, body: Node, params: tuple[str, ...], tool_name: str,
+def first_effect(graph: ModuleGraph, module: Module, body: Node, tool_name: str,
                  depth: int = 0, seen: set[tuple[str, int]] | None = None) -> Effect | None:
     """The first external effect of ``body``, following calls into project functions."""
     seen = set() if seen is None else seen
@@ -89,7 +89,7 @@ def first_effect(graph: ModuleGraph, module: Module, body: Node, params: tuple[s
     read_only = _read_only(tool_name)
     found = [n for n in tree.walk(body) if n.type in ("call_expression", "new_expression")]
     for call in found:
-        effect = _classify(module, call, params if depth == 0 else (), read_only)
+        effect = _classify(module, call, read_only)
         if effect is not None:
             return effect
     if depth >= MAX_DEPTH:
@@ -106,7 +106,7 @@ def first_effect(graph: ModuleGraph, module: Module, body: Node, params: tuple[s
             definition = graph.function(_normalise(name), module.path)
             target = (definition.module, definition.node) if definition is not None else None
         if target is not None and (target[0].path, target[1].start_byte) not in seen:
-            effect = first_effect(graph, target[0], target[1], (), tool_name, depth + 1, seen)
+            effect = first_effect(graph, target[0], target[1], tool_name, depth + 1, seen)
             if effect is not None:
                 return effect
     return None
@@ -130,7 +130,7 @@ def _method(module: Module, node: Node, name: str) -> Node | None:
     return None
 
 
-def _classify(module: Module, call: Node, params: tuple[str, ...], read_only: bool) -> Effect | None:
+def _classify(module: Module, call: Node, read_only: bool) -> Effect | None:
     tree = module.tree
     if call.type == "new_expression":
         constructor = call.child_by_field_name("constructor")
@@ -164,10 +164,27 @@ def _classify(module: Module, call: Node, params: tuple[str, ...], read_only: bo
         method = WRITE_METHOD.search(arg_text) or WRITE_METHOD.search(_options_text(module, call, args))
         if method and not read_only:
             return Effect(f"sends HTTP {method.group(1).upper()} requests", name)
-        first = args.named_children[0] if args is not None and args.named_children else None
-        if first is not None and _model_chosen_url(tree.text(first), params) and not URL_CHECK.search(
-                tree.text(enclosing_function(call))):
-            return Effect("fetches URLs the model chooses (no allowlist: SSRF)", name)
+    return None
+
+
+def _is_request(name: str) -> bool:
+    return name in FETCHERS or name.endswith((".fetch", ".request")) or bool(FETCH_NAME.search(name)) \
+        or bool(re.match(r"^(?:axios|ky|got|superagent|undici)\.(?:get|head|post|put|patch|delete)$", name))
+
+
+def model_url_fetch(module: Module, body: Node, params: tuple[str, ...]) -> UrlFetch | None:
+    """A request in ``body`` whose URL starts with a model argument (``fetch(url)``, ``fetch(`${url}/x`)``) and
+    no host allowlist or private-address check in the same function."""
+    tree = module.tree
+    for call in (n for n in tree.walk(body) if n.type == "call_expression"):
+        callee = call.child_by_field_name("function")
+        args = call.child_by_field_name("arguments")
+        if callee is None or args is None or not args.named_children or not _is_request(_normalise(tree.text(callee))):
+            continue
+        first = tree.text(args.named_children[0])
+        source = _model_chosen_url(first, params)
+        if source is not None and not URL_CHECK.search(tree.text(enclosing_function(call))):
+            return UrlFetch(_normalise(tree.text(callee)), source, tree.span(call))
     return None
 
 
@@ -235,11 +252,11 @@ def _options_text(module: Module, call: Node, args: Node | None) -> str:
     return ""
 
 
-def _model_chosen_url(text: str, params: tuple[str, ...]) -> bool:
-    """The request's host comes from a model argument: ``fetch(url)``, ``fetch(`${url}/x`)``, ``new URL(url)``
+def _model_chosen_url(text: str, params: tuple[str, ...]) -> str | None:
+    """The model argument the request's host comes from: ``fetch(url)``, ``fetch(`${url}/x`)``, ``new URL(url)``
     (a fixed host with model-filled query values, ``https://api.example.com/?q=${q}``, is not)."""
     text = re.sub(r"^(?:new\s+URL\(|String\()", "", text.strip()).lstrip("`")
-    return any(re.match(rf"(?:\$\{{\s*)?{re.escape(p)}\b", text) for p in params)
+    return next((p for p in params if re.match(rf"(?:\$\{{\s*)?{re.escape(p)}\b", text)), None)
 
 
 def _normalise(callee: str) -> str:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from scanner.analysis.agents.javascript.effects import first_effect, unowned_read
+from scanner.analysis.agents.javascript.effects import first_effect, model_url_fetch, unowned_read
 from scanner.analysis.agents.model import Tool
 from scanner.lang.javascript.parse import FUNCTION_TYPES, call_arguments, object_member, property_key, string_value
 
@@ -64,9 +64,10 @@ def tools(module: Module, graph: ModuleGraph, owner_words: re.Pattern[str]) -> I
         if found is None:
             continue
         name, framework, implementation, params, gate = found
-        effect = first_effect(graph, module, implementation, params, name) if implementation is not None else None
-        read = unowned_read(module, implementation, params, name, owner_words) if implementation is not None else None
-        yield Tool(name, framework, "javascript", tree.span(node), params, gate, effect, read)
+        effect = first_effect(graph, module, implementation, name)
+        read = unowned_read(module, implementation, params, name, owner_words)
+        fetch = model_url_fetch(module, implementation, params)
+        yield Tool(name, framework, "javascript", tree.span(node), params, gate, effect, read, fetch)
 
 
 def _call_tool(module: Module, call: Node):

@@ -168,8 +168,8 @@ class AgentToolsDetector(Detector):
             through = f"; its URL check {fetch.check}() lets private addresses through" if fetch.check else ""
             yield ctx.finding(
                 SSRF_RULE, fetch.span,
-                message=f"Agent tool {tool.name} requests URLs chosen by the model ({fetch.source} -> {fetch.call}) "
-                        f"with no host allowlist or private-address block{through}",
+                message=f"{tool.subject} requests URLs from {fetch.source} ({fetch.call}) with no host allowlist "
+                        f"or private-address block{through}",
                 key=f"{tool.name}:{fetch.call}", tool=tool.name, call=fetch.call, source=fetch.source)
         effect = tool.effect
         if effect is None:
@@ -179,7 +179,7 @@ class AgentToolsDetector(Detector):
         elif CONFIRMATION_RULE in self.rules:
             yield ctx.finding(
                 CONFIRMATION_RULE, tool.span, severity=EFFECT_SEVERITY.get(effect.effect),
-                message=f"Agent tool {tool.name} {effect.describe()} without human confirmation",
+                message=f"{tool.subject} {effect.describe()} without human confirmation",
                 key=f"{tool.name}:{effect.effect}", tool=tool.name, side_effect=effect.effect,
                 via=effect.detail, framework=tool.framework)
 

@@ -44,7 +44,7 @@ class UrlFetch:
     private-address block: server-side request forgery through the tool."""
 
     call: str
-    #: The model argument (or request data) the URL comes from.
+    #: Where the URL comes from: ``the model's argument url``, ``the request's tool definitions``.
     source: str
     #: Where the finding goes: the URL check that lets private addresses through (the place to fix), else the
     #: request.
@@ -72,6 +72,13 @@ class Tool:
     unowned_read: ModelIdRead | None = None
     #: Requests to a URL the model chose, without an allowlist or private-address block.
     url_fetch: UrlFetch | None = None
+    #: A generic tool-call loop (runs whatever the model calls) rather than one named tool.
+    dispatcher: bool = False
+
+    @property
+    def subject(self) -> str:
+        """How findings name it: ``Agent tool send_email``, or ``The tool-call loop ...``."""
+        return f"The {self.name}" if self.dispatcher else f"Agent tool {self.name}"
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ FETCH_NAME = re.compile(r"(?:^|\.)\w*[fF]etch$")
 #: An allowlist or private-address check before a request to a model-chosen URL.
 URL_CHECK = re.compile(r"allow(?:ed)?[-_]?(?:list|hosts?|domains?|origins?)|whitelist|isPrivate|private(?:Ip|Address)"
                        r"|ssrf|\.hostname\s*(?:!==?|===?)|\.host\s*(?:!==?|===?)|safeFetch|isAllowed", re.IGNORECASE)
+#: A URL literal with its host written out (``"https://api.example.com/x"``, ```https://api.example.com/${p}```).
+FIXED_HOST = re.compile(r"""^['"`]https?://[\w.-]+""")
 #: Loads of one record (by the id the model passed).
 LOAD_CALL = re.compile(r"(?:^|\.)(?:get|find|load|fetch|read|select|retrieve)\w*$|\.(?:findUnique|findFirst|findOne"
                        r"|findById|findByPk|findUniqueOrThrow|findFirstOrThrow)$", re.IGNORECASE)
@@ -184,6 +186,21 @@ def model_url_fetch(module: Module, body: Node, params: tuple[str, ...]) -> UrlF
         first = tree.text(args.named_children[0])
         source = _model_chosen_url(first, params)
         if source is not None and not URL_CHECK.search(tree.text(enclosing_function(call))):
+            return UrlFetch(_normalise(tree.text(callee)), f"the model's argument {source}", tree.span(call))
+    return None
+
+
+def request_url_fetch(module: Module, body: Node, source: str) -> UrlFetch | None:
+    """A request in ``body`` to a URL that does not start with a fixed host (``fetch(schema.url + path)``), with no
+    host allowlist or private-address check in the same function; ``source`` names where the URL comes from."""
+    tree = module.tree
+    for call in (n for n in tree.walk(body) if n.type == "call_expression"):
+        callee = call.child_by_field_name("function")
+        args = call.child_by_field_name("arguments")
+        if callee is None or args is None or not args.named_children or not _is_request(_normalise(tree.text(callee))):
+            continue
+        if not FIXED_HOST.match(tree.text(args.named_children[0])) and not URL_CHECK.search(
+                tree.text(enclosing_function(call))):
             return UrlFetch(_normalise(tree.text(callee)), source, tree.span(call))
     return None
 

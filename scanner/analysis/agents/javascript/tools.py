@@ -24,9 +24,17 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from scanner.analysis.agents.javascript.effects import first_effect, model_url_fetch, unowned_read
+from scanner.analysis.agents.javascript.effects import first_effect, model_url_fetch, request_url_fetch, unowned_read
+from scanner.analysis.agents.javascript.prompts import REQUEST_DATA, request_names
 from scanner.analysis.agents.model import Tool
-from scanner.lang.javascript.parse import FUNCTION_TYPES, call_arguments, object_member, property_key, string_value
+from scanner.lang.javascript.parse import (
+    FUNCTION_TYPES,
+    call_arguments,
+    enclosing_function,
+    object_member,
+    property_key,
+    string_value,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -51,12 +59,13 @@ def tools(module: Module, graph: ModuleGraph, owner_words: re.Pattern[str]) -> I
     """Every tool defined in one module."""
     tree = module.tree
     for node in tree.walk():
+        if node.type == "for_in_statement":
+            yield from _tool_call_loop(module, graph, node)
+            continue
         if node.type == "call_expression":
             found = _call_tool(module, node)
         elif node.type == "new_expression":
             found = _constructed_tool(module, node)
-        elif node.type == "for_in_statement":
-            found = _tool_call_loop(module, node)
         elif node.type == "class_declaration":
             found = _class_tool(module, node)
         else:
@@ -178,15 +187,51 @@ def base_class(module: Module, cls: Node) -> Node | None:
     return None
 
 
-def _tool_call_loop(module: Module, loop: Node):
-    """``for (const call of message.tool_calls) { ... }``: the body runs whatever the model asked for."""
+def _tool_call_loop(module: Module, graph: ModuleGraph, loop: Node) -> Iterator[Tool]:
+    """``for (const call of message.tool_calls) { ... }``: the body runs whatever the model asked for.
+
+    When the tools handed to the model are built from the request (``for (const t of body.selectedTools)
+    tools.push(...)``), the caller defines what the model can call and where those calls go: the finding
+    points at that construction, and a request in the loop to a URL that is not a fixed host is an SSRF.
+    """
     tree = module.tree
     right = loop.child_by_field_name("right")
     body = loop.child_by_field_name("body")
     if right is None or body is None or not TOOL_CALL_LOOP.search(tree.text(right)):
-        return None
+        return
     gate = "approval check in the tool-call loop" if _approval_in(tree.text(body)) else None
-    return "tool calls chosen by the model", "openai-sdk", body, (), gate
+    origin = _request_tool_list(module, loop)
+    name = "tool-call loop over tools the request defines" if origin is not None else "tool-call loop"
+    fetch = request_url_fetch(module, body, "the request's tool definitions") if origin is not None else None
+    yield Tool(name, "openai-sdk", "javascript", tree.span(origin or loop), (), gate,
+               first_effect(graph, module, body, name), None, fetch, dispatcher=True)
+
+
+def _request_tool_list(module: Module, loop: Node) -> Node | None:
+    """The loop that builds the tool list of the model call from request data, e.g.
+    ``for (const t of selectedTools) { allTools = allTools.concat(convert(t)) }`` before
+    ``openai.chat.completions.create({ tools: allTools })``, with ``selectedTools`` read from the body."""
+    tree = module.tree
+    function = enclosing_function(loop)
+    from_request = request_names(tree, function)
+    listed = next((n.child_by_field_name("value") if n.type == "pair" else n for n in tree.walk(function)
+                   if (n.type == "pair" and property_key(tree, n) == "tools")
+                   or (n.type == "shorthand_property_identifier" and tree.text(n) == "tools")), None)
+    if listed is None:
+        return None
+    names = {tree.text(n) for n in tree.walk(listed) if n.type in ("identifier", "shorthand_property_identifier")}
+    for node in tree.walk(function):
+        if node.type not in ("for_in_statement", "for_statement") or node == loop:
+            continue
+        header = node.child_by_field_name("right") or node.child_by_field_name("condition")
+        header_text = tree.text(header) if header is not None else ""
+        if not (REQUEST_DATA.search(header_text) or any(re.search(rf"\b{re.escape(n)}\b", header_text)
+                                                        for n in from_request)):
+            continue
+        built = tree.text(node.child_by_field_name("body") or node)
+        if any(re.search(rf"\b{re.escape(n)}\s*(?:=[^=]|\.push\()", built) for n in names):
+            return node
+    return None
 
 
 def _gate(module: Module, options: Node, implementation: Node) -> str | None:

@@ -49,7 +49,7 @@ def model_url_fetch(facts: ProjectFacts, module: PythonModule, function: cst.Fun
     if found is None:
         return None
     call, request_module, request_node, check = found
-    source = next((p for p in params if URL_PARAM.search(p)), params[0])
+    source = "the model's argument " + next((p for p in params if URL_PARAM.search(p)), params[0])
     if check is not None:
         check_module, check_node = check
         return UrlFetch(call, source, check_module.span(check_node.name), check_node.name.value)

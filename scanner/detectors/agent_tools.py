@@ -87,6 +87,11 @@ class AgentToolsDetector(Detector):
                 return
             if MARKERS.search(text):
                 yield from self._js_tools(artifact, ctx)
+            if "agent-tool-dispatch-unrestricted" in self.rules:
+                from scanner.analysis.agents.javascript.dispatch import TOOL_CONTEXT as JS_TOOL_CONTEXT
+
+                if JS_TOOL_CONTEXT.search(text):
+                    yield from self._js_dispatch(ctx)
             if "agent-system-prompt-injection" in self.rules and JS_SYSTEM_MARKERS.search(text):
                 from scanner.analysis.agents.javascript.prompts import system_prompt_sinks
                 from scanner.lang.javascript.parse import parse_js
@@ -206,3 +211,15 @@ class AgentToolsDetector(Detector):
                 "agent-tool-dispatch-unrestricted", module.span(dispatch.node),
                 message=f"Tool dispatch calls any function the model names ({dispatch.how}) without an "
                         f"allowlist", key=module.code(dispatch.node))
+
+    def _js_dispatch(self, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.agents.javascript.dispatch import unrestricted_dispatch
+        from scanner.lang.javascript.modules import module_graph
+        from scanner.lang.javascript.parse import parse_js
+
+        module = module_graph(ctx.facts).current(parse_js(ctx), ctx.artifact.path)
+        for dispatch in unrestricted_dispatch(module):
+            yield ctx.finding(
+                "agent-tool-dispatch-unrestricted", dispatch.span,
+                message=f"Tool dispatch calls any function the model names ({dispatch.how}) without an "
+                        f"allowlist", key=dispatch.code)

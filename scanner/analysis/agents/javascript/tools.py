@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from scanner.analysis.agents.javascript.effects import first_effect, model_url_fetch, request_url_fetch, unowned_read
 from scanner.analysis.agents.javascript.prompts import REQUEST_DATA, request_names
+from scanner.analysis.agents.javascript.schemas import SchemaTool, schema_params, schema_tool
 from scanner.analysis.agents.model import Tool
 from scanner.lang.javascript.parse import (
     FUNCTION_TYPES,
@@ -43,12 +44,16 @@ if TYPE_CHECKING:
 
 #: Cheap text prefilter for files that may define tools.
 MARKERS = re.compile(r"\btool\s*\(|DynamicStructuredTool|DynamicTool|\.registerTool\s*\(|\.tool\s*\(|tool_calls"
-                     r"|toolCalls")
+                     r"|toolCalls|\binput_schema\b|['\"]?\bparameters['\"]?\s*:")
 FRAMEWORK_BY_MODULE = (("@openai/agents", "openai-agents"), ("@langchain/", "langchain.js"),
                        ("langchain/", "langchain.js"), ("ai", "vercel-ai-sdk"))
 APPROVAL = re.compile(r"\b(?:if|while)\s*\([^)]*(?:confirm|approv|humanReview|human_review)\w*", re.IGNORECASE)
 APPROVAL_CALL = re.compile(r"\b(?:request|require|await|ask|waitFor|get)(?:Human|User)?(?:Approval|Confirmation)\s*\(",
                            re.IGNORECASE)
+#: Object literals that may be OpenAI/Anthropic tool schemas (a cheap test before reading one).
+SCHEMA_MARKER = re.compile(r"^\{\s*(?:[^{}]*,\s*)?['\"]?name['\"]?\s*:\s*['\"`]")
+#: A loop body that dispatches by literal tool name (``case "send_email":``, ``name === "send_email"``).
+PER_NAME_DISPATCH = re.compile(r"""\bcase\s+['"`]|\b[nN]ame\s*===?\s*['"`]""")
 TOOL_CALL_LOOP = re.compile(r"\btool_?[cC]alls\b")
 DESTRUCTIVE_HINT = re.compile(r"\bdestructiveHint\s*:\s*true\b")
 #: LangChain.js base classes whose subclasses are tools (their ``_call`` method runs them).
@@ -61,6 +66,11 @@ def tools(module: Module, graph: ModuleGraph, owner_words: re.Pattern[str]) -> I
     for node in tree.walk():
         if node.type == "for_in_statement":
             yield from _tool_call_loop(module, graph, node)
+            continue
+        if node.type == "object" and SCHEMA_MARKER.search(tree.text(node)):
+            found_schema = schema_tool(module, graph, node)
+            if found_schema is not None:
+                yield _schema(module, graph, found_schema, owner_words)
             continue
         if node.type == "call_expression":
             found = _call_tool(module, node)
@@ -187,6 +197,23 @@ def base_class(module: Module, cls: Node) -> Node | None:
     return None
 
 
+def _schema(module: Module, graph: ModuleGraph, found: SchemaTool, owner_words: re.Pattern[str]) -> Tool:
+    """An OpenAI/Anthropic tool schema, judged by the code its dispatch runs."""
+    params = schema_params(module, found.schema)
+    implementation, where = found.implementation, found.implementation_module
+    effect = read = fetch = None
+    gate = None
+    if implementation is not None and where is not None:
+        effect = first_effect(graph, where, implementation, found.name)
+        read = unowned_read(where, implementation, params, found.name, owner_words)
+        fetch = model_url_fetch(where, implementation, params)
+        gate = _gate_in(where, implementation) or (
+            "approval check in the tool dispatcher" if found.dispatcher is not None
+            and _approval_in(where.tree.text(found.dispatcher)) else None)
+    return Tool(found.name, "tool schema", "javascript", module.tree.span(found.schema), params, gate, effect, read,
+                fetch)
+
+
 def _tool_call_loop(module: Module, graph: ModuleGraph, loop: Node) -> Iterator[Tool]:
     """``for (const call of message.tool_calls) { ... }``: the body runs whatever the model asked for.
 
@@ -199,6 +226,8 @@ def _tool_call_loop(module: Module, graph: ModuleGraph, loop: Node) -> Iterator[
     body = loop.child_by_field_name("body")
     if right is None or body is None or not TOOL_CALL_LOOP.search(tree.text(right)):
         return
+    if PER_NAME_DISPATCH.search(tree.text(body)):
+        return  # each branch runs one named tool: judged with that tool's schema
     gate = "approval check in the tool-call loop" if _approval_in(tree.text(body)) else None
     origin = _request_tool_list(module, loop)
     name = "tool-call loop over tools the request defines" if origin is not None else "tool-call loop"

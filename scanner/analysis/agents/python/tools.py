@@ -407,6 +407,8 @@ class _ToolFinder(ScopedFinder):
         else:
             implementation, module, dispatcher = _call_tool_handler(self.module), self.module, None
         params = _schema_properties(_keyword(node, "inputSchema"))
+        if not params and isinstance(implementation, cst.FunctionDef):  # the handler's arguments: all model-filled
+            params = tuple(p for p in model_params(implementation) if p != "name")
         self._tool(name, "mcp", node, implementation, module if implementation is not None else None, params,
                    None, dispatcher)
 

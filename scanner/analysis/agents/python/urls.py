@@ -24,6 +24,8 @@ from scanner.lang.python.parse import PythonModule
 from scanner.lang.python.walk import calls, walk
 
 MAX_DEPTH = 3
+#: Parameters that hold all of the model's arguments (an MCP ``call_tool(name, arguments)`` handler).
+WHOLE_INPUT = frozenset({"arguments", "args", "input", "params", "kwargs"})
 HTTP_LIBRARIES = re.compile(r"^(?:requests|httpx|aiohttp|urllib|urllib3)\b")
 REQUEST_METHODS = frozenset({"get", "head", "post", "put", "patch", "delete", "options", "request", "stream",
                              "urlopen", "fetch", "Request"})
@@ -49,7 +51,8 @@ def model_url_fetch(facts: ProjectFacts, module: PythonModule, function: cst.Fun
     if found is None:
         return None
     call, request_module, request_node, check = found
-    source = "the model's argument " + next((p for p in params if URL_PARAM.search(p)), params[0])
+    param = next((p for p in params if URL_PARAM.search(p)), params[0])
+    source = "the model's arguments" if param in WHOLE_INPUT else f"the model's argument {param}"
     if check is not None:
         check_module, check_node = check
         return UrlFetch(call, source, check_module.span(check_node.name), check_node.name.value)

@@ -50,8 +50,6 @@ FRAMEWORK_BY_MODULE = (("@openai/agents", "openai-agents"), ("@langchain/", "lan
 APPROVAL = re.compile(r"\b(?:if|while)\s*\([^)]*(?:confirm|approv|humanReview|human_review)\w*", re.IGNORECASE)
 APPROVAL_CALL = re.compile(r"\b(?:request|require|await|ask|waitFor|get)(?:Human|User)?(?:Approval|Confirmation)\s*\(",
                            re.IGNORECASE)
-#: Object literals that may be OpenAI/Anthropic tool schemas (a cheap test before reading one).
-SCHEMA_MARKER = re.compile(r"^\{\s*(?:[^{}]*,\s*)?['\"]?name['\"]?\s*:\s*['\"`]")
 #: A loop body that dispatches by literal tool name (``case "send_email":``, ``name === "send_email"``).
 PER_NAME_DISPATCH = re.compile(r"""\bcase\s+['"`]|\b[nN]ame\s*===?\s*['"`]""")
 TOOL_CALL_LOOP = re.compile(r"\btool_?[cC]alls\b")
@@ -67,7 +65,7 @@ def tools(module: Module, graph: ModuleGraph, owner_words: re.Pattern[str]) -> I
         if node.type == "for_in_statement":
             yield from _tool_call_loop(module, graph, node)
             continue
-        if node.type == "object" and SCHEMA_MARKER.search(tree.text(node)):
+        if node.type == "object":
             found_schema = schema_tool(module, graph, node)
             if found_schema is not None:
                 yield _schema(module, graph, found_schema, owner_words)

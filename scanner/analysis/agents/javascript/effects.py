@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from scanner.analysis.agents.model import READ_ONLY_NAME, Effect, ModelIdRead, UrlFetch
 from scanner.analysis.web.sensitive import snake
-from scanner.lang.javascript.parse import enclosing_function
+from scanner.lang.javascript.parse import FUNCTION_TYPES, call_arguments, enclosing_function
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -66,6 +66,8 @@ FETCH_NAME = re.compile(r"(?:^|\.)\w*[fF]etch$")
 #: An allowlist or private-address check before a request to a model-chosen URL.
 URL_CHECK = re.compile(r"allow(?:ed)?[-_]?(?:list|hosts?|domains?|origins?)|whitelist|isPrivate|private(?:Ip|Address)"
                        r"|ssrf|\.hostname\s*(?:!==?|===?)|\.host\s*(?:!==?|===?)|safeFetch|isAllowed", re.IGNORECASE)
+#: Model arguments named like a URL (named in messages).
+URL_NAME = re.compile(r"url|uri|link|href|endpoint|website|site|page|domain|host", re.IGNORECASE)
 #: A URL literal with its host written out (``"https://api.example.com/x"``, ```https://api.example.com/${p}```).
 FIXED_HOST = re.compile(r"""^['"`]https?://[\w.-]+""")
 #: Loads of one record (by the id the model passed).
@@ -174,20 +176,94 @@ def _is_request(name: str) -> bool:
         or bool(re.match(r"^(?:axios|ky|got|superagent|undici)\.(?:get|head|post|put|patch|delete)$", name))
 
 
-def model_url_fetch(module: Module, body: Node, params: tuple[str, ...]) -> UrlFetch | None:
-    """A request in ``body`` whose URL starts with a model argument (``fetch(url)``, ``fetch(`${url}/x`)``) and
-    no host allowlist or private-address check in the same function."""
+def model_url_fetch(graph: ModuleGraph, module: Module, body: Node, params: tuple[str, ...]) -> UrlFetch | None:
+    """A request whose URL starts with a model argument (``fetch(url)``, ``fetch(`${url}/x`)``), in ``body`` or
+    in project functions the argument is passed to, with no host allowlist or private-address check in the
+    function making it."""
+    tainted = set(params)
+    first = body.child_by_field_name("parameters") if body.type in FUNCTION_TYPES else None
+    if first is not None and first.named_children:  # execute(input): input.url
+        pattern = first.named_children[0].child_by_field_name("pattern") or first.named_children[0]
+        if pattern.type == "identifier":
+            tainted.add(module.tree.text(pattern))
+    found = _url_fetch(graph, module, body, tainted, 0, set())
+    if found is None:
+        return None
+    call, where, request = found
+    source = next((p for p in params if URL_NAME.search(p)), params[0]) if params else "?"
+    return UrlFetch(call, f"the model's argument {source}", where.tree.span(request))
+
+
+def _url_fetch(graph: ModuleGraph, module: Module, body: Node, tainted: set[str], depth: int,
+               seen: set[tuple[str, int]]) -> tuple[str, Module, Node] | None:
+    key = (module.path, body.start_byte)
+    if key in seen or not tainted:
+        return None
+    seen.add(key)
     tree = module.tree
-    for call in (n for n in tree.walk(body) if n.type == "call_expression"):
+    if URL_CHECK.search(tree.text(body)):
+        return None
+    tainted = tainted | _derived(module, body, tainted)
+    calls = [n for n in tree.walk(body) if n.type == "call_expression"]
+    for call in calls:
         callee = call.child_by_field_name("function")
-        args = call.child_by_field_name("arguments")
-        if callee is None or args is None or not args.named_children or not _is_request(_normalise(tree.text(callee))):
+        args = call_arguments(call)
+        if callee is None or not args or not _is_request(_normalise(tree.text(callee))):
             continue
-        first = tree.text(args.named_children[0])
-        source = _model_chosen_url(first, params)
-        if source is not None and not URL_CHECK.search(tree.text(enclosing_function(call))):
-            return UrlFetch(_normalise(tree.text(callee)), f"the model's argument {source}", tree.span(call))
+        if _model_chosen_url(tree.text(args[0]), tuple(tainted)) is not None \
+                and not URL_CHECK.search(tree.text(enclosing_function(call))):
+            return _normalise(tree.text(callee)), module, call
+    if depth >= MAX_DEPTH:
+        return None
+    for call in calls:
+        callee = call.child_by_field_name("function")
+        if callee is None or callee.type not in ("identifier", "member_expression"):
+            continue
+        definition = graph.function(_normalise(tree.text(callee)), module.path)
+        if definition is None:
+            continue
+        passed = _passed(module, call, definition.module, definition.node, tainted)
+        found = _url_fetch(graph, definition.module, definition.node, passed, depth + 1, seen) if passed else None
+        if found is not None:
+            return found
     return None
+
+
+def _derived(module: Module, body: Node, tainted: set[str]) -> set[str]:
+    """Variables of ``body`` declared from tainted ones (``const target = new URL(url)``, ``for (const u of urls)``)."""
+    tree = module.tree
+    derived: set[str] = set()
+    for node in tree.walk(body):
+        if node.type == "variable_declarator":
+            target, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        elif node.type == "for_in_statement":
+            target, value = node.child_by_field_name("left"), node.child_by_field_name("right")
+        else:
+            continue
+        if target is not None and value is not None and target.type == "identifier" and _mentions(
+                tree.text(value), tainted | derived):
+            derived.add(tree.text(target))
+    return derived
+
+
+def _passed(module: Module, call: Node, callee_module: Module, function: Node, tainted: set[str]) -> set[str]:
+    """Parameters of ``function`` that receive tainted values in ``call`` (plain or destructured)."""
+    params = function.child_by_field_name("parameters")
+    if params is None:
+        return set()
+    passed: set[str] = set()
+    tree, callee_tree = module.tree, callee_module.tree
+    for arg, param in zip(call_arguments(call), params.named_children, strict=False):
+        if not _mentions(tree.text(arg), tainted):
+            continue
+        pattern = param.child_by_field_name("pattern") or param
+        passed.update(callee_tree.text(n) for n in callee_tree.walk(pattern)
+                      if n.type in ("identifier", "shorthand_property_identifier_pattern"))
+    return passed
+
+
+def _mentions(text: str, names: set[str]) -> bool:
+    return any(re.search(rf"(?<![\w$.]){re.escape(n)}\b", text) for n in names)
 
 
 def request_url_fetch(module: Module, body: Node, source: str) -> UrlFetch | None:

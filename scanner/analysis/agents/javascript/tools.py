@@ -83,7 +83,7 @@ def tools(module: Module, graph: ModuleGraph, owner_words: re.Pattern[str]) -> I
         name, framework, implementation, params, gate = found
         effect = first_effect(graph, module, implementation, name)
         read = unowned_read(module, implementation, params, name, owner_words)
-        fetch = model_url_fetch(module, implementation, params)
+        fetch = model_url_fetch(graph, module, implementation, params)
         yield Tool(name, framework, "javascript", tree.span(node), params, gate, effect, read, fetch)
 
 
@@ -204,7 +204,7 @@ def _schema(module: Module, graph: ModuleGraph, found: SchemaTool, owner_words: 
     if implementation is not None and where is not None:
         effect = first_effect(graph, where, implementation, found.name)
         read = unowned_read(where, implementation, params, found.name, owner_words)
-        fetch = model_url_fetch(where, implementation, params)
+        fetch = model_url_fetch(graph, where, implementation, params)
         gate = _gate_in(where, implementation) or (
             "approval check in the tool dispatcher" if found.dispatcher is not None
             and _approval_in(where.tree.text(found.dispatcher)) else None)

@@ -331,7 +331,8 @@ class _ToolFinder(ScopedFinder):
         path = _attr_path(node.func)
         leaf = path.rsplit(".", 1)[-1]
         if leaf == "add_tool" or (isinstance(node.func, cst.Call) and leaf_name(node.func.func) == "tool"):
-            self._mounted(node)  # mcp.add_tool(fn), mcp.tool()(fn)
+            if self._framework_imported():
+                self._mounted(node)  # mcp.add_tool(fn), mcp.tool()(fn)
             return
         listed = _keyword(node, "tools")
         if isinstance(listed, cst.Name):

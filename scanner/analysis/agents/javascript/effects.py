@@ -58,6 +58,8 @@ SDK_COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((label, re.compile
     ("runs code", r"^(?:Invoke|StartExecution|RunTask|SendCommand)Command$"),
 ))
 WRITE_SQL = re.compile(r"^\s*(?:insert|update|delete|drop|truncate|alter)\b", re.IGNORECASE)
+#: A POST body that asks a model something (``{ model, input: messages }``): an inference call, not a write.
+INFERENCE_BODY = re.compile(r"\bmodel\b[^;]*\b(?:messages|input|prompt)\b|\b(?:messages|input|prompt)\b[^;]*\bmodel\b")
 WRITE_METHOD = re.compile(r"""method\s*:\s*['"`](POST|PUT|PATCH|DELETE)['"`]""", re.IGNORECASE)
 FETCHERS = frozenset({"fetch", "axios", "axios.get", "axios.request", "got", "ky", "ky.get", "got.get", "request",
                       "needle", "undici.request"})
@@ -165,8 +167,9 @@ def _classify(module: Module, call: Node, read_only: bool) -> Effect | None:
         if WRITE_SQL.match(text.strip("`'\"")):
             return Effect("writes to the database", name)
     if name in FETCHERS or name.endswith((".fetch", ".request")) or FETCH_NAME.search(name):
-        method = WRITE_METHOD.search(arg_text) or WRITE_METHOD.search(_options_text(module, call, args))
-        if method and not read_only:
+        options = arg_text + _options_text(module, call, args)
+        method = WRITE_METHOD.search(options)
+        if method and not read_only and not INFERENCE_BODY.search(options):
             return Effect(f"sends HTTP {method.group(1).upper()} requests", name)
     return None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,25 @@ IDENTITY_RULE = "agent-tool-identity-from-model"
 UNOWNED_READ_RULE = "tenant-tool-unowned-read"
 SSRF_RULE = "agent-tool-ssrf"
 JS_SYSTEM_MARKERS = re.compile(r"\bsystem\s*:|\binstructions\s*:|SystemMessage|['\"](?:system|developer)['\"]")
+#: MCP transports: a server that only speaks stdio runs on the user's machine with the user's own credentials.
+STDIO_TRANSPORT = re.compile(r"\bStdioServerTransport\b|\bstdio_server\(|transport\s*=\s*[\"']stdio[\"']")
+REMOTE_TRANSPORT = re.compile(r"\b(?:StreamableHTTPServerTransport|SSEServerTransport)\b"
+                              r"|\.(?:sse_app|streamable_http_app|http_app)\(|transport\s*=\s*[\"'](?:sse|http|streamable-http)[\"']")
 DISPATCH_MARKERS = re.compile(r"\b(?:getattr|eval|vars)\(|\b(?:globals|locals)\(\)\[")
+
+
+@dataclass
+class McpTransports:
+    """Which MCP transports the project's servers use (collected in the index pass)."""
+
+    stdio: bool = False
+    remote: bool = False
+
+    @property
+    def local_only(self) -> bool:
+        """Only stdio: one user runs the server with their own credentials, so there is no other tenant to reach
+        through it (the ids the model passes name that user's resources, and the API behind authorizes them)."""
+        return self.stdio and not self.remote
 
 
 class AgentToolsDetector(Detector):
@@ -57,7 +76,10 @@ class AgentToolsDetector(Detector):
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
         """Python: parse files that configure a project-wide gate and defer the rest (parsed when a tool leads
-        there). JavaScript/TypeScript: register the file in the project's module graph."""
+        there). JavaScript/TypeScript: register the file in the project's module graph. Both: note MCP transports."""
+        transports = ctx.facts.bucket("mcp-transports", McpTransports)
+        transports.stdio = transports.stdio or bool(STDIO_TRANSPORT.search(artifact.text))
+        transports.remote = transports.remote or bool(REMOTE_TRANSPORT.search(artifact.text))
         if artifact.kind != "python":
             from scanner.lang.javascript.modules import index_module
 
@@ -153,7 +175,8 @@ class AgentToolsDetector(Detector):
 
         ctx.examined("agent-tools", "agent tool")
         identity_keys = set(ctx.config.tenant_keys) | set(ctx.config.owner_keys)
-        if IDENTITY_RULE in self.rules:
+        one_user = "mcp" in tool.framework.lower() and ctx.facts.bucket("mcp-transports", McpTransports).local_only
+        if IDENTITY_RULE in self.rules and not one_user:
             ctx.examined("tenant-isolation", "agent tool parameter list")
             chosen = [p for p in tool.params if snake(p) in identity_keys]
             if chosen:
@@ -162,7 +185,7 @@ class AgentToolsDetector(Detector):
                     message=f"Agent tool {tool.name} lets the model choose {', '.join(chosen)} instead of "
                             f"binding it from the signed-in session",
                     key=f"{tool.name}:{','.join(chosen)}", tool=tool.name, params=chosen)
-        if tool.unowned_read is not None and UNOWNED_READ_RULE in self.rules:
+        if tool.unowned_read is not None and UNOWNED_READ_RULE in self.rules and not one_user:
             read = tool.unowned_read
             yield ctx.finding(
                 UNOWNED_READ_RULE, read.span,

@@ -282,7 +282,7 @@ def _framework(module: Module, local: str) -> str:
     for prefix, framework in FRAMEWORK_BY_MODULE:
         if specifier == prefix or (prefix.endswith("/") and specifier.startswith(prefix)):
             return framework
-    return "vercel-ai-sdk"
+    return "mcp" if re.search(r"\bmcp\b", specifier) else "vercel-ai-sdk"
 
 
 def _is_mcp(module: Module, callee: Node) -> bool:

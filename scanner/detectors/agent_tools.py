@@ -194,9 +194,12 @@ class AgentToolsDetector(Detector):
                 key=f"{tool.name}:{read.call}:{read.param}", tool=tool.name, call=read.call, param=read.param)
         fetch = tool.url_fetch
         if fetch is not None and SSRF_RULE in self.rules:
-            through = f"; its URL check {fetch.check}() lets private addresses through" if fetch.check else ""
+            here = fetch.path == ctx.artifact.path
+            where = "" if here else f" in {fetch.path}:{fetch.span.line}"
+            through = f"; its URL check {fetch.check}(){where} lets private addresses through" if fetch.check else \
+                where
             yield ctx.finding(
-                SSRF_RULE, fetch.span,
+                SSRF_RULE, fetch.span if here else tool.span,
                 message=f"{tool.subject} requests URLs from {fetch.source} ({fetch.call}) with no host allowlist "
                         f"or private-address block{through}",
                 key=f"{tool.name}:{fetch.call}", tool=tool.name, call=fetch.call, source=fetch.source)

@@ -46,8 +46,9 @@ class UrlFetch:
     call: str
     #: Where the URL comes from: ``the model's argument url``, ``the request's tool definitions``.
     source: str
-    #: Where the finding goes: the URL check that lets private addresses through (the place to fix), else the
-    #: request.
+    #: The file and span of the place to fix: the URL check that lets private addresses through, else the
+    #: request. Findings go there when it is in the tool's own file, else to the tool (naming the place).
+    path: str
     span: Span
     #: The project function that checks the URL but not its address, or None.
     check: str | None = None

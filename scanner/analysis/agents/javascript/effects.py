@@ -194,7 +194,7 @@ def model_url_fetch(graph: ModuleGraph, module: Module, body: Node, params: tupl
         return None
     call, where, request = found
     source = next((p for p in params if URL_NAME.search(p)), params[0]) if params else "?"
-    return UrlFetch(call, f"the model's argument {source}", where.tree.span(request))
+    return UrlFetch(call, f"the model's argument {source}", where.path, where.tree.span(request))
 
 
 def _url_fetch(graph: ModuleGraph, module: Module, body: Node, tainted: set[str], depth: int,
@@ -280,7 +280,7 @@ def request_url_fetch(module: Module, body: Node, source: str) -> UrlFetch | Non
             continue
         if not FIXED_HOST.match(tree.text(args.named_children[0])) and not URL_CHECK.search(
                 tree.text(enclosing_function(call))):
-            return UrlFetch(_normalise(tree.text(callee)), source, tree.span(call))
+            return UrlFetch(_normalise(tree.text(callee)), source, module.path, tree.span(call))
     return None
 
 

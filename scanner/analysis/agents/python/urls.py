@@ -32,7 +32,7 @@ REQUEST_METHODS = frozenset({"get", "head", "post", "put", "patch", "delete", "o
 #: Methods whose first argument is the HTTP method and the second the URL.
 METHOD_FIRST = frozenset({"request", "stream"})
 HTTP_RECEIVER = re.compile(r"(?:^|\.)\w*(?:client|session|http|requests|httpx)\w*(?:\(\))?$", re.IGNORECASE)
-URL_PARAM = re.compile(r"url|uri|link|href|endpoint|website|site|page|domain|host|address", re.IGNORECASE)
+URL_PARAM = re.compile(r"url|uri\b|link|href|endpoint|website|webpage|domain|host", re.IGNORECASE)
 #: A private-address block or host allowlist in a function on the way to the request.
 ADDRESS_CHECK = re.compile(r"ipaddress|is_private|is_loopback|is_link_local|is_reserved|private_(?:ip|address|net)"
                            r"|allow(?:ed)?_?(?:list|hosts?|domains?|urls?)|whitelist|ssrf|\.hostname\s+(?:not\s+)?in\b"
@@ -55,8 +55,8 @@ def model_url_fetch(facts: ProjectFacts, module: PythonModule, function: cst.Fun
     source = "the model's arguments" if param in WHOLE_INPUT else f"the model's argument {param}"
     if check is not None:
         check_module, check_node = check
-        return UrlFetch(call, source, check_module.span(check_node.name), check_node.name.value)
-    return UrlFetch(call, source, request_module.span(request_node))
+        return UrlFetch(call, source, check_module.path, check_module.span(check_node.name), check_node.name.value)
+    return UrlFetch(call, source, request_module.path, request_module.span(request_node))
 
 
 class _Walk:

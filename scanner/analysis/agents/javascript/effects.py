@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from scanner.analysis.agents.javascript.prompts import bound_names
 from scanner.analysis.agents.model import READ_ONLY_NAME, Effect, ModelIdRead, UrlFetch
 from scanner.analysis.web.sensitive import snake
 from scanner.lang.javascript.parse import FUNCTION_TYPES, call_arguments, enclosing_function
@@ -188,7 +189,9 @@ def model_url_fetch(graph: ModuleGraph, module: Module, body: Node, params: tupl
     if first is not None and first.named_children:  # execute(input): input.url
         pattern = first.named_children[0].child_by_field_name("pattern") or first.named_children[0]
         if pattern.type == "identifier":
-            tainted.add(module.tree.text(pattern))
+            tainted.update(f"{module.tree.text(pattern)}.{p}" for p in params)
+        elif pattern.type == "object_pattern":  # ({ url: target }) => fetch(target)
+            tainted.update(bound_names(module.tree, pattern))
     found = _url_fetch(graph, module, body, tainted, 0, set())
     if found is None:
         return None
@@ -233,7 +236,8 @@ def _url_fetch(graph: ModuleGraph, module: Module, body: Node, tainted: set[str]
 
 
 def _derived(module: Module, body: Node, tainted: set[str]) -> set[str]:
-    """Variables of ``body`` declared from tainted ones (``const target = new URL(url)``, ``for (const u of urls)``)."""
+    """Variables of ``body`` that hold a URL from a tainted value (``const target = new URL(url)``,
+    ``for (const u of urls)``); ``const query = { q: text }`` holds none."""
     tree = module.tree
     derived: set[str] = set()
     for node in tree.walk(body):
@@ -243,8 +247,8 @@ def _derived(module: Module, body: Node, tainted: set[str]) -> set[str]:
             target, value = node.child_by_field_name("left"), node.child_by_field_name("right")
         else:
             continue
-        if target is not None and value is not None and target.type == "identifier" and _mentions(
-                tree.text(value), tainted | derived):
+        if target is not None and value is not None and target.type == "identifier" and _model_chosen_url(
+                tree.text(value).removeprefix("await "), tuple(tainted | derived)) is not None:
             derived.add(tree.text(target))
     return derived
 
@@ -257,16 +261,12 @@ def _passed(module: Module, call: Node, callee_module: Module, function: Node, t
     passed: set[str] = set()
     tree, callee_tree = module.tree, callee_module.tree
     for arg, param in zip(call_arguments(call), params.named_children, strict=False):
-        if not _mentions(tree.text(arg), tainted):
+        if _model_chosen_url(tree.text(arg), tuple(tainted)) is None:
             continue
         pattern = param.child_by_field_name("pattern") or param
         passed.update(callee_tree.text(n) for n in callee_tree.walk(pattern)
                       if n.type in ("identifier", "shorthand_property_identifier_pattern"))
     return passed
-
-
-def _mentions(text: str, names: set[str]) -> bool:
-    return any(re.search(rf"(?<![\w$.]){re.escape(n)}\b", text) for n in names)
 
 
 def request_url_fetch(module: Module, body: Node, source: str) -> UrlFetch | None:

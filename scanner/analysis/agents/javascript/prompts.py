@@ -93,11 +93,11 @@ def request_names(tree: JsTree, scope: Node) -> set[str]:
             continue
         text = tree.text(value)
         if REQUEST_DATA.search(text) or any(re.search(rf"\b{re.escape(n)}\b", text) for n in names):
-            names.update(_bound_names(tree, target))
+            names.update(bound_names(tree, target))
     return names
 
 
-def _bound_names(tree: JsTree, target: Node) -> list[str]:
+def bound_names(tree: JsTree, target: Node) -> list[str]:
     """Names a declaration binds: ``x``, ``{ a, b: c }`` (``a`` and ``c``), ``[first]``."""
     if target.type == "identifier":
         return [tree.text(target)]

@@ -100,19 +100,20 @@ class _Walk:
 
 
 def _propagate(function: cst.FunctionDef, tainted: set[str]) -> set[str]:
-    """Names in ``function`` derived from tainted ones: assignments, ``for`` targets, comprehension targets."""
+    """Names in ``function`` that hold a URL from a tainted value (see :func:`_starts_with`): assignments, ``for``
+    targets and comprehension targets. ``query = {"q": text}`` or ``url = build(BASE, text)`` hold none."""
     tainted = set(tainted)
     nodes = list(walk(function.body))
     for _ in range(3):
         before = len(tainted)
         for node in nodes:
-            if isinstance(node, cst.Assign) and _mentions(node.value, tainted):
+            if isinstance(node, cst.Assign) and _starts_with(node.value, tainted):
                 for target in node.targets:
                     tainted.update(names_in(target.target))
             else:
                 source = node.iter if isinstance(node, (cst.For, cst.CompFor)) else getattr(node, "value", None) \
                     if isinstance(node, (cst.AnnAssign, cst.AugAssign)) else None
-                if source is not None and _mentions(source, tainted):
+                if source is not None and _starts_with(source, tainted):
                     tainted.update(names_in(node.target))
         if len(tainted) == before:
             break
@@ -142,7 +143,8 @@ def _url_argument(module: PythonModule, call: cst.Call, aliases: dict[str, str],
 
 
 def _starts_with(url: cst.BaseExpression, tainted: set[str]) -> bool:
-    """The URL's host comes from a tainted value: ``url``, ``item["url"]``, ``f"{url}/x"``, ``url + "/x"``."""
+    """The value's host comes from a tainted one: ``url``, ``item["url"]``, ``f"{url}/x"``, ``url + "/x"``,
+    ``str(url)``, ``urljoin(url, p)``, ``url.strip()``, ``await url``, ``[u for u in urls]``, ``Args(**arguments)``."""
     if isinstance(url, (cst.Name, cst.Attribute, cst.Subscript)):
         return _mentions(url, tainted)
     if isinstance(url, cst.FormattedString) and url.parts:
@@ -150,8 +152,14 @@ def _starts_with(url: cst.BaseExpression, tainted: set[str]) -> bool:
         return isinstance(first, cst.FormattedStringExpression) and _mentions(first.expression, tainted)
     if isinstance(url, cst.BinaryOperation) and isinstance(url.operator, cst.Add):
         return _starts_with(url.left, tainted)
-    if isinstance(url, cst.Call) and url.args:  # str(url), urljoin(url, path)
-        return _starts_with(url.args[0].value, tainted)
+    if isinstance(url, cst.Await):
+        return _starts_with(url.expression, tainted)
+    if isinstance(url, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+        return _starts_with(url.for_in.iter, tainted)
+    if isinstance(url, cst.Call):
+        if isinstance(url.func, cst.Attribute) and _starts_with(url.func.value, tainted):
+            return True
+        return bool(url.args) and _starts_with(url.args[0].value, tainted)
     return False
 
 
@@ -164,10 +172,10 @@ def _passed(call: cst.Call, callee: cst.FunctionDef, tainted: set[str]) -> set[s
     positional = 0
     for arg in call.args:
         if arg.keyword is not None:
-            if arg.keyword.value in params and _mentions(arg.value, tainted):
+            if arg.keyword.value in params and _starts_with(arg.value, tainted):
                 passed.add(arg.keyword.value)
             continue
-        if positional < len(params) and _mentions(arg.value, tainted):
+        if positional < len(params) and _starts_with(arg.value, tainted):
             passed.add(params[positional])
         positional += 1
     return passed

@@ -49,6 +49,9 @@ def effect_of(code: str):
     ("def t(Note, b):\n    Note.objects.create(body=b)\n", "writes to the database (Note)"),
     ("def t(service, e):\n    service.events().insert(calendarId='primary', body=e).execute()\n",
      "changes the calendar (service)"),
+    ("from openpyxl import load_workbook\ndef t(p, v):\n    wb = load_workbook(p)\n    wb.active['A1'] = v\n"
+     "    wb.save(p)\n", "writes files (openpyxl)"),
+    ("import os\ndef t(template_path):\n    os.remove(template_path)\n", "writes files (os)"),
 ])
 def test_side_effects_are_classified(code, expected):
     assert effect_of(code) == expected
@@ -62,6 +65,8 @@ def test_side_effects_are_classified(code, expected):
     "def t(p, audio):\n    with open(p, mode='xb') as f:\n        f.write(audio)\n",
     "def t(items, x):\n    items.add(x)\n    return sorted(items)\n",
     "def t(cur, i):\n    cur.execute('SELECT * FROM notes WHERE id = %s', (i,))\n",
+    "import os, tempfile\ndef t(b):\n    temp_path = os.path.join(tempfile.gettempdir(), 'x.png')\n"
+    "    render(b, temp_path)\n    os.remove(temp_path)\n",
     "from anthropic import Anthropic\nclient = Anthropic()\ndef t(m):\n    return client.messages.create(messages=m)\n",
 ])
 def test_reads_are_not_side_effects(code):

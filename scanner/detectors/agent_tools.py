@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 #: Cheap text prefilters, one per check: tool definitions, dispatch and gates; system prompts; dynamic dispatch.
 TOOL_MARKERS = re.compile(r"@(?:\w+\.)?(?:tool|tool_plain|function_tool|ai_function)\b|StructuredTool|FunctionTool|"
                           r"BaseTool|\bTool\(|input_schema|inputSchema|[\"']parameters[\"']|\.add_tool\(|\.tool\(\)\("
-                          r"|\btools\s*=")
+                          r"|\btools\s*=|\b(?:bind_tools|create_react_agent|create_agent|ToolNode)\(")
 #: Project-wide confirmation gates, collected in the index pass.
 GATE_MARKERS = re.compile(r"HumanInTheLoopMiddleware|interrupt_before|HumanApprovalCallbackHandler")
 SYSTEM_MARKERS = re.compile(r"[\"'](?:system|developer)[\"']|\bsystem(?:_prompt)?\s*=|\binstructions\s*=|SystemMessage")

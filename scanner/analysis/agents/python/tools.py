@@ -42,13 +42,15 @@ from scanner.lang.python.walk import walk
 
 BUCKET = "agent-tools"
 
-FRAMEWORKS = ("langchain", "langchain_core", "langchain_community", "crewai", "crewai_tools", "smolagents",
+FRAMEWORKS = ("langchain", "langchain_core", "langgraph", "langchain_community", "crewai", "crewai_tools", "smolagents",
               "strands", "llama_index", "agents", "pydantic_ai", "mcp", "fastmcp", "agno", "agent_framework",
               "haystack", "autogen")
 #: Decorator names that make a function a tool; ``tool`` itself only when imported from a framework.
 _DECORATORS = frozenset({"tool", "function_tool", "tool_plain", "ai_function"})
 _CONSTRUCTORS = frozenset({"StructuredTool.from_function", "Tool.from_function", "FunctionTool.from_defaults",
                            "Tool", "FunctionTool", "StructuredTool"})
+#: Calls that take the tool list positionally (LangGraph/LangChain).
+_TOOL_LIST_CALLS = frozenset({"bind_tools", "create_react_agent", "create_agent", "ToolNode"})
 _FUNCTION_KEYWORDS = ("func", "fn", "function", "coroutine")
 #: Words in a condition that make it an approval check (``if not confirmed:``).
 _APPROVAL = re.compile(r"confirm|approv|human_review|pending_action|ask_human|human_in_the_loop", re.IGNORECASE)
@@ -335,6 +337,9 @@ class _ToolFinder(ScopedFinder):
                 self._mounted(node)  # mcp.add_tool(fn), mcp.tool()(fn)
             return
         listed = _keyword(node, "tools")
+        if listed is None and leaf in _TOOL_LIST_CALLS:  # create_react_agent(model, [search, send_email])
+            listed = next((a.value for a in node.args if a.keyword is None and isinstance(a.value, (cst.List,
+                                                                                                     cst.Name))), None)
         if isinstance(listed, cst.Name):
             listed = _module_value(self.module, listed.value)
         if isinstance(listed, (cst.List, cst.Tuple)) and self._framework_imported():

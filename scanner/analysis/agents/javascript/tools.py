@@ -45,8 +45,8 @@ if TYPE_CHECKING:
 #: Cheap text prefilter for files that may define tools.
 MARKERS = re.compile(r"\btool\s*\(|DynamicStructuredTool|DynamicTool|\.registerTool\s*\(|\.tool\s*\(|tool_calls"
                      r"|toolCalls|\binput_schema\b|['\"]?\bparameters['\"]?\s*:")
-FRAMEWORK_BY_MODULE = (("@openai/agents", "openai-agents"), ("@langchain/", "langchain.js"),
-                       ("langchain/", "langchain.js"), ("ai", "vercel-ai-sdk"))
+FRAMEWORK_BY_MODULE = (("@openai/agents", "openai-agents"), ("@openai/agents/", "openai-agents"),
+                       ("@langchain/", "langchain.js"), ("langchain/", "langchain.js"), ("ai", "vercel-ai-sdk"))
 APPROVAL = re.compile(r"\b(?:if|while)\s*\([^)]*(?:confirm|approv|humanReview|human_review)\w*", re.IGNORECASE)
 APPROVAL_CALL = re.compile(r"\b(?:request|require|await|ask|waitFor|get)(?:Human|User)?(?:Approval|Confirmation)\s*\(",
                            re.IGNORECASE)

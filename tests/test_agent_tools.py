@@ -49,6 +49,9 @@ def effect_of(code: str):
     ("def t(Note, b):\n    Note.objects.create(body=b)\n", "writes to the database (Note)"),
     ("def t(service, e):\n    service.events().insert(calendarId='primary', body=e).execute()\n",
      "changes the calendar (service)"),
+    ("from openpyxl import load_workbook\ndef t(p, v):\n    wb = load_workbook(p)\n    wb.active['A1'] = v\n"
+     "    wb.save(p)\n", "writes files (openpyxl)"),
+    ("import os\ndef t(template_path):\n    os.remove(template_path)\n", "writes files (os)"),
 ])
 def test_side_effects_are_classified(code, expected):
     assert effect_of(code) == expected
@@ -62,6 +65,8 @@ def test_side_effects_are_classified(code, expected):
     "def t(p, audio):\n    with open(p, mode='xb') as f:\n        f.write(audio)\n",
     "def t(items, x):\n    items.add(x)\n    return sorted(items)\n",
     "def t(cur, i):\n    cur.execute('SELECT * FROM notes WHERE id = %s', (i,))\n",
+    "import os, tempfile\ndef t(b):\n    temp_path = os.path.join(tempfile.gettempdir(), 'x.png')\n"
+    "    render(b, temp_path)\n    os.remove(temp_path)\n",
     "from anthropic import Anthropic\nclient = Anthropic()\ndef t(m):\n    return client.messages.create(messages=m)\n",
 ])
 def test_reads_are_not_side_effects(code):
@@ -181,3 +186,59 @@ def test_typescript_tools_are_judged_by_the_same_decision_as_python(registry):
     assert result.evidence["agent-tools"] == (
         "tool write_file writes files after confirmation (MCP annotations destructiveHint: true (hosts ask the "
         "user first))",)
+
+
+SSRF_TOOL = """
+import httpx
+from langchain_core.tools import tool
+from app.links import {helper}
+
+@tool
+def check_urls(urls: list[str]) -> str:
+    \"\"\"Check that links answer.\"\"\"
+    return "\\n".join({helper}(u) for u in urls)
+"""
+
+
+@pytest.mark.parametrize(("helper", "expected"), [
+    # a name like check_urls fetches; it is followed, not taken for a URL check; the request is in another
+    # file, so the finding stays on the tool and names it
+    ("check_urls", "app/tools.py:7 (httpx.head) with no host allowlist or private-address block in app/links.py:6"),
+    # a URL check that ignores the address is where the fix goes
+    ("status_of", "app/tools.py:7 (httpx.head) with no host allowlist or private-address block; its URL check "
+                  "is_valid_url() in app/links.py:8 lets private addresses through"),
+    # a private-address block on the way: nothing to report
+    ("guarded_status", None),
+])
+def test_ssrf_follows_the_models_urls_into_helpers_and_points_at_the_fix(registry, helper, expected):
+    links = textwrap.dedent("""
+        import ipaddress
+        import httpx
+
+        def check_urls(link):
+            return httpx.head(link).status_code
+
+        def is_valid_url(link):
+            return link.startswith(("http://", "https://"))
+
+        def status_of(link):
+            if not is_valid_url(link):
+                return "bad"
+            return httpx.head(link).status_code
+
+        def guarded_status(link):
+            if ipaddress.ip_address(resolve(link)).is_private:
+                return "refused"
+            return httpx.head(link).status_code
+    """)
+    result = scan({"app/tools.py": SSRF_TOOL.format(helper=helper), "app/links.py": links}, registry,
+                  rules=("agent-tool-ssrf",))
+    found = [f"{f.location.path}:{f.location.line} ({f.message.split(' (', 1)[1]}" for f in result.active]
+    assert found == ([expected] if expected else [])
+
+
+def test_ssrf_is_reported_whatever_the_gate(registry):
+    code = ("import requests\nfrom agents import function_tool\n\n@function_tool(needs_approval=True)\n"
+            "def read_page(url: str) -> str:\n    return requests.get(url).text\n")
+    result = scan({"app/tools.py": code}, registry, rules=("agent-tool-ssrf", "agent-tool-no-confirmation"))
+    assert [f.rule_id for f in result.active] == ["agent-tool-ssrf"]

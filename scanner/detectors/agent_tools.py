@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 
 #: Cheap text prefilters, one per check: tool definitions, dispatch and gates; system prompts; dynamic dispatch.
 TOOL_MARKERS = re.compile(r"@(?:\w+\.)?(?:tool|tool_plain|function_tool|ai_function)\b|StructuredTool|FunctionTool|"
-                          r"BaseTool|\bTool\(|input_schema|[\"']parameters[\"']")
+                          r"BaseTool|\bTool\(|input_schema|inputSchema|[\"']parameters[\"']|\.add_tool\(|\.tool\(\)\("
+                          r"|\btools\s*=|\b(?:bind_tools|create_react_agent|create_agent|ToolNode)\(")
 #: Project-wide confirmation gates, collected in the index pass.
 GATE_MARKERS = re.compile(r"HumanInTheLoopMiddleware|interrupt_before|HumanApprovalCallbackHandler")
 SYSTEM_MARKERS = re.compile(r"[\"'](?:system|developer)[\"']|\bsystem(?:_prompt)?\s*=|\binstructions\s*=|SystemMessage")
@@ -36,14 +38,33 @@ EFFECT_SEVERITY = {"writes to the database": Severity.MEDIUM}
 CONFIRMATION_RULE = "agent-tool-no-confirmation"
 IDENTITY_RULE = "agent-tool-identity-from-model"
 UNOWNED_READ_RULE = "tenant-tool-unowned-read"
+SSRF_RULE = "agent-tool-ssrf"
 JS_SYSTEM_MARKERS = re.compile(r"\bsystem\s*:|\binstructions\s*:|SystemMessage|['\"](?:system|developer)['\"]")
+#: MCP transports: a server that only speaks stdio runs on the user's machine with the user's own credentials.
+STDIO_TRANSPORT = re.compile(r"\bStdioServerTransport\b|\bstdio_server\(|transport\s*=\s*[\"']stdio[\"']")
+REMOTE_TRANSPORT = re.compile(r"\b(?:StreamableHTTPServerTransport|SSEServerTransport)\b"
+                              r"|\.(?:sse_app|streamable_http_app|http_app)\(|transport\s*=\s*[\"'](?:sse|http|streamable-http)[\"']")
 DISPATCH_MARKERS = re.compile(r"\b(?:getattr|eval|vars)\(|\b(?:globals|locals)\(\)\[")
+
+
+@dataclass
+class McpTransports:
+    """Which MCP transports the project's servers use (collected in the index pass)."""
+
+    stdio: bool = False
+    remote: bool = False
+
+    @property
+    def local_only(self) -> bool:
+        """Only stdio: one user runs the server with their own credentials, so there is no other tenant to reach
+        through it (the ids the model passes name that user's resources, and the API behind authorizes them)."""
+        return self.stdio and not self.remote
 
 
 class AgentToolsDetector(Detector):
     """Reports risky agent tools and prompt-injection shapes."""
 
-    rule_ids = (CONFIRMATION_RULE, IDENTITY_RULE, UNOWNED_READ_RULE, "agent-system-prompt-injection",
+    rule_ids = (CONFIRMATION_RULE, IDENTITY_RULE, UNOWNED_READ_RULE, SSRF_RULE, "agent-system-prompt-injection",
                 "agent-tool-dispatch-unrestricted")
     kinds = frozenset({"python", "javascript", "typescript", "text"})
     needs_index = True
@@ -55,7 +76,10 @@ class AgentToolsDetector(Detector):
 
     def index(self, artifact: Artifact, ctx: Context) -> None:
         """Python: parse files that configure a project-wide gate and defer the rest (parsed when a tool leads
-        there). JavaScript/TypeScript: register the file in the project's module graph."""
+        there). JavaScript/TypeScript: register the file in the project's module graph. Both: note MCP transports."""
+        transports = ctx.facts.bucket("mcp-transports", McpTransports)
+        transports.stdio = transports.stdio or bool(STDIO_TRANSPORT.search(artifact.text))
+        transports.remote = transports.remote or bool(REMOTE_TRANSPORT.search(artifact.text))
         if artifact.kind != "python":
             from scanner.lang.javascript.modules import index_module
 
@@ -86,6 +110,11 @@ class AgentToolsDetector(Detector):
                 return
             if MARKERS.search(text):
                 yield from self._js_tools(artifact, ctx)
+            if "agent-tool-dispatch-unrestricted" in self.rules:
+                from scanner.analysis.agents.javascript.dispatch import TOOL_CONTEXT as JS_TOOL_CONTEXT
+
+                if JS_TOOL_CONTEXT.search(text):
+                    yield from self._js_dispatch(ctx)
             if "agent-system-prompt-injection" in self.rules and JS_SYSTEM_MARKERS.search(text):
                 from scanner.analysis.agents.javascript.prompts import system_prompt_sinks
                 from scanner.lang.javascript.parse import parse_js
@@ -109,17 +138,23 @@ class AgentToolsDetector(Detector):
             yield from self._dispatch(module, ctx)
 
     def _tools(self, module, ctx: Context) -> Iterator[Hit]:
+        import libcst as cst
+
         from scanner.analysis.agents.model import Tool
         from scanner.analysis.agents.python.effects import side_effect
         from scanner.analysis.agents.python.tools import tools
+        from scanner.analysis.agents.python.urls import model_url_fetch
 
         for tool in tools(module, ctx.facts):
-            effect = None
+            effect = url_fetch = None
             if tool.implementation is not None:
                 ignore = frozenset({"sends HTTP POST requests"}) if READ_ONLY_NAME.search(tool.name) else frozenset()
                 effect = side_effect(ctx.facts, tool.implementation_module, tool.implementation, ignore)
+                if isinstance(tool.implementation, cst.FunctionDef) and tool.params:
+                    url_fetch = model_url_fetch(ctx.facts, tool.implementation_module, tool.implementation,
+                                                tool.params)
             yield from self._judge(ctx, Tool(tool.name, tool.framework, "python", module.span(tool.node),
-                                              tool.params, tool.gate, effect))
+                                              tool.params, tool.gate, effect, url_fetch=url_fetch))
 
     def _js_tools(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.agents.javascript.effects import owner_check_pattern
@@ -140,7 +175,8 @@ class AgentToolsDetector(Detector):
 
         ctx.examined("agent-tools", "agent tool")
         identity_keys = set(ctx.config.tenant_keys) | set(ctx.config.owner_keys)
-        if IDENTITY_RULE in self.rules:
+        one_user = "mcp" in tool.framework.lower() and ctx.facts.bucket("mcp-transports", McpTransports).local_only
+        if IDENTITY_RULE in self.rules and not one_user:
             ctx.examined("tenant-isolation", "agent tool parameter list")
             chosen = [p for p in tool.params if snake(p) in identity_keys]
             if chosen:
@@ -149,13 +185,24 @@ class AgentToolsDetector(Detector):
                     message=f"Agent tool {tool.name} lets the model choose {', '.join(chosen)} instead of "
                             f"binding it from the signed-in session",
                     key=f"{tool.name}:{','.join(chosen)}", tool=tool.name, params=chosen)
-        if tool.unowned_read is not None and UNOWNED_READ_RULE in self.rules:
+        if tool.unowned_read is not None and UNOWNED_READ_RULE in self.rules and not one_user:
             read = tool.unowned_read
             yield ctx.finding(
                 UNOWNED_READ_RULE, read.span,
                 message=f"Agent tool {tool.name} loads a record by the model-chosen {read.param} ({read.call}) "
                         f"without checking that it belongs to the signed-in user",
                 key=f"{tool.name}:{read.call}:{read.param}", tool=tool.name, call=read.call, param=read.param)
+        fetch = tool.url_fetch
+        if fetch is not None and SSRF_RULE in self.rules:
+            here = fetch.path == ctx.artifact.path
+            where = "" if here else f" in {fetch.path}:{fetch.span.line}"
+            through = f"; its URL check {fetch.check}(){where} lets private addresses through" if fetch.check else \
+                where
+            yield ctx.finding(
+                SSRF_RULE, fetch.span if here else tool.span,
+                message=f"{tool.subject} requests URLs from {fetch.source} ({fetch.call}) with no host allowlist "
+                        f"or private-address block{through}",
+                key=f"{tool.name}:{fetch.call}", tool=tool.name, call=fetch.call, source=fetch.source)
         effect = tool.effect
         if effect is None:
             return
@@ -164,7 +211,7 @@ class AgentToolsDetector(Detector):
         elif CONFIRMATION_RULE in self.rules:
             yield ctx.finding(
                 CONFIRMATION_RULE, tool.span, severity=EFFECT_SEVERITY.get(effect.effect),
-                message=f"Agent tool {tool.name} {effect.describe()} without human confirmation",
+                message=f"{tool.subject} {effect.describe()} without human confirmation",
                 key=f"{tool.name}:{effect.effect}", tool=tool.name, side_effect=effect.effect,
                 via=effect.detail, framework=tool.framework)
 
@@ -191,3 +238,15 @@ class AgentToolsDetector(Detector):
                 "agent-tool-dispatch-unrestricted", module.span(dispatch.node),
                 message=f"Tool dispatch calls any function the model names ({dispatch.how}) without an "
                         f"allowlist", key=module.code(dispatch.node))
+
+    def _js_dispatch(self, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.agents.javascript.dispatch import unrestricted_dispatch
+        from scanner.lang.javascript.modules import module_graph
+        from scanner.lang.javascript.parse import parse_js
+
+        module = module_graph(ctx.facts).current(parse_js(ctx), ctx.artifact.path)
+        for dispatch in unrestricted_dispatch(module):
+            yield ctx.finding(
+                "agent-tool-dispatch-unrestricted", dispatch.span,
+                message=f"Tool dispatch calls any function the model names ({dispatch.how}) without an "
+                        f"allowlist", key=dispatch.code)

@@ -39,6 +39,22 @@ class ModelIdRead:
 
 
 @dataclass(frozen=True)
+class UrlFetch:
+    """A request to a URL the model chose (or the caller's request supplied) with no allowlist or
+    private-address block: server-side request forgery through the tool."""
+
+    call: str
+    #: Where the URL comes from: ``the model's argument url``, ``the request's tool definitions``.
+    source: str
+    #: The file and span of the place to fix: the URL check that lets private addresses through, else the
+    #: request. Findings go there when it is in the tool's own file, else to the tool (naming the place).
+    path: str
+    span: Span
+    #: The project function that checks the URL but not its address, or None.
+    check: str | None = None
+
+
+@dataclass(frozen=True)
 class Tool:
     """One tool the model can call."""
 
@@ -55,6 +71,15 @@ class Tool:
     effect: Effect | None = None
     #: Loads by a model-chosen id without an ownership check (the tenant finding, with the tool named).
     unowned_read: ModelIdRead | None = None
+    #: Requests to a URL the model chose, without an allowlist or private-address block.
+    url_fetch: UrlFetch | None = None
+    #: A generic tool-call loop (runs whatever the model calls) rather than one named tool.
+    dispatcher: bool = False
+
+    @property
+    def subject(self) -> str:
+        """How findings name it: ``Agent tool send_email``, or ``The tool-call loop ...``."""
+        return f"The {self.name}" if self.dispatcher else f"Agent tool {self.name}"
 
 
 @dataclass(frozen=True)

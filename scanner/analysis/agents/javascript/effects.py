@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from scanner.analysis.agents.model import READ_ONLY_NAME, Effect, ModelIdRead
+from scanner.analysis.agents.javascript.prompts import bound_names
+from scanner.analysis.agents.model import READ_ONLY_NAME, Effect, ModelIdRead, UrlFetch
 from scanner.analysis.web.sensitive import snake
-from scanner.lang.javascript.parse import enclosing_function
+from scanner.lang.javascript.parse import FUNCTION_TYPES, call_arguments, enclosing_function
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -58,6 +59,8 @@ SDK_COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((label, re.compile
     ("runs code", r"^(?:Invoke|StartExecution|RunTask|SendCommand)Command$"),
 ))
 WRITE_SQL = re.compile(r"^\s*(?:insert|update|delete|drop|truncate|alter)\b", re.IGNORECASE)
+#: A POST body that asks a model something (``{ model, input: messages }``): an inference call, not a write.
+INFERENCE_BODY = re.compile(r"\bmodel\b[^;]*\b(?:messages|input|prompt)\b|\b(?:messages|input|prompt)\b[^;]*\bmodel\b")
 WRITE_METHOD = re.compile(r"""method\s*:\s*['"`](POST|PUT|PATCH|DELETE)['"`]""", re.IGNORECASE)
 FETCHERS = frozenset({"fetch", "axios", "axios.get", "axios.request", "got", "ky", "ky.get", "got.get", "request",
                       "needle", "undici.request"})
@@ -66,6 +69,10 @@ FETCH_NAME = re.compile(r"(?:^|\.)\w*[fF]etch$")
 #: An allowlist or private-address check before a request to a model-chosen URL.
 URL_CHECK = re.compile(r"allow(?:ed)?[-_]?(?:list|hosts?|domains?|origins?)|whitelist|isPrivate|private(?:Ip|Address)"
                        r"|ssrf|\.hostname\s*(?:!==?|===?)|\.host\s*(?:!==?|===?)|safeFetch|isAllowed", re.IGNORECASE)
+#: Model arguments named like a URL (named in messages).
+URL_NAME = re.compile(r"url|uri|link|href|endpoint|website|site|page|domain|host", re.IGNORECASE)
+#: A URL literal with its host written out (``"https://api.example.com/x"``, ```https://api.example.com/${p}```).
+FIXED_HOST = re.compile(r"""^['"`]https?://[\w.-]+""")
 #: Loads of one record (by the id the model passed).
 LOAD_CALL = re.compile(r"(?:^|\.)(?:get|find|load|fetch|read|select|retrieve)\w*$|\.(?:findUnique|findFirst|findOne"
                        r"|findById|findByPk|findUniqueOrThrow|findFirstOrThrow)$", re.IGNORECASE)
@@ -77,7 +84,7 @@ PRIVATE_RESOURCE = re.compile(r"document|doc\b|docs?Id|file|note|chat|message|co
                               re.IGNORECASE)
 
 
-def first_effect(graph: ModuleGraph, module: Module, body: Node, params: tuple[str, ...], tool_name: str,
+def first_effect(graph: ModuleGraph, module: Module, body: Node, tool_name: str,
                  depth: int = 0, seen: set[tuple[str, int]] | None = None) -> Effect | None:
     """The first external effect of ``body``, following calls into project functions."""
     seen = set() if seen is None else seen
@@ -89,7 +96,7 @@ def first_effect(graph: ModuleGraph, module: Module, body: Node, params: tuple[s
     read_only = _read_only(tool_name)
     found = [n for n in tree.walk(body) if n.type in ("call_expression", "new_expression")]
     for call in found:
-        effect = _classify(module, call, params if depth == 0 else (), read_only)
+        effect = _classify(module, call, read_only)
         if effect is not None:
             return effect
     if depth >= MAX_DEPTH:
@@ -106,7 +113,7 @@ def first_effect(graph: ModuleGraph, module: Module, body: Node, params: tuple[s
             definition = graph.function(_normalise(name), module.path)
             target = (definition.module, definition.node) if definition is not None else None
         if target is not None and (target[0].path, target[1].start_byte) not in seen:
-            effect = first_effect(graph, target[0], target[1], (), tool_name, depth + 1, seen)
+            effect = first_effect(graph, target[0], target[1], tool_name, depth + 1, seen)
             if effect is not None:
                 return effect
     return None
@@ -130,7 +137,7 @@ def _method(module: Module, node: Node, name: str) -> Node | None:
     return None
 
 
-def _classify(module: Module, call: Node, params: tuple[str, ...], read_only: bool) -> Effect | None:
+def _classify(module: Module, call: Node, read_only: bool) -> Effect | None:
     tree = module.tree
     if call.type == "new_expression":
         constructor = call.child_by_field_name("constructor")
@@ -161,13 +168,119 @@ def _classify(module: Module, call: Node, params: tuple[str, ...], read_only: bo
         if WRITE_SQL.match(text.strip("`'\"")):
             return Effect("writes to the database", name)
     if name in FETCHERS or name.endswith((".fetch", ".request")) or FETCH_NAME.search(name):
-        method = WRITE_METHOD.search(arg_text) or WRITE_METHOD.search(_options_text(module, call, args))
-        if method and not read_only:
+        options = arg_text + _options_text(module, call, args)
+        method = WRITE_METHOD.search(options)
+        if method and not read_only and not INFERENCE_BODY.search(options):
             return Effect(f"sends HTTP {method.group(1).upper()} requests", name)
-        first = args.named_children[0] if args is not None and args.named_children else None
-        if first is not None and _model_chosen_url(tree.text(first), params) and not URL_CHECK.search(
+    return None
+
+
+def _is_request(name: str) -> bool:
+    return name in FETCHERS or name.endswith((".fetch", ".request")) or bool(FETCH_NAME.search(name)) \
+        or bool(re.match(r"^(?:axios|ky|got|superagent|undici)\.(?:get|head|post|put|patch|delete)$", name))
+
+
+def model_url_fetch(graph: ModuleGraph, module: Module, body: Node, params: tuple[str, ...]) -> UrlFetch | None:
+    """A request whose URL starts with a model argument (``fetch(url)``, ``fetch(`${url}/x`)``), in ``body`` or
+    in project functions the argument is passed to, with no host allowlist or private-address check in the
+    function making it."""
+    tainted = set(params)
+    first = body.child_by_field_name("parameters") if body.type in FUNCTION_TYPES else None
+    if first is not None and first.named_children:  # execute(input): input.url
+        pattern = first.named_children[0].child_by_field_name("pattern") or first.named_children[0]
+        if pattern.type == "identifier":
+            tainted.update(f"{module.tree.text(pattern)}.{p}" for p in params)
+        elif pattern.type == "object_pattern":  # ({ url: target }) => fetch(target)
+            tainted.update(bound_names(module.tree, pattern))
+    found = _url_fetch(graph, module, body, tainted, 0, set())
+    if found is None:
+        return None
+    call, where, request = found
+    source = next((p for p in params if URL_NAME.search(p)), params[0]) if params else "?"
+    return UrlFetch(call, f"the model's argument {source}", where.path, where.tree.span(request))
+
+
+def _url_fetch(graph: ModuleGraph, module: Module, body: Node, tainted: set[str], depth: int,
+               seen: set[tuple[str, int]]) -> tuple[str, Module, Node] | None:
+    key = (module.path, body.start_byte)
+    if key in seen or not tainted:
+        return None
+    seen.add(key)
+    tree = module.tree
+    if URL_CHECK.search(tree.text(body)):
+        return None
+    tainted = tainted | _derived(module, body, tainted)
+    calls = [n for n in tree.walk(body) if n.type == "call_expression"]
+    for call in calls:
+        callee = call.child_by_field_name("function")
+        args = call_arguments(call)
+        if callee is None or not args or not _is_request(_normalise(tree.text(callee))):
+            continue
+        if _model_chosen_url(tree.text(args[0]), tuple(tainted)) is not None \
+                and not URL_CHECK.search(tree.text(enclosing_function(call))):
+            return _normalise(tree.text(callee)), module, call
+    if depth >= MAX_DEPTH:
+        return None
+    for call in calls:
+        callee = call.child_by_field_name("function")
+        if callee is None or callee.type not in ("identifier", "member_expression"):
+            continue
+        definition = graph.function(_normalise(tree.text(callee)), module.path)
+        if definition is None:
+            continue
+        passed = _passed(module, call, definition.module, definition.node, tainted)
+        found = _url_fetch(graph, definition.module, definition.node, passed, depth + 1, seen) if passed else None
+        if found is not None:
+            return found
+    return None
+
+
+def _derived(module: Module, body: Node, tainted: set[str]) -> set[str]:
+    """Variables of ``body`` that hold a URL from a tainted value (``const target = new URL(url)``,
+    ``for (const u of urls)``); ``const query = { q: text }`` holds none."""
+    tree = module.tree
+    derived: set[str] = set()
+    for node in tree.walk(body):
+        if node.type == "variable_declarator":
+            target, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        elif node.type == "for_in_statement":
+            target, value = node.child_by_field_name("left"), node.child_by_field_name("right")
+        else:
+            continue
+        if target is not None and value is not None and target.type == "identifier" and _model_chosen_url(
+                tree.text(value).removeprefix("await "), tuple(tainted | derived)) is not None:
+            derived.add(tree.text(target))
+    return derived
+
+
+def _passed(module: Module, call: Node, callee_module: Module, function: Node, tainted: set[str]) -> set[str]:
+    """Parameters of ``function`` that receive tainted values in ``call`` (plain or destructured)."""
+    params = function.child_by_field_name("parameters")
+    if params is None:
+        return set()
+    passed: set[str] = set()
+    tree, callee_tree = module.tree, callee_module.tree
+    for arg, param in zip(call_arguments(call), params.named_children, strict=False):
+        if _model_chosen_url(tree.text(arg), tuple(tainted)) is None:
+            continue
+        pattern = param.child_by_field_name("pattern") or param
+        passed.update(callee_tree.text(n) for n in callee_tree.walk(pattern)
+                      if n.type in ("identifier", "shorthand_property_identifier_pattern"))
+    return passed
+
+
+def request_url_fetch(module: Module, body: Node, source: str) -> UrlFetch | None:
+    """A request in ``body`` to a URL that does not start with a fixed host (``fetch(schema.url + path)``), with no
+    host allowlist or private-address check in the same function; ``source`` names where the URL comes from."""
+    tree = module.tree
+    for call in (n for n in tree.walk(body) if n.type == "call_expression"):
+        callee = call.child_by_field_name("function")
+        args = call.child_by_field_name("arguments")
+        if callee is None or args is None or not args.named_children or not _is_request(_normalise(tree.text(callee))):
+            continue
+        if not FIXED_HOST.match(tree.text(args.named_children[0])) and not URL_CHECK.search(
                 tree.text(enclosing_function(call))):
-            return Effect("fetches URLs the model chooses (no allowlist: SSRF)", name)
+            return UrlFetch(_normalise(tree.text(callee)), source, module.path, tree.span(call))
     return None
 
 
@@ -235,11 +348,11 @@ def _options_text(module: Module, call: Node, args: Node | None) -> str:
     return ""
 
 
-def _model_chosen_url(text: str, params: tuple[str, ...]) -> bool:
-    """The request's host comes from a model argument: ``fetch(url)``, ``fetch(`${url}/x`)``, ``new URL(url)``
+def _model_chosen_url(text: str, params: tuple[str, ...]) -> str | None:
+    """The model argument the request's host comes from: ``fetch(url)``, ``fetch(`${url}/x`)``, ``new URL(url)``
     (a fixed host with model-filled query values, ``https://api.example.com/?q=${q}``, is not)."""
     text = re.sub(r"^(?:new\s+URL\(|String\()", "", text.strip()).lstrip("`")
-    return any(re.match(rf"(?:\$\{{\s*)?{re.escape(p)}\b", text) for p in params)
+    return next((p for p in params if re.match(rf"(?:\$\{{\s*)?{re.escape(p)}\b", text)), None)
 
 
 def _normalise(callee: str) -> str:

@@ -39,7 +39,7 @@ def system_prompt_sinks(tree: JsTree) -> Iterator[PromptSink]:
         template = _resolve(tree, value)
         if template is None or template.type not in ("template_string", "binary_expression"):
             continue
-        tainted = _request_names(tree, enclosing_function(node))
+        tainted = request_names(tree, enclosing_function(node))
         inputs = tuple(dict.fromkeys(_holes_using(tree, template, tainted)))
         if inputs:
             yield PromptSink(tree.span(value), sink, inputs, tree.text(value))
@@ -82,7 +82,7 @@ def _resolve(tree: JsTree, value: Node) -> Node | None:
     return None
 
 
-def _request_names(tree: JsTree, scope: Node) -> set[str]:
+def request_names(tree: JsTree, scope: Node) -> set[str]:
     """Variables of ``scope`` read from the request (``const { a } = await req.json()``, ``const q = req.query.q``)."""
     names: set[str] = set()
     for node in tree.walk(scope):
@@ -93,11 +93,11 @@ def _request_names(tree: JsTree, scope: Node) -> set[str]:
             continue
         text = tree.text(value)
         if REQUEST_DATA.search(text) or any(re.search(rf"\b{re.escape(n)}\b", text) for n in names):
-            names.update(_bound_names(tree, target))
+            names.update(bound_names(tree, target))
     return names
 
 
-def _bound_names(tree: JsTree, target: Node) -> list[str]:
+def bound_names(tree: JsTree, target: Node) -> list[str]:
     """Names a declaration binds: ``x``, ``{ a, b: c }`` (``a`` and ``c``), ``[first]``."""
     if target.type == "identifier":
         return [tree.text(target)]

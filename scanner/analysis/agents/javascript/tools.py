@@ -24,9 +24,18 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from scanner.analysis.agents.javascript.effects import first_effect, unowned_read
+from scanner.analysis.agents.javascript.effects import first_effect, model_url_fetch, request_url_fetch, unowned_read
+from scanner.analysis.agents.javascript.prompts import REQUEST_DATA, request_names
+from scanner.analysis.agents.javascript.schemas import SchemaTool, schema_params, schema_tool
 from scanner.analysis.agents.model import Tool
-from scanner.lang.javascript.parse import FUNCTION_TYPES, call_arguments, object_member, property_key, string_value
+from scanner.lang.javascript.parse import (
+    FUNCTION_TYPES,
+    call_arguments,
+    enclosing_function,
+    object_member,
+    property_key,
+    string_value,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -35,12 +44,14 @@ if TYPE_CHECKING:
 
 #: Cheap text prefilter for files that may define tools.
 MARKERS = re.compile(r"\btool\s*\(|DynamicStructuredTool|DynamicTool|\.registerTool\s*\(|\.tool\s*\(|tool_calls"
-                     r"|toolCalls")
-FRAMEWORK_BY_MODULE = (("@openai/agents", "openai-agents"), ("@langchain/", "langchain.js"),
-                       ("langchain/", "langchain.js"), ("ai", "vercel-ai-sdk"))
+                     r"|toolCalls|\binput_schema\b|['\"]?\bparameters['\"]?\s*:")
+FRAMEWORK_BY_MODULE = (("@openai/agents", "openai-agents"), ("@openai/agents/", "openai-agents"),
+                       ("@langchain/", "langchain.js"), ("langchain/", "langchain.js"), ("ai", "vercel-ai-sdk"))
 APPROVAL = re.compile(r"\b(?:if|while)\s*\([^)]*(?:confirm|approv|humanReview|human_review)\w*", re.IGNORECASE)
 APPROVAL_CALL = re.compile(r"\b(?:request|require|await|ask|waitFor|get)(?:Human|User)?(?:Approval|Confirmation)\s*\(",
                            re.IGNORECASE)
+#: A loop body that dispatches by literal tool name (``case "send_email":``, ``name === "send_email"``).
+PER_NAME_DISPATCH = re.compile(r"""\bcase\s+['"`]|\b[nN]ame\s*===?\s*['"`]""")
 TOOL_CALL_LOOP = re.compile(r"\btool_?[cC]alls\b")
 DESTRUCTIVE_HINT = re.compile(r"\bdestructiveHint\s*:\s*true\b")
 #: LangChain.js base classes whose subclasses are tools (their ``_call`` method runs them).
@@ -51,12 +62,18 @@ def tools(module: Module, graph: ModuleGraph, owner_words: re.Pattern[str]) -> I
     """Every tool defined in one module."""
     tree = module.tree
     for node in tree.walk():
+        if node.type == "for_in_statement":
+            yield from _tool_call_loop(module, graph, node)
+            continue
+        if node.type == "object":
+            found_schema = schema_tool(module, graph, node)
+            if found_schema is not None:
+                yield _schema(module, graph, found_schema, owner_words)
+            continue
         if node.type == "call_expression":
             found = _call_tool(module, node)
         elif node.type == "new_expression":
             found = _constructed_tool(module, node)
-        elif node.type == "for_in_statement":
-            found = _tool_call_loop(module, node)
         elif node.type == "class_declaration":
             found = _class_tool(module, node)
         else:
@@ -64,9 +81,10 @@ def tools(module: Module, graph: ModuleGraph, owner_words: re.Pattern[str]) -> I
         if found is None:
             continue
         name, framework, implementation, params, gate = found
-        effect = first_effect(graph, module, implementation, params, name) if implementation is not None else None
-        read = unowned_read(module, implementation, params, name, owner_words) if implementation is not None else None
-        yield Tool(name, framework, "javascript", tree.span(node), params, gate, effect, read)
+        effect = first_effect(graph, module, implementation, name)
+        read = unowned_read(module, implementation, params, name, owner_words)
+        fetch = model_url_fetch(graph, module, implementation, params)
+        yield Tool(name, framework, "javascript", tree.span(node), params, gate, effect, read, fetch)
 
 
 def _call_tool(module: Module, call: Node):
@@ -177,15 +195,70 @@ def base_class(module: Module, cls: Node) -> Node | None:
     return None
 
 
-def _tool_call_loop(module: Module, loop: Node):
-    """``for (const call of message.tool_calls) { ... }``: the body runs whatever the model asked for."""
+def _schema(module: Module, graph: ModuleGraph, found: SchemaTool, owner_words: re.Pattern[str]) -> Tool:
+    """An OpenAI/Anthropic tool schema, judged by the code its dispatch runs."""
+    params = schema_params(module, found.schema)
+    implementation, where = found.implementation, found.implementation_module
+    effect = read = fetch = None
+    gate = None
+    if implementation is not None and where is not None:
+        effect = first_effect(graph, where, implementation, found.name)
+        read = unowned_read(where, implementation, params, found.name, owner_words)
+        fetch = model_url_fetch(graph, where, implementation, params)
+        gate = _gate_in(where, implementation) or (
+            "approval check in the tool dispatcher" if found.dispatcher is not None
+            and _approval_in(where.tree.text(found.dispatcher)) else None)
+    return Tool(found.name, "tool schema", "javascript", module.tree.span(found.schema), params, gate, effect, read,
+                fetch)
+
+
+def _tool_call_loop(module: Module, graph: ModuleGraph, loop: Node) -> Iterator[Tool]:
+    """``for (const call of message.tool_calls) { ... }``: the body runs whatever the model asked for.
+
+    When the tools handed to the model are built from the request (``for (const t of body.selectedTools)
+    tools.push(...)``), the caller defines what the model can call and where those calls go: the finding
+    points at that construction, and a request in the loop to a URL that is not a fixed host is an SSRF.
+    """
     tree = module.tree
     right = loop.child_by_field_name("right")
     body = loop.child_by_field_name("body")
     if right is None or body is None or not TOOL_CALL_LOOP.search(tree.text(right)):
-        return None
+        return
+    if PER_NAME_DISPATCH.search(tree.text(body)):
+        return  # each branch runs one named tool: judged with that tool's schema
     gate = "approval check in the tool-call loop" if _approval_in(tree.text(body)) else None
-    return "tool calls chosen by the model", "openai-sdk", body, (), gate
+    origin = _request_tool_list(module, loop)
+    name = "tool-call loop over tools the request defines" if origin is not None else "tool-call loop"
+    fetch = request_url_fetch(module, body, "the request's tool definitions") if origin is not None else None
+    yield Tool(name, "openai-sdk", "javascript", tree.span(origin or loop), (), gate,
+               first_effect(graph, module, body, name), None, fetch, dispatcher=True)
+
+
+def _request_tool_list(module: Module, loop: Node) -> Node | None:
+    """The loop that builds the tool list of the model call from request data, e.g.
+    ``for (const t of selectedTools) { allTools = allTools.concat(convert(t)) }`` before
+    ``openai.chat.completions.create({ tools: allTools })``, with ``selectedTools`` read from the body."""
+    tree = module.tree
+    function = enclosing_function(loop)
+    from_request = request_names(tree, function)
+    listed = next((n.child_by_field_name("value") if n.type == "pair" else n for n in tree.walk(function)
+                   if (n.type == "pair" and property_key(tree, n) == "tools")
+                   or (n.type == "shorthand_property_identifier" and tree.text(n) == "tools")), None)
+    if listed is None:
+        return None
+    names = {tree.text(n) for n in tree.walk(listed) if n.type in ("identifier", "shorthand_property_identifier")}
+    for node in tree.walk(function):
+        if node.type not in ("for_in_statement", "for_statement") or node == loop:
+            continue
+        header = node.child_by_field_name("right") or node.child_by_field_name("condition")
+        header_text = tree.text(header) if header is not None else ""
+        if not (REQUEST_DATA.search(header_text) or any(re.search(rf"\b{re.escape(n)}\b", header_text)
+                                                        for n in from_request)):
+            continue
+        built = tree.text(node.child_by_field_name("body") or node)
+        if any(re.search(rf"\b{re.escape(n)}\s*(?:=[^=]|\.push\()", built) for n in names):
+            return node
+    return None
 
 
 def _gate(module: Module, options: Node, implementation: Node) -> str | None:
@@ -209,7 +282,7 @@ def _framework(module: Module, local: str) -> str:
     for prefix, framework in FRAMEWORK_BY_MODULE:
         if specifier == prefix or (prefix.endswith("/") and specifier.startswith(prefix)):
             return framework
-    return "vercel-ai-sdk"
+    return "mcp" if re.search(r"\bmcp\b", specifier) else "vercel-ai-sdk"
 
 
 def _is_mcp(module: Module, callee: Node) -> bool:

@@ -43,12 +43,18 @@ EFFECTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((label, re.compile(patt
     ("runs shell commands", r"^subprocess\.|^os\.(?:system|popen|exec\w*|spawn\w*)$|^(?:builtins\.)?(?:eval|exec)$|"
                             r"^asyncio\.create_subprocess_\w+$"),
     ("writes files", r"^os\.(?:remove|unlink|rmdir|removedirs|rename|replace|truncate)$|"
-                     r"^shutil\.(?:rmtree|move|copy\w*)$|\.(?:write_text|write_bytes|unlink|rmdir)$"),
+                     r"^shutil\.(?:rmtree|move|copy\w*)$|\.(?:write_text|write_bytes|unlink|rmdir)$|"
+                     r"(?:^|\.)(?:wb|workbook|book|doc|document|docx|img|image|pdf|prs|presentation|fig|figure)\w*"
+                     r"(?:\(\))?\.save$|^(?:openpyxl|PIL|docx|pptx|xlsxwriter|matplotlib)\b.*\.save\w*$|"
+                     r"\.to_(?:csv|excel|parquet)$"),
     ("writes to the database", _RECEIVER_DB + r"\.(?:commit|add|add_all|merge|delete|bulk_save_objects|"
                                r"executemany)$|\.objects\.(?:create|update|delete|bulk_create|bulk_update|"
                                r"get_or_create|update_or_create)$|\.save$|^(?:sqlalchemy|sqlmodel)\.(?:insert|update|delete)$"),
     ("deletes data", r"\.delete$"),
 ))
+#: A path named like a temporary file (``temp_path``, ``tmp_file``, not ``template``): removing or moving it
+#: changes nothing of the user's.
+TEMPORARY = re.compile(r"\btmp|\btemp(?:_|\b|file|dir)|tempfile", re.IGNORECASE)
 _WRITE_SQL = re.compile(r"^\s*(?:insert|update|delete|drop|truncate|alter)\b", re.IGNORECASE)
 #: Modes that change an existing file; "x" only creates a new one (a tool's own output file), so it is not counted.
 _WRITE_MODE = re.compile(r"[wa+]")
@@ -65,6 +71,9 @@ def classify_call(module: PythonModule, call: cst.Call, aliases: dict[str, str])
         return Effect("writes to the database", "SQL " + leaf)
     for effect, pattern in EFFECTS:
         if pattern.search(name):
+            if effect == "writes files" and call.args and TEMPORARY.search(module.code(call.args[0].value)):
+                return None  # cleaning up its own temporary file
+
             package = name.removeprefix("self.").removeprefix("cls.").split(".", 1)[0].split("(", 1)[0]
             return Effect(effect, package if "." in name and package != "builtins" else leaf)
     return None

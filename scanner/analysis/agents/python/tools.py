@@ -38,16 +38,19 @@ from scanner.lang.python.functions import (
     resolve_function,
 )
 from scanner.lang.python.parse import PythonModule
+from scanner.lang.python.walk import walk
 
 BUCKET = "agent-tools"
 
-FRAMEWORKS = ("langchain", "langchain_core", "langchain_community", "crewai", "crewai_tools", "smolagents",
+FRAMEWORKS = ("langchain", "langchain_core", "langgraph", "langchain_community", "crewai", "crewai_tools", "smolagents",
               "strands", "llama_index", "agents", "pydantic_ai", "mcp", "fastmcp", "agno", "agent_framework",
               "haystack", "autogen")
 #: Decorator names that make a function a tool; ``tool`` itself only when imported from a framework.
 _DECORATORS = frozenset({"tool", "function_tool", "tool_plain", "ai_function"})
 _CONSTRUCTORS = frozenset({"StructuredTool.from_function", "Tool.from_function", "FunctionTool.from_defaults",
                            "Tool", "FunctionTool", "StructuredTool"})
+#: Calls that take the tool list positionally (LangGraph/LangChain).
+_TOOL_LIST_CALLS = frozenset({"bind_tools", "create_react_agent", "create_agent", "ToolNode"})
 _FUNCTION_KEYWORDS = ("func", "fn", "function", "coroutine")
 #: Words in a condition that make it an approval check (``if not confirmed:``).
 _APPROVAL = re.compile(r"confirm|approv|human_review|pending_action|ask_human|human_in_the_loop", re.IGNORECASE)
@@ -55,6 +58,7 @@ _APPROVAL = re.compile(r"confirm|approv|human_review|pending_action|ask_human|hu
 _APPROVAL_CALL = re.compile(r"(?:request|require|await|ask|wait_for|get)_?(?:for_)?(?:human_|user_)?"
                             r"(?:approval|confirmation)|pending_action|ask_human", re.IGNORECASE)
 _GATE_CALLS = frozenset({"interrupt", "input"})
+_DESTRUCTIVE_HINT = re.compile(r"""destructiveHint["']?\s*[=:]\s*True""")
 #: Parameters a framework fills in rather than the model.
 _INJECTED_NAMES = frozenset({"self", "cls", "ctx", "context", "config", "run_manager", "callbacks", "state",
                              "tool_call_id", "runtime"})
@@ -146,6 +150,8 @@ def approval_flag(call: cst.Call) -> str | None:
             return f"{key}="
         if key == "approval_mode" and string_value(value) in ("always_require", "always"):
             return 'approval_mode="always_require"'
+        if key == "annotations" and _DESTRUCTIVE_HINT.search(cst.Module([]).code_for_node(value)):
+            return "MCP annotations destructiveHint=True (hosts ask the user first)"
     return None
 
 
@@ -325,6 +331,23 @@ class _ToolFinder(ScopedFinder):
 
     def visit_Call(self, node: cst.Call) -> None:
         path = _attr_path(node.func)
+        leaf = path.rsplit(".", 1)[-1]
+        if leaf == "add_tool" or (isinstance(node.func, cst.Call) and leaf_name(node.func.func) == "tool"):
+            if self._framework_imported():
+                self._mounted(node)  # mcp.add_tool(fn), mcp.tool()(fn)
+            return
+        listed = _keyword(node, "tools")
+        if listed is None and leaf in _TOOL_LIST_CALLS:  # create_react_agent(model, [search, send_email])
+            listed = next((a.value for a in node.args if a.keyword is None and isinstance(a.value, (cst.List,
+                                                                                                     cst.Name))), None)
+        if isinstance(listed, cst.Name):
+            listed = _module_value(self.module, listed.value)
+        if isinstance(listed, (cst.List, cst.Tuple)) and self._framework_imported():
+            self._listed(listed)
+        if leaf == "Tool" and _keyword(node, "inputSchema") is not None:
+            if self._framework(node.func) == "mcp":
+                self._mcp_schema(node)
+            return
         if path not in _CONSTRUCTORS and path.split(".")[-2:] != ["StructuredTool", "from_function"]:
             return
         framework = self._framework(node.func)
@@ -333,13 +356,67 @@ class _ToolFinder(ScopedFinder):
         target = _keyword(node, *_FUNCTION_KEYWORDS)
         candidates = [target] if target is not None else [a.value for a in node.args if a.keyword is None]
         for candidate in candidates:
-            if isinstance(candidate, (cst.Name, cst.Attribute)):
-                ref = resolve_function(self.facts, self.module, candidate)
+            for function in self._functions_of(candidate):
+                ref = resolve_function(self.facts, self.module, function)
                 if ref is not None:
-                    name = string_value(_keyword(node, "name")) or ref.node.name.value
-                    self._tool(name, framework, node, ref.node, ref.module, model_params(ref.node),
-                               approval_flag(node))
-                    return
+                    name = string_value(_keyword(node, "name")) if function is candidate else None
+                    self._tool(name or ref.node.name.value, framework, node, ref.node, ref.module,
+                               model_params(ref.node), approval_flag(node))
+            if self.found and self.found[-1].node is node:
+                return
+
+    def _framework_imported(self) -> bool:
+        return any(target.split(".", 1)[0] in FRAMEWORKS for target in self.imports.values())
+
+    def _functions_of(self, candidate: cst.BaseExpression) -> list[cst.BaseExpression]:
+        """The function ``candidate`` names; for a loop or comprehension variable over a list of functions
+        (``[StructuredTool.from_function(f) for f in FUNCS]``), each of them."""
+        if not isinstance(candidate, (cst.Name, cst.Attribute)):
+            return []
+        if isinstance(candidate, cst.Name):
+            iterated = _loop_source(self.module, candidate.value)
+            if iterated is not None:
+                return [e.value for e in iterated.elements if isinstance(e.value, (cst.Name, cst.Attribute))]
+        return [candidate]
+
+    def _mounted(self, call: cst.Call) -> None:
+        """``mcp.add_tool(send_email)`` or ``mcp.tool()(send_email)``: the function becomes a tool."""
+        first = call.args[0].value if call.args and call.args[0].keyword is None else None
+        ref = resolve_function(self.facts, self.module, first) if first is not None else None
+        if ref is not None:
+            registrar = call.func.func if isinstance(call.func, cst.Call) else call.func
+            name = string_value(_keyword(call, "name")) or ref.node.name.value
+            self._tool(name, _attr_path(registrar), call, ref.node, ref.module, model_params(ref.node),
+                       approval_flag(call))
+
+    def _listed(self, listed: cst.List | cst.Tuple) -> None:
+        """``Agent(tools=[search, send_email])``: plain functions an agent framework turns into tools
+        (Pydantic AI, LangGraph, smolagents, FastMCP ``tools=``). Decorated tools are read at their decorator."""
+        for element in listed.elements:
+            ref = resolve_function(self.facts, self.module, element.value) if isinstance(
+                element.value, (cst.Name, cst.Attribute)) else None
+            if ref is None or any(leaf_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+                                  in _DECORATORS for d in ref.node.decorators):
+                continue
+            self._tool(ref.node.name.value, "tools=[...]", element.value, ref.node, ref.module,
+                       model_params(ref.node), None)
+
+    def _mcp_schema(self, node: cst.Call) -> None:
+        """MCP low-level server: ``types.Tool(name="fetch", inputSchema=...)`` listed by ``@server.list_tools()``
+        and run by the ``@server.call_tool()`` handler (its ``if name == "fetch":`` branch, or all of it)."""
+        name = string_value(_keyword(node, "name"))
+        if not name:
+            return
+        entries = self._dispatch_entries(name)
+        if entries:
+            implementation, module, dispatcher = entries[0].implementation, entries[0].module, entries[0].dispatcher()
+        else:
+            implementation, module, dispatcher = _call_tool_handler(self.module), self.module, None
+        params = _schema_properties(_keyword(node, "inputSchema"))
+        if not params and isinstance(implementation, cst.FunctionDef):  # the handler's arguments: all model-filled
+            params = tuple(p for p in model_params(implementation) if p != "name")
+        self._tool(name, "mcp", node, implementation, module if implementation is not None else None, params,
+                   None, dispatcher)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if not any(leaf_name(base.value) == "BaseTool" for base in node.bases):
@@ -391,3 +468,38 @@ def _schema_properties(schema: cst.BaseExpression) -> tuple[str, ...]:
             return tuple(k for e in element.value.elements
                          if isinstance(e, cst.DictElement) and (k := string_value(e.key)))
     return ()
+
+
+def _module_value(module: PythonModule, name: str) -> cst.BaseExpression | None:
+    """The value of a module-level ``name = ...`` assignment."""
+    for statement in module.module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+                    targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                    if any(isinstance(t, cst.Name) and t.value == name for t in targets):
+                        return small.value
+    return None
+
+
+def _loop_source(module: PythonModule, name: str) -> cst.List | cst.Tuple | None:
+    """The list of functions a ``for``/comprehension variable ``name`` iterates (a literal or a module-level one)."""
+    for node in walk(module.module):
+        if isinstance(node, (cst.For, cst.CompFor)) and isinstance(node.target, cst.Name) and \
+                node.target.value == name:
+            iterated = node.iter
+            if isinstance(iterated, cst.Name):
+                iterated = _module_value(module, iterated.value)
+            if isinstance(iterated, (cst.List, cst.Tuple)):
+                return iterated
+    return None
+
+
+def _call_tool_handler(module: PythonModule) -> cst.FunctionDef | None:
+    """The function decorated ``@server.call_tool()`` in ``module`` (MCP low-level servers)."""
+    for node in walk(module.module):
+        if isinstance(node, cst.FunctionDef) and any(
+                leaf_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) == "call_tool"
+                for d in node.decorators):
+            return node
+    return None

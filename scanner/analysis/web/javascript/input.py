@@ -1,0 +1,255 @@
+"""What JavaScript/TypeScript back ends do with request input: bodies read without a schema, bodies stored
+whole (mass assignment), uploads taken without limits, body size caps raised, catastrophic regular
+expressions applied to input, and numeric schema fields bounded only in prose.
+
+Route-level questions (:func:`body_read`, :func:`validated`) read a route's handler code and its
+registration; the others read a whole file's syntax tree and return nodes or offsets in it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scanner.analysis.web.redos import catastrophic
+from scanner.lang.javascript.parse import FUNCTION_TYPES, JsTree, call_arguments, last_name, object_member, string_value
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+#: The raw body of a request: Express/Koa ``req.body``, Fetch ``await req.json()``, Hono ``c.req.json()``,
+#: a NestJS ``@Body()`` parameter.
+BODY = re.compile(r"\b(?:req|request|ctx\.request)\.body\b|\bawait\s+(?:req|request|c\.req)\.(?:json|formData)\(\)"
+                  r"|\bc\.req\.(?:json|parseBody)\(\)|@Body\(\)")
+#: A schema or validator checks the input: zod/valibot ``parse``/``safeParse``, yup/joi ``validate``, ajv,
+#: class-validator, TypeBox ``Value.Check``, express-validator, celebrate, Hono ``zValidator`` and
+#: ``c.req.valid``, a Fastify route ``schema``; or the handler refuses bad input itself with a 400/422.
+SCHEMA = re.compile(
+    r"(?<!JSON)(?<!Date)(?<!URL)(?<!qs)(?<!path)\.(?:safeParse|parse)(?:Async)?\(|(?<![.\w])(?:safeParse|parse)\(\s*\w+"
+    r"|\.validate(?:Sync|Async)?\(|\bvalidate\w*\(|\w*[vV]alidat(?:e|or|ion)\w*\(|\bzValidator\(|celebrate\("
+    r"|checkSchema\(|validationResult\(|matchedData\(|\bajv\b|Value\.(?:Check|Parse|Decode)\(|plainToInstance\("
+    r"|plainToClass\(|\btypia\.|\bc\.req\.valid\(|\bschema\s*:\s*\{|\b(?:400|422)\b|[bB]ad_?[rR]equest|\bisValid\w*\(")
+#: ``@Body() dto: CreateUserDto``: a class a ValidationPipe can check (``any``, ``object`` and records cannot).
+NEST_DTO = re.compile(r"@Body\(\)\s*\w+\s*:\s*(?!any\b|object\b|Record\b|unknown\b)[A-Z]\w*")
+
+
+def body_read(code: str) -> str | None:
+    """How the handler reads the raw request body (``req.body``), or None."""
+    match = BODY.search(code)
+    return match.group(0).strip() if match else None
+
+
+def validated(code: str, registration: str, nest_pipe: bool) -> bool:
+    """The body is checked by a schema in the handler or its registration (a validation middleware)."""
+    return bool(SCHEMA.search(code) or SCHEMA.search(registration) or (nest_pipe and NEST_DTO.search(code)))
+
+
+@dataclass(frozen=True)
+class Site:
+    """A node of the file and what is wrong there."""
+
+    node: Node
+    message: str
+
+
+# -- mass assignment --------------------------------------------------------------------------------------------
+_ALIAS = re.compile(r"\b(?:const|let|var)\s+(\w+)\s*(?::\s*[\w<>\[\], |]+)?=\s*(?:await\s+)?"
+                    r"(?:req|request|ctx\.request)\.(?:body\b|json\(\))")
+_REST = re.compile(r"\b(?:const|let|var)\s+\{[^{}]*\.\.\.(\w+)\s*\}\s*=\s*(?:await\s+)?"
+                   r"(?:req|request)\.(?:body\b|json\(\))")
+_WRITE_CALL = r"(?:create|createMany|update|updateMany|upsert|insert|insertOne|insertMany|updateOne|findByIdAndUpdate" \
+              r"|findOneAndUpdate|build|values|save|set)"
+
+
+def _stores_whole(name: str) -> re.Pattern[str]:
+    body = re.escape(name)
+    return re.compile(
+        rf"\.{_WRITE_CALL}\(\s*(?:[^;]*?\b(?:data|\$set)\s*:\s*)?(?:\{{\s*\.\.\.)?{body}\s*[,)}}]"
+        rf"|\.{_WRITE_CALL}\(\s*[^;()]*?,\s*(?:\{{\s*\$set\s*:\s*)?{body}\s*[,)}}]"
+        rf"|Object\.assign\(\s*[\w.]+\s*,\s*{body}\s*\)|\bnew\s+[A-Z]\w*\(\s*{body}\s*\)")
+
+
+def mass_assignments(tree: JsTree) -> Iterator[Site]:
+    """Functions that store the raw request body whole (``prisma.user.create({ data: body })``,
+    ``Object.assign(user, req.body)``, ``User.update(req.body)``) without validating it first."""
+    for function in _functions(tree):
+        code = tree.text(function)
+        if not BODY.search(code) or SCHEMA.search(code):
+            continue
+        names = {"req.body", "request.body", *_ALIAS.findall(code), *_REST.findall(code)}
+        for name in sorted(names):
+            match = _stores_whole(name).search(code)
+            if match:
+                node = _node_at(tree, function, match.start())
+                yield Site(node, f"stores the request body ({name}) whole: a client can set any field, "
+                                 "including ones only the server should decide (mass assignment)")
+                break
+
+
+# -- uploads ------------------------------------------------------------------------------------------------------
+_SIZE_COMPARED = re.compile(r"\bfiles?\??\.(?:\[\d+\]\??\.)?size\s*[<>]=?\s*[\w.]+"
+                            r"|[\w.]+\s*[<>]=?\s*\w*[fF]ile\??\.size")
+_FROM_REQUEST = re.compile(r"\breq(?:uest)?\.files?\b|\{\s*files?\s*\}\s*:\s*Request\b|formData\(\)")
+_REFUSES = re.compile(r"\bthrow\b|status\(\s*4\d\d|\b413\b|status:\s*4\d\d|\bnext\(\s*(?:new\s+)?\w*(?:Error|err)"
+                      r"|\breturn\s+(?:res\.|reply\.|c\.json|new\s+Response|Response\.|NextResponse\.|\{\s*error)"
+                      r"|\b(?:cb|callback|done)\(\s*(?:new\s+)?\w*Error|\breject\(")
+
+
+def ignored_size_checks(tree: JsTree) -> Iterator[Site]:
+    """Upload handlers that compare a file's size with a limit but never refuse the request."""
+    for function in _functions(tree, outermost=True):
+        code = tree.text(function)
+        if _SIZE_COMPARED.search(code) and _FROM_REQUEST.search(code) and not _REFUSES.search(code):
+            yield Site(function, "checks the uploaded file's size but never refuses the request: any size is "
+                                 "accepted")
+
+
+def multer_without_limit(tree: JsTree) -> Iterator[Site]:
+    """``multer(...)`` and ``busboy(...)`` configured without a file size limit (both default to unlimited)."""
+    if not re.search(r"['\"](?:multer|busboy)['\"]", tree.file_text):
+        return
+    for node in tree.walk():
+        if node.type not in ("call_expression", "new_expression"):
+            continue
+        callee = node.child_by_field_name("function") or node.child_by_field_name("constructor")
+        name = (last_name(tree, callee) or "").lower()
+        if name not in ("multer", "busboy"):
+            continue
+        args = call_arguments(node)
+        options = args[0] if args and args[0].type == "object" else None
+        limits = object_member(tree, options, "limits")
+        if limits is None or (limits.type == "object" and object_member(tree, limits, "fileSize") is None):
+            yield Site(node, f"{name}() accepts uploaded files of any size (no limits.fileSize)")
+
+
+_FORM_FILE = re.compile(r"formData\(\)[\s\S]*?\.get(?:All)?\(\s*['\"]"
+                        r"(?:file|files|upload|image|avatar|document|attachment"
+                        r"|photo)['\"]\s*\)")
+_STORES = re.compile(r"\.arrayBuffer\(\)|writeFile|\bput\(|\.upload\(|createWriteStream|\.stream\(\)")
+_FILE_CHECK = re.compile(r"\.size\b|\.type\b|mimetype|endsWith\(|extname|ALLOWED|allowed|accept|safeParse|\.parse\("
+                         r"|validat", re.IGNORECASE)
+
+
+def unchecked_form_uploads(tree: JsTree) -> Iterator[Site]:
+    """Fetch-style handlers that take a file from ``request.formData()`` and store it without checking its type
+    or size."""
+    for function in _functions(tree, outermost=True):
+        code = tree.text(function)
+        if _FORM_FILE.search(code) and _STORES.search(code) and not _FILE_CHECK.search(code):
+            yield Site(function, "stores an uploaded file from formData() without checking its type or size")
+
+
+# -- body size ----------------------------------------------------------------------------------------------------
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3}
+#: Above this a body cap no longer protects memory (the defaults are 100 kB for Express, 1 MB for Next.js).
+LARGE_BODY = 10 * 1024 ** 2
+_PARSERS = frozenset({"json", "urlencoded", "raw", "text"})
+
+
+def body_size(text: str) -> int | None:
+    """Bytes of a size written as ``'50mb'``, ``"10 MB"`` or ``52428800``; None when it cannot be read."""
+    match = _SIZE.match(text.strip("'\"`"))
+    if match is None:
+        return None
+    return int(float(match.group(1)) * _UNITS[(match.group(2) or "b").lower()])
+
+
+def large_body_limits(tree: JsTree) -> Iterator[tuple[Node, int]]:
+    """Body parsers and framework settings that raise the body cap above :data:`LARGE_BODY`:
+    ``express.json({ limit: '50mb' })``, ``bodyParser.urlencoded({ limit })``, Next.js ``bodyParser: { sizeLimit }``
+    and ``serverActions: { bodySizeLimit }``, Fastify ``bodyLimit``."""
+    if not re.search(r"limit|Limit", tree.file_text):
+        return
+    for node in tree.walk():
+        if node.type != "pair":
+            continue
+        key = tree.text(node.child_by_field_name("key") or node).strip("'\"")
+        value = node.child_by_field_name("value")
+        if value is None or key not in ("limit", "sizeLimit", "bodySizeLimit", "bodyLimit"):
+            continue
+        size = body_size(string_value(tree, value) or tree.text(value)) if value.type in ("string", "number") else None
+        if size is None or size <= LARGE_BODY:
+            continue
+        if key == "limit" and not _in_body_parser(tree, node):
+            continue
+        yield node, size
+
+
+def _in_body_parser(tree: JsTree, pair: Node) -> bool:
+    """``{ limit }`` passed to ``express.json``/``bodyParser.*``/``koa-body``, not any option named limit."""
+    call = pair.parent.parent.parent if pair.parent is not None and pair.parent.parent is not None else None
+    if call is None or call.type != "call_expression":
+        return False
+    callee = call.child_by_field_name("function")
+    text = tree.text(callee) if callee is not None else ""
+    return (last_name(tree, callee) in _PARSERS and bool(re.search(r"express|bodyParser|body_parser", text))) \
+        or text in ("koaBody", "bodyParser")
+
+
+# -- regular expressions ------------------------------------------------------------------------------------------
+_READS_INPUT = re.compile(r"\b(?:req|request)\.(?:body|query|params)\b|\.json\(\)|searchParams|formData|@Body\(|"
+                          r"@Query\(|@Param\(")
+
+
+def redos_literals(tree: JsTree) -> Iterator[Site]:
+    """Regex literals (and ``new RegExp('...')``) that backtrack catastrophically, in functions that read input."""
+    for node in tree.walk():
+        pattern = None
+        if node.type == "regex":
+            found = node.child_by_field_name("pattern")
+            pattern = tree.text(found) if found is not None else None
+        elif node.type == "new_expression" and tree.text(node).startswith("new RegExp("):
+            args = call_arguments(node)
+            pattern = string_value(tree, args[0]) if args else None
+        if pattern is None or not catastrophic(pattern):
+            continue
+        function = _outermost_function(node)
+        if function is not None and _READS_INPUT.search(tree.text(function)):
+            yield Site(node, f"applies /{pattern[:60]}/, a pattern with nested unbounded repetition, to request "
+                             "input: a crafted string makes it backtrack for minutes (ReDoS)")
+
+
+# -- schemas bounded in prose -------------------------------------------------------------------------------------
+_ZOD_FIELD = re.compile(r"\bz\.(number|string|array)\((?:[^()]|\([^()]*\))*\)"
+                        r"((?:\s*\.\s*\w+\((?:[^()]|\([^()]*\))*\))*)")
+_PROSE_BOUND = re.compile(r"\b(?:max(?:imum)?|at most|up to|no more than|not (?:more|greater) than|not exceed\w*|"
+                          r"less than|limit(?:ed)? to)\b\W{0,3}\d", re.IGNORECASE)
+_CODE_BOUND = re.compile(r"\.\s*(?:max|lte|lt|length|maxLength|finite\(\)\.max)\(")
+
+
+def prose_only_bounds(text: str) -> Iterator[tuple[int, int, str]]:
+    """zod fields whose ``.describe()`` states a maximum the schema does not enforce
+    (``z.number().describe('discount (maximum 10)')``): ``(start, end, kind)`` offsets in ``text``."""
+    if "z." not in text:
+        return
+    for match in _ZOD_FIELD.finditer(text):
+        chain = match.group(2)
+        describe = re.search(r"\.\s*describe\(\s*(['\"`])(.*?)\1", chain, re.DOTALL)
+        if describe and _PROSE_BOUND.search(describe.group(2)) and not _CODE_BOUND.search(chain):
+            yield match.start(), match.end(), match.group(1)
+
+
+# -- helpers ------------------------------------------------------------------------------------------------------
+def _functions(tree: JsTree, outermost: bool = False) -> Iterator[Node]:
+    """Function nodes of the file (only those not nested in another function when ``outermost``)."""
+    for node in tree.walk():
+        if node.type in FUNCTION_TYPES and not (outermost and _outermost_function(node.parent) is not None):
+            yield node
+
+
+def _outermost_function(node: Node | None) -> Node | None:
+    found = None
+    while node is not None:
+        if node.type in FUNCTION_TYPES:
+            found = node
+        node = node.parent
+    return found
+
+
+def _node_at(tree: JsTree, scope: Node, offset: int) -> Node:
+    """The smallest node of ``scope`` starting at character ``offset`` of its text (for a finding's line)."""
+    target = scope.start_byte + len(tree.text(scope)[:offset].encode("utf-8"))
+    return scope.descendant_for_byte_range(target, target) or scope

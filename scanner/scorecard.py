@@ -66,7 +66,9 @@ CHECK_INFO: dict[str, CheckInfo] = {
     "input-validation": CheckInfo(
         "Input validation",
         "Unchecked input reaches queries, shells, files or prompts: injection, crashes and runaway costs.",
-        "no route of a framework launchready models and no Django settings found"),
+        "no route of a framework launchready models (Python: Flask, FastAPI, Starlette, Django, DRF, OpenAPI; "
+        "JavaScript/TypeScript: Next.js, Express, Koa, Hono, Fastify, NestJS, tRPC) and no Django settings found; "
+        "server-action arguments are not examined"),
     "rate-limits": CheckInfo(
         "Rate limits",
         "One script can brute-force logins or burn through your LLM budget overnight.",

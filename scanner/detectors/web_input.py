@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from scanner.analysis.routes.intent import is_webhook
 from scanner.analysis.routes.model import Route
@@ -183,9 +184,9 @@ class InputValidationDetector(RouteDetector):
     def _js_body(route: Route) -> str | None:
         from scanner.analysis.web.javascript.input import body_read
 
-        if route.framework == "server-action" or route.dispatcher:
-            return None  # tRPC validates with .input(...); server actions take arguments, not a body
-        return body_read(route.code)
+        if route.framework == "server-action" or route.dispatcher or set(route.methods) <= {"GET", "HEAD", "OPTIONS"}:
+            return None  # tRPC validates with .input(...); server actions take arguments; GET has no body
+        return body_read(route.code, fetch_style=PurePosixPath(route.file).stem == "route")
 
     def _js_route(self, artifact: Artifact, ctx: Context, route: Route, limits: BodyLimits) -> Iterator[Hit]:
         from scanner.analysis.web.javascript.input import validated

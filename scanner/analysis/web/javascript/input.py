@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 #: The raw body of a request: Express/Koa ``req.body``, Fetch ``await req.json()``, Hono ``c.req.json()``,
 #: a NestJS ``@Body()`` parameter.
-BODY = re.compile(r"\b(?:req|request|ctx\.request)\.body\b|\bawait\s+(?:req|request|c\.req)\.(?:json|formData)\(\)"
+BODY = re.compile(r"\b(?:req|request|ctx\.request)\.body\b|\bawait\s+(?:req|request|c\.req)\.json\(\)"
                   r"|\bc\.req\.(?:json|parseBody)\(\)|@Body\(\)")
 #: A schema or validator checks the input: zod/valibot ``parse``/``safeParse``, yup/joi ``validate``, ajv,
 #: class-validator, TypeBox ``Value.Check``, express-validator, celebrate, Hono ``zValidator`` and
@@ -35,9 +35,14 @@ SCHEMA = re.compile(
 NEST_DTO = re.compile(r"@Body\(\)\s*\w+\s*:\s*(?!any\b|object\b|Record\b|unknown\b)[A-Z]\w*")
 
 
-def body_read(code: str) -> str | None:
-    """How the handler reads the raw request body (``req.body``), or None."""
-    match = BODY.search(code)
+#: In a Fetch-style handler (a Next.js ``route.ts``) ``request.body`` is the unread stream: passing it on is
+#: proxying. Form fields are strings (uploads are judged as uploads): only a parsed JSON body carries shapes.
+FETCH_BODY = re.compile(r"\bawait\s+(?:req|request)\.json\(\)")
+
+
+def body_read(code: str, fetch_style: bool = False) -> str | None:
+    """How the handler reads the raw request body (``req.body``, ``await request.json()``), or None."""
+    match = (FETCH_BODY if fetch_style else BODY).search(code)
     return match.group(0).strip() if match else None
 
 
@@ -60,7 +65,7 @@ _ALIAS = re.compile(r"\b(?:const|let|var)\s+(\w+)\s*(?::\s*[\w<>\[\], |]+)?=\s*(
 _REST = re.compile(r"\b(?:const|let|var)\s+\{[^{}]*\.\.\.(\w+)\s*\}\s*=\s*(?:await\s+)?"
                    r"(?:req|request)\.(?:body\b|json\(\))")
 _WRITE_CALL = r"(?:create|createMany|update|updateMany|upsert|insert|insertOne|insertMany|updateOne|findByIdAndUpdate" \
-              r"|findOneAndUpdate|build|values|save|set)"
+              r"|findOneAndUpdate|build|values|save)"
 
 
 def _stores_whole(name: str) -> re.Pattern[str]:

@@ -21,7 +21,7 @@ from scanner.analysis.routes.intent import is_webhook
 from scanner.analysis.routes.model import Route
 from scanner.context import Context, Hit
 from scanner.detectors.route_detector import RouteDetector, route_kind
-from scanner.model import Artifact, Severity
+from scanner.model import Artifact, Confidence, Severity
 from scanner.paths import is_development_file, is_non_production, looks_minified
 
 UNVALIDATED = "web-input-unvalidated"
@@ -149,9 +149,6 @@ class InputValidationDetector(RouteDetector):
 
         if is_non_production(artifact.path):
             return
-        pm = parse_python(ctx)
-        if pm is None:
-            return
         routes = routes_of(ctx.facts)
         seen: set[tuple[int, str]] = set()  # one view mounted at two paths is one finding
         for route in routes:
@@ -161,12 +158,20 @@ class InputValidationDetector(RouteDetector):
             if limits.unbounded:
                 misuses.extend(python_input.unbounded_uses(route.code, limits.unbounded))
             for misuse in misuses:
-                span = _locate(artifact.text, pm.span(route.node).line, route.code[misuse.start:misuse.end], ctx)
+                span = _locate(artifact.text, route.module.span(route.node).line, route.code[misuse.start:misuse.end],
+                               ctx)
                 if span is not None and (span.line, misuse.message) not in seen:
                     seen.add((span.line, misuse.message))
                     rule = UNBOUNDED if "min_value" in misuse.message else MASS
                     yield ctx.finding(rule, span, message=f"Route {route.label} ({route.handler}) {misuse.message}",
                                       **route.evidence())
+        for start, end in python_input.prose_only_bounds(artifact.text):
+            yield ctx.finding(UNBOUNDED, ctx.span(start, end), message="A pydantic Field states a maximum only in its "
+                              "description: the model or client can send any value (add le= or max_length=)",
+                              confidence=Confidence.LOW)
+        pm = parse_python(ctx) if python_input.worth_parsing(artifact.text) else None
+        if pm is None:
+            return
         for literal, pattern in python_input.redos_patterns(pm):
             yield ctx.finding(REDOS, pm.span(literal), message=f"A handler applies the regular expression "
                               f"{pattern[:60]!r}, which has nested unbounded repetition, to request input: a crafted "
@@ -235,7 +240,8 @@ class InputValidationDetector(RouteDetector):
             yield from once(REDOS, site.node, f"A handler {site.message}")
         for start, end, kind in js_input.prose_only_bounds(artifact.text):
             yield ctx.finding(UNBOUNDED, ctx.span(start, end), message=f"A zod {kind} field states a maximum only in "
-                              "its description: the model or client can send any value (add .max())")
+                              "its description: the model or client can send any value (add .max())",
+                              confidence=Confidence.LOW)
 
 
 def _administrative(route: Route) -> bool:

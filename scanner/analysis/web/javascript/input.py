@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from scanner.analysis.web.bounds import PROSE_BOUND
 from scanner.analysis.web.redos import catastrophic
 from scanner.lang.javascript.parse import FUNCTION_TYPES, JsTree, call_arguments, last_name, object_member, string_value
 
@@ -79,6 +80,8 @@ def _stores_whole(name: str) -> re.Pattern[str]:
 def mass_assignments(tree: JsTree) -> Iterator[Site]:
     """Functions that store the raw request body whole (``prisma.user.create({ data: body })``,
     ``Object.assign(user, req.body)``, ``User.update(req.body)``) without validating it first."""
+    if not BODY.search(tree.file_text):
+        return
     for function in _functions(tree):
         code = tree.text(function)
         if not BODY.search(code) or SCHEMA.search(code):
@@ -104,6 +107,8 @@ _REFUSES = re.compile(r"\bthrow\b|status\(\s*4\d\d|\b413\b|status:\s*4\d\d|\bnex
 
 def ignored_size_checks(tree: JsTree) -> Iterator[Site]:
     """Upload handlers that compare a file's size with a limit but never refuse the request."""
+    if not _SIZE_COMPARED.search(tree.file_text):
+        return
     for function in _functions(tree, outermost=True):
         code = tree.text(function)
         if _SIZE_COMPARED.search(code) and _FROM_REQUEST.search(code) and not _REFUSES.search(code):
@@ -140,6 +145,8 @@ _FILE_CHECK = re.compile(r"\.size\b|\.type\b|mimetype|endsWith\(|extname|ALLOWED
 def unchecked_form_uploads(tree: JsTree) -> Iterator[Site]:
     """Fetch-style handlers that take a file from ``request.formData()`` and store it without checking its type
     or size."""
+    if "formData()" not in tree.file_text:
+        return
     for function in _functions(tree, outermost=True):
         code = tree.text(function)
         if _FORM_FILE.search(code) and _STORES.search(code) and not _FILE_CHECK.search(code):
@@ -201,6 +208,8 @@ _READS_INPUT = re.compile(r"\b(?:req|request)\.(?:body|query|params)\b|\.json\(\
 
 def redos_literals(tree: JsTree) -> Iterator[Site]:
     """Regex literals (and ``new RegExp('...')``) that backtrack catastrophically, in functions that read input."""
+    if not _READS_INPUT.search(tree.file_text):
+        return
     for node in tree.walk():
         pattern = None
         if node.type == "regex":
@@ -220,8 +229,6 @@ def redos_literals(tree: JsTree) -> Iterator[Site]:
 # -- schemas bounded in prose -------------------------------------------------------------------------------------
 _ZOD_FIELD = re.compile(r"\bz\.(number|string|array)\((?:[^()]|\([^()]*\))*\)"
                         r"((?:\s*\.\s*\w+\((?:[^()]|\([^()]*\))*\))*)")
-_PROSE_BOUND = re.compile(r"\b(?:max(?:imum)?|at most|up to|no more than|not (?:more|greater) than|not exceed\w*|"
-                          r"less than|limit(?:ed)? to)\b\W{0,3}\d", re.IGNORECASE)
 _CODE_BOUND = re.compile(r"\.\s*(?:max|lte|lt|length|maxLength|finite\(\)\.max)\(")
 
 
@@ -233,7 +240,7 @@ def prose_only_bounds(text: str) -> Iterator[tuple[int, int, str]]:
     for match in _ZOD_FIELD.finditer(text):
         chain = match.group(2)
         describe = re.search(r"\.\s*describe\(\s*(['\"`])(.*?)\1", chain, re.DOTALL)
-        if describe and _PROSE_BOUND.search(describe.group(2)) and not _CODE_BOUND.search(chain):
+        if describe and PROSE_BOUND.search(describe.group(2)) and not _CODE_BOUND.search(chain):
             yield match.start(), match.end(), match.group(1)
 
 

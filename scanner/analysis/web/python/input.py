@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from scanner.analysis.web.bounds import PROSE_BOUND
 from scanner.analysis.web.redos import catastrophic
 
 if TYPE_CHECKING:
@@ -40,6 +41,15 @@ REGEX_CALLS = frozenset({"search", "match", "fullmatch", "findall", "finditer", 
 #: A function that reads what the caller sent.
 READS_REQUEST = re.compile(r"\brequest\.(?:get_json|json|form|args|data|values|body|POST|GET|query_params|files)\b"
                            r"|\bawait\s+request\.(?:json|form|body)\(")
+_REGEX_CALL = re.compile(r"\bre\.(?:search|match|fullmatch|findall|finditer|sub|subn|split|compile)\(")
+
+
+def worth_parsing(text: str) -> bool:
+    """A file the code-level checks must parse: a regex call in a file that reads the request, or an uploaded
+    file's name (``file.filename``) next to a store."""
+    return bool(("request" in text and _REGEX_CALL.search(text)) or (".filename" in text and UPLOAD_STORE.search(text)))
+
+
 #: Serializer and model fields for counts and money: a negative value reverses the operation.
 QUANTITY_NAME = re.compile(r"^(?:quantity|qty|amount|count|units|number_of_\w+|\w+_(?:quantity|amount|count))$")
 NUMERIC_FIELD = re.compile(r"serializers\.(?:IntegerField|FloatField|DecimalField)\(")
@@ -185,3 +195,19 @@ def upload_writers(pm: PythonModule, checks: re.Pattern[str]) -> Iterator[cst.Fu
         store = UPLOAD_STORE.search(code)
         if store and (set(store.groups()) & params) and ".filename" in code and not checks.search(code):
             yield statement
+
+
+#: ``Field(description="...")`` of a pydantic model or tool schema, with its keyword arguments.
+FIELD_CALL = re.compile(r"\bField\(((?:[^()]|\([^()]*\))*)\)")
+FIELD_DESCRIPTION = re.compile(r"""description\s*=\s*(['"])(.*?)\1""", re.DOTALL)
+FIELD_BOUND = re.compile(r"\b(?:le|lt|max_length|max_items|max_digits)\s*=")
+
+
+def prose_only_bounds(text: str) -> Iterator[tuple[int, int]]:
+    """pydantic ``Field(description="... (maximum 10)")`` without ``le``/``lt``/``max_length``: offsets in ``text``."""
+    if "Field(" not in text:
+        return
+    for match in FIELD_CALL.finditer(text):
+        described = FIELD_DESCRIPTION.search(match.group(1))
+        if described and PROSE_BOUND.search(described.group(2)) and not FIELD_BOUND.search(match.group(1)):
+            yield match.start(), match.end()

@@ -158,6 +158,8 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3}
 #: Above this a body cap no longer protects memory (the defaults are 100 kB for Express, 1 MB for Next.js).
 LARGE_BODY = 10 * 1024 ** 2
+#: A Next.js API route's own ``sizeLimit`` raises the cap for that route only (an upload endpoint, on purpose).
+LARGE_ROUTE_BODY = 100 * 1024 ** 2
 _PARSERS = frozenset({"json", "urlencoded", "raw", "text"})
 
 
@@ -171,8 +173,9 @@ def body_size(text: str) -> int | None:
 
 def large_body_limits(tree: JsTree) -> Iterator[tuple[Node, int]]:
     """Body parsers and framework settings that raise the body cap above :data:`LARGE_BODY`:
-    ``express.json({ limit: '50mb' })``, ``bodyParser.urlencoded({ limit })``, Next.js ``bodyParser: { sizeLimit }``
-    and ``serverActions: { bodySizeLimit }``, Fastify ``bodyLimit``."""
+    ``express.json({ limit: '50mb' })``, ``bodyParser.urlencoded({ limit })``, Next.js ``serverActions:
+    { bodySizeLimit }``, Fastify ``bodyLimit``; a Next.js API route's own ``bodyParser: { sizeLimit }`` above
+    :data:`LARGE_ROUTE_BODY`."""
     if not re.search(r"limit|Limit", tree.file_text):
         return
     for node in tree.walk():
@@ -183,7 +186,7 @@ def large_body_limits(tree: JsTree) -> Iterator[tuple[Node, int]]:
         if value is None or key not in ("limit", "sizeLimit", "bodySizeLimit", "bodyLimit"):
             continue
         size = body_size(string_value(tree, value) or tree.text(value)) if value.type in ("string", "number") else None
-        if size is None or size <= LARGE_BODY:
+        if size is None or size <= (LARGE_ROUTE_BODY if key == "sizeLimit" else LARGE_BODY):
             continue
         if key == "limit" and not _in_body_parser(tree, node):
             continue

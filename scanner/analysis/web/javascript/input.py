@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING
 
 from scanner.analysis.web.bounds import PROSE_BOUND
 from scanner.analysis.web.redos import catastrophic
-from scanner.lang.javascript.parse import FUNCTION_TYPES, JsTree, call_arguments, last_name, object_member, string_value
+from scanner.lang.javascript.parse import (
+    FUNCTION_TYPES,
+    JsTree,
+    call_arguments,
+    last_name,
+    object_member,
+    property_key,
+    string_value,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -190,7 +198,19 @@ def large_body_limits(tree: JsTree) -> Iterator[tuple[Node, int]]:
             continue
         if key == "limit" and not _in_body_parser(tree, node):
             continue
+        if _OWNER.get(key, _owner_key(tree, node)) != _owner_key(tree, node):
+            continue  # ``api: { sizeLimit }`` outside ``bodyParser`` is not a Next.js setting: it does nothing
         yield node, size
+
+
+#: Where Next.js reads each size setting: ``api.bodyParser.sizeLimit``, ``serverActions.bodySizeLimit``.
+_OWNER = {"sizeLimit": "bodyParser", "bodySizeLimit": "serverActions"}
+
+
+def _owner_key(tree: JsTree, pair: Node) -> str | None:
+    """The key of the object property that holds ``pair`` (``bodyParser`` for ``bodyParser: { sizeLimit }``)."""
+    holder = pair.parent.parent if pair.parent is not None else None
+    return property_key(tree, holder) if holder is not None and holder.type == "pair" else None
 
 
 def _in_body_parser(tree: JsTree, pair: Node) -> bool:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 #: The raw body of a request: Express/Koa ``req.body``, Fetch ``await req.json()``, Hono ``c.req.json()``,
 #: a NestJS ``@Body()`` parameter.
 BODY = re.compile(r"\b(?:req|request|ctx\.request)\.body\b|\bawait\s+(?:req|request|c\.req)\.json\(\)"
-                  r"|\bc\.req\.(?:json|parseBody)\(\)|@Body\(\)")
+                  r"|\bc\.req\.(?:json|parseBody)\(\)|@Body\((?:\s*['\"]\w+['\"]\s*)?\)")
 #: A schema or validator checks the input: zod/valibot ``parse``/``safeParse``, yup/joi ``validate``, ajv,
 #: class-validator, TypeBox ``Value.Check``, express-validator, celebrate, Hono ``zValidator`` and
 #: ``c.req.valid``, a Fastify route ``schema``; or the handler refuses bad input itself with a 400/422.
@@ -41,7 +41,7 @@ SCHEMA = re.compile(
     r"|checkSchema\(|validationResult\(|matchedData\(|\bajv\b|Value\.(?:Check|Parse|Decode)\(|plainToInstance\("
     r"|plainToClass\(|\btypia\.|\bc\.req\.valid\(|\bschema\s*:\s*\{|\b(?:400|422)\b|[bB]ad_?[rR]equest|\bisValid\w*\(")
 #: ``@Body() dto: CreateUserDto``: a class a ValidationPipe can check (``any``, ``object`` and records cannot).
-NEST_DTO = re.compile(r"@Body\(\)\s*\w+\s*:\s*(?!any\b|object\b|Record\b|unknown\b)[A-Z]\w*")
+NEST_DTO = re.compile(r"@Body\((?:\s*['\"]\w+['\"]\s*)?\)\s*\w+\s*:\s*(?!any\b|object\b|Record\b|unknown\b)[A-Z]\w*")
 
 
 #: In a Fetch-style handler (a Next.js ``route.ts``) ``request.body`` is the unread stream: passing it on is

@@ -80,7 +80,7 @@ CHECK_INFO: dict[str, CheckInfo] = {
     "logging": CheckInfo(
         "Logging safe",
         "Passwords, tokens or personal data end up in logs that many people and vendors can read.",
-        "no Python code found (logging and debug mode are checked in Python)"),
+        "no Python or JavaScript/TypeScript code found (logging and debug settings are checked in both)"),
     "email-auth": CheckInfo(
         "Email authentication (SPF, DKIM, DMARC)",
         "Your emails land in spam, and anyone can send phishing mail that appears to come from you.",

@@ -136,8 +136,9 @@ def multer_without_limit(tree: JsTree) -> Iterator[Site]:
         if name not in ("multer", "busboy"):
             continue
         args = call_arguments(node)
-        options = args[0] if args and args[0].type == "object" else None
-        limits = object_member(tree, options, "limits")
+        if args and args[0].type != "object":
+            continue  # options built elsewhere (``multer(uploadOptions)``): not read
+        limits = object_member(tree, args[0], "limits") if args else None
         if limits is None or (limits.type == "object" and object_member(tree, limits, "fileSize") is None):
             yield Site(node, f"{name}() accepts uploaded files of any size (no limits.fileSize)")
 

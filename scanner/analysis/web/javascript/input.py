@@ -167,7 +167,8 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3}
 #: Above this a body cap no longer protects memory (the defaults are 100 kB for Express, 1 MB for Next.js).
 LARGE_BODY = 10 * 1024 ** 2
-#: A Next.js API route's own ``sizeLimit`` raises the cap for that route only (an upload endpoint, on purpose).
+#: A cap raised for one route or path prefix (a Next.js API route's own ``sizeLimit``, ``app.use('/upload',
+#: express.json({ limit }))``) is a deliberate choice for an upload or a proxy below this.
 LARGE_ROUTE_BODY = 100 * 1024 ** 2
 _PARSERS = frozenset({"json", "urlencoded", "raw", "text"})
 
@@ -195,9 +196,13 @@ def large_body_limits(tree: JsTree) -> Iterator[tuple[Node, int]]:
         if value is None or key not in ("limit", "sizeLimit", "bodySizeLimit", "bodyLimit"):
             continue
         size = body_size(string_value(tree, value) or tree.text(value)) if value.type in ("string", "number") else None
-        if size is None or size <= (LARGE_ROUTE_BODY if key == "sizeLimit" else LARGE_BODY):
+        if size is None or size <= LARGE_BODY:
             continue
-        if key == "limit" and not _in_body_parser(tree, node):
+        parser = _body_parser_call(tree, node) if key == "limit" else None
+        if key == "limit" and parser is None:
+            continue
+        scoped = key == "sizeLimit" or (parser is not None and not _mounted_app_wide(tree, parser))
+        if scoped and size <= LARGE_ROUTE_BODY:
             continue
         if _OWNER.get(key, _owner_key(tree, node)) != _owner_key(tree, node):
             continue  # ``api: { sizeLimit }`` outside ``bodyParser`` is not a Next.js setting: it does nothing
@@ -214,15 +219,26 @@ def _owner_key(tree: JsTree, pair: Node) -> str | None:
     return property_key(tree, holder) if holder is not None and holder.type == "pair" else None
 
 
-def _in_body_parser(tree: JsTree, pair: Node) -> bool:
-    """``{ limit }`` passed to ``express.json``/``bodyParser.*``/``koa-body``, not any option named limit."""
+def _body_parser_call(tree: JsTree, pair: Node) -> Node | None:
+    """The ``express.json``/``bodyParser.*``/``koaBody`` call ``{ limit }`` is passed to, or None for any other
+    option named limit."""
     call = pair.parent.parent.parent if pair.parent is not None and pair.parent.parent is not None else None
     if call is None or call.type != "call_expression":
-        return False
+        return None
     callee = call.child_by_field_name("function")
     text = tree.text(callee) if callee is not None else ""
-    return (last_name(tree, callee) in _PARSERS and bool(re.search(r"express|bodyParser|body_parser", text))) \
-        or text in ("koaBody", "bodyParser")
+    parser = last_name(tree, callee) in _PARSERS and bool(re.search(r"express|bodyParser|body_parser", text))
+    return call if parser or text in ("koaBody", "bodyParser") else None
+
+
+def _mounted_app_wide(tree: JsTree, parser: Node) -> bool:
+    """``app.use(express.json({...}))``: the parser runs for every route (not ``app.use('/proxy', ...)`` nor a
+    route's own middleware argument)."""
+    arguments = parser.parent
+    call = arguments.parent if arguments is not None else None
+    if call is None or call.type != "call_expression" or arguments.type != "arguments":
+        return False
+    return last_name(tree, call.child_by_field_name("function")) == "use" and call_arguments(call)[0] == parser
 
 
 # -- regular expressions ------------------------------------------------------------------------------------------

@@ -56,8 +56,22 @@ def body_read(code: str, fetch_style: bool = False) -> str | None:
 
 
 def validated(code: str, registration: str, nest_pipe: bool) -> bool:
-    """The body is checked by a schema in the handler or its registration (a validation middleware)."""
-    return bool(SCHEMA.search(code) or SCHEMA.search(registration) or (nest_pipe and NEST_DTO.search(code)))
+    """The body is checked by a schema in the handler or its registration (a validation middleware), or the
+    handler refuses a request missing one of the fields it takes from the body."""
+    return bool(SCHEMA.search(code) or SCHEMA.search(registration) or (nest_pipe and NEST_DTO.search(code))
+                or _fields_checked(code))
+
+
+_DESTRUCTURED = re.compile(r"\{([^{}]*)\}\s*(?::[^=;]*)?=\s*(?:await\s+)?(?:req|request|ctx\.request|c\.req)\."
+                           r"(?:body\b|json\(\))")
+
+
+def _fields_checked(code: str) -> bool:
+    """``const { token } = req.body; if (!token) throw ...``: a field taken from the body is refused when absent."""
+    match = _DESTRUCTURED.search(code)
+    names = [n.split(":")[0].split("=")[0].strip() for n in match.group(1).split(",")] if match else []
+    return any(re.search(rf"\bif\s*\(\s*!\s*{re.escape(n)}\b[^)]*\)\s*\{{?\s*(?:throw|return)\b", code)
+               for n in names if n.isidentifier())
 
 
 @dataclass(frozen=True)

@@ -91,12 +91,17 @@ _WRITE_CALL = r"(?:create|createMany|update|updateMany|upsert|insert|insertOne|i
               r"|findOneAndUpdate|build|values|save)"
 
 
+#: Classes whose constructor takes a body without storing it (``new Response(body)`` echoes it).
+_NOT_MODELS = r"(?:Response|NextResponse|Request|Error|\w+Error|URL|URLSearchParams|Map|Set|Headers|Date|Blob|Buffer" \
+              r"|Promise|FormData|TextEncoder|Uint8Array|ReadableStream)\b"
+
+
 def _stores_whole(name: str) -> re.Pattern[str]:
     body = re.escape(name)
     return re.compile(
-        rf"\.{_WRITE_CALL}\(\s*(?:[^;]*?\b(?:data|\$set)\s*:\s*)?(?:\{{\s*\.\.\.)?{body}\s*[,)}}]"
+        rf"\.{_WRITE_CALL}\(\s*(?:[^;()]*?\b(?:data|\$set)\s*:\s*)?(?:\{{\s*\.\.\.)?{body}\s*[,)}}]"
         rf"|\.{_WRITE_CALL}\(\s*[^;()]*?,\s*(?:\{{\s*\$set\s*:\s*)?{body}\s*[,)}}]"
-        rf"|Object\.assign\(\s*[\w.]+\s*,\s*{body}\s*\)|\bnew\s+[A-Z]\w*\(\s*{body}\s*\)")
+        rf"|Object\.assign\(\s*[\w.]+\s*,\s*{body}\s*\)|\bnew\s+(?!{_NOT_MODELS})[A-Z]\w*\(\s*{body}\s*\)")
 
 
 def mass_assignments(tree: JsTree) -> Iterator[Site]:

@@ -131,3 +131,19 @@ def test_nested_quantifiers_are_catastrophic_only_when_iterations_can_trade_char
     assert not catastrophic(r"^(\w+)(\s+\w+)*$")  # iterations start and end on different characters
     assert not catastrophic(r"^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$")
     assert not catastrophic(r"(unbalanced")
+
+
+def test_trpc_procedures_with_an_input_schema_are_evidence_of_validation(registry):
+    files = {"src/server/routers/notes.ts": """
+        import { z } from "zod";
+        import { protectedProcedure, router } from "../trpc";
+
+        export const notesRouter = router({
+          create: protectedProcedure
+            .input(z.object({ title: z.string().max(200) }))
+            .mutation(async ({ ctx, input }) => ctx.db.note.create({ data: { title: input.title } })),
+        });
+    """}
+    result = run(files, registry)
+    assert not [f for f in result.findings if f.rule_id.startswith("web-input")]
+    assert any("1 of 1 route taking input" in e for e in result.evidence.get("input-validation", ()))

@@ -98,7 +98,7 @@ class InputValidationDetector(RouteDetector):
         for route in self.routes(artifact, ctx):
             if route.language == "javascript":
                 route_hits = list(self._js_route(artifact, ctx, route, limits))
-                takes_body = bool(self._js_body(route))
+                takes_body = bool(self._js_body(route)) or _trpc_input(artifact.text, route)
             else:
                 ctx.examined("input-validation", route_kind(route))
                 route_hits = list(self._route(ctx, route, limits))
@@ -257,3 +257,11 @@ def _locate(text: str, from_line: int, snippet: str, ctx: Context):
     start = sum(len(line) + 1 for line in text.split("\n")[:max(0, from_line - 1)])
     found = text.find(first, start) if first else -1
     return None if found == -1 else ctx.span(found, found + len(first))
+
+
+def _trpc_input(text: str, route: Route) -> bool:
+    """A tRPC procedure declared with ``.input(schema)``: its input is validated by the schema."""
+    if not (route.path or "").startswith("tRPC"):
+        return False
+    lines = text.split("\n")[route.span.line - 1:route.span.end_line]
+    return ".input(" in "\n".join(lines)

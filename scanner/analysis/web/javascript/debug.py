@@ -3,7 +3,8 @@ traces and source excerpts on every error page), stack traces sent in responses,
 'development')``, and Next.js ``productionBrowserSourceMaps``.
 
 Code under a condition on the environment (``if (process.env.NODE_ENV === 'development')``, ``isDev &&``)
-runs only where that condition holds and is not reported.
+runs only where that condition holds and is not reported, unless the condition holds only in production
+(``if (process.env.NODE_ENV === 'production') app.use(errorhandler())``: an inverted check).
 """
 
 from __future__ import annotations
@@ -41,8 +42,12 @@ def debug_settings(tree: JsTree) -> Iterator[DebugSetting]:
     for node in tree.walk():
         if node.type == "call_expression":
             found = _call(tree, node, errorhandler)
-            if found is not None and not under_environment_test(tree, node):
+            guard = environment_guard(tree, node) if found is not None else None
+            if found is not None and guard is None:
                 yield found
+            elif found is not None and guard == "production":
+                yield DebugSetting(node, f"{found.message.removesuffix(' unconditionally')}, under a condition that "
+                                         "holds only in production (the environment check is inverted)")
         elif node.type == "pair" and property_key(tree, node) == "productionBrowserSourceMaps":
             value = node.child_by_field_name("value")
             if value is not None and value.type == "true":
@@ -88,18 +93,35 @@ def _stack_of(tree: JsTree, node: Node) -> bool:
     return False
 
 
-def under_environment_test(tree: JsTree, node: Node) -> bool:
-    """``node`` runs only under a condition about the environment (an ``if``, a ternary, ``isDev && ...``)."""
+#: A condition true only in production: ``NODE_ENV === 'production'``, ``NODE_ENV !== 'development'``, ``isProd``.
+_PRODUCTION_ONLY = re.compile(r"""(?<![!=])===?\s*['"]production['"]|['"]production['"]\s*===?"""
+                              r"""|!==?\s*['"]development['"]|(?<!!)\bisProd(?:uction)?\b""")
+#: A condition true only outside production: ``NODE_ENV !== 'production'``, ``=== 'development'``, ``isDev``, debug.
+_DEVELOPMENT_ONLY = re.compile(r"""!==?\s*['"]production['"]|(?<![!=])===?\s*['"](?:development|dev|local|test)['"]"""
+                               r"""|(?<!!)\bis_?[dD]ev\w*|\b[dD]ebug|!\s*isProd""")
+
+
+def environment_guard(tree: JsTree, node: Node) -> str | None:
+    """Where ``node`` runs by the environment conditions around it: ``"development"`` (only outside
+    production), ``"production"`` (only in production: an inverted check around a development setting),
+    ``"unknown"`` (a condition on the environment we cannot orient), or None (unconditionally)."""
     current = node
     while current.parent is not None:
         parent = current.parent
-        condition = None
+        condition, negated = None, False
         if parent.type in _CONDITIONALS:
             condition = parent.child_by_field_name("condition")
+            negated = current == parent.child_by_field_name("alternative") or (
+                current.type == "else_clause" and current.parent == parent)
         elif parent.type == "binary_expression" and tree.text(parent.child_by_field_name("operator") or parent) in (
                 "&&", "||"):
             condition = parent.child_by_field_name("left")
+            negated = tree.text(parent.child_by_field_name("operator") or parent) == "||"
         if condition is not None and condition is not current and ENVIRONMENT_TEST.search(tree.text(condition)):
-            return True
+            text = tree.text(condition)
+            production, development = bool(_PRODUCTION_ONLY.search(text)), bool(_DEVELOPMENT_ONLY.search(text))
+            if production == development:
+                return "unknown"
+            return "development" if development != negated else "production"
         current = parent
-    return False
+    return None

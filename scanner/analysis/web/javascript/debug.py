@@ -83,10 +83,15 @@ def _call(tree: JsTree, call: Node, errorhandler: set[str]) -> DebugSetting | No
     return None
 
 
+#: What an error is called (``err``, ``error``, ``e``, ``caughtError``): ``project.stack`` is a tech stack.
+_ERROR_NAME = re.compile(r"(?:^|\.)(?:e|ex|err|error|exc|exception|\w*(?:Err|Error|Exception))$", re.IGNORECASE)
+
+
 def _stack_of(tree: JsTree, node: Node) -> bool:
     """The argument is, or holds (``{ error: err.stack }``), an error's ``.stack``."""
     if node.type == "member_expression":
-        return last_name(tree, node) == "stack"
+        owner = node.child_by_field_name("object")
+        return last_name(tree, node) == "stack" and owner is not None and bool(_ERROR_NAME.search(tree.text(owner)))
     if node.type == "object":
         return any(p.type == "pair" and _stack_of(tree, p.child_by_field_name("value")) for p in node.named_children
                    if p.child_by_field_name("value") is not None)

@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 
 from scanner.analysis.routes.intent import is_webhook
 from scanner.analysis.routes.model import Route
-from scanner.context import Context, Hit
+from scanner.context import Context, Hit, Span
 from scanner.detectors.route_detector import RouteDetector, route_kind
 from scanner.model import Artifact, Confidence, Severity
 from scanner.paths import is_development_file, is_non_production, looks_minified
@@ -197,7 +197,7 @@ class InputValidationDetector(RouteDetector):
         from scanner.analysis.web.javascript.input import validated
 
         if route.framework == "server-action" and not (route.path or "").startswith("tRPC"):
-            return  # server-action arguments are not examined (see docs/checks.md)
+            return  # server-action arguments are not examined (the scorecard says so)
         ctx.examined("input-validation", route_kind(route))
         read = self._js_body(route)
         if read is None or is_webhook(route):
@@ -250,7 +250,7 @@ def _administrative(route: Route) -> bool:
     return bool(re.search(r"admin|superuser|staff", names, re.IGNORECASE))
 
 
-def _locate(text: str, from_line: int, snippet: str, ctx: Context):
+def _locate(text: str, from_line: int, snippet: str, ctx: Context) -> Span | None:
     """The span of ``snippet``'s first line in ``text`` at or after line ``from_line`` (handler code is
     re-rendered by the parser, so its offsets are not the file's)."""
     first = snippet.strip().split("\n", 1)[0].strip()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scanner.analysis.web.bounds import PROSE_BOUND
+from scanner.analysis.web.privileged import privileged
 from scanner.analysis.web.redos import catastrophic
 from scanner.lang.javascript.parse import (
     FUNCTION_TYPES,
@@ -62,13 +63,16 @@ def validated(code: str, registration: str, nest_pipe: bool) -> bool:
                 or _fields_checked(code))
 
 
-_DESTRUCTURED = re.compile(r"\{([^{}]*)\}\s*(?::[^=;]*)?=\s*(?:await\s+)?(?:req|request|ctx\.request|c\.req)\."
-                           r"(?:body\b|json\(\))")
+def _destructured_from(bodies: set[str]) -> re.Pattern[str]:
+    """``const { a, b } = body``: fields taken from a name the body is held in, or from the request itself."""
+    held = "".join(f"{re.escape(b)}\\b|" for b in sorted(bodies))
+    return re.compile(rf"\{{([^{{}}]*)\}}\s*(?::[^=;]*)?=\s*(?:await\s+)?"
+                      rf"(?:{held}(?:req|request|ctx\.request|c\.req)\.(?:body\b|json\(\)))")
 
 
 def _fields_checked(code: str) -> bool:
     """``const { token } = req.body; if (!token) throw ...``: a field taken from the body is refused when absent."""
-    match = _DESTRUCTURED.search(code)
+    match = _destructured_from(set()).search(code)
     names = [n.split(":")[0].split("=")[0].strip() for n in match.group(1).split(",")] if match else []
     return any(re.search(rf"\bif\s*\(\s*!\s*{re.escape(n)}\b[^)]*\)\s*\{{?\s*(?:throw|return)\b", code)
                for n in names if n.isidentifier())
@@ -114,13 +118,34 @@ def mass_assignments(tree: JsTree) -> Iterator[Site]:
         if not BODY.search(code) or SCHEMA.search(code):
             continue
         names = {"req.body", "request.body", *_ALIAS.findall(code), *_REST.findall(code)}
-        for name in sorted(names):
-            match = _stores_whole(name).search(code)
-            if match:
-                node = _node_at(tree, function, match.start())
-                yield Site(node, f"stores the request body ({name}) whole: a client can set any field, "
-                                 "including ones only the server should decide (mass assignment)")
-                break
+        whole = next(((n, m) for n, m in ((n, _stores_whole(n).search(code)) for n in sorted(names)) if m), None)
+        if whole is not None:
+            name, match = whole
+            yield Site(_node_at(tree, function, match.start()), f"stores the request body ({name}) whole: a client "
+                       "can set any field, including ones only the server should decide (mass assignment)")
+            continue
+        for field_name, start, target in _privileged_writes(code, names):
+            yield Site(_node_at(tree, function, start), f"stores '{field_name}' from the request body on {target}: "
+                       "a field only the server should decide (mass assignment)")
+            break
+
+
+_WRITE = re.compile(rf"([\w.]*)\.{_WRITE_CALL}\(")
+
+
+def _privileged_writes(code: str, bodies: set[str]) -> Iterator[tuple[str, int, str]]:
+    """Fields named like a privilege (``subscriptionType``, ``isAdmin``, a user's ``role``) taken from the body
+    (destructured, or ``body.x``) and written by a create/update call: ``(field, offset, target)``."""
+    taken = {n.split(":")[0].split("=")[0].strip() for m in _destructured_from(bodies).finditer(code)
+             for n in m.group(1).split(",")}
+    for write in _WRITE.finditer(code):
+        target = write.group(1) or "a record"
+        call = code[write.end():write.end() + 600].split(";", 1)[0]
+        for key in re.finditer(r"[{,]\s*(\w+)\s*(?::\s*([\w.?]+)\s*)?(?=[,}])", call):
+            name, value = key.group(1), key.group(2) or key.group(1)
+            from_body = value in taken or any(value == f"{b}.{name}" for b in bodies)
+            if from_body and privileged(name, target):
+                yield name, write.start(), target
 
 
 # -- uploads ------------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scanner.analysis.web.bounds import PROSE_BOUND
+from scanner.analysis.web.privileged import privileged
 from scanner.analysis.web.redos import catastrophic
 
 if TYPE_CHECKING:
@@ -26,11 +27,6 @@ if TYPE_CHECKING:
 BODY_ALIAS = re.compile(r"^\s*(\w+)\s*=\s*(?:await\s+)?(?:request\.get_json\(|request\.json\b|request\.data\b"
                         r"|request\.POST\b|request\.form\b|json\.loads\(\s*request\.|await\s+request\.json\(\))",
                         re.MULTILINE)
-#: Fields only the server should set; a role is only one when it is a user's or an account's.
-PRIVILEGED = re.compile(r"^(?:is_?admin|admin|is_staff|is_superuser|superuser|permissions|is_verified|verified"
-                        r"|email_verified|balance|credit|available_credit)$", re.IGNORECASE)
-USER_ROLE = re.compile(r"^(?:role|roles|user_type|account_type)$", re.IGNORECASE)
-USER_TARGET = re.compile(r"(?i:user|account|member|profile)")
 #: A status the client may set is only a privilege where it moves money (a refund, a credit).
 MONEY = re.compile(r"credit|balance|refund|wallet|price|payment", re.IGNORECASE)
 #: ``User(**data)``, ``Order.objects.create(**data)``, ``query.update(**data)``: every client field stored.
@@ -101,8 +97,7 @@ def _privileged(code: str, name: str) -> Iterator[Misuse]:
         targets = [m.group(1) for m in (direct, keyword, attribute) if m]
         if not targets:
             continue
-        if PRIVILEGED.match(key) or (USER_ROLE.match(key) and any(USER_TARGET.search(t) for t in targets)) or (
-                key == "status" and direct and MONEY.search(code)):
+        if any(privileged(key, t) for t in targets) or (key == "status" and direct and MONEY.search(code)):
             where = direct or match
             yield Misuse(where.start(), where.end(), f"lets the client set '{key}' on {targets[0]}: a field only "
                                                      "the server should decide (mass assignment)")

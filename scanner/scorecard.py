@@ -66,7 +66,9 @@ CHECK_INFO: dict[str, CheckInfo] = {
     "input-validation": CheckInfo(
         "Input validation",
         "Unchecked input reaches queries, shells, files or prompts: injection, crashes and runaway costs.",
-        "no route of a framework launchready models and no Django settings found"),
+        "no route of a framework launchready models (Python: Flask, FastAPI, Starlette, Django, DRF, OpenAPI; "
+        "JavaScript/TypeScript: Next.js, Express, Koa, Hono, Fastify, NestJS, tRPC) and no Django settings found; "
+        "server-action arguments are not examined"),
     "rate-limits": CheckInfo(
         "Rate limits",
         "One script can brute-force logins or burn through your LLM budget overnight.",
@@ -78,7 +80,7 @@ CHECK_INFO: dict[str, CheckInfo] = {
     "logging": CheckInfo(
         "Logging safe",
         "Passwords, tokens or personal data end up in logs that many people and vendors can read.",
-        "no Python code found (logging and debug mode are checked in Python)"),
+        "no Python or JavaScript/TypeScript code found (logging and debug settings are checked in both)"),
     "email-auth": CheckInfo(
         "Email authentication (SPF, DKIM, DMARC)",
         "Your emails land in spam, and anyone can send phishing mail that appears to come from you.",

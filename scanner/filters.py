@@ -93,6 +93,9 @@ _PRESIGNED = re.compile(r"(?i)(?:x-amz-credential|awsaccesskeyid)(?:=|%3d)$")
 _DOCSEARCH = re.compile(r"(?i)\b(?:algolia|docsearch)\b")
 _API_KEY_NAME = re.compile(r"(?i)\bapi[-_]?key[\"'`]?\s*[:=]\s*[\"'`]?$")
 _QUOTE_CHARS = "\"'`"
+#: An HTTP header's value is next: ``-H "X-Api-Key: ``, ``Authorization: Bearer ``, ``--header 'apikey: ``.
+_HEADER_VALUE = re.compile(r"(?i)(?:(?:-H|--header)[ \t]+[\"']?[\w-]+|authorization|\bx-[\w-]*(?:key|token))[\"']?"
+                           r"[ \t]*:[ \t]*(?:(?:bearer|token)[ \t]+)?$")
 #: A run of this many consecutive characters (``abcdefgh``, ``87654321``) marks a typed, not random, value.
 SEQUENTIAL_RUN = 8
 
@@ -117,6 +120,8 @@ class Candidate(NamedTuple):
     in_string_block: bool = False
     #: ... and that string is a docstring (nothing but indentation before its opening quotes): prose.
     in_docstring: bool = False
+    #: The rule names providers (a ``names`` table) and checked the value's shape for the provider named.
+    named: bool = False
 
     @property
     def before(self) -> str:
@@ -175,9 +180,13 @@ def is_hash_or_uuid(c: Candidate) -> bool:
     """A UUID or a subresource-integrity hash (``sha512-...``), where a generic rule guessed "secret".
 
     Hex digests are not dropped: many providers' keys are hex, and a secret-named key holding one is
-    most often a real secret (measured on the accuracy bench).
+    most often a real secret (measured on the accuracy bench). Nor are UUIDs a named-provider rule found
+    next to the name of a provider whose keys are UUIDs (its table says so), nor a UUID sent as an HTTP
+    header's value (``curl -H "apikey: <uuid>"``, ``Authorization: <uuid>``): there it is the key.
     """
-    return c.generic and bool(_UUID.match(c.secret) or _INTEGRITY.match(c.secret))
+    if not c.generic or c.named:
+        return False
+    return bool(_INTEGRITY.match(c.secret) or (_UUID.match(c.secret) and not _HEADER_VALUE.search(c.before)))
 
 
 def is_encrypted(c: Candidate) -> bool:
@@ -390,7 +399,7 @@ def false_positive_reason(secret: str, path: str = "", rule: Rule | None = None,
     spanning lines) is not a secret."""
     candidate = Candidate(secret, path, rule is not None and is_generic(rule), line, column,
                           rule is not None and bool(rule.options.get("literal")), context, in_string_block,
-                          in_docstring)
+                          in_docstring, rule is not None and "names" in rule.options)
     for name, predicate in SECRET_FILTERS:
         if predicate(candidate):
             return name

@@ -34,7 +34,8 @@ _KIND_KEYS: dict[str, dict[str, bool]] = {
     # key -> required?
     "secret": {"provider": True, "regex": True, "keywords": True, "entropy": False, "paths": False,
                "allow": False, "jwt_require": False, "jwt_reject": False, "multiline": False,
-               "anchored": False, "literal": False, "pair": False},
+               "anchored": False, "literal": False, "pair": False,
+               "names": False},
     "code": {"options": False, "languages": False},
     "semgrep": {"semgrep_rule": True, "languages": False},
 }
@@ -224,7 +225,130 @@ def _pair(raw: Any, where: str) -> Pair:
     return Pair(compiled["anchor"], keywords, compiled["value"], siblings, window, title.strip(), arguments)
 
 
+#: Value shapes a ``names`` entry may give (``value:``), with its ``length``: the provider's documented alphabet.
+VALUE_SHAPES = {
+    "hex": "[0-9a-fA-F]", "alnum": "[A-Za-z0-9]", "loweralnum": "[a-z0-9]", "upperalnum": "[A-Z0-9]",
+    "base64": "[A-Za-z0-9+/=]", "urlsafe": "[A-Za-z0-9_-]", "token": "[A-Za-z0-9_.+/=~-]",
+}
+_UUID_SHAPE = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_NAMED_KEYS = {"provider", "name", "value", "length", "public"}
+#: A provider name spelling: lowercase words, written with any separator or none in a key (``open weather``
+#: matches ``OPENWEATHER_API_KEY``, ``open_weather_key``, ``OpenWeather Key``). Its first word is the
+#: prefilter keyword, so it must be at least three characters.
+_SPELLING = re.compile(r"^[a-z0-9]{3,}(?: [a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class NamedProvider:
+    """One entry of a ``names`` table: a provider whose keys have no distinctive shape, recognised by its
+    name next to a credential word, and the value its keys must be (``value`` regex, matched whole)."""
+
+    provider: str
+    spellings: tuple[str, ...]
+    value: re.Pattern[str]
+    #: The documented shape the ``value`` pattern was built from: an alphabet name (or ``uuid``), and lengths.
+    shape: str = "token"
+    length: tuple[int, int] = (16, 128)
+    #: The provider's plain key or token is public by design (shipped to browsers: an analytics write key,
+    #: a maps key, a chat widget id); only a credential qualified as secret, private, admin, server... counts.
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class NamedProviders:
+    """A rule's ``names`` table: spelling (separators removed) -> entry, and the regex alternation of every
+    spelling that the rule's regex holds in place of ``{names}`` (group ``name``)."""
+
+    entries: tuple[NamedProvider, ...]
+    by_spelling: Mapping[str, NamedProvider]
+
+    def entry(self, name: str) -> NamedProvider | None:
+        """The entry a matched ``name`` group belongs to (case and separators ignored)."""
+        return self.by_spelling.get(re.sub(r"[^a-z0-9]", "", name.lower()))
+
+    def alternation(self) -> str:
+        """Every spelling as one trie-shaped regex (``ope(?:nai|n[ \t_.-]?weather)``): a match attempt costs
+        the length of the name, not the number of providers (hundreds of alternatives tried one by one)."""
+        return _trie_regex([s.split() for e in self.entries for s in e.spellings])
+
+    def keywords(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.split()[0] for e in self.entries for s in e.spellings))
+
+
+_SEPARATOR = "[ \\t_.-]?"  # between a spelling's words: OPEN_WEATHER, open-weather, OpenWeather, open weather
+
+
+def _trie_regex(spellings: list[list[str]]) -> str:
+    """A regex matching exactly the given spellings (lists of words), shaped as a trie; longer spellings are
+    tried first."""
+    trie: dict = {}
+    for words in spellings:
+        node = trie
+        for unit in [c for index, word in enumerate(words) for c in ([" "] if index else []) + list(word)]:
+            node = node.setdefault(unit, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [(_SEPARATOR if unit == " " else re.escape(unit)) + emit(child)
+                    for unit, child in sorted(node.items()) if unit]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:  # a spelling ends here: the longer ones are tried first, then this one
+            return f"(?:{body})?" if len(body) > 1 else f"{body}?"
+        return body
+
+    return emit(trie)
+
+
+def _value_shape(raw: dict, where: str) -> tuple[str, tuple[int, int], re.Pattern[str]]:
+    """The entry's shape name, lengths and the pattern its values must match whole."""
+    shape = raw.get("value", "token")
+    length = raw.get("length", [16, 128])
+    if isinstance(length, int) and not isinstance(length, bool):
+        length = [length, length]
+    if not (isinstance(length, list) and len(length) == 2 and all(isinstance(n, int) for n in length)
+            and 8 <= length[0] <= length[1] <= 512):
+        raise RuleError(f"{where}: names: 'length' must be a number or [min, max] from 8 to 512")
+    if shape == "uuid":
+        return shape, (36, 36), re.compile(_UUID_SHAPE)
+    if shape not in VALUE_SHAPES:
+        raise RuleError(f"{where}: names: 'value' must be one of {sorted([*VALUE_SHAPES, 'uuid'])}, got {shape!r}")
+    return shape, (length[0], length[1]), re.compile(f"{VALUE_SHAPES[shape]}{{{length[0]},{length[1]}}}")
+
+
+def _named_providers(raw: Any, where: str) -> NamedProviders:
+    if not isinstance(raw, list) or not raw:
+        raise RuleError(f"{where}: 'names' must be a non-empty list of {{provider, name, value, length}} mappings")
+    entries, by_spelling = [], {}
+    for item in raw:
+        if not isinstance(item, dict) or set(item) - _NAMED_KEYS or not {"provider", "name"} <= set(item):
+            raise RuleError(f"{where}: names: each entry needs 'provider' and 'name' (and optional 'value', "
+                            f"'length', 'public'), got {item!r}")
+        spellings = _strings(item["name"], where, "names.name")
+        bad = [s for s in spellings if not _SPELLING.match(s)]
+        if bad:
+            raise RuleError(f"{where}: names: spellings are lowercase words, the first of 3+ characters: {bad}")
+        if not isinstance(item.get("public", False), bool):
+            raise RuleError(f"{where}: names: 'public' must be true or false ({item['provider']})")
+        shape, length, value = _value_shape(item, where)
+        entry = NamedProvider(str(item["provider"]), spellings, value, shape, length, item.get("public", False))
+        for spelling in spellings:
+            key = spelling.replace(" ", "")
+            if key in by_spelling:
+                raise RuleError(f"{where}: names: {spelling!r} is listed twice ({by_spelling[key].provider})")
+            by_spelling[key] = entry
+        entries.append(entry)
+    return NamedProviders(tuple(entries), frozen_mapping(by_spelling))
+
+
 def _secret_options(options: dict[str, Any], where: str, eager: bool) -> dict[str, Any]:
+    if "names" in options:  # the table's spellings go into the regex and the prefilter's keywords
+        options["names"] = _named_providers(options["names"], where)
+        if not isinstance(options["regex"], str) or "{names}" not in options["regex"]:
+            raise RuleError(f"{where}: a rule with 'names' needs '{{names}}' in its regex")
+        options["regex"] = options["regex"].replace("{names}", options["names"].alternation())
+        options["keywords"] = [*options["names"].keywords(), *_strings(options["keywords"], where, "keywords")]
     if eager or not isinstance(options["regex"], str):
         options["regex"] = _compile_secret_regex(options["regex"], where)
     elif "(?P<secret>" not in options["regex"]:

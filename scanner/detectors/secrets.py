@@ -61,12 +61,36 @@ def belief(rule: Rule, secret: str, context: str = "") -> dict[str, object]:
 
 
 class Match(NamedTuple):
-    """A rule's regex match that passed the rule's own gates: the secret's offsets and value."""
+    """A rule's regex match that passed the rule's own gates: the secret's offsets and value, and for a rule
+    with a ``names`` table the provider whose name was matched."""
 
     rule: Rule
     start: int
     end: int
     secret: str
+    provider: str = ""
+
+
+#: A value a named-provider rule accepts has letters and digits (a generated key, not a word or a number).
+_LETTER, _DIGIT = re.compile(r"[A-Za-z]"), re.compile(r"\d")
+#: What makes a credential of a provider whose plain key is public a secret one (``MIXPANEL_API_SECRET``).
+_SECRET_QUALIFIER = re.compile(r"(?i)secret|private|admin|server|service|management|mgmt|master|rest")
+
+
+def named_provider(rule: Rule, match: re.Match, text: str) -> str | None:
+    """For a rule with a ``names`` table: the provider whose name ``match`` found, when the value has that
+    provider's documented shape (its ``value``, whole) and mixes letters and digits, and, for a provider whose
+    plain key is public, the credential is qualified as secret (``cred``); a value separated from its name by
+    whitespace only counts after a command-line flag (``--acme-api-key VALUE``)."""
+    entry = rule.options["names"].entry(match.group("name"))
+    secret = match.group("secret")
+    if entry is None or not entry.value.fullmatch(secret) or not (_LETTER.search(secret) and _DIGIT.search(secret)):
+        return None
+    if entry.public and not _SECRET_QUALIFIER.search(match.group("cred")):
+        return None
+    if not match.group("op").strip() and not text.endswith("-", 0, match.start("name")):
+        return None
+    return entry.provider
 
 
 def claims_allowed(rule: Rule, secret: str) -> bool:
@@ -200,10 +224,12 @@ class SecretsDetector(Detector):
             paths = rule.options.get("paths")
             if paths is not None and not paths.match_file(path):
                 continue
+            named = "names" in rule.options
             for match in _regex_matches(rule, text, windows):
                 secret = match.group("secret")
-                if passes_gates(rule, secret, path):
-                    yield Match(rule, *match.span("secret"), secret)
+                provider = named_provider(rule, match, text) if named else ""
+                if provider is not None and passes_gates(rule, secret, path):
+                    yield Match(rule, *match.span("secret"), secret, provider)
 
     def partners(self, text: str, path: str, candidates: dict[int, list | None] | None = None) -> Iterator[Partner]:
         """The other halves of credential pairs in ``text`` (rules with a ``pair`` option), ungated.
@@ -226,8 +252,7 @@ class SecretsDetector(Detector):
         candidates = self.prefilter.candidates(artifact.text)
         generic = generic_rules_apply(artifact)
         found = list(self.matches(artifact.text, artifact.path, candidates, generic))
-        hits = [ctx.finding(m.rule.id, ctx.span(m.start, m.end), secret=m.secret, message=f"{m.rule.title} found",
-                            **belief(m.rule, m.secret)) for m in found]
+        hits = [self._hit(ctx, m) for m in found]
         hits.extend(self._pair_hits(artifact, ctx, candidates, {(m.rule.id, m.start) for m in found}))
         hits.extend(self._decoded_hits(artifact, ctx))
         kept = resolve_overlaps(hits, self.rules)
@@ -235,6 +260,15 @@ class SecretsDetector(Detector):
             if not false_positive_reason(dropped, artifact.path):  # a generic reading of a provider key
                 ctx.recognise(dropped)
         return mock_services_lowered(kept, artifact.text)
+
+    @staticmethod
+    def _hit(ctx: Context, match: Match) -> Hit:
+        if match.provider:  # a named-provider rule: the message and evidence name the provider
+            return ctx.finding(match.rule.id, ctx.span(match.start, match.end), secret=match.secret,
+                               message=f"{match.provider} credential found (named next to a credential word)",
+                               **belief(match.rule, match.secret, f"{match.provider} named next to a credential word"))
+        return ctx.finding(match.rule.id, ctx.span(match.start, match.end), secret=match.secret,
+                           message=f"{match.rule.title} found", **belief(match.rule, match.secret))
 
     def _pair_hits(self, artifact: Artifact, ctx: Context, candidates: dict[int, list | None],
                    reported: set[tuple[str, int]]) -> Iterator[Hit]:

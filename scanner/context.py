@@ -111,6 +111,11 @@ class Context:
                 self._transient.add(key)
         return self._cache[key]
 
+    def keep(self, key: str) -> None:
+        """Keep the cached ``key`` past :meth:`release` after all: something that lives for the whole scan (the
+        JS/TS module graph) holds the value, so dropping it here would free nothing and cost a second parse."""
+        self._transient.discard(key)
+
     def release(self) -> None:
         """Drop transient cached values (the engine calls this after each pass over the artifact)."""
         for key in self._transient:

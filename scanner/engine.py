@@ -187,8 +187,9 @@ class Engine:
         def keep_indexed(artifacts: Iterable[Artifact]) -> Iterator[Artifact]:
             for art in artifacts:
                 names.setdefault(art.path, art.origin)
-                if any(d.reads(art) for d in self.indexing):
-                    self._first_pass(Context(art, facts), findings, [], deferred)
+                ctx = Context(art, facts)
+                if any(_reads(d, ctx) for d in self.indexing):
+                    self._first_pass(ctx, findings, [], deferred)
                 else:
                     yield art
         return keep_indexed
@@ -262,7 +263,7 @@ class Engine:
         hits: list[Hit] = []
         budget = _Budget(ctx, self.time_budget)
         for detector in detectors:
-            if detector.reads(art):
+            if _reads(detector, ctx):
                 if detector not in self.applied_by:  # its rules examined a file (once per detector, not per file)
                     self.applied_by.add(detector)
                     self.applied.update(detector.rules)
@@ -347,7 +348,7 @@ class Engine:
 
 def _index(ctx: Context, indexing: list[Detector], deferred: list[Context], time_budget: float | None) -> bool:
     """Run the index pass of every indexing detector that wants ``ctx``'s artifact; keep ``ctx`` for detect."""
-    wanting = [d for d in indexing if d.reads(ctx.artifact)]
+    wanting = [d for d in indexing if _reads(d, ctx)]
     budget = _Budget(ctx, time_budget)
     for detector in wanting:
         budget.run(detector, _guarded, ctx, detector, lambda art, c, d=detector: d.index(art, c) or ())
@@ -355,6 +356,16 @@ def _index(ctx: Context, indexing: list[Detector], deferred: list[Context], time
     if wanting:
         deferred.append(ctx)
     return bool(wanting)
+
+
+def _reads(detector: Detector, ctx: Context) -> bool:
+    """``detector.reads(ctx.artifact)``, asked once per artifact: the engine asks in the index pass, the detect
+    pass and (for a pool) when sorting artifacts, and some ``wants`` search the whole text."""
+    answers: dict[int, bool] = ctx.cached("engine:reads", dict)
+    key = id(detector)
+    if key not in answers:
+        answers[key] = detector.reads(ctx.artifact)
+    return answers[key]
 
 
 def _guarded(ctx: Context, detector: Detector, step: Callable[[Artifact, Context], Iterable[Hit] | None],

@@ -36,6 +36,9 @@ INSECURE_SETTINGS = {
     "CSRF_COOKIE_SECURE": "the CSRF cookie is also sent over plain HTTP",
 }
 HTTP_CLIENT_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:requests|httpx)\b", re.M)
+#: Text that can hold a finding of ``tls-verification-disabled`` (only a literal ``verify=False`` or the
+#: unverified context is reported): other files are not parsed, and no qualified names are resolved there.
+VERIFY_OFF = re.compile(r"\bverify\s*=\s*False\b|_create_unverified_context")
 DJANGO_SETTINGS_MARKERS = ("INSTALLED_APPS", "ALLOWED_HOSTS", "MIDDLEWARE", "ROOT_URLCONF")
 
 
@@ -86,8 +89,7 @@ class TransportSecurityDetector(Detector):
         text = artifact.text
         if "tls-verification-disabled" in self.rules and HTTP_CLIENT_IMPORT.search(text):
             ctx.examined("tls", "file using requests or httpx")
-        wants_verify = "tls-verification-disabled" in self.rules and (
-            "verify" in text or "_create_unverified_context" in text)
+        wants_verify = "tls-verification-disabled" in self.rules and VERIFY_OFF.search(text) is not None
         wants_settings = any(s in text for s in (*INSECURE_SETTINGS, "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
                                                  *DJANGO_SETTINGS_MARKERS))
         if not (wants_verify or wants_settings):

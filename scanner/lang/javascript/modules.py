@@ -633,7 +633,7 @@ def module_graph(facts: ProjectFacts) -> ModuleGraph:
 def index_module(ctx: Context) -> Module | None:
     """Index pass: register a JS/TS artifact or a tsconfig/jsconfig in the project's graph (idempotent).
     Build output and minified files are not the project's modules and are left out."""
-    from scanner.lang.javascript.parse import parse_js
+    from scanner.lang.javascript.parse import CACHE_KEY, parse_js
     from scanner.paths import is_build_output, looks_minified
 
     graph = module_graph(ctx.facts)
@@ -644,4 +644,8 @@ def index_module(ctx: Context) -> Module | None:
     if ctx.artifact.kind not in ("javascript", "typescript") or is_build_output(path) \
             or looks_minified(ctx.artifact.text):
         return None
-    return graph.add(parse_js(ctx), path)
+    tree = parse_js(ctx)
+    module = graph.add(tree, path)
+    if module.tree is tree:  # the graph keeps this tree for the scan: the detect pass reuses it, no re-parse
+        ctx.keep(CACHE_KEY)
+    return module

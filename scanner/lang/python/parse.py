@@ -14,14 +14,13 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 import libcst as cst
 from libcst.metadata import (
     CodeRange,
     MetadataWrapper,
-    ParentNodeProvider,
     PositionProvider,
     QualifiedName,
     QualifiedNameProvider,
@@ -47,6 +46,7 @@ class PythonModule:
 
     path: str
     wrapper: MetadataWrapper
+    _parents: dict[cst.CSTNode, cst.CSTNode] | None = field(default=None, repr=False)
 
     @property
     def module(self) -> cst.Module:
@@ -66,7 +66,21 @@ class PythonModule:
         return {name.name for name in names}
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.wrapper.resolve(ParentNodeProvider).get(node)
+        """The node that holds ``node`` (None for the module, and for whitespace and punctuation, which no
+        check asks about). Built on first use from :func:`~scanner.lang.python.walk.child_nodes`: libcst's
+        ``ParentNodeProvider`` visits (and rebuilds) every node, whitespace included, several times slower."""
+        if self._parents is None:
+            from scanner.lang.python.walk import child_nodes
+
+            parents: dict[cst.CSTNode, cst.CSTNode] = {}
+            stack: list[cst.CSTNode] = [self.module]
+            while stack:
+                current = stack.pop()
+                for child in child_nodes(current):
+                    parents[child] = current
+                    stack.append(child)
+            self._parents = parents
+        return self._parents.get(node)
 
     def code(self, node: cst.CSTNode) -> str:
         """Source text of ``node``."""

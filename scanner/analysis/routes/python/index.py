@@ -28,12 +28,14 @@ if TYPE_CHECKING:
 
 BUCKET = "python-routes"
 
-#: Cheap text prefilter: only Python files mentioning one of these are parsed in the index pass.
+#: Cheap text prefilter: only Python files mentioning one of these are parsed in the index pass. A module that
+#: only defines a decorator (``def login_required(f)``) is deferred like any other: the route that uses it
+#: names it, and resolution parses it then (in a library every ``def decorate(fn)`` was a parse).
 INDEX_MARKERS = re.compile(
     r"@[\w.]+\.(?:route|get|post|put|patch|delete|api_route|websocket)\(|urlpatterns|add_url_rule|APIRouter"
     r"|FastAPI\(|Flask\(|Quart\(|Blueprint\(|Starlette\(|before_(?:app_)?request|as_view|APIView|ViewSet"
     r"|LoginRequiredMixin|Depends\(|Security\(|REST_FRAMEWORK|MIDDLEWARE|ROOT_URLCONF|login_required"
-    r"|def \w+\(\s*(?:f|fn|func|view|view_func)\s*\)|has_permission|OAuth2|HTTPBearer|APIKey"
+    r"|has_permission|OAuth2|HTTPBearer|APIKey"
 )
 SPEC_NAME = re.compile(r"(?:openapi|swagger|api)[\w.-]*\.(?:ya?ml|json)$", re.IGNORECASE)
 

@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+#: Dataclass field metadata key: the field holds our own vocabulary (a rule id, a check, a hash, a reason
+#: code), never scanned text, so the redactor leaves it alone (``scanner.redact.Redactor.value``).
+VERBATIM = "verbatim"
+_VERBATIM = {VERBATIM: True}
+
 #: The eleven launch-readiness checks of the scorecard, in display order.
 CHECKS: tuple[str, ...] = (
     "auth",
@@ -145,19 +150,19 @@ class Rule:
 class Finding:
     """One problem at one place, with everything a reporter needs and no raw secret."""
 
-    rule_id: str
+    rule_id: str = field(metadata=_VERBATIM)
     message: str
     location: Location
     origin: Origin
     severity: Severity
     confidence: Confidence
-    check: str
-    fingerprint: str
-    secret_hash: str | None = None
+    check: str = field(metadata=_VERBATIM)
+    fingerprint: str = field(metadata=_VERBATIM)
+    secret_hash: str | None = field(default=None, metadata=_VERBATIM)
     evidence: Mapping[str, Any] = field(default_factory=frozen_mapping)
     suppression: Suppression | None = None
     #: SHA-1 of the secret: detect-secrets' ``hashed_secret``, kept only to read and write its baselines.
-    secret_sha1: str | None = None
+    secret_sha1: str | None = field(default=None, metadata=_VERBATIM)
     #: Audit only: what the scanned repository's own configuration, comments or baseline would have done to
     #: this finding (hide it or lower it). The finding still counts: ``suppression`` stays None.
     repository_suppressions: tuple[Suppression, ...] = ()
@@ -172,7 +177,7 @@ class Notice:
     """A file or object the scan skipped (or read only in part), and why."""
 
     path: str
-    reason: str
+    reason: str = field(metadata=_VERBATIM)
     detail: str = ""
 
 

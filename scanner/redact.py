@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass, replace
 from types import MappingProxyType
 from typing import Any
+
+from scanner.model import VERBATIM
 
 #: At most this many leading characters are shown, and never more than a quarter of the secret.
 MAX_PREFIX = 6
@@ -91,16 +94,22 @@ class Redactor:
         return _masked(text, [(end - len(value) + 1, end + 1) for end, value in self._automaton.iter(text)])
 
     def value(self, value: Any) -> Any:
-        """``value`` with every string inside it masked: strings, tuples, lists, mappings, dataclasses."""
-        if self._automaton is None:
+        """``value`` with every string inside it masked: strings, tuples, lists, mapping values, dataclasses.
+
+        Our own vocabulary is never masked, even when a scanned value happens to spell it (a documented
+        ``SMTP_PASSWORD=smtp-password`` recognised as a secret must not rewrite the rule id
+        ``smtp-password``): mapping keys (names chosen by our code: evidence fields, check names, variable
+        names) and dataclass fields marked ``VERBATIM`` (rule ids, checks, severities, hashes, reasons)."""
+        if self._automaton is None or isinstance(value, enum.Enum):
             return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, (tuple, list)):
             return type(value)(self.value(v) for v in value)
         if isinstance(value, Mapping):
-            masked = {self.value(k): self.value(v) for k, v in value.items()}
+            masked = {k: self.value(v) for k, v in value.items()}
             return MappingProxyType(masked) if isinstance(value, MappingProxyType) else masked
         if is_dataclass(value) and not isinstance(value, type):
-            return replace(value, **{f.name: self.value(getattr(value, f.name)) for f in fields(value)})
+            return replace(value, **{f.name: self.value(getattr(value, f.name)) for f in fields(value)
+                                     if not f.metadata.get(VERBATIM)})
         return value

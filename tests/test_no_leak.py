@@ -229,3 +229,22 @@ def test_overlapping_recognised_values_are_masked_whole():
     text = f"config={first}tY3uJ6hB1sD5 end"
     for masked in (mask(text, [first, second]), Redactor([first, second]).text(text)):
         assert "Kq7Zr2" in masked and "Lw9Xv4" not in masked and "tY3uJ6" not in masked and masked.endswith(" end")
+
+
+def test_a_recognised_value_that_spells_a_rule_id_is_masked_in_text_but_not_in_our_vocabulary():
+    """A docs page setting ``SMTP_PASSWORD=smtp-password`` made the value a recognised secret, and masking it
+    everywhere rewrote the rule id ``smtp-password`` in every finding: the JSON report then failed to look the
+    rule up. Rule ids, checks, hashes, reason codes and mapping keys are ours, never scanned text."""
+    from scanner.model import Confidence, Finding, Location, Notice, Origin, Severity
+    from scanner.redact import Redactor
+
+    value = "smtp-password"
+    finding = Finding(rule_id=value, message=f"{value} found", location=Location("docs/email.mdx", 3, 1),
+                      origin=Origin(), severity=Severity.MEDIUM, confidence=Confidence.LOW, check="secrets",
+                      fingerprint="f" * 16, evidence={value: value})
+    masked = Redactor([value]).value(finding)
+    assert masked.rule_id == value and masked.check == "secrets"
+    assert value not in masked.message
+    assert list(masked.evidence) == [value] and value not in masked.evidence[value]
+    notice = Redactor(["binary-file"]).value(Notice("a/binary-file.bin", "binary", "binary-file"))
+    assert notice.reason == "binary" and "binary-file" not in notice.path and "binary-file" not in notice.detail

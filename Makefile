@@ -34,6 +34,10 @@ BENCH_SIZE ?= 200
 # bench/memory.py: MB of generated history and working tree (quick run: make bench MEMORY_TREE_MB=200 ...).
 MEMORY_HISTORY_MB ?= 1024
 MEMORY_TREE_MB ?= 5120
+# bench/code_checks_speed.py: real working trees to time full scans against secrets-only scans and semgrep
+# (e.g. a sqlalchemy checkout and a ~2,000-file TypeScript monorepo); skipped when empty. SEMGREP: its path.
+CODE_BENCH_PATHS ?=
+SEMGREP ?= semgrep
 bench: install
 	$(BIN)/python bench/history_speed.py
 	$(BIN)/python bench/staged_latency.py
@@ -41,6 +45,7 @@ bench: install
 	$(BIN)/python bench/secrets_ds_filters.py
 	$(BIN)/python bench/secrets_speed.py --size $(BENCH_SIZE)
 	cd bench && ../$(BIN)/python memory.py --history-mb $(MEMORY_HISTORY_MB) --tree-mb $(MEMORY_TREE_MB)
+	$(if $(CODE_BENCH_PATHS),$(BIN)/python bench/code_checks_speed.py $(CODE_BENCH_PATHS) --semgrep $(SEMGREP),)
 
 # Coverage-guided fuzzing (atheris, the `fuzz` extra): every target in fuzz/targets.py for up to FUZZ_RUNS
 # inputs or FUZZ_SECONDS each, from the seeds in fuzz/corpus/; results in bench/fuzz_results.md, crash

@@ -8,10 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from scanner.config import Config
-from scanner.context import Context, ProjectFacts
+from scanner.context import Context, ProjectFacts, Span
 from scanner.detectors import DETECTORS
 from scanner.detectors.base import Detector
 from scanner.engine import Engine
@@ -163,7 +163,8 @@ def test_tls_check_parses_only_files_that_can_turn_verification_off():
     assert parsed == {"tokens.py": (False, 0), "client.py": (True, 1)}
 
 
-def test_python_parents_are_libcsts_parents_for_every_code_node():
+def test_python_parents_and_spans_are_libcsts_for_every_node():
+    """Parents from our walk, spans from a compact map of code nodes: both as libcst's metadata says."""
     source = textwrap.dedent("""
         import os
         from .x import (a as b, c)
@@ -193,3 +194,9 @@ def test_python_parents_are_libcsts_parents_for_every_code_node():
     assert len(nodes) > 150
     assert all(ours.parent(node) is expected[node] for node in nodes)
     assert ours.parent(module) is None
+    ranges = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    punctuation = [n for n in ranges if n not in set(nodes)][:10]  # outside the compact map: looked up afresh
+    assert punctuation
+    for node in [*nodes, *punctuation]:
+        rng = ranges[node]
+        assert ours.span(node) == Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)

@@ -19,9 +19,11 @@ from scanner.detectors.base import Detector
 from scanner.model import Artifact, Rule
 
 #: Cheap text prefilter for the index pass: only files that may declare ORM models are parsed.
-MODEL_MARKERS = re.compile(r"Column\(|mapped_column|Mapped\[|SQLModel|\bmodels\.|ForeignKey|__tablename__")
-#: Code no tenant's request reaches: migrations, management commands, tests, and the staff-only Django admin.
-NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations|management/commands|tests?|admin)/|"
+MODEL_MARKERS = re.compile(r"Column\(|mapped_column|Mapped\[|SQLModel|\bmodels\.|ForeignKey|__tablename__"
+                           r"|\b[A-Z]\w*Field\(")
+#: Code no tenant's request reaches: migrations (Django, Alembic), management commands, tests, and the
+#: staff-only Django admin.
+NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations|alembic|management/commands|tests?|admin)/|"
                               r"(?:^|/)(?:test_[^/]*|[^/]*_test|conftest|admin)\.py$")
 #: Raw SQL is only reported when it selects rows, so a file without WHERE (or UPDATE/DELETE) has none.
 SQL_MARKERS = re.compile(r"\b(?:where|update|delete)\s", re.IGNORECASE)
@@ -77,21 +79,19 @@ class TenantFilterDetector(Detector):
             yield from self._sql(module, ctx)
 
     def _orm(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.data.python.queries import input_names, is_scoped, queries
+        from scanner.analysis.data.python.queries import input_names, is_scoped, queries, vouched
 
         found = [(query, input_names(query)) for query in queries(module, ctx.facts)]
         ctx.examined("tenant-isolation", "tenant-owned model query", len(found))
         found = [(query, inputs, is_scoped(query, module, ctx.facts)) for query, inputs in found if inputs]
-        # An id a scoped query already matched (the parent row's owner was checked) is the caller's own.
-        verified = {(id(query.function), name) for query, inputs, scoped in found if scoped for name in inputs}
-        ok = sum(1 for query, inputs, scoped in found
-                 if scoped or all((id(query.function), name) in verified for name in inputs))
+        settled = vouched(found, module)
+        ok = sum(settled)
         if ok:
             ctx.evidence("tenant-isolation", f"scoped to the tenant or owner: {ok} of {len(found)} quer"
                          f"{'ies' if len(found) != 1 else 'y'} on tenant-owned models selecting by user input in "
                          f"{ctx.artifact.path}")
-        for query, inputs, scoped in found:
-            if scoped or all((id(query.function), name) in verified for name in inputs):
+        for (query, inputs, _), fine in zip(found, settled, strict=True):
+            if fine:
                 continue
             how = "by id" if query.by_id() else "by user-supplied filters"
             keys = "/".join(query.model.keys) or "tenant key"

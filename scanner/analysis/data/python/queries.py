@@ -2,15 +2,18 @@
 
 A query starts at a *root* naming a model: SQLAlchemy ``session.get(M, id)``, ``session.query(M)``,
 ``select(M)``/``update(M)``/``delete(M)``, Flask-SQLAlchemy ``M.query``, Django ``M.objects`` and
-``get_object_or_404(M, ...)``. The method calls chained on it (``.filter(...)``, ``.where(...)``...)
-make the query; their arguments are its criteria.
+``get_object_or_404(M, ...)``, peewee ``M.get_by_id(id)``, ``M.get(M.id == id)``, ``M.get_or_none(...)``,
+``M.delete_by_id(id)`` and ``M.select()``/``M.update(...)``/``M.delete()``. The method calls chained on it
+(``.filter(...)``, ``.where(...)``...) make the query; their arguments are its criteria.
 
 A query is *scoped* when it constrains a tenant/owner key of the model: in its own chain
 (``.filter(Note.workspace_id == user.workspace_id)``, ``filter(coach=request.user)``, a join filtered
 on the tenant), through a helper that applies such a filter (``for_workspace(query, user)``, followed
 across modules), or, for a query kept in a variable, by a later filter or ownership check on that
 variable (``if note.coach_id != user.id: raise``). Queries reached through a relationship of an
-already checked object (``workspace.notes``) have no root and are never reported.
+already checked object (``workspace.notes``) have no root and are never reported; a filter on a relation
+with a whole object (``Entry.objects.filter(agent=agent)``) is the same thing written as a query: the
+object was loaded, and is checked, where it was loaded.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from scanner.analysis.data.python.models import TenantModel, model_index
 from scanner.context import ProjectFacts
 from scanner.lang.python.functions import ScopedFinder, leaf_name, names_in, parameters, resolve_function
 from scanner.lang.python.parse import PythonModule
+from scanner.lang.python.walk import assignments, walk
 
 #: Chained methods whose arguments select rows.
 CRITERIA_METHODS = frozenset({"filter", "filter_by", "where", "get", "get_or_404", "exclude", "having"})
@@ -32,8 +36,13 @@ CRITERIA_METHODS = frozenset({"filter", "filter_by", "where", "get", "get_or_404
 WRITE_METHODS = frozenset({"update", "delete"})
 _SQLALCHEMY_STATEMENTS = {"select": "select", "update": "update", "delete": "delete"}
 _SHORTCUTS = frozenset({"get_object_or_404", "get_list_or_404"})
+#: peewee class methods that load or delete rows directly: their arguments are the criteria.
+_PEEWEE_LOOKUPS = {"get_by_id": "loads", "get": "loads", "get_or_none": "loads", "delete_by_id": "deletes"}
+#: peewee class methods that start a query chained with ``.where(...)``.
+_PEEWEE_STATEMENTS = {"select": "loads", "update": "updates", "delete": "deletes"}
 #: Callees that, given the fetched object, check it belongs to the caller.
 _CHECK_HELPER = re.compile(r"^(check|ensure|assert|authori[sz]e|verify|require|enforce)_?", re.IGNORECASE)
+_ID_LIKE = re.compile(r"(?:^|_)(?:id|pk|uuid|ids|pks|slug|key)$|[a-z](?:Id|Ids|Pk)$", re.IGNORECASE)
 _NOT_INPUT = frozenset({"self", "cls", "db", "session"})
 #: Decorators of functions whose arguments come from our own code: tasks, signal receivers, user loaders.
 _TRUSTED_DECORATORS = frozenset({"task", "shared_task", "periodic_task", "actor", "job", "receiver", "user_loader",
@@ -76,6 +85,13 @@ class _RootCollector(ScopedFinder):
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
         first = positional[0] if positional else None
         leaf = leaf_name(node.func)
+        receiver = self._model(node.func.value) if isinstance(node.func, cst.Attribute) else None
+        if receiver is not None and leaf in _PEEWEE_LOOKUPS:
+            self._add(receiver, node, tuple(a.value for a in node.args), _PEEWEE_LOOKUPS[leaf], chained=False)
+            return
+        if receiver is not None and leaf in _PEEWEE_STATEMENTS:
+            self._add(receiver, node, (), _PEEWEE_STATEMENTS[leaf])
+            return
         model = self._model(first)
         if model is None:
             return
@@ -184,8 +200,55 @@ def input_names(query: Query) -> list[str]:
         return []
     params = {p.name.value for p in parameters(query.function)} - _NOT_INPUT
     params.add("request")
-    used = [name for criterion in query.criteria for name in names_in(criterion) if name in params]
+    derived = request_locals(query.function, params)
+    used = []
+    for criterion in query.criteria:
+        for name in names_in(criterion):
+            if name in params:
+                used.append(name)
+            elif name in derived:
+                used.extend((name, derived[name]))
     return list(dict.fromkeys(used))
+
+
+#: Calls that only read or convert what they are given (``request.args.get("id")``, ``int(x)``).
+_READERS = frozenset({"get", "get_json", "json", "getlist", "int", "str", "UUID", "uuid.UUID", "dict", "strip"})
+
+
+def request_locals(function: cst.FunctionDef, params: set[str]) -> dict[str, str]:
+    """Locals read straight out of a parameter, in order: ``report_id = request.GET["report_id"]``,
+    ``data = request.get_json()`` then ``note_id = int(data["id"])``; each mapped to the parameter.
+
+    Values computed by other calls (``user = User.query.get(...)``) are new rows, not input.
+    """
+    roots: dict[str, str] = {}
+    for target, value, _ in assignments(function.body):
+        root = _read_from(value, params, roots)
+        if root is not None and target.isidentifier():
+            roots[target] = root
+    return roots
+
+
+def _read_from(value: cst.BaseExpression, params: set[str], roots: dict[str, str]) -> str | None:
+    while True:
+        if isinstance(value, cst.Await):
+            value = value.expression
+        elif isinstance(value, cst.Attribute) and value.attr.value == "request" and isinstance(value.value, cst.Name) \
+                and value.value.value == "self":
+            return "request"  # a class-based view's self.request
+        elif isinstance(value, (cst.Attribute, cst.Subscript)):
+            value = value.value
+        elif isinstance(value, cst.Call) and leaf_name(value.func) in _READERS:
+            if isinstance(value.func, cst.Attribute):
+                value = value.func.value
+            elif value.args:
+                value = value.args[0].value
+            else:
+                return None
+        elif isinstance(value, cst.Name):
+            return value.value if value.value in params else roots.get(value.value)
+        else:
+            return None
 
 
 def trusted_entry_point(function: cst.FunctionDef) -> bool:
@@ -200,11 +263,64 @@ def is_scoped(query: Query, module: PythonModule, facts: ProjectFacts) -> bool:
     names = query.model.filter_names
     if any(mentions(c, names) for c in query.criteria) or mentions(query.node, names):
         return True
+    if _filters_by_parent_object(query):
+        return True
     if _passed_to_scoping_helper(query.node, module, facts):
         return True
     variable = _assigned_name(query.node, module)
     return variable is not None and query.function is not None and _checked_later(
         variable, query.function, names, module, facts)
+
+
+def _filters_by_parent_object(query: Query) -> bool:
+    """``filter(agent=agent)`` or ``Entry.agent == agent``: rows of a parent object the caller already holds."""
+    relations = query.model.relations
+    if not relations:
+        return False
+    for node in walk(query.node):
+        if isinstance(node, cst.Arg) and node.keyword is not None and node.keyword.value in relations \
+                and _whole_object(node.value):
+            return True
+        if isinstance(node, cst.Comparison) and len(node.comparisons) == 1 and isinstance(
+                node.comparisons[0].operator, cst.Equal) and isinstance(node.left, cst.Attribute) \
+                and node.left.attr.value in relations and _whole_object(node.comparisons[0].comparator):
+            return True
+    return False
+
+
+def _whole_object(value: cst.BaseExpression) -> bool:
+    """A name for a loaded object (``agent``, ``self.agent``), not an id (``agent_id``) or a constant."""
+    leaf = leaf_name(value) if isinstance(value, (cst.Name, cst.Attribute)) else ""
+    return bool(leaf) and not _ID_LIKE.search(leaf) and leaf not in ("None", "True", "False")
+
+
+def vouched(found: list[tuple[Query, list[str], bool]], module: PythonModule) -> list[bool]:
+    """For each ``(query, inputs, scoped)``: is it scoped, or does every input it selects by come from an
+    earlier scoped query on the same path (the parent row's owner was checked, so the id is the caller's)?"""
+    result = []
+    for query, inputs, scoped in found:
+        earlier = [other for other, _, other_scoped in found if other_scoped and other is not query
+                   and other.function is query.function and dominates(other.node, query.node, module)]
+        covered = {name for other in earlier for name in input_names(other)}
+        result.append(scoped or all(name in covered for name in inputs))
+    return result
+
+
+def dominates(first: cst.CSTNode, second: cst.CSTNode, module: PythonModule) -> bool:
+    """Does ``first`` run before ``second`` on every path to it (earlier, and in a block enclosing it)?
+
+    ``if vuln: a = load(x) else: b = scoped_load(x)``: the scoped load is in the other branch, so it
+    vouches for nothing.
+    """
+    if module.span(first).line > module.span(second).line:
+        return False
+    block = module.parent(first)
+    while block is not None and not isinstance(block, (cst.IndentedBlock, cst.Module)):
+        block = module.parent(block)
+    ancestor = module.parent(second)
+    while ancestor is not None and ancestor is not block:
+        ancestor = module.parent(ancestor)
+    return ancestor is not None
 
 
 def _passed_to_scoping_helper(node: cst.CSTNode, module: PythonModule, facts: ProjectFacts) -> bool:

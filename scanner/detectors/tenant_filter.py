@@ -67,49 +67,49 @@ class TenantFilterDetector(Detector):
         from scanner.analysis.data.python.models import model_index
         from scanner.lang.python.parse import parse_python
 
+        if NOT_REQUEST_CODE.search(artifact.path):
+            return
         mentions = model_index(ctx.facts).mention_pattern(ctx.config)
-        if NOT_REQUEST_CODE.search(artifact.path) or mentions is None or mentions.search(artifact.text) is None:
+        mentioned = mentions is not None and mentions.search(artifact.text) is not None
+        handlers = self._handlers(ctx)
+        if not mentioned and not handlers:
             return
         module = parse_python(ctx)
         if module is None:
             return
-        if "tenant-query-unscoped" in self.rules or "tenant-idor-route" in self.rules:
+        if mentioned and ("tenant-query-unscoped" in self.rules or "tenant-idor-route" in self.rules):
             yield from self._orm(module, ctx)
-        if "tenant-sql-unscoped" in self.rules and SQL_MARKERS.search(artifact.text):
+        if mentioned and "tenant-sql-unscoped" in self.rules and SQL_MARKERS.search(artifact.text):
             yield from self._sql(module, ctx)
+        yield from self._reached(handlers, ctx)
 
-    def _orm(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.data.python.queries import input_names, is_scoped, queries, vouched
+    def _handlers(self, ctx: Context) -> list:
+        """Routes whose handler function is in this file (their calls are followed into the data layer)."""
+        if "tenant-idor-route" not in self.rules:
+            return []
+        from scanner.analysis.routes.python.index import routes_of
 
-        found = [(query, input_names(query)) for query in queries(module, ctx.facts)]
-        ctx.examined("tenant-isolation", "tenant-owned model query", len(found))
-        found = [(query, inputs, is_scoped(query, module, ctx.facts)) for query, inputs in found if inputs]
-        settled = vouched(found, module)
-        ok = sum(settled)
-        if ok:
-            ctx.evidence("tenant-isolation", f"scoped to the tenant or owner: {ok} of {len(found)} quer"
-                         f"{'ies' if len(found) != 1 else 'y'} on tenant-owned models selecting by user input in "
-                         f"{ctx.artifact.path}")
-        for (query, inputs, _), fine in zip(found, settled, strict=True):
-            if fine:
+        return [r for r in routes_of(ctx.facts) if r.module is not None and r.module.path == ctx.artifact.path]
+
+    def _reached(self, handlers: list, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.data.python.reach import route_leaks
+
+        for route in handlers:
+            reached = list(route_leaks(route, ctx.facts))
+            if not reached:
                 continue
-            how = "by id" if query.by_id() else "by user-supplied filters"
-            keys = "/".join(query.model.keys) or "tenant key"
-            key = f"{query.model.name}:{module.code(query.node)}"
-            route = self._route(ctx, query.function, inputs)
-            if route is not None:
-                yield ctx.finding(
-                    "tenant-idor-route", module.span(query.node),
-                    message=f"Route {route.label} {query.action} {query.model.name} {how} ({', '.join(inputs)}) "
-                            f"from the request without a {keys} filter: any signed-in user can reach other "
-                            f"tenants' rows", key=key, model=query.model.name, inputs=inputs, route=route.label,
-                    handler=route.handler)
-            elif "tenant-query-unscoped" in self.rules:
-                where = f" in {query.function.name.value}()" if query.function else ""
-                yield ctx.finding(
-                    "tenant-query-unscoped", module.span(query.node),
-                    message=f"Query{where} {query.action} {query.model.name} {how} ({', '.join(inputs)}) "
-                            f"without a {keys} filter", key=key, model=query.model.name, inputs=inputs)
+            call, callee, leak, inputs = reached[0]
+            chain = " -> ".join(f"{name.rsplit('.', 1)[-1]}()" for name in (callee.qualified, *leak.via))
+            places = list(dict.fromkeys(found[2].where for found in reached))
+            more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
+            span = route.span if route.file == ctx.artifact.path else route.module.span(call)
+            yield ctx.finding(
+                "tenant-idor-route", span,
+                message=f"Route {route.label} passes {', '.join(inputs)} from the request to {chain}, which "
+                        f"{leak.what} without a tenant or owner condition ({leak.where}{more}), and checks no "
+                        f"ownership first: any signed-in user can reach other tenants' rows",
+                key=f"{route.handler}:reaches", route=route.label, handler=route.handler, inputs=inputs,
+                reaches=places)
 
     def _route(self, ctx: Context, function, inputs: list[str]):
         """The route whose handler is ``function`` when the query's inputs come from its path or body."""
@@ -124,9 +124,12 @@ class TenantFilterDetector(Detector):
         return route if from_request & set(inputs) else None
 
     def _sql(self, module, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.data.python.reach import enclosing_function, left_to_callers
         from scanner.analysis.data.python.sql import unscoped_sql
 
         for raw in unscoped_sql(module, ctx.facts):
+            if left_to_callers(enclosing_function(raw.node, module), [], ctx.facts):
+                continue
             keys = "/".join(raw.model.keys) or "tenant key"
             yield ctx.finding(
                 "tenant-sql-unscoped", module.span(raw.node),

@@ -268,7 +268,7 @@ def is_scoped(query: Query, module: PythonModule, facts: ProjectFacts) -> bool:
     if _passed_to_scoping_helper(query.node, module, facts):
         return True
     variable = _assigned_name(query.node, module)
-    return variable is not None and query.function is not None and _checked_later(
+    return variable is not None and query.function is not None and checked_later(
         variable, query.function, names, module, facts)
 
 
@@ -328,13 +328,13 @@ def _passed_to_scoping_helper(node: cst.CSTNode, module: PythonModule, facts: Pr
     while isinstance(current, (cst.Arg, cst.Call, cst.Attribute, cst.Await)):
         if isinstance(current, cst.Arg):
             call = module.parent(current)
-            if isinstance(call, cst.Call) and _scoping_callee(call, module, facts):
+            if isinstance(call, cst.Call) and scoping_callee(call, module, facts):
                 return True
         current = module.parent(current)
     return False
 
 
-def _scoping_callee(call: cst.Call, module: PythonModule, facts: ProjectFacts) -> bool:
+def scoping_callee(call: cst.Call, module: PythonModule, facts: ProjectFacts) -> bool:
     """Is the callee a project function whose body filters on a tenant/owner key (or an ownership check)?"""
     if _CHECK_HELPER.match(leaf_name(call.func)):
         return True
@@ -357,7 +357,7 @@ def _assigned_name(node: cst.CSTNode, module: PythonModule) -> str | None:
     return None
 
 
-def _checked_later(variable: str, function: cst.FunctionDef, names: frozenset[str], module: PythonModule,
+def checked_later(variable: str, function: cst.FunctionDef, names: frozenset[str], module: PythonModule,
                    facts: ProjectFacts) -> bool:
     """Does the function compare ``variable.<key>``, filter ``variable`` on a key, or hand it to a check?"""
     checker = _LaterCheck(variable, names, module, facts)
@@ -382,7 +382,7 @@ class _LaterCheck(cst.CSTVisitor):
         on_variable = isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
             and func.value.value == self.variable
         filtered = on_variable and mentions(node, self.names)
-        handed_to_check = any(self._uses_variable(arg) for arg in node.args) and _scoping_callee(
+        handed_to_check = any(self._uses_variable(arg) for arg in node.args) and scoping_callee(
             node, self.module, self.facts)
         if filtered or handed_to_check:
             self.found = True

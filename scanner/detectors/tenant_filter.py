@@ -111,6 +111,42 @@ class TenantFilterDetector(Detector):
                 key=f"{route.handler}:reaches", route=route.label, handler=route.handler, inputs=inputs,
                 reaches=places)
 
+    def _orm(self, module, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.data.python.queries import input_names, is_scoped, queries, vouched
+        from scanner.analysis.data.python.reach import left_to_callers
+
+        found = [(query, input_names(query)) for query in queries(module, ctx.facts)]
+        ctx.examined("tenant-isolation", "tenant-owned model query", len(found))
+        found = [(query, inputs, is_scoped(query, module, ctx.facts)) for query, inputs in found if inputs]
+        settled = vouched(found, module)
+        ok = sum(settled)
+        if ok:
+            ctx.evidence("tenant-isolation", f"scoped to the tenant or owner: {ok} of {len(found)} quer"
+                         f"{'ies' if len(found) != 1 else 'y'} on tenant-owned models selecting by user input in "
+                         f"{ctx.artifact.path}")
+        for (query, inputs, _), fine in zip(found, settled, strict=True):
+            if fine:
+                continue
+            how = "by id" if query.by_id() else "by user-supplied filters"
+            keys = "/".join(query.model.keys) or "tenant key"
+            key = f"{query.model.name}:{module.code(query.node)}"
+            route = self._route(ctx, query.function, inputs)
+            if route is None and left_to_callers(query.function, inputs, ctx.facts):
+                continue
+            if route is not None:
+                yield ctx.finding(
+                    "tenant-idor-route", module.span(query.node),
+                    message=f"Route {route.label} {query.action} {query.model.name} {how} ({', '.join(inputs)}) "
+                            f"from the request without a {keys} filter: any signed-in user can reach other "
+                            f"tenants' rows", key=key, model=query.model.name, inputs=inputs, route=route.label,
+                    handler=route.handler)
+            elif "tenant-query-unscoped" in self.rules:
+                where = f" in {query.function.name.value}()" if query.function else ""
+                yield ctx.finding(
+                    "tenant-query-unscoped", module.span(query.node),
+                    message=f"Query{where} {query.action} {query.model.name} {how} ({', '.join(inputs)}) "
+                            f"without a {keys} filter", key=key, model=query.model.name, inputs=inputs)
+
     def _route(self, ctx: Context, function, inputs: list[str]):
         """The route whose handler is ``function`` when the query's inputs come from its path or body."""
         if function is None or "tenant-idor-route" not in self.rules:

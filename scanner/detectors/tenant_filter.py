@@ -32,7 +32,7 @@ SQL_MARKERS = re.compile(r"\b(?:where|update|delete)\s", re.IGNORECASE)
 class TenantFilterDetector(Detector):
     """Reports unscoped queries (ORM and raw SQL) on tenant-owned models."""
 
-    rule_ids = ("tenant-query-unscoped", "tenant-idor-route", "tenant-sql-unscoped")
+    rule_ids = ("tenant-query-unscoped", "tenant-idor-route", "tenant-sql-unscoped", "tenant-id-from-request")
     kinds = frozenset({"python"})
     needs_index = True
 
@@ -47,7 +47,7 @@ class TenantFilterDetector(Detector):
         from scanner.lang.python.functions import defer_functions, index_functions
         from scanner.lang.python.parse import parse_python
 
-        if "tenant-idor-route" in self.rules:
+        if "tenant-idor-route" in self.rules or "tenant-id-from-request" in self.rules:
             from scanner.analysis.routes.python.index import index_routes
 
             index_routes(ctx)
@@ -82,10 +82,11 @@ class TenantFilterDetector(Detector):
         if mentioned and "tenant-sql-unscoped" in self.rules and SQL_MARKERS.search(artifact.text):
             yield from self._sql(module, ctx)
         yield from self._reached(handlers, ctx)
+        yield from self._trusted(handlers, module, ctx)
 
     def _handlers(self, ctx: Context) -> list:
         """Routes whose handler function is in this file (their calls are followed into the data layer)."""
-        if "tenant-idor-route" not in self.rules:
+        if "tenant-idor-route" not in self.rules and "tenant-id-from-request" not in self.rules:
             return []
         from scanner.analysis.routes.python.index import routes_of
 
@@ -110,6 +111,34 @@ class TenantFilterDetector(Detector):
                         f"ownership first: any signed-in user can reach other tenants' rows",
                 key=f"{route.handler}:reaches", route=route.label, handler=route.handler, inputs=inputs,
                 reaches=places)
+
+    def _trusted(self, handlers: list, module, ctx: Context) -> Iterator[Hit]:
+        """Routes that let the request say whose rows they touch: an account row, or the tenant to scope to."""
+        from scanner.analysis.data.python.caller import tenants_from_request, user_rows_from_request
+        from scanner.analysis.data.python.queries import is_scoped, queries
+
+        scoped = None
+        for route in handlers:
+            if "tenant-idor-route" in self.rules:
+                for found in user_rows_from_request(route, ctx.facts):
+                    yield ctx.finding(
+                        "tenant-idor-route", module.span(found.query.node),
+                        message=f"Route {route.label} {found.query.action.replace('loads', 'changes')} the "
+                                f"{found.query.model.name} row named by {', '.join(found.inputs)} from the "
+                                f"request, not the signed-in caller: any user can change another account",
+                        key=f"{route.handler}:account:{module.code(found.query.node)}", route=route.label,
+                        handler=route.handler, model=found.query.model.name, inputs=list(found.inputs))
+            if "tenant-id-from-request" in self.rules:
+                if scoped is None:
+                    scoped = [q for q in queries(module, ctx.facts) if is_scoped(q, module, ctx.facts)]
+                for found in tenants_from_request(route, scoped, ctx.facts):
+                    yield ctx.finding(
+                        "tenant-id-from-request", module.span(found.query.node),
+                        message=f"Route {route.label} scopes {found.query.model.name} by {found.key} taken from the "
+                                f"request ({', '.join(found.inputs)}) and never checks the caller belongs to it: "
+                                f"any signed-in user can name another tenant",
+                        key=f"{route.handler}:{found.key}:{module.code(found.query.node)}", route=route.label,
+                        handler=route.handler, model=found.query.model.name, inputs=list(found.inputs))
 
     def _orm(self, module, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.data.python.queries import input_names, is_scoped, queries, vouched
@@ -156,8 +185,9 @@ class TenantFilterDetector(Detector):
         route = route_for_function(ctx.facts, ctx.artifact.path, function)
         if route is None:
             return None
-        from_request = set(route.path_params) | set(route.input_params) | {"request"}
-        return route if from_request & set(inputs) else None
+        from scanner.analysis.data.python.caller import request_inputs
+
+        return route if request_inputs(route) & set(inputs) else None
 
     def _sql(self, module, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.data.python.reach import enclosing_function, left_to_callers

@@ -19,7 +19,7 @@ object was loaded, and is checked, where it was loaded.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import libcst as cst
@@ -65,21 +65,24 @@ class Query:
         return any(_mentions_id(c) for c in self.criteria)
 
 
-def queries(module: PythonModule, facts: ProjectFacts) -> Iterator[Query]:
-    """Every query on a tenant-owned model in ``module`` that selects rows by some criteria."""
-    yield from _RootCollector(module, facts).collect()
+def queries(module: PythonModule, facts: ProjectFacts,
+            models: Callable[[str], TenantModel | None] | None = None) -> Iterator[Query]:
+    """Every query in ``module`` that selects rows by some criteria, on a tenant-owned model or, with
+    ``models``, on the models that function accepts (by class name)."""
+    yield from _RootCollector(module, facts, models).collect()
 
 
 class _RootCollector(ScopedFinder):
-    def __init__(self, module: PythonModule, facts: ProjectFacts):
+    def __init__(self, module: PythonModule, facts: ProjectFacts,
+                 models: Callable[[str], TenantModel | None] | None = None):
         super().__init__(module)
         self.facts = facts
+        self.models = models or (lambda name: model_index(facts).tenant_model(name, facts.config))
 
     def _model(self, expr: cst.BaseExpression | None) -> TenantModel | None:
         if not isinstance(expr, (cst.Name, cst.Attribute)):
             return None
-        name = expr.value if isinstance(expr, cst.Name) else expr.attr.value
-        return model_index(self.facts).tenant_model(name, self.facts.config)
+        return self.models(expr.value if isinstance(expr, cst.Name) else expr.attr.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         positional = [a.value for a in node.args if a.keyword is None and not a.star]

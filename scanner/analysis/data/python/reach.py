@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from scanner.analysis.data.python.caller import request_inputs
 from scanner.analysis.data.python.queries import (
     checked_later,
     input_names,
     is_scoped,
     queries,
-    request_locals,
     scoping_callee,
     vouched,
 )
@@ -142,8 +142,7 @@ def route_leaks(route: Route, facts: ProjectFacts) -> Iterator[tuple[cst.Call, F
     function, module = route.node, route.module
     if not isinstance(function, cst.FunctionDef) or module is None:
         return
-    request = set(route.path_params) | set(route.input_params) | {"request"}
-    request |= set(request_locals(function, request))
+    request = request_inputs(route)
     for call in _followed_calls(function):
         for callee in callees(call, module, facts):
             for leak in leaks(callee, facts):

@@ -85,7 +85,10 @@ def _index(facts: ProjectFacts) -> ReachIndex:
 
 
 def called_elsewhere(facts: ProjectFacts, name: str) -> bool:
-    """Is ``name`` used anywhere in the project's Python besides its own definition?"""
+    """Is ``name`` used anywhere in the project's Python besides its own definition? Generic names
+    (``get``, ``update``) cannot tell, so they count as not called."""
+    if name in _AMBIGUOUS:
+        return False
     index = _index(facts)
     if index.tokens is None:
         index.tokens = Counter()

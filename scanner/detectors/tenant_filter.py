@@ -21,9 +21,9 @@ from scanner.model import Artifact, Rule
 #: Cheap text prefilter for the index pass: only files that may declare ORM models are parsed.
 MODEL_MARKERS = re.compile(r"Column\(|mapped_column|Mapped\[|SQLModel|\bmodels\.|ForeignKey|__tablename__"
                            r"|\b[A-Z]\w*Field\(")
-#: Code no tenant's request reaches: migrations (Django, Alembic), management commands, tests, and the
+#: Code no tenant's request reaches: migrations (Django, Alembic), management and CLI commands, tests, and the
 #: staff-only Django admin.
-NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations|alembic|management/commands|tests?|admin)/|"
+NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations|alembic|management/commands|cli|tests?|admin)/|"
                               r"(?:^|/)(?:test_[^/]*|[^/]*_test|conftest|admin)\.py$")
 #: Raw SQL is only reported when it selects rows, so a file without WHERE (or UPDATE/DELETE) has none.
 SQL_MARKERS = re.compile(r"\b(?:where|update|delete)\s", re.IGNORECASE)
@@ -160,7 +160,7 @@ class TenantFilterDetector(Detector):
             keys = "/".join(query.model.keys) or "tenant key"
             key = f"{query.model.name}:{module.code(query.node)}"
             route = self._route(ctx, query.function, inputs)
-            if route is None and left_to_callers(query.function, inputs, ctx.facts):
+            if route is None and left_to_callers(query.function, inputs, ctx.facts, module):
                 continue
             if route is not None:
                 yield ctx.finding(
@@ -194,7 +194,7 @@ class TenantFilterDetector(Detector):
         from scanner.analysis.data.python.sql import unscoped_sql
 
         for raw in unscoped_sql(module, ctx.facts):
-            if left_to_callers(enclosing_function(raw.node, module), [], ctx.facts):
+            if left_to_callers(enclosing_function(raw.node, module), [], ctx.facts, module):
                 continue
             keys = "/".join(raw.model.keys) or "tenant key"
             yield ctx.finding(

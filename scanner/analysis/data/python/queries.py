@@ -46,9 +46,10 @@ _ID_LIKE = re.compile(r"(?:^|_)(?:id|pk|uuid|ids|pks|slug|key)$|[a-z](?:Id|Ids|P
 _NOT_INPUT = frozenset({"self", "cls", "db", "session"})
 #: Decorators of functions whose arguments come from our own code: tasks, signal receivers, user loaders.
 _TRUSTED_DECORATORS = frozenset({"task", "shared_task", "periodic_task", "actor", "job", "receiver", "user_loader",
-                                 "request_loader", "header_loader", "user_lookup_loader", "fixture"})
-#: Authentication plumbing that loads the signed-in identity itself.
-_TRUSTED_NAME = re.compile(r"^(?:load_user|user_loader|get_current_(?:user|account|member)\w*|authenticate\w*)$")
+                                 "request_loader", "header_loader", "user_lookup_loader", "fixture", "command"})
+#: Authentication plumbing that loads the signed-in identity itself (and verifies it: a signature, a key).
+_TRUSTED_NAME = re.compile(r"^(?:\w*load_user\w*|user_loader|get_current_(?:user|account|member)\w*|authenticate\w*"
+                           r"|\w*_user_from_(?:request|token|api_key|header|session)\w*)$")
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,8 @@ def is_scoped(query: Query, module: PythonModule, facts: ProjectFacts) -> bool:
         return True
     if _passed_to_scoping_helper(query.node, module, facts):
         return True
+    if any(isinstance(n, cst.Call) and scoping_callee(n, module, facts) for c in query.criteria for n in walk(c)):
+        return True  # filter(owner_or_trainer_q(request)): a project helper builds the tenant condition
     variable = _assigned_name(query.node, module)
     return variable is not None and query.function is not None and checked_later(
         variable, query.function, names, module, facts)

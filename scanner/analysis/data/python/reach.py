@@ -242,9 +242,23 @@ def enclosing_function(node: cst.CSTNode, module: PythonModule) -> cst.FunctionD
     return current
 
 
-def left_to_callers(function: cst.FunctionDef | None, inputs: list[str], facts: ProjectFacts) -> bool:
+def left_to_callers(function: cst.FunctionDef | None, inputs: list[str], facts: ProjectFacts,
+                    module: PythonModule | None = None) -> bool:
     """Is this access in a helper whose ids come from project callers (followed from the routes instead)?"""
-    return function is not None and "request" not in inputs and called_elsewhere(facts, function.name.value)
+    if function is None or "request" in inputs:
+        return False
+    name = function.name.value
+    if name in _AMBIGUOUS and module is not None:
+        owner = module.parent(function)
+        while owner is not None and not isinstance(owner, cst.ClassDef):
+            owner = module.parent(owner)
+        return owner is not None and _mentioned(facts, f"{owner.name.value}.{name}(")
+    return called_elsewhere(facts, name)
+
+
+def _mentioned(facts: ProjectFacts, text: str) -> bool:
+    """Does the project's Python contain ``text`` (``AlertSubscription.all(``: a generic method by its class)?"""
+    return any(text in ctx.artifact.text for ctx in function_index(facts).contexts.values())
 
 
 def _where(module: PythonModule, node: cst.CSTNode) -> str:

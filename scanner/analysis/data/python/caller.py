@@ -38,6 +38,22 @@ CALLER = re.compile(r"\b(?:current_user|request\.user|g\.user|get_jwt_identity|a
 #: Helpers that check the caller belongs to a tenant: ``is_member(user, ws_id)``, ``get_membership(...)``.
 MEMBERSHIP = re.compile(r"member|access|permission|authori[sz]|allowed|can_|belongs|check_|ensure_|verify_|require_",
                         re.IGNORECASE)
+#: Request values that are secrets, not references: a lookup by one is how its holder is recognised.
+_SECRET = re.compile(r"(?:^|_)(?:key|token|secret|signature|sig|hash|nonce|otp|auth_code|ping_key|api_key)s?$"
+                     r"|[a-z](?:Key|Token|Secret|Signature)$", re.IGNORECASE)
+#: Unguessable references (``<uuid:code>``): a capability on a route nobody signs in to.
+_OPAQUE = re.compile(r"(?:^|_)(?:code|uuid|guid|slug)$", re.IGNORECASE)
+
+
+def by_capability(inputs: list[str] | tuple[str, ...], route: Route | None) -> bool:
+    """Is the lookup keyed by a secret the caller holds (an API key, a signed token), or, on a public
+    route, by an unguessable code? Holding it is the authorization (ping URLs, badges, unsubscribe links)."""
+    names = [n for n in inputs if n != "request"]
+    if any(_SECRET.search(n) for n in names):
+        return True
+    return bool(names) and route is not None and not route.authenticated and all(_OPAQUE.search(n) for n in names)
+
+
 _PATH_PARAM = re.compile(r"[{<](?:\w+:)?(\w+)[}>]")
 
 
@@ -98,7 +114,7 @@ def tenants_from_request(route: Route, scoped: list[Query], facts: ProjectFacts)
             continue  # the key is (also) compared with the caller's own: scoped to the session
         for key, value in compared:
             used = tuple(n for n in names_in(value) if n in inputs)
-            if used and not _membership_checked(used, query, function, module):
+            if used and not by_capability(used, route) and not _membership_checked(used, query, function, module):
                 yield Trusted(query, used, key)
                 break
 

@@ -32,6 +32,8 @@ from scanner.lang.python.walk import assignments, walk
 
 #: Chained methods whose arguments select rows.
 CRITERIA_METHODS = frozenset({"filter", "filter_by", "where", "get", "get_or_404", "exclude", "having"})
+#: Chained methods that only tell whether rows exist (one bit, not the rows): not reported.
+_EXISTENCE = frozenset({"exists", "aexists"})
 #: Chained methods that change rows.
 WRITE_METHODS = frozenset({"update", "delete"})
 _SQLALCHEMY_STATEMENTS = {"select": "select", "update": "update", "delete": "delete"}
@@ -41,7 +43,8 @@ _PEEWEE_LOOKUPS = {"get_by_id": "loads", "get": "loads", "get_or_none": "loads",
 #: peewee class methods that start a query chained with ``.where(...)``.
 _PEEWEE_STATEMENTS = {"select": "loads", "update": "updates", "delete": "deletes"}
 #: Callees that, given the fetched object, check it belongs to the caller.
-_CHECK_HELPER = re.compile(r"^(check|ensure|assert|authori[sz]e|verify|require|enforce)_?", re.IGNORECASE)
+_CHECK_HELPER = re.compile(r"^(check|ensure|assert|authori[sz]e|verify|require|enforce)_?|has_\w*perm|has_\w*access"
+                           r"|^(?:user_)?can_|^is_\w*(?:owner|member|author|allowed)", re.IGNORECASE)
 _ID_LIKE = re.compile(r"(?:^|_)(?:id|pk|uuid|ids|pks|slug|key)$|[a-z](?:Id|Ids|Pk)$", re.IGNORECASE)
 _NOT_INPUT = frozenset({"self", "cls", "db", "session"})
 #: Decorators of functions whose arguments come from our own code: tasks, signal receivers, user loaders.
@@ -140,6 +143,8 @@ def _climb(module: PythonModule, root: cst.BaseExpression) -> tuple[cst.BaseExpr
             criteria.extend(arg.value for arg in call.args)
         elif method in WRITE_METHODS:
             action = "updates" if method == "update" else "deletes"
+        elif method in _EXISTENCE:
+            action = "checks"
         current = call
 
 
@@ -263,9 +268,12 @@ def trusted_entry_point(function: cst.FunctionDef) -> bool:
 
 
 def is_scoped(query: Query, module: PythonModule, facts: ProjectFacts) -> bool:
-    """True when the query (or the code around it) constrains one of the model's tenant/owner keys."""
+    """True when the query (or the code around it) constrains one of the model's tenant/owner keys, or
+    only asks whether rows exist."""
     names = query.model.filter_names
-    if any(mentions(c, names) for c in query.criteria) or mentions(query.node, names):
+    if query.action == "checks" or any(mentions(c, names) for c in query.criteria) or mentions(query.node, names):
+        return True
+    if _through_relations(query.node, facts):
         return True
     if _filters_by_parent_object(query):
         return True
@@ -276,6 +284,14 @@ def is_scoped(query: Query, module: PythonModule, facts: ProjectFacts) -> bool:
     variable = _assigned_name(query.node, module)
     return variable is not None and query.function is not None and checked_later(
         variable, query.function, names, module, facts)
+
+
+def _through_relations(node: cst.CSTNode, facts: ProjectFacts) -> bool:
+    """A Django lookup across relations that ends at a tenant or owner: ``member__user=request.user``."""
+    keys = facts.config.tenant_keys + facts.config.owner_keys
+    names = frozenset(keys) | frozenset(k[:-3] for k in keys if k.endswith("_id"))
+    return any(isinstance(n, cst.Arg) and n.keyword is not None and "__" in n.keyword.value
+               and n.keyword.value.rsplit("__", 1)[-1] in names for n in walk(node))
 
 
 def _filters_by_parent_object(query: Query) -> bool:
@@ -342,7 +358,7 @@ def _passed_to_scoping_helper(node: cst.CSTNode, module: PythonModule, facts: Pr
 
 def scoping_callee(call: cst.Call, module: PythonModule, facts: ProjectFacts) -> bool:
     """Is the callee a project function whose body filters on a tenant/owner key (or an ownership check)?"""
-    if _CHECK_HELPER.match(leaf_name(call.func)):
+    if _CHECK_HELPER.search(leaf_name(call.func)):
         return True
     ref = resolve_function(facts, module, call.func)
     if ref is None:

@@ -54,6 +54,20 @@ def by_capability(inputs: list[str] | tuple[str, ...], route: Route | None) -> b
     return bool(names) and route is not None and not route.authenticated and all(_OPAQUE.search(n) for n in names)
 
 
+#: A branch condition that admits only privileged callers: ``if account.is_admin_id:``, ``if user.is_staff``.
+_PRIVILEGED_TEST = re.compile(r"admin|superuser|is_staff|\brole\b|\bis_root\b", re.IGNORECASE)
+
+
+def privileged_branch(node: cst.CSTNode, module) -> bool:
+    """Is ``node`` in the body of an ``if`` that tests an admin flag or role (an administrator's path)?"""
+    child, parent = node, module.parent(node)
+    while parent is not None and not isinstance(parent, cst.FunctionDef):
+        if isinstance(parent, cst.If) and child is parent.body and _PRIVILEGED_TEST.search(module.code(parent.test)):
+            return True
+        child, parent = parent, module.parent(parent)
+    return False
+
+
 _PATH_PARAM = re.compile(r"[{<](?:\w+:)?(\w+)[}>]")
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from scanner.analysis.data.python.caller import by_capability, request_inputs
+from scanner.analysis.data.python.caller import by_capability, privileged_branch, request_inputs
 from scanner.analysis.data.python.queries import (
     checked_later,
     input_names,
@@ -151,8 +151,8 @@ def route_leaks(route: Route, facts: ProjectFacts) -> Iterator[tuple[cst.Call, F
             for leak in leaks(callee, facts):
                 passed = _passed(call, callee.node, leak.params)
                 inputs = sorted(passed & request)
-                if inputs and not by_capability(inputs, route) and not _checked(call, set(inputs), function,
-                                                                                 module, facts):
+                if inputs and not by_capability(inputs, route) and not privileged_branch(call, module) \
+                        and not _checked(call, set(inputs), function, module, facts):
                     yield call, callee, leak, inputs
 
 

@@ -141,7 +141,7 @@ class TenantFilterDetector(Detector):
                         handler=route.handler, model=found.query.model.name, inputs=list(found.inputs))
 
     def _orm(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.data.python.caller import by_capability, privileged_branch
+        from scanner.analysis.data.python.caller import admin_only, by_capability, privileged_branch
         from scanner.analysis.data.python.queries import input_names, is_scoped, queries, vouched
         from scanner.analysis.data.python.reach import left_to_callers
 
@@ -163,7 +163,7 @@ class TenantFilterDetector(Detector):
             route = self._route(ctx, query.function, inputs)
             if route is None and left_to_callers(query.function, inputs, ctx.facts, module):
                 continue
-            if by_capability(inputs, route) or privileged_branch(query.node, module):
+            if by_capability(inputs, route) or privileged_branch(query.node, module) or admin_only(route):
                 continue  # looked up by a secret (an API key, a signed token) or a public code; an admin's path
             if route is not None:
                 yield ctx.finding(

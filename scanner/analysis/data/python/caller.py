@@ -58,6 +58,20 @@ def by_capability(inputs: list[str] | tuple[str, ...], route: Route | None) -> b
 _PRIVILEGED_TEST = re.compile(r"admin|superuser|is_staff|\brole\b|\bis_root\b", re.IGNORECASE)
 
 
+_ADMIN_GUARD = re.compile(r"(?:role|permission|require|Depends|Security)\w*\(\s*\w*\(?\s*[\[(]?\s*['\"]?\w*admin"
+                          r"|admin_required|superuser_required|staff_member_required", re.IGNORECASE)
+
+
+def admin_only(route: Route | None) -> bool:
+    """Does a guard admit only administrators (``Depends(require_role(["admin"]))``, ``@admin_required``)?
+    Their tools act across tenants by design."""
+    if route is None:
+        return False
+    decorators = "".join(route.module.code(d) for d in getattr(route.node, "decorators", ())) if route.module else ""
+    return any(g.role and _PRIVILEGED_TEST.search(g.name) for g in route.guards) or bool(
+        _ADMIN_GUARD.search(decorators))
+
+
 def privileged_branch(node: cst.CSTNode, module) -> bool:
     """Is ``node`` in the body of an ``if`` that tests an admin flag or role (an administrator's path)?"""
     child, parent = node, module.parent(node)

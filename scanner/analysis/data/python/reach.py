@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from scanner.analysis.data.python.caller import by_capability, privileged_branch, request_inputs
+from scanner.analysis.data.python.caller import admin_only, by_capability, privileged_branch, request_inputs
 from scanner.analysis.data.python.queries import (
     checked_later,
     input_names,
@@ -143,7 +143,7 @@ def leaks(ref: FunctionRef, facts: ProjectFacts, depth: int = DEPTH, active: fro
 def route_leaks(route: Route, facts: ProjectFacts) -> Iterator[tuple[cst.Call, FunctionRef, Leak, list[str]]]:
     """Calls in a route handler passing request input to a helper parameter that reaches an unscoped query."""
     function, module = route.node, route.module
-    if not isinstance(function, cst.FunctionDef) or module is None:
+    if not isinstance(function, cst.FunctionDef) or module is None or admin_only(route):
         return
     request = request_inputs(route)
     for call in _followed_calls(function):

@@ -28,7 +28,7 @@ from scanner.analysis.data.python.models import TenantModel, model_index
 from scanner.context import ProjectFacts
 from scanner.lang.python.functions import ScopedFinder, leaf_name, names_in, parameters, resolve_function
 from scanner.lang.python.parse import PythonModule
-from scanner.lang.python.walk import assignments, walk
+from scanner.lang.python.walk import assignments, child_nodes, walk
 
 #: Chained methods whose arguments select rows.
 CRITERIA_METHODS = frozenset({"filter", "filter_by", "where", "get", "get_or_404", "exclude", "having"})
@@ -212,12 +212,32 @@ def input_names(query: Query) -> list[str]:
     derived = request_locals(query.function, params)
     used = []
     for criterion in query.criteria:
-        for name in names_in(criterion):
+        for name in variables_in(criterion):
             if name in params:
                 used.append(name)
             elif name in derived:
                 used.extend((name, derived[name]))
     return list(dict.fromkeys(used))
+
+
+def variables_in(node: cst.CSTNode) -> list[str]:
+    """Variables an expression reads: ``root_doc`` in ``root_doc.pk`` (not ``pk``), ``v`` in ``f(key=v)``."""
+    found: list[str] = []
+
+    def visit(item: cst.CSTNode) -> None:
+        if isinstance(item, cst.Name):
+            found.append(item.value)
+        elif isinstance(item, cst.Attribute) and item.attr.value == "request" and isinstance(item.value, cst.Name) \
+                and item.value.value == "self":
+            found.append("request")  # a class-based view's self.request
+        elif isinstance(item, (cst.Attribute, cst.Arg)):
+            visit(item.value)
+        else:
+            for child in child_nodes(item):
+                visit(child)
+
+    visit(node)
+    return found
 
 
 #: Calls that only read or convert what they are given (``request.args.get("id")``, ``int(x)``).

@@ -401,10 +401,16 @@ def _assigned_name(node: cst.CSTNode, module: PythonModule) -> str | None:
 
 def checked_later(variable: str, function: cst.FunctionDef, names: frozenset[str], module: PythonModule,
                    facts: ProjectFacts) -> bool:
-    """Does the function compare ``variable.<key>``, filter ``variable`` on a key, or hand it to a check?"""
-    checker = _LaterCheck(variable, names, module, facts)
-    function.body.visit(checker)
-    return checker.found
+    """Does the function compare ``variable.<key>``, filter ``variable`` on a key, or hand it to a check
+    (itself, or each row as a loop over it yields them: ``for mail in mails: has_perms(user, mail)``)?"""
+    rows = [variable] + [n.target.value for n in walk(function.body) if isinstance(n, cst.For) and isinstance(
+        n.iter, cst.Name) and n.iter.value == variable and isinstance(n.target, cst.Name)]
+    for name in rows:
+        checker = _LaterCheck(name, names, module, facts)
+        function.body.visit(checker)
+        if checker.found:
+            return True
+    return False
 
 
 class _LaterCheck(cst.CSTVisitor):

@@ -227,6 +227,8 @@ def variables_in(node: cst.CSTNode) -> list[str]:
     def visit(item: cst.CSTNode) -> None:
         if isinstance(item, cst.Name):
             found.append(item.value)
+        elif isinstance(item, cst.Attribute) and item.attr.value in _IDENTITY_ATTRIBUTES and _is_request(item.value):
+            return  # request.user, request.session: the signed-in caller, not input
         elif isinstance(item, cst.Attribute) and item.attr.value == "request" and isinstance(item.value, cst.Name) \
                 and item.value.value == "self":
             found.append("request")  # a class-based view's self.request
@@ -238,6 +240,15 @@ def variables_in(node: cst.CSTNode) -> list[str]:
 
     visit(node)
     return found
+
+
+#: Attributes of a request that hold the authenticated caller rather than what the caller sent.
+_IDENTITY_ATTRIBUTES = frozenset({"user", "session", "auth", "tenant", "organization", "org"})
+
+
+def _is_request(node: cst.BaseExpression) -> bool:
+    return (isinstance(node, cst.Name) and node.value == "request") or (
+        isinstance(node, cst.Attribute) and node.attr.value == "request")
 
 
 #: Calls that only read or convert what they are given (``request.args.get("id")``, ``int(x)``).

@@ -49,7 +49,8 @@ _ID_LIKE = re.compile(r"(?:^|_)(?:id|pk|uuid|ids|pks|slug|key)$|[a-z](?:Id|Ids|P
 _NOT_INPUT = frozenset({"self", "cls", "db", "session"})
 #: Decorators of functions whose arguments come from our own code: tasks, signal receivers, user loaders.
 _TRUSTED_DECORATORS = frozenset({"task", "shared_task", "periodic_task", "actor", "job", "receiver", "user_loader",
-                                 "request_loader", "header_loader", "user_lookup_loader", "fixture", "command"})
+                                 "request_loader", "header_loader", "user_lookup_loader", "fixture", "command",
+                                 "connect"})
 #: Authentication plumbing that loads the signed-in identity itself (and verifies it: a signature, a key).
 _TRUSTED_NAME = re.compile(r"^(?:\w*load_user\w*|user_loader|get_current_(?:user|account|member)\w*|authenticate\w*"
                            r"|\w*_user_from_(?:request|token|api_key|header|session)\w*)$")
@@ -310,11 +311,20 @@ def is_scoped(query: Query, module: PythonModule, facts: ProjectFacts) -> bool:
         return True
     if _passed_to_scoping_helper(query.node, module, facts):
         return True
-    if any(isinstance(n, cst.Call) and scoping_callee(n, module, facts) for c in query.criteria for n in walk(c)):
-        return True  # filter(owner_or_trainer_q(request)): a project helper builds the tenant condition
+    if any(isinstance(n, cst.Call) and (_given_caller(n, module) or scoping_callee(n, module, facts))
+           for c in query.criteria for n in walk(c)):
+        return True  # filter(owner_or_trainer_q(request)), id__in=permitted_ids(user): a helper builds the condition
     variable = _assigned_name(query.node, module)
     return variable is not None and query.function is not None and checked_later(
         variable, query.function, names, module, facts)
+
+
+_CALLER_ARGUMENT = re.compile(r"^(?:(?:self\.)?request\.user|current_user|g\.user|user)$")
+
+
+def _given_caller(call: cst.Call, module: PythonModule) -> bool:
+    """A helper handed the signed-in caller inside a criterion computes what that caller may see."""
+    return any(_CALLER_ARGUMENT.match(module.code(arg.value)) for arg in call.args)
 
 
 def _through_relations(node: cst.CSTNode, facts: ProjectFacts) -> bool:

@@ -27,6 +27,7 @@ from scanner.analysis.data.python.queries import (
     is_scoped,
     queries,
     scoping_callee,
+    variables_in,
     vouched,
 )
 from scanner.analysis.data.python.sql import unscoped_sql
@@ -200,10 +201,10 @@ def _passed(call: cst.Call, callee: cst.FunctionDef, wanted: frozenset[str]) -> 
     used: set[str] = set()
     for position, arg in enumerate(a for a in call.args if a.keyword is None and not a.star):
         if position < len(names) and names[position] in wanted:
-            used.update(names_in(arg.value))
+            used.update(variables_in(arg.value))
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value in wanted:
-            used.update(names_in(arg.value))
+            used.update(variables_in(arg.value))
     return used
 
 

@@ -210,7 +210,9 @@ def input_names(query: Query) -> list[str]:
         return []
     params = {p.name.value for p in parameters(query.function)} - _NOT_INPUT
     params.add("request")
-    derived = request_locals(query.function, params)
+    # Locals read out of the request count for lookups by id (report_id = request.GET["report_id"]); a
+    # search term read from it selects by content, which the route's own authentication answers for.
+    derived = request_locals(query.function, params) if query.by_id() else {}
     used = []
     for criterion in query.criteria:
         for name in variables_in(criterion):

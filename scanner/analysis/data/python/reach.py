@@ -255,12 +255,23 @@ def left_to_callers(function: cst.FunctionDef | None, inputs: list[str], facts: 
     owner = module.parent(function)
     while owner is not None and not isinstance(owner, (cst.ClassDef, cst.Module)):
         owner = module.parent(owner)
-    if not isinstance(owner, cst.ClassDef):
-        return False
     name = function.name.value
+    if not isinstance(owner, cst.ClassDef):
+        return called_elsewhere(facts, name) and not _called_from_agent_code(facts, name)
     if name in _AMBIGUOUS:
         return _mentioned(facts, f"{owner.name.value}.{name}(")
     return called_elsewhere(facts, name)
+
+
+#: Modules of LLM agent code: their calls pass ids the model chose, which no route check covers.
+_AGENT_PATH = re.compile(r"(?:^|/)[^/]*(?:agent|tool)[^/]*(?:/|\.py$)", re.IGNORECASE)
+
+
+def _called_from_agent_code(facts: ProjectFacts, name: str) -> bool:
+    """Is the plain function ``name`` called from an agent or tool module (``agent/tools.py``)?"""
+    call = re.compile(rf"(?<!def )\b{re.escape(name)}\(")
+    return any(_AGENT_PATH.search(path) and call.search(ctx.artifact.text)
+               for path, ctx in function_index(facts).contexts.items())
 
 
 def _mentioned(facts: ProjectFacts, text: str) -> bool:

@@ -2,9 +2,9 @@
 
 A data layer (``crud.get_item(db, item_id)``, ``data_layer.delete_feedback(feedback_id)``,
 ``ConversationAdapters.get_conversation_by_id(id)``) loads or changes rows by whatever id its caller
-passes; whether that is a flaw is decided by the caller. So an unscoped query in a method of a data-access
-class that the project calls is not reported where it is written (plain helper functions still are: agent
-tools and jobs call them too, and only routes are followed): each route handler's calls are followed into project
+passes; whether that is a flaw is decided by the caller. So an unscoped query in a helper that the project
+calls is not reported where it is written (unless agent or tool code calls it: only routes are followed):
+each route handler's calls are followed into project
 functions (by import, or for a method on an object by its name among the project's methods), up to
 :data:`DEPTH` calls deep, and the route is reported when it passes a value from the request (path, body,
 query, ``request``) to a parameter that reaches an unscoped query, without checking the caller owns it
@@ -247,9 +247,8 @@ def enclosing_function(node: cst.CSTNode, module: PythonModule) -> cst.FunctionD
 
 def left_to_callers(function: cst.FunctionDef | None, inputs: list[str], facts: ProjectFacts,
                     module: PythonModule | None = None) -> bool:
-    """Is this access a method of a data-access class (an adapter, a repository, a data layer) that the
-    project calls? Its ids come from its callers, which are followed from the routes instead. Plain
-    helper functions keep their own findings: agent tools and other non-route callers reach them too."""
+    """Is this access in a helper the project calls (a data-access class's method, or a plain function no
+    agent or tool code calls)? Its ids come from its callers, which are followed from the routes instead."""
     if function is None or module is None or "request" in inputs:
         return False
     owner = module.parent(function)

@@ -109,3 +109,35 @@ def test_unparseable_files_are_skipped_with_a_reason():
     ctx = Context(Artifact("legacy.py", "print 'hello'\n", "python"), facts)
     assert parse_python(ctx) is None
     assert [n.reason for n in ctx.notices] == ["syntax-error"]
+
+
+def test_peewee_foreign_key_fields_and_ownership_through_a_parent():
+    facts = index({"models.py": """
+        class Post(BaseModel):
+            owner = ForeignKeyField(User, backref="posts")
+            title = CharField()
+
+        class Comment(BaseModel):
+            post = ForeignKeyField(Post, backref="comments")
+            body = TextField()
+
+        class Tag(BaseModel):
+            name = CharField()
+    """})
+    assert tenant(facts, "Post").keys == ("owner_id",)
+    comment = tenant(facts, "Comment")
+    assert comment.keys == ("post_id",) and comment.parents == ("Post",) and comment.relations == {"post"}
+    assert tenant(facts, "Tag") is None
+
+
+def test_ownership_through_a_table_named_foreign_key():
+    facts = index({"models.py": """
+        class Chat(Base):
+            __tablename__ = "chats"
+            user_id = Column(Integer)
+
+        class Message(Base):
+            __tablename__ = "messages"
+            chat_id = Column(ForeignKey("chats.id"))
+    """})
+    assert tenant(facts, "Message").keys == ("chat_id",)

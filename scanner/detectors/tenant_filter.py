@@ -19,9 +19,11 @@ from scanner.detectors.base import Detector
 from scanner.model import Artifact, Rule
 
 #: Cheap text prefilter for the index pass: only files that may declare ORM models are parsed.
-MODEL_MARKERS = re.compile(r"Column\(|mapped_column|Mapped\[|SQLModel|\bmodels\.|ForeignKey|__tablename__")
-#: Code no tenant's request reaches: migrations, management commands, tests, and the staff-only Django admin.
-NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations|management/commands|tests?|admin)/|"
+MODEL_MARKERS = re.compile(r"Column\(|mapped_column|Mapped\[|SQLModel|\bmodels\.|ForeignKey|__tablename__"
+                           r"|\b[A-Z]\w*Field\(")
+#: Code no tenant's request reaches: migrations (Django, Alembic), management and CLI commands, tests, and the
+#: staff-only Django admin.
+NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations|alembic|management/commands|cli|tests?|admin)/|"
                               r"(?:^|/)(?:test_[^/]*|[^/]*_test|conftest|admin)\.py$")
 #: Raw SQL is only reported when it selects rows, so a file without WHERE (or UPDATE/DELETE) has none.
 SQL_MARKERS = re.compile(r"\b(?:where|update|delete)\s", re.IGNORECASE)
@@ -30,7 +32,7 @@ SQL_MARKERS = re.compile(r"\b(?:where|update|delete)\s", re.IGNORECASE)
 class TenantFilterDetector(Detector):
     """Reports unscoped queries (ORM and raw SQL) on tenant-owned models."""
 
-    rule_ids = ("tenant-query-unscoped", "tenant-idor-route", "tenant-sql-unscoped")
+    rule_ids = ("tenant-query-unscoped", "tenant-idor-route", "tenant-sql-unscoped", "tenant-id-from-request")
     kinds = frozenset({"python"})
     needs_index = True
 
@@ -45,7 +47,7 @@ class TenantFilterDetector(Detector):
         from scanner.lang.python.functions import defer_functions, index_functions
         from scanner.lang.python.parse import parse_python
 
-        if "tenant-idor-route" in self.rules:
+        if "tenant-idor-route" in self.rules or "tenant-id-from-request" in self.rules:
             from scanner.analysis.routes.python.index import index_routes
 
             index_routes(ctx)
@@ -65,38 +67,104 @@ class TenantFilterDetector(Detector):
         from scanner.analysis.data.python.models import model_index
         from scanner.lang.python.parse import parse_python
 
+        if NOT_REQUEST_CODE.search(artifact.path):
+            return
         mentions = model_index(ctx.facts).mention_pattern(ctx.config)
-        if NOT_REQUEST_CODE.search(artifact.path) or mentions is None or mentions.search(artifact.text) is None:
+        mentioned = mentions is not None and mentions.search(artifact.text) is not None
+        handlers = self._handlers(ctx)
+        if not mentioned and not handlers:
             return
         module = parse_python(ctx)
         if module is None:
             return
-        if "tenant-query-unscoped" in self.rules or "tenant-idor-route" in self.rules:
+        if mentioned and ("tenant-query-unscoped" in self.rules or "tenant-idor-route" in self.rules):
             yield from self._orm(module, ctx)
-        if "tenant-sql-unscoped" in self.rules and SQL_MARKERS.search(artifact.text):
+        if mentioned and "tenant-sql-unscoped" in self.rules and SQL_MARKERS.search(artifact.text):
             yield from self._sql(module, ctx)
+        yield from self._reached(handlers, ctx)
+        yield from self._trusted(handlers, module, ctx)
+
+    def _handlers(self, ctx: Context) -> list:
+        """Routes whose handler function is in this file (their calls are followed into the data layer)."""
+        if "tenant-idor-route" not in self.rules and "tenant-id-from-request" not in self.rules:
+            return []
+        from scanner.analysis.routes.python.index import routes_of
+
+        return [r for r in routes_of(ctx.facts) if r.module is not None and r.module.path == ctx.artifact.path]
+
+    def _reached(self, handlers: list, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.data.python.reach import route_leaks
+
+        for route in handlers:
+            reached = list(route_leaks(route, ctx.facts))
+            if not reached:
+                continue
+            call, callee, leak, inputs = reached[0]
+            chain = " -> ".join(f"{name.rsplit('.', 1)[-1]}()" for name in (callee.qualified, *leak.via))
+            places = list(dict.fromkeys(found[2].where for found in reached))
+            more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
+            span = route.span if route.file == ctx.artifact.path else route.module.span(call)
+            yield ctx.finding(
+                "tenant-idor-route", span,
+                message=f"Route {route.label} passes {', '.join(inputs)} from the request to {chain}, which "
+                        f"{leak.what} without a tenant or owner condition ({leak.where}{more}), and checks no "
+                        f"ownership first: any signed-in user can reach other tenants' rows",
+                key=f"{route.handler}:reaches", route=route.label, handler=route.handler, inputs=inputs,
+                reaches=places)
+
+    def _trusted(self, handlers: list, module, ctx: Context) -> Iterator[Hit]:
+        """Routes that let the request say whose rows they touch: an account row, or the tenant to scope to."""
+        from scanner.analysis.data.python.caller import tenants_from_request, user_rows_from_request
+        from scanner.analysis.data.python.queries import is_scoped, queries
+
+        scoped = None
+        for route in handlers:
+            if "tenant-idor-route" in self.rules:
+                for found in user_rows_from_request(route, ctx.facts):
+                    yield ctx.finding(
+                        "tenant-idor-route", module.span(found.query.node),
+                        message=f"Route {route.label} {found.query.action.replace('loads', 'changes')} the "
+                                f"{found.query.model.name} row named by {', '.join(found.inputs)} from the "
+                                f"request, not the signed-in caller: any user can change another account",
+                        key=f"{route.handler}:account:{module.code(found.query.node)}", route=route.label,
+                        handler=route.handler, model=found.query.model.name, inputs=list(found.inputs))
+            if "tenant-id-from-request" in self.rules:
+                if scoped is None:
+                    scoped = [q for q in queries(module, ctx.facts) if is_scoped(q, module, ctx.facts)]
+                for found in tenants_from_request(route, scoped, ctx.facts):
+                    yield ctx.finding(
+                        "tenant-id-from-request", module.span(found.query.node),
+                        message=f"Route {route.label} scopes {found.query.model.name} by {found.key} taken from the "
+                                f"request ({', '.join(found.inputs)}) and never checks the caller belongs to it: "
+                                f"any signed-in user can name another tenant",
+                        key=f"{route.handler}:{found.key}:{module.code(found.query.node)}", route=route.label,
+                        handler=route.handler, model=found.query.model.name, inputs=list(found.inputs))
 
     def _orm(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.data.python.queries import input_names, is_scoped, queries
+        from scanner.analysis.data.python.caller import admin_only, by_capability, privileged_branch
+        from scanner.analysis.data.python.queries import input_names, is_scoped, queries, vouched
+        from scanner.analysis.data.python.reach import left_to_callers
 
         found = [(query, input_names(query)) for query in queries(module, ctx.facts)]
         ctx.examined("tenant-isolation", "tenant-owned model query", len(found))
         found = [(query, inputs, is_scoped(query, module, ctx.facts)) for query, inputs in found if inputs]
-        # An id a scoped query already matched (the parent row's owner was checked) is the caller's own.
-        verified = {(id(query.function), name) for query, inputs, scoped in found if scoped for name in inputs}
-        ok = sum(1 for query, inputs, scoped in found
-                 if scoped or all((id(query.function), name) in verified for name in inputs))
+        settled = vouched(found, module)
+        ok = sum(settled)
         if ok:
             ctx.evidence("tenant-isolation", f"scoped to the tenant or owner: {ok} of {len(found)} quer"
                          f"{'ies' if len(found) != 1 else 'y'} on tenant-owned models selecting by user input in "
                          f"{ctx.artifact.path}")
-        for query, inputs, scoped in found:
-            if scoped or all((id(query.function), name) in verified for name in inputs):
+        for (query, inputs, _), fine in zip(found, settled, strict=True):
+            if fine:
                 continue
             how = "by id" if query.by_id() else "by user-supplied filters"
             keys = "/".join(query.model.keys) or "tenant key"
             key = f"{query.model.name}:{module.code(query.node)}"
             route = self._route(ctx, query.function, inputs)
+            if route is None and left_to_callers(query.function, inputs, ctx.facts, module):
+                continue
+            if by_capability(inputs, route) or privileged_branch(query.node, module) or admin_only(route):
+                continue  # looked up by a secret (an API key, a signed token) or a public code; an admin's path
             if route is not None:
                 yield ctx.finding(
                     "tenant-idor-route", module.span(query.node),
@@ -120,13 +188,17 @@ class TenantFilterDetector(Detector):
         route = route_for_function(ctx.facts, ctx.artifact.path, function)
         if route is None:
             return None
-        from_request = set(route.path_params) | set(route.input_params) | {"request"}
-        return route if from_request & set(inputs) else None
+        from scanner.analysis.data.python.caller import request_inputs
+
+        return route if request_inputs(route) & set(inputs) else None
 
     def _sql(self, module, ctx: Context) -> Iterator[Hit]:
+        from scanner.analysis.data.python.reach import enclosing_function, left_to_callers
         from scanner.analysis.data.python.sql import unscoped_sql
 
         for raw in unscoped_sql(module, ctx.facts):
+            if left_to_callers(enclosing_function(raw.node, module), [], ctx.facts, module):
+                continue
             keys = "/".join(raw.model.keys) or "tenant key"
             yield ctx.finding(
                 "tenant-sql-unscoped", module.span(raw.node),

@@ -8,9 +8,14 @@ configuration lists it in ``tenant_models``. Recognised declarations:
   ``workspace_id: Mapped[int]``, ``Column("workspace_id", ...)``;
 - SQLModel (``class Note(SQLModel, table=True)``): ``workspace_id: int = Field(foreign_key=...)``;
 - Django: ``workspace = models.ForeignKey(Workspace, ...)`` (column ``workspace_id``) or a plain field
-  named like a key.
+  named like a key;
+- peewee: ``owner = ForeignKeyField(User, backref="notes")`` (column ``owner_id``), ``workspace_id =
+  IntegerField()``.
 
-Keys inherited from a base class or mixin in the project count too. Table names are kept for raw
+Keys inherited from a base class or mixin in the project count too. A model without a key of its own is
+owned through a foreign key to an owned model (``ServiceRequest.vehicle -> Vehicle.owner``, up to three
+hops): that foreign key is then its key, so a query filtered on the parent (``vehicle__owner=user``,
+``vehicle=vehicle``) is scoped and a lookup by its own id alone is not. Table names are kept for raw
 SQL: ``__tablename__``, Django ``Meta.db_table`` (default ``<app>_<model>``), SQLModel's lowercase name.
 """
 
@@ -33,7 +38,10 @@ if TYPE_CHECKING:
 BUCKET = "python-models"
 
 _COLUMN_CALLS = {"Column", "mapped_column", "relationship_column"}
-_DJANGO_RELATIONS = {"ForeignKey", "OneToOneField"}
+#: Django and peewee relation fields: ``owner = ForeignKey(User)`` stores ``owner_id``.
+_RELATIONS = {"ForeignKey", "OneToOneField", "ForeignKeyField", "DeferredForeignKey"}
+#: How many foreign-key hops ownership is followed (Feedback -> Step -> Thread -> owner).
+_OWNERSHIP_HOPS = 3
 
 
 @dataclass
@@ -45,16 +53,25 @@ class ModelClass:
     bases: tuple[str, ...]
     columns: set[str] = field(default_factory=set)
     table: str | None = None
+    #: Foreign-key column -> the model class (or, for ``ForeignKey("notes.id")``, the table) it references.
+    references: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class TenantModel:
-    """A tenant-owned model: the key columns that scope its rows to a tenant or an owner."""
+    """A tenant-owned model: the key columns that scope its rows to a tenant or an owner.
+
+    ``keys`` are the model's own tenant/owner columns or, when it has none, its foreign keys to owned
+    models (``parents`` names those models).
+    """
 
     name: str
     path: str
     keys: tuple[str, ...]
     table: str | None
+    parents: tuple[str, ...] = ()
+    #: Relation attributes (``vehicle`` for ``vehicle_id``) of every foreign key the model declares.
+    relations: frozenset[str] = frozenset()
 
     @property
     def filter_names(self) -> frozenset[str]:
@@ -105,16 +122,38 @@ class ModelIndex:
                     return model
         return None
 
-    def _resolve(self, name: str, config: Config) -> TenantModel | None:
+    def _resolve(self, name: str, config: Config, hops: int = _OWNERSHIP_HOPS) -> TenantModel | None:
         declared = self.classes.get(name)
         if not declared:
             return None
         model = declared[0]
         wanted = set(config.tenant_keys) | set(config.owner_keys)
+        references = self._references(name, set())
+        relations = frozenset(column[:-3] for column in references if column.endswith("_id"))
         keys = sorted(self._columns(name, set()) & wanted)
+        parents: list[str] = []
+        if not keys and hops > 0:
+            for column, target in sorted(references.items()):
+                parent = self._owned_parent(target, name, config, hops - 1)
+                if parent is not None:
+                    keys.append(column)
+                    parents.append(parent)
         if not keys and name not in config.tenant_models:
             return None
-        return TenantModel(name, model.path, tuple(keys), model.table)
+        return TenantModel(name, model.path, tuple(keys), model.table, tuple(parents), relations)
+
+    def _owned_parent(self, target: str, child: str, config: Config, hops: int) -> str | None:
+        """The owned model a foreign key of ``child`` references (by class or table name), or None."""
+        names = [target] if target in self.classes else [
+            name for name, declared in self.classes.items() if any((m.table or "").lower() == target.lower()
+                                                                   for m in declared)]
+        for name in names:
+            if name == child:
+                continue
+            resolved = self._resolved[name] if name in self._resolved else self._resolve(name, config, hops)
+            if resolved is not None:
+                return name
+        return None
 
     def _columns(self, name: str, seen: set[str]) -> set[str]:
         if name in seen or name not in self.classes:
@@ -127,6 +166,17 @@ class ModelIndex:
                 columns |= self._columns(base, seen)
         return columns
 
+    def _references(self, name: str, seen: set[str]) -> dict[str, str]:
+        if name in seen or name not in self.classes:
+            return {}
+        seen.add(name)
+        references: dict[str, str] = {}
+        for model in self.classes[name]:
+            for base in model.bases:
+                references.update(self._references(base, seen))
+            references.update(model.references)
+        return references
+
 
 def model_index(facts: ProjectFacts) -> ModelIndex:
     return facts.bucket(BUCKET, ModelIndex)
@@ -137,9 +187,11 @@ _TABLENAME = re.compile(r"^\s+__tablename__\s*=\s*[\"'](\w+)[\"']", re.MULTILINE
 
 
 def key_markers(config: Config) -> re.Pattern[str]:
-    """Text that may declare a key column: a configured key, its relation name, or a configured model."""
+    """Text that may declare a key column: a configured key, its relation name, a configured model, or a
+    foreign key (ownership through a parent model)."""
     keys = set(config.tenant_keys) | set(config.owner_keys)
-    words = keys | {k[:-3] for k in keys if k.endswith("_id")} | set(config.tenant_models)
+    words = keys | {k[:-3] for k in keys if k.endswith("_id")} | set(config.tenant_models) | _RELATIONS | {
+        "foreign_key"}
     return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b") if words else re.compile("(?!)")
 
 
@@ -201,6 +253,9 @@ def _model_class(node: cst.ClassDef, path: str) -> ModelClass | None:
             if column is not None:
                 model.columns.add(column)
                 is_model = True
+                reference = _reference(value)
+                if reference is not None:
+                    model.references[column] = reference
     if not is_model and not bases:
         return None
     if model.table is None:
@@ -223,10 +278,37 @@ def _column_name(name: str, value: cst.BaseExpression | None, annotation: cst.Ba
         return name
     if callee == "Field" and sqlmodel_table:
         return name
-    if callee in _DJANGO_RELATIONS:
-        return f"{name}_id"
-    if callee.endswith("Field") and isinstance(value.func, cst.Attribute) and leaf_name(value.func.value) == "models":
+    if callee in _RELATIONS:
+        return name if name.endswith("_id") else f"{name}_id"
+    if callee.endswith("Field") and callee != "Field" and (
+            isinstance(value.func, cst.Name) or leaf_name(value.func.value) == "models"):
         return name
+    return None
+
+
+def _reference(value: cst.BaseExpression | None) -> str | None:
+    """What a column's foreign key points at: a class (``ForeignKey(Vehicle)``, ``"app.Vehicle"``) or a
+    table (``ForeignKey("vehicles.id")``, ``Field(foreign_key="vehicle.id")``); None for plain columns."""
+    if not isinstance(value, cst.Call):
+        return None
+    callee = leaf_name(value.func)
+    if callee in _RELATIONS:
+        first = value.args[0].value if value.args and value.args[0].keyword is None else None
+        for arg in value.args:
+            if arg.keyword is not None and arg.keyword.value in ("to", "model"):
+                first = arg.value
+        if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+            text = first.evaluated_value
+            return text.split(".", 1)[0] if callee == "ForeignKey" and "." in text and text.endswith(".id") \
+                else text.rsplit(".", 1)[-1]
+        return leaf_name(first) if first is not None else None
+    for arg in value.args:
+        inner = arg.value
+        if arg.keyword is not None and arg.keyword.value == "foreign_key" and isinstance(inner, cst.SimpleString):
+            return str(inner.evaluated_value).split(".", 1)[0]
+        if isinstance(inner, cst.Call) and leaf_name(inner.func) == "ForeignKey" and inner.args \
+                and isinstance(inner.args[0].value, cst.SimpleString):
+            return str(inner.args[0].value.evaluated_value).split(".", 1)[0]
     return None
 
 

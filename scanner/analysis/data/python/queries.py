@@ -2,21 +2,24 @@
 
 A query starts at a *root* naming a model: SQLAlchemy ``session.get(M, id)``, ``session.query(M)``,
 ``select(M)``/``update(M)``/``delete(M)``, Flask-SQLAlchemy ``M.query``, Django ``M.objects`` and
-``get_object_or_404(M, ...)``. The method calls chained on it (``.filter(...)``, ``.where(...)``...)
-make the query; their arguments are its criteria.
+``get_object_or_404(M, ...)``, peewee ``M.get_by_id(id)``, ``M.get(M.id == id)``, ``M.get_or_none(...)``,
+``M.delete_by_id(id)`` and ``M.select()``/``M.update(...)``/``M.delete()``. The method calls chained on it
+(``.filter(...)``, ``.where(...)``...) make the query; their arguments are its criteria.
 
 A query is *scoped* when it constrains a tenant/owner key of the model: in its own chain
 (``.filter(Note.workspace_id == user.workspace_id)``, ``filter(coach=request.user)``, a join filtered
 on the tenant), through a helper that applies such a filter (``for_workspace(query, user)``, followed
 across modules), or, for a query kept in a variable, by a later filter or ownership check on that
 variable (``if note.coach_id != user.id: raise``). Queries reached through a relationship of an
-already checked object (``workspace.notes``) have no root and are never reported.
+already checked object (``workspace.notes``) have no root and are never reported; a filter on a relation
+with a whole object (``Entry.objects.filter(agent=agent)``) is the same thing written as a query: the
+object was loaded, and is checked, where it was loaded.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import libcst as cst
@@ -25,21 +28,32 @@ from scanner.analysis.data.python.models import TenantModel, model_index
 from scanner.context import ProjectFacts
 from scanner.lang.python.functions import ScopedFinder, leaf_name, names_in, parameters, resolve_function
 from scanner.lang.python.parse import PythonModule
+from scanner.lang.python.walk import assignments, child_nodes, walk
 
 #: Chained methods whose arguments select rows.
 CRITERIA_METHODS = frozenset({"filter", "filter_by", "where", "get", "get_or_404", "exclude", "having"})
+#: Chained methods that only tell whether rows exist (one bit, not the rows): not reported.
+_EXISTENCE = frozenset({"exists", "aexists"})
 #: Chained methods that change rows.
 WRITE_METHODS = frozenset({"update", "delete"})
 _SQLALCHEMY_STATEMENTS = {"select": "select", "update": "update", "delete": "delete"}
 _SHORTCUTS = frozenset({"get_object_or_404", "get_list_or_404"})
+#: peewee class methods that load or delete rows directly: their arguments are the criteria.
+_PEEWEE_LOOKUPS = {"get_by_id": "loads", "get": "loads", "get_or_none": "loads", "delete_by_id": "deletes"}
+#: peewee class methods that start a query chained with ``.where(...)``.
+_PEEWEE_STATEMENTS = {"select": "loads", "update": "updates", "delete": "deletes"}
 #: Callees that, given the fetched object, check it belongs to the caller.
-_CHECK_HELPER = re.compile(r"^(check|ensure|assert|authori[sz]e|verify|require|enforce)_?", re.IGNORECASE)
+_CHECK_HELPER = re.compile(r"^(check|ensure|assert|authori[sz]e|verify|require|enforce)_?|has_\w*perm|has_\w*access"
+                           r"|^(?:user_)?can_|^is_\w*(?:owner|member|author|allowed)", re.IGNORECASE)
+_ID_LIKE = re.compile(r"(?:^|_)(?:id|pk|uuid|ids|pks|slug|key)$|[a-z](?:Id|Ids|Pk)$", re.IGNORECASE)
 _NOT_INPUT = frozenset({"self", "cls", "db", "session"})
 #: Decorators of functions whose arguments come from our own code: tasks, signal receivers, user loaders.
 _TRUSTED_DECORATORS = frozenset({"task", "shared_task", "periodic_task", "actor", "job", "receiver", "user_loader",
-                                 "request_loader", "header_loader", "user_lookup_loader", "fixture"})
-#: Authentication plumbing that loads the signed-in identity itself.
-_TRUSTED_NAME = re.compile(r"^(?:load_user|user_loader|get_current_(?:user|account|member)\w*|authenticate\w*)$")
+                                 "request_loader", "header_loader", "user_lookup_loader", "fixture", "command",
+                                 "connect"})
+#: Authentication plumbing that loads the signed-in identity itself (and verifies it: a signature, a key).
+_TRUSTED_NAME = re.compile(r"^(?:\w*load_user\w*|user_loader|get_current_(?:user|account|member)\w*|authenticate\w*"
+                           r"|\w*_user_from_(?:request|token|api_key|header|session)\w*)$")
 
 
 @dataclass(frozen=True)
@@ -56,26 +70,36 @@ class Query:
         return any(_mentions_id(c) for c in self.criteria)
 
 
-def queries(module: PythonModule, facts: ProjectFacts) -> Iterator[Query]:
-    """Every query on a tenant-owned model in ``module`` that selects rows by some criteria."""
-    yield from _RootCollector(module, facts).collect()
+def queries(module: PythonModule, facts: ProjectFacts,
+            models: Callable[[str], TenantModel | None] | None = None) -> Iterator[Query]:
+    """Every query in ``module`` that selects rows by some criteria, on a tenant-owned model or, with
+    ``models``, on the models that function accepts (by class name)."""
+    yield from _RootCollector(module, facts, models).collect()
 
 
 class _RootCollector(ScopedFinder):
-    def __init__(self, module: PythonModule, facts: ProjectFacts):
+    def __init__(self, module: PythonModule, facts: ProjectFacts,
+                 models: Callable[[str], TenantModel | None] | None = None):
         super().__init__(module)
         self.facts = facts
+        self.models = models or (lambda name: model_index(facts).tenant_model(name, facts.config))
 
     def _model(self, expr: cst.BaseExpression | None) -> TenantModel | None:
         if not isinstance(expr, (cst.Name, cst.Attribute)):
             return None
-        name = expr.value if isinstance(expr, cst.Name) else expr.attr.value
-        return model_index(self.facts).tenant_model(name, self.facts.config)
+        return self.models(expr.value if isinstance(expr, cst.Name) else expr.attr.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
         first = positional[0] if positional else None
         leaf = leaf_name(node.func)
+        receiver = self._model(node.func.value) if isinstance(node.func, cst.Attribute) else None
+        if receiver is not None and leaf in _PEEWEE_LOOKUPS:
+            self._add(receiver, node, tuple(a.value for a in node.args), _PEEWEE_LOOKUPS[leaf], chained=False)
+            return
+        if receiver is not None and leaf in _PEEWEE_STATEMENTS:
+            self._add(receiver, node, (), _PEEWEE_STATEMENTS[leaf])
+            return
         model = self._model(first)
         if model is None:
             return
@@ -120,6 +144,8 @@ def _climb(module: PythonModule, root: cst.BaseExpression) -> tuple[cst.BaseExpr
             criteria.extend(arg.value for arg in call.args)
         elif method in WRITE_METHODS:
             action = "updates" if method == "update" else "deletes"
+        elif method in _EXISTENCE:
+            action = "checks"
         current = call
 
 
@@ -184,8 +210,88 @@ def input_names(query: Query) -> list[str]:
         return []
     params = {p.name.value for p in parameters(query.function)} - _NOT_INPUT
     params.add("request")
-    used = [name for criterion in query.criteria for name in names_in(criterion) if name in params]
+    # Locals read out of the request count for lookups by id (report_id = request.GET["report_id"]); a
+    # search term read from it selects by content, which the route's own authentication answers for.
+    derived = request_locals(query.function, params) if query.by_id() else {}
+    used = []
+    for criterion in query.criteria:
+        for name in variables_in(criterion):
+            if name in params:
+                used.append(name)
+            elif name in derived:
+                used.extend((name, derived[name]))
     return list(dict.fromkeys(used))
+
+
+def variables_in(node: cst.CSTNode) -> list[str]:
+    """Variables an expression reads: ``root_doc`` in ``root_doc.pk`` (not ``pk``), ``v`` in ``f(key=v)``."""
+    found: list[str] = []
+
+    def visit(item: cst.CSTNode) -> None:
+        if isinstance(item, cst.Name):
+            found.append(item.value)
+        elif isinstance(item, cst.Attribute) and item.attr.value in _IDENTITY_ATTRIBUTES and _is_request(item.value):
+            return  # request.user, request.session: the signed-in caller, not input
+        elif isinstance(item, cst.Attribute) and item.attr.value == "request" and isinstance(item.value, cst.Name) \
+                and item.value.value == "self":
+            found.append("request")  # a class-based view's self.request
+        elif isinstance(item, (cst.Attribute, cst.Arg)):
+            visit(item.value)
+        else:
+            for child in child_nodes(item):
+                visit(child)
+
+    visit(node)
+    return found
+
+
+#: Attributes of a request that hold the authenticated caller rather than what the caller sent.
+_IDENTITY_ATTRIBUTES = frozenset({"user", "session", "auth", "tenant", "organization", "org"})
+
+
+def _is_request(node: cst.BaseExpression) -> bool:
+    return (isinstance(node, cst.Name) and node.value == "request") or (
+        isinstance(node, cst.Attribute) and node.attr.value == "request")
+
+
+#: Calls that only read or convert what they are given (``request.args.get("id")``, ``int(x)``).
+_READERS = frozenset({"get", "get_json", "json", "getlist", "int", "str", "UUID", "uuid.UUID", "dict", "strip"})
+
+
+def request_locals(function: cst.FunctionDef, params: set[str]) -> dict[str, str]:
+    """Locals read straight out of a parameter, in order: ``report_id = request.GET["report_id"]``,
+    ``data = request.get_json()`` then ``note_id = int(data["id"])``; each mapped to the parameter.
+
+    Values computed by other calls (``user = User.query.get(...)``) are new rows, not input.
+    """
+    roots: dict[str, str] = {}
+    for target, value, _ in assignments(function.body):
+        root = _read_from(value, params, roots)
+        if root is not None and target.isidentifier():
+            roots[target] = root
+    return roots
+
+
+def _read_from(value: cst.BaseExpression, params: set[str], roots: dict[str, str]) -> str | None:
+    while True:
+        if isinstance(value, cst.Await):
+            value = value.expression
+        elif isinstance(value, cst.Attribute) and value.attr.value == "request" and isinstance(value.value, cst.Name) \
+                and value.value.value == "self":
+            return "request"  # a class-based view's self.request
+        elif isinstance(value, (cst.Attribute, cst.Subscript)):
+            value = value.value
+        elif isinstance(value, cst.Call) and leaf_name(value.func) in _READERS:
+            if isinstance(value.func, cst.Attribute):
+                value = value.func.value
+            elif value.args:
+                value = value.args[0].value
+            else:
+                return None
+        elif isinstance(value, cst.Name):
+            return value.value if value.value in params else roots.get(value.value)
+        else:
+            return None
 
 
 def trusted_entry_point(function: cst.FunctionDef) -> bool:
@@ -196,15 +302,90 @@ def trusted_entry_point(function: cst.FunctionDef) -> bool:
 
 
 def is_scoped(query: Query, module: PythonModule, facts: ProjectFacts) -> bool:
-    """True when the query (or the code around it) constrains one of the model's tenant/owner keys."""
+    """True when the query (or the code around it) constrains one of the model's tenant/owner keys, or
+    only asks whether rows exist."""
     names = query.model.filter_names
-    if any(mentions(c, names) for c in query.criteria) or mentions(query.node, names):
+    if query.action == "checks" or any(mentions(c, names) for c in query.criteria) or mentions(query.node, names):
+        return True
+    if _through_relations(query.node, facts):
+        return True
+    if _filters_by_parent_object(query):
         return True
     if _passed_to_scoping_helper(query.node, module, facts):
         return True
+    if any(isinstance(n, cst.Call) and (_given_caller(n, module) or scoping_callee(n, module, facts))
+           for c in query.criteria for n in walk(c)):
+        return True  # filter(owner_or_trainer_q(request)), id__in=permitted_ids(user): a helper builds the condition
     variable = _assigned_name(query.node, module)
-    return variable is not None and query.function is not None and _checked_later(
+    return variable is not None and query.function is not None and checked_later(
         variable, query.function, names, module, facts)
+
+
+_CALLER_ARGUMENT = re.compile(r"^(?:(?:self\.)?request\.user|current_user|g\.user|user)$")
+
+
+def _given_caller(call: cst.Call, module: PythonModule) -> bool:
+    """A helper handed the signed-in caller inside a criterion computes what that caller may see."""
+    return any(_CALLER_ARGUMENT.match(module.code(arg.value)) for arg in call.args)
+
+
+def _through_relations(node: cst.CSTNode, facts: ProjectFacts) -> bool:
+    """A Django lookup across relations that ends at a tenant or owner: ``member__user=request.user``."""
+    keys = facts.config.tenant_keys + facts.config.owner_keys
+    names = frozenset(keys) | frozenset(k[:-3] for k in keys if k.endswith("_id"))
+    return any(isinstance(n, cst.Arg) and n.keyword is not None and "__" in n.keyword.value
+               and n.keyword.value.rsplit("__", 1)[-1] in names for n in walk(node))
+
+
+def _filters_by_parent_object(query: Query) -> bool:
+    """``filter(agent=agent)`` or ``Entry.agent == agent``: rows of a parent object the caller already holds."""
+    relations = query.model.relations
+    if not relations:
+        return False
+    for node in walk(query.node):
+        if isinstance(node, cst.Arg) and node.keyword is not None and node.keyword.value in relations \
+                and _whole_object(node.value):
+            return True
+        if isinstance(node, cst.Comparison) and len(node.comparisons) == 1 and isinstance(
+                node.comparisons[0].operator, cst.Equal) and isinstance(node.left, cst.Attribute) \
+                and node.left.attr.value in relations and _whole_object(node.comparisons[0].comparator):
+            return True
+    return False
+
+
+def _whole_object(value: cst.BaseExpression) -> bool:
+    """A name for a loaded object (``agent``, ``self.agent``), not an id (``agent_id``) or a constant."""
+    leaf = leaf_name(value) if isinstance(value, (cst.Name, cst.Attribute)) else ""
+    return bool(leaf) and not _ID_LIKE.search(leaf) and leaf not in ("None", "True", "False")
+
+
+def vouched(found: list[tuple[Query, list[str], bool]], module: PythonModule) -> list[bool]:
+    """For each ``(query, inputs, scoped)``: is it scoped, or does every input it selects by come from an
+    earlier scoped query on the same path (the parent row's owner was checked, so the id is the caller's)?"""
+    result = []
+    for query, inputs, scoped in found:
+        earlier = [other for other, _, other_scoped in found if other_scoped and other is not query
+                   and other.function is query.function and dominates(other.node, query.node, module)]
+        covered = {name for other in earlier for name in input_names(other)}
+        result.append(scoped or all(name in covered for name in inputs))
+    return result
+
+
+def dominates(first: cst.CSTNode, second: cst.CSTNode, module: PythonModule) -> bool:
+    """Does ``first`` run before ``second`` on every path to it (earlier, and in a block enclosing it)?
+
+    ``if vuln: a = load(x) else: b = scoped_load(x)``: the scoped load is in the other branch, so it
+    vouches for nothing.
+    """
+    if module.span(first).line > module.span(second).line:
+        return False
+    block = module.parent(first)
+    while block is not None and not isinstance(block, (cst.IndentedBlock, cst.Module)):
+        block = module.parent(block)
+    ancestor = module.parent(second)
+    while ancestor is not None and ancestor is not block:
+        ancestor = module.parent(ancestor)
+    return ancestor is not None
 
 
 def _passed_to_scoping_helper(node: cst.CSTNode, module: PythonModule, facts: ProjectFacts) -> bool:
@@ -212,15 +393,15 @@ def _passed_to_scoping_helper(node: cst.CSTNode, module: PythonModule, facts: Pr
     while isinstance(current, (cst.Arg, cst.Call, cst.Attribute, cst.Await)):
         if isinstance(current, cst.Arg):
             call = module.parent(current)
-            if isinstance(call, cst.Call) and _scoping_callee(call, module, facts):
+            if isinstance(call, cst.Call) and scoping_callee(call, module, facts):
                 return True
         current = module.parent(current)
     return False
 
 
-def _scoping_callee(call: cst.Call, module: PythonModule, facts: ProjectFacts) -> bool:
+def scoping_callee(call: cst.Call, module: PythonModule, facts: ProjectFacts) -> bool:
     """Is the callee a project function whose body filters on a tenant/owner key (or an ownership check)?"""
-    if _CHECK_HELPER.match(leaf_name(call.func)):
+    if _CHECK_HELPER.search(leaf_name(call.func)):
         return True
     ref = resolve_function(facts, module, call.func)
     if ref is None:
@@ -241,12 +422,18 @@ def _assigned_name(node: cst.CSTNode, module: PythonModule) -> str | None:
     return None
 
 
-def _checked_later(variable: str, function: cst.FunctionDef, names: frozenset[str], module: PythonModule,
+def checked_later(variable: str, function: cst.FunctionDef, names: frozenset[str], module: PythonModule,
                    facts: ProjectFacts) -> bool:
-    """Does the function compare ``variable.<key>``, filter ``variable`` on a key, or hand it to a check?"""
-    checker = _LaterCheck(variable, names, module, facts)
-    function.body.visit(checker)
-    return checker.found
+    """Does the function compare ``variable.<key>``, filter ``variable`` on a key, or hand it to a check
+    (itself, or each row as a loop over it yields them: ``for mail in mails: has_perms(user, mail)``)?"""
+    rows = [variable] + [n.target.value for n in walk(function.body) if isinstance(n, cst.For) and isinstance(
+        n.iter, cst.Name) and n.iter.value == variable and isinstance(n.target, cst.Name)]
+    for name in rows:
+        checker = _LaterCheck(name, names, module, facts)
+        function.body.visit(checker)
+        if checker.found:
+            return True
+    return False
 
 
 class _LaterCheck(cst.CSTVisitor):
@@ -266,7 +453,7 @@ class _LaterCheck(cst.CSTVisitor):
         on_variable = isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
             and func.value.value == self.variable
         filtered = on_variable and mentions(node, self.names)
-        handed_to_check = any(self._uses_variable(arg) for arg in node.args) and _scoping_callee(
+        handed_to_check = any(self._uses_variable(arg) for arg in node.args) and scoping_callee(
             node, self.module, self.facts)
         if filtered or handed_to_check:
             self.found = True

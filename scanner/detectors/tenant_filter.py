@@ -234,7 +234,7 @@ class TenantFilterDetector(Detector):
         keys = "/".join(table.keys) or "tenant key"
         yield ctx.finding(
             "tenant-idor-route", access.span,
-            message=f"{who} {verb} {table.name} by {ids} from the request without a {keys} filter or an "
+            message=f"{who} {verb} {table.name} by {ids} from the request without a filter on {keys} or an "
                     f"ownership check ({access.call}): any signed-in user can reach other tenants' rows",
             key=key, model=table.name, inputs=[i.name for i in chosen], learned_from=table.origin,
             **({"route": route.label, "handler": route.handler} if route is not None else {}))

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from scanner.analysis.data.model import KeyPolicy, TableIndex, TenantTable, snake
 
 #: Files that may declare tables: a cheap prefilter before the regexes below.
-MARKERS = re.compile(r"\b(?:model\s+\w+\s*\{|\w+Table\(|@Entity\b|\.define\(|\.init\(|Schema\(|belongsTo\(|"
+MARKERS = re.compile(r"@Entity\b|\b(?:model\s+\w+\s*\{|\w+Table\(|\.define\(|\.init\(|Schema\(|belongsTo\(|"
                      r"create\s+table|\.insert(?:One|Many)?\()", re.IGNORECASE)
 
 _PRISMA_MODEL = re.compile(r"^\s*model\s+(\w+)\s*\{", re.MULTILINE)

@@ -187,16 +187,21 @@ class TenantFilterDetector(Detector):
 
     def _js(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.data.javascript.access import accesses
+        from scanner.analysis.data.javascript.helpers import REQUEST_MARKERS, helper_accesses
         from scanner.analysis.data.model import table_index
+        from scanner.lang.javascript.modules import module_graph
         from scanner.lang.javascript.parse import parse_js
 
         index = table_index(ctx.facts)
         mentions = index.mention_pattern()
         text = artifact.text
-        if JS_NOT_REQUEST_CODE.search(artifact.path) or not (
-                (mentions is not None and mentions.search(text)) or RLS_BYPASS_MARKERS.search(text)):
+        if JS_NOT_REQUEST_CODE.search(artifact.path) or (mentions is None and not RLS_BYPASS_MARKERS.search(text)):
             return
-        found = list(accesses(parse_js(ctx), index, self.policy))
+        direct = (mentions is not None and mentions.search(text)) or RLS_BYPASS_MARKERS.search(text)
+        tree = parse_js(ctx)
+        found = list(accesses(tree, index, self.policy)) if direct else []
+        if REQUEST_MARKERS.search(text):
+            found += helper_accesses(tree, artifact.path, module_graph(ctx.facts), index, self.policy)
         ctx.examined("tenant-isolation", "tenant table query", len(found))
         for access in found:
             yield from self.judge(ctx, access, index.find(access.table))
@@ -231,10 +236,11 @@ class TenantFilterDetector(Detector):
             return
         route = self._js_route(ctx, access)
         who = f"Route {route.label}" if route is not None else f"Request handler{where}"
+        via = f" through {access.via}" if access.via else ""
         keys = "/".join(table.keys) or "tenant key"
         yield ctx.finding(
             "tenant-idor-route", access.span,
-            message=f"{who} {verb} {table.name} by {ids} from the request without a filter on {keys} or an "
+            message=f"{who} {verb} {table.name}{via} by {ids} from the request without a filter on {keys} or an "
                     f"ownership check ({access.call}): any signed-in user can reach other tenants' rows",
             key=key, model=table.name, inputs=[i.name for i in chosen], learned_from=table.origin,
             **({"route": route.label, "handler": route.handler} if route is not None else {}))

@@ -85,11 +85,12 @@ class Link:
     node: Node
 
 
-def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy) -> Iterator[DataAccess]:
-    """Every data access in the file whose table is a tenant table, or whose client bypasses RLS."""
+def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | None = None) -> Iterator[DataAccess]:
+    """Every data access in the file (or in ``within``) whose table is a tenant table, or whose client bypasses
+    row-level security."""
     repositories = dict(re.findall(r"(\w+)\s*[!?]?\s*:\s*(?:Repository|Model|MongoRepository)<(\w+)>",
-                                   tree.file_text))
-    for node in tree.walk():
+                                   tree.source.decode("utf-8", errors="replace")))
+    for node in tree.walk(within):
         if node.type != "call_expression" or _continues(node):
             continue
         root, links = _chain(tree, node)
@@ -122,11 +123,11 @@ def _build(tree: JsTree, node: Node, root: Node | None, links: list[Link], table
         table=table, operation=operation, call=_label(tree, root, links), constrained=frozenset(constrained),
         inputs=inputs, span=tree.span(node), function=function_name(tree, function) if function.parent else "",
         mentions_key=policy.words().search(filter_text) is not None,
-        owner_checked=policy.owner_check().search(_checked_code(tree, node, function, operation)) is not None,
+        owner_checked=policy.owner_check().search(checked_code(tree, node, function, operation)) is not None,
         bypasses_rls=_bypasses_rls(tree, root, node))
 
 
-def _checked_code(tree: JsTree, node: Node, function: Node, operation: str) -> str:
+def checked_code(tree: JsTree, node: Node, function: Node, operation: str) -> str:
     """Where an ownership check protects the access: after a read (the loaded row is checked before use), before
     a write (a check after an update or delete comes too late)."""
     if operation == READ:

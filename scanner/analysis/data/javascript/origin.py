@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 #: Request data read directly (``req.params.id``, ``ctx.request.body``, ``searchParams.get("id")``).
 REQUEST_READ = re.compile(r"^(?:req|request|ctx\.request|ctx|event|c\.req)\??\.(?:params|body|query|headers|"
                           r"json\(\)|formData\(\)|nextUrl\.searchParams|param\(|valid\(|cookies\b(?!\(\)\.get\("
-                          r"['\"]?session))|^\w*[sS]earchParams\??\.get\(|^\w*[fF]ormData\??\.get\(|"
+                          r"['\"]?session))|^(?:[\w.()]*\.)?\w*[sS]earchParams\??\.get\(|^\w*[fF]ormData\??\.get\(|"
                           r"^(?:getRouterParam|getQuery|readBody|useParams)\(")
 #: The signed-in caller (``req.user.id``, ``session.user.id``, ``ctx.session``, ``auth()``).
 SESSION_READ = re.compile(r"^(?:req\.user|request\.user|ctx\.user|ctx\.session|ctx\.state\.user|session|"

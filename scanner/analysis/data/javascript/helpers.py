@@ -1,0 +1,75 @@
+"""Data access through project helpers: a handler passes an id from the request to a function (often in
+another file, ``getNoteById(params.id)`` in ``lib/queries.ts``) whose query selects rows by that parameter.
+
+The helper's own accesses are read once per helper (:func:`~.access.accesses` over its body); an unscoped one
+that selects by one of the helper's parameters becomes an access at the call site, with the caller's inputs,
+the caller's ownership check, and ``via`` naming the helper. One level deep.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from scanner.analysis.data.javascript.access import ID_NAME, accesses, checked_code
+from scanner.analysis.data.javascript.origin import function_name, origin_of
+from scanner.analysis.data.model import REQUEST, UNKNOWN, DataAccess, KeyPolicy, TableIndex
+from scanner.lang.javascript.parse import call_arguments, enclosing_function, property_key
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from scanner.lang.javascript.modules import ModuleGraph
+    from scanner.lang.javascript.parse import JsTree
+
+#: Text that suggests a file reads request data (a cheap prefilter before following its calls).
+REQUEST_MARKERS = re.compile(r"\breq\.(?:params|body|query)|\brequest\.json\(|\bparams\b|searchParams|formData|"
+                             r"['\"]use server['\"]|@(?:Param|Body|Query)\(|\binput\.")
+
+
+def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableIndex,
+                    policy: KeyPolicy) -> Iterator[DataAccess]:
+    """Unscoped accesses reached through project helpers called with an id from the request."""
+    cache: dict[tuple[str, int], list[DataAccess]] = {}
+    for call in tree.walk():
+        if call.type != "call_expression":
+            continue
+        callee = call.child_by_field_name("function")
+        if callee is None or callee.type not in ("identifier", "member_expression") or \
+                tree.text(callee).startswith("this."):
+            continue
+        chosen = [i for i in (origin_of(tree, v) for v in _id_arguments(tree, call)) if i.origin == REQUEST]
+        if not chosen:
+            continue
+        name = re.sub(r"\s+", "", tree.text(callee))
+        definition = graph.function(name, path)
+        if definition is None:
+            continue
+        key = (definition.path, definition.node.start_byte)
+        if key not in cache:
+            cache[key] = [a for a in accesses(definition.module.tree, index, policy, within=definition.node)
+                          if any(i.origin == UNKNOWN and i.detail == "argument" for i in a.inputs)]
+        function = enclosing_function(call)
+        for inner in cache[key]:
+            yield replace(inner, inputs=tuple(chosen), span=tree.span(call), call=f"{name}() -> {inner.call}",
+                          function=function_name(tree, function) if function.parent else "",
+                          owner_checked=inner.owner_checked or policy.owner_check().search(
+                              checked_code(tree, call, function, inner.operation)) is not None,
+                          via=f"{name} ({definition.path}:{definition.line})")
+
+
+def _id_arguments(tree: JsTree, call: Node) -> Iterator[Node]:
+    """Arguments that pass ids: id-named values, and id-named members of an object argument."""
+    for arg in call_arguments(call):
+        if arg.type == "object":
+            for member in arg.named_children:
+                if member.type == "pair" and ID_NAME.match(property_key(tree, member) or ""):
+                    value = member.child_by_field_name("value")
+                    if value is not None:
+                        yield value
+                elif member.type == "shorthand_property_identifier" and ID_NAME.match(tree.text(member)):
+                    yield member
+        elif ID_NAME.match(tree.text(arg).rsplit(".", 1)[-1]):
+            yield arg

@@ -203,8 +203,13 @@ class TenantFilterDetector(Detector):
         if REQUEST_MARKERS.search(text):
             found += helper_accesses(tree, artifact.path, module_graph(ctx.facts), index, self.policy)
         ctx.examined("tenant-isolation", "tenant table query", len(found))
-        for access in found:
-            yield from self.judge(ctx, access, index.find(access.table))
+        tables = [index.find(access.table) for access in found]
+        scoped = sum(1 for access, table in zip(found, tables) if table is not None and access.scoped_to(table))
+        if scoped:
+            ctx.evidence("tenant-isolation", f"scoped to the tenant or owner: {scoped} of {len(found)} quer"
+                         f"{'ies' if len(found) != 1 else 'y'} on tenant tables in {artifact.path}")
+        for access, table in zip(found, tables):
+            yield from self.judge(ctx, access, table)
 
     def judge(self, ctx: Context, access: DataAccess, table: TenantTable | None) -> Iterator[Hit]:
         """One decision per data access, whatever its language: an access that selects rows by an id the
@@ -213,11 +218,7 @@ class TenantFilterDetector(Detector):
         from scanner.analysis.data.model import VERBS
 
         chosen = access.client_chosen()
-        if not chosen:
-            return
-        if access.scoped_to(table):
-            what = table.name if table is not None else access.call
-            ctx.evidence("tenant-isolation", f"{access.call} on {what} scoped to the caller in {ctx.artifact.path}")
+        if not chosen or access.scoped_to(table):
             return
         ids = ", ".join(i.name if i.detail in ("", i.name) else f"{i.name} ({i.detail})" for i in chosen)
         verb = VERBS[access.operation]

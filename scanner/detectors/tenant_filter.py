@@ -204,12 +204,17 @@ class TenantFilterDetector(Detector):
             found += helper_accesses(tree, artifact.path, module_graph(ctx.facts), index, self.policy)
         ctx.examined("tenant-isolation", "tenant table query", len(found))
         tables = [index.find(access.table) for access in found]
-        scoped = sum(1 for access, table in zip(found, tables) if table is not None and access.scoped_to(table))
+        scoped = sum(1 for access, table in zip(found, tables, strict=True)
+                     if table is not None and access.scoped_to(table))
         if scoped:
             ctx.evidence("tenant-isolation", f"scoped to the tenant or owner: {scoped} of {len(found)} quer"
                          f"{'ies' if len(found) != 1 else 'y'} on tenant tables in {artifact.path}")
-        for access, table in zip(found, tables):
-            yield from self.judge(ctx, access, table)
+        # An id that a scoped query of the same function matched (the row's tenant was checked) is the caller's.
+        verified = {(access.scope, i.name) for access, table in zip(found, tables, strict=True)
+                    if table is not None and access.scoped_to(table) for i in access.inputs}
+        for access, table in zip(found, tables, strict=True):
+            if not all((access.scope, i.name) in verified for i in access.client_chosen()):
+                yield from self.judge(ctx, access, table)
 
     def judge(self, ctx: Context, access: DataAccess, table: TenantTable | None) -> Iterator[Hit]:
         """One decision per data access, whatever its language: an access that selects rows by an id the

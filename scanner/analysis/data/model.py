@@ -111,7 +111,9 @@ def _words(keys: frozenset[str]) -> re.Pattern[str]:
 def _owner_check(keys: frozenset[str]) -> re.Pattern[str]:
     words = _words(keys).pattern[len(r"\b(?:"):-len(r")\b")]
     compare = r"(?:!==?|===?)"
-    return re.compile(rf"(?:\b(?:{words})|\.(?:email|owner))\s*{compare}|{compare}\s*[\w.?()]*\b(?:{words}|email)\b|"
+    caller = r"(?:user\.id|session\.\w+(?:\.\w+)*|auth\.uid\(\))"
+    return re.compile(rf"(?:\b(?:{words})|\.(?:email|owner)|\b{caller})\s*{compare}|"
+                      rf"{compare}\s*[\w.?()]*\b(?:{words}|email)\b|{compare}\s*[\w.?()]*\b{caller}|"
                       r"\b(?:assert|check|verify|ensure|require|can|has|is)\w*(?:Own|Access|Permission|Member|Belong|"
                       r"Author|Allowed)\w*\(")
 
@@ -192,6 +194,8 @@ class DataAccess:
     bypasses_rls: bool = False
     #: The function called (a project helper) when the access happens inside it, with the argument passed.
     via: str = ""
+    #: Where the enclosing function starts (byte offset): accesses of one function share it.
+    scope: int = 0
 
     def client_chosen(self) -> list[IdInput]:
         return [i for i in self.inputs if i.origin in CLIENT_CHOSEN]

@@ -73,6 +73,9 @@ SQL_RUNNERS = re.compile(r"(?:^|\.)(?:query|execute|raw|\$queryRaw|\$queryRawUns
 #: A Supabase client made with the service-role key (or named as an admin client) bypasses RLS.
 SERVICE_ROLE = re.compile(r"service[_-]?role|SERVICE_KEY|serviceRole", re.IGNORECASE)
 ADMIN_CLIENT = re.compile(r"^(?:supabaseAdmin|adminClient|supabaseService|serviceClient|adminSupabase)$")
+#: An argument that passes the caller (their session, user or tenant) to a check.
+CALLER = re.compile(r"^(?:ctx|session|user|currentUser|req\.user|request\.user|ctx\.session|ctx\.user)$|"
+                    r"^(?:ctx\.)?(?:session|user|auth)\??\.")
 _UNWRAP = frozenset({"await_expression", "parenthesized_expression", "non_null_expression", "as_expression"})
 
 
@@ -119,20 +122,40 @@ def _build(tree: JsTree, node: Node, root: Node | None, links: list[Link], table
     filter_text = " ".join(tree.text(f) for f in filters)
     inputs = tuple(dict.fromkeys(origin_of(tree, v) for v in values))
     function = enclosing_function(node)
+    names = {i.name for i in inputs}
     return DataAccess(
         table=table, operation=operation, call=_label(tree, root, links), constrained=frozenset(constrained),
         inputs=inputs, span=tree.span(node), function=function_name(tree, function) if function.parent else "",
         mentions_key=policy.words().search(filter_text) is not None,
-        owner_checked=policy.owner_check().search(checked_code(tree, node, function, operation)) is not None,
-        bypasses_rls=_bypasses_rls(tree, root, node))
+        owner_checked=protected(tree, node, function, operation, names, policy),
+        bypasses_rls=_bypasses_rls(tree, root, node), scope=function.start_byte)
+
+
+def protected(tree: JsTree, node: Node, function: Node, operation: str, names: set[str], policy: KeyPolicy) -> bool:
+    """An ownership check guards the access: the row's owner compared with the caller or an access-check helper
+    (:meth:`KeyPolicy.owner_check`), or, before it, a call that passes the same id together with the caller
+    (``findProviderInOrganization(input.id, ctx.session.activeOrganizationId)``)."""
+    if policy.owner_check().search(checked_code(tree, node, function, operation)):
+        return True
+    for call in tree.walk(function):
+        if call.start_byte >= node.start_byte:
+            break
+        if call.type != "call_expression":
+            continue
+        args = [re.sub(r"\s+", "", tree.text(a)) for a in call_arguments(call)]
+        if any(a in names for a in args) and any(CALLER.search(a) or policy.words().search(a) for a in args):
+            return True
+    return False
 
 
 def checked_code(tree: JsTree, node: Node, function: Node, operation: str) -> str:
-    """Where an ownership check protects the access: after a read (the loaded row is checked before use), before
-    a write (a check after an update or delete comes too late)."""
-    if operation == READ:
-        return tree.source[node.end_byte:function.end_byte].decode("utf-8", errors="replace")
-    return tree.source[function.start_byte:node.start_byte].decode("utf-8", errors="replace")
+    """Where an ownership check protects the access: anywhere in the function around a read (an access check
+    before it, or the loaded row checked before use), only before a write (a check after an update or delete
+    comes too late)."""
+    before = tree.source[function.start_byte:node.start_byte].decode("utf-8", errors="replace")
+    if operation != READ:
+        return before
+    return before + "\n" + tree.source[node.end_byte:function.end_byte].decode("utf-8", errors="replace")
 
 
 def _selects_by_id(tree: JsTree, column: str, value: Node) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from scanner.analysis.data.javascript.access import ID_NAME, accesses, checked_code
+from scanner.analysis.data.javascript.access import ID_NAME, accesses, protected
 from scanner.analysis.data.javascript.origin import function_name, origin_of
 from scanner.analysis.data.model import REQUEST, UNKNOWN, DataAccess, KeyPolicy, TableIndex
 from scanner.lang.javascript.parse import call_arguments, enclosing_function, property_key
@@ -55,9 +55,9 @@ def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableInd
         for inner in cache[key]:
             yield replace(inner, inputs=tuple(chosen), span=tree.span(call), call=f"{name}() -> {inner.call}",
                           function=function_name(tree, function) if function.parent else "",
-                          owner_checked=inner.owner_checked or policy.owner_check().search(
-                              checked_code(tree, call, function, inner.operation)) is not None,
-                          via=f"{name} ({definition.path}:{definition.line})")
+                          owner_checked=inner.owner_checked or protected(
+                              tree, call, function, inner.operation, {i.name for i in chosen}, policy),
+                          via=f"{name} ({definition.path}:{definition.line})", scope=function.start_byte)
 
 
 def _id_arguments(tree: JsTree, call: Node) -> Iterator[Node]:

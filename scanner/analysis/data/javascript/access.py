@@ -73,6 +73,8 @@ SQL_RUNNERS = re.compile(r"(?:^|\.)(?:query|execute|raw|\$queryRaw|\$queryRawUns
 #: A Supabase client made with the service-role key (or named as an admin client) bypasses RLS.
 SERVICE_ROLE = re.compile(r"service[_-]?role|SERVICE_KEY|serviceRole", re.IGNORECASE)
 ADMIN_CLIENT = re.compile(r"^(?:supabaseAdmin|adminClient|supabaseService|serviceClient|adminSupabase)$")
+#: Variables that hold a row only to test whether it exists.
+EXISTENCE_NAME = re.compile(r"^(?:existing|exists|alreadyExists|duplicate|taken|conflict|isTaken)\w*$", re.IGNORECASE)
 #: An argument that passes the caller (their session, user or tenant) to a check.
 CALLER = re.compile(r"^(?:ctx|session|user|currentUser|req\.user|request\.user|ctx\.session|ctx\.user)$|"
                     r"^(?:ctx\.)?(?:session|user|auth)\??\.")
@@ -104,6 +106,8 @@ def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | 
         if access is None:
             continue
         table, operation, filters, ids = access
+        if operation == READ and _existence_check(tree, node):
+            continue
         if table is not None and index.find(table) is None and not _bypasses_rls(tree, root, node):
             continue
         yield _build(tree, node, root, links, table, operation, filters, ids, policy)
@@ -163,6 +167,17 @@ def _selects_by_id(tree: JsTree, column: str, value: Node) -> bool:
     (``eq("key", docId)``). Other filters (``username``, ``email``) look rows up, and are left out."""
     name = tree.text(value).rsplit(".", 1)[-1].strip("()")
     return bool(ID_NAME.match(column) or ID_NAME.match(name))
+
+
+def _existence_check(tree: JsTree, call: Node) -> bool:
+    """``const existing = await db.query.x.findFirst(...)``: a uniqueness check before a create, whose row is only
+    tested for existence, discloses nothing."""
+    parent = call.parent
+    while parent is not None and parent.type in _UNWRAP:
+        parent = parent.parent
+    if parent is None or parent.type != "variable_declarator":
+        return False
+    return EXISTENCE_NAME.match(tree.text(parent.child_by_field_name("name"))) is not None
 
 
 def _continues(call: Node) -> bool:

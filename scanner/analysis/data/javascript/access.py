@@ -136,11 +136,21 @@ def _build(tree: JsTree, node: Node, root: Node | None, links: list[Link], table
 
 
 def protected(tree: JsTree, node: Node, function: Node, operation: str, names: set[str], policy: KeyPolicy) -> bool:
-    """An ownership check guards the access: the row's owner compared with the caller or an access-check helper
+    """An ownership check guards the access, in its function or a function enclosing it (a callback inside a
+    handler): the row's owner compared with the caller or an access-check helper
     (:meth:`KeyPolicy.owner_check`), or, before it, a call that passes the same id together with the caller
     (``findProviderInOrganization(input.id, ctx.session.activeOrganizationId)``)."""
-    if policy.owner_check().search(checked_code(tree, node, function, operation)):
-        return True
+    scope = function
+    while True:
+        if policy.owner_check().search(checked_code(tree, node, scope, operation)) or _checked_with_caller(
+                tree, node, scope, names, policy):
+            return True
+        if scope.parent is None:
+            return False
+        scope = enclosing_function(scope.parent)
+
+
+def _checked_with_caller(tree: JsTree, node: Node, function: Node, names: set[str], policy: KeyPolicy) -> bool:
     for call in tree.walk(function):
         if call.start_byte >= node.start_byte:
             break

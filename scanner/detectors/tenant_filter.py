@@ -41,7 +41,7 @@ JS_KINDS = frozenset({"javascript", "typescript"})
 JS_NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations?|seeds?|seeders|scripts|tests?|__tests__|__mocks__|e2e|cypress|"
                                  r"mocks?|fixtures)/|\.(?:test|spec|stories|e2e)\.[cm]?[jt]sx?$|(?:^|/)seed\.[cm]?[jt]s$")
 #: A file with one of these may use a client that bypasses row-level security.
-RLS_BYPASS_MARKERS = re.compile(r"service[_-]?role|SERVICE_KEY|supabaseAdmin|adminClient", re.IGNORECASE)
+RLS_BYPASS_MARKERS = re.compile(r"[sS]ervice[_-]?[rR]ole|SERVICE_ROLE|SERVICE_KEY|supabaseAdmin|adminClient")
 SERVICE_ROLE_RULE = "tenant-service-role-unscoped"
 
 
@@ -201,7 +201,8 @@ class TenantFilterDetector(Detector):
         tree = parse_js(ctx)
         found = list(accesses(tree, index, self.policy)) if direct else []
         if REQUEST_MARKERS.search(text):
-            found += helper_accesses(tree, artifact.path, module_graph(ctx.facts), index, self.policy)
+            found += helper_accesses(tree, artifact.path, module_graph(ctx.facts), index, self.policy,
+                                     ctx.facts.bucket("tenant-helper-accesses", dict))
         ctx.examined("tenant-isolation", "tenant table query", len(found))
         tables = [index.find(access.table) for access in found]
         scoped = sum(1 for access, table in zip(found, tables, strict=True)

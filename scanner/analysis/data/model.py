@@ -135,6 +135,7 @@ class TableIndex:
     tables: dict[str, TenantTable] = field(default_factory=dict)
     #: Names in code that denote a table (a Drizzle variable, a Sequelize class) -> normalised table name.
     aliases: dict[str, str] = field(default_factory=dict)
+    _pattern: tuple[int, re.Pattern[str]] | None = field(default=None, repr=False)
 
     def add(self, table: TenantTable, *names: str) -> None:
         key = table_name(table.name)
@@ -152,12 +153,16 @@ class TableIndex:
         return self.tables.get(self.aliases.get(name) or table_name(name))
 
     def mention_pattern(self) -> re.Pattern[str] | None:
-        """Text that may name one of the tables (a cheap prefilter for the detect pass)."""
+        """Text that may name one of the tables (a cheap prefilter for the detect pass): each declared name and
+        alias as written, with its first letter in either case (``Note`` and ``prisma.note``)."""
         if not self.tables:
             return None
-        stems = {key[:-1] if key.endswith("y") else key for key in self.tables}
-        stems.update(self.aliases)
-        return re.compile("|".join(sorted(map(re.escape, stems), key=len, reverse=True)), re.IGNORECASE)
+        if self._pattern is None or self._pattern[0] != len(self.aliases) + len(self.tables):
+            names = {t.name for t in self.tables.values()} | set(self.aliases)
+            variants = {v for n in names if n for v in (n, n[0].lower() + n[1:], n[0].upper() + n[1:])}
+            pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, variants), key=len, reverse=True)) + ")")
+            self._pattern = (len(self.aliases) + len(self.tables), pattern)
+        return self._pattern[1]
 
 
 def table_index(facts: ProjectFacts) -> TableIndex:

@@ -71,7 +71,7 @@ SQL_COLUMN = re.compile(r"[\"`]?(\w+)[\"`]?\s*(?:=|in\b|is\b|<|>|like\b)", re.IG
 SQL_RUNNERS = re.compile(r"(?:^|\.)(?:query|execute|raw|\$queryRaw|\$queryRawUnsafe|\$executeRaw|"
                          r"\$executeRawUnsafe|unsafe|sql)$")
 #: A Supabase client made with the service-role key (or named as an admin client) bypasses RLS.
-SERVICE_ROLE = re.compile(r"service[_-]?role|SERVICE_KEY|serviceRole", re.IGNORECASE)
+SERVICE_ROLE = re.compile(r"[sS]ervice[_-]?[rR]ole|SERVICE_ROLE|SERVICE_KEY")
 ADMIN_CLIENT = re.compile(r"^(?:supabaseAdmin|adminClient|supabaseService|serviceClient|adminSupabase)$")
 #: Variables that hold a row only to test whether it exists.
 EXISTENCE_NAME = re.compile(r"^(?:existing|exists|alreadyExists|duplicate|taken|conflict|isTaken)\w*$", re.IGNORECASE)
@@ -482,7 +482,7 @@ def _bypasses_rls(tree: JsTree, root: Node | None, call: Node) -> bool:
     name = tree.text(root)
     if ADMIN_CLIENT.match(name):
         return True
-    if root.type != "identifier":
+    if root.type != "identifier" or SERVICE_ROLE.search(tree.file_text) is None:
         return False
     value = _local_value(tree, root)
     if value is None:

@@ -29,10 +29,10 @@ REQUEST_MARKERS = re.compile(r"\breq\.(?:params|body|query)|\brequest\.json\(|\b
                              r"['\"]use server['\"]|@(?:Param|Body|Query)\(|\binput\.")
 
 
-def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableIndex,
-                    policy: KeyPolicy) -> Iterator[DataAccess]:
-    """Unscoped accesses reached through project helpers called with an id from the request."""
-    cache: dict[tuple[str, int], list[DataAccess]] = {}
+def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableIndex, policy: KeyPolicy,
+                    cache: dict[tuple[str, int], list[DataAccess]]) -> Iterator[DataAccess]:
+    """Accesses reached through project helpers called with an id from the request (``cache``: each helper's
+    accesses by parameter, shared by the project's files)."""
     for call in tree.walk():
         if call.type != "call_expression":
             continue

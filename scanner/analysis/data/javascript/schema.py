@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from scanner.analysis.data.model import KeyPolicy, TableIndex, TenantTable, snake
 
 #: Files that may declare tables: a cheap prefilter before the regexes below.
-MARKERS = re.compile(r"@Entity\b|\b(?:model\s+\w+\s*\{|\w+Table\(|\.define\(|\.init\(|Schema\(|belongsTo\(|"
-                     r"create\s+table|\.insert(?:One|Many)?\()", re.IGNORECASE)
+MARKERS = re.compile(r"@Entity\b|\bmodel\s+\w+\s*\{|Table\(|\.define\(|\.init\(|Schema\(|belongsTo\(|"
+                     r"\b(?:create|CREATE)\s+(?:table|TABLE)\b|\.insert(?:One|Many)?\(")
 
 _PRISMA_MODEL = re.compile(r"^\s*model\s+(\w+)\s*\{", re.MULTILINE)
 _PRISMA_FIELD = re.compile(r"^\s*(\w+)\s+(\w+)", re.MULTILINE)

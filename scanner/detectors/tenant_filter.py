@@ -224,7 +224,7 @@ class TenantFilterDetector(Detector):
         from scanner.analysis.data.model import VERBS
 
         chosen = access.client_chosen()
-        if not chosen or access.scoped_to(table):
+        if not chosen or access.scoped_to(table) or access.by_parent():
             return
         ids = ", ".join(i.name if i.detail in ("", i.name) else f"{i.name} ({i.detail})" for i in chosen)
         verb = VERBS[access.operation]

@@ -114,8 +114,8 @@ def _owner_check(keys: frozenset[str]) -> re.Pattern[str]:
     caller = r"(?:user\.id|session\.\w+(?:\.\w+)*|auth\.uid\(\))"
     return re.compile(rf"(?:\b(?:{words})|\.(?:email|owner)|\b{caller})\s*{compare}|"
                       rf"{compare}\s*[\w.?()]*\b(?:{words}|email)\b|{compare}\s*[\w.?()]*\b{caller}|"
-                      r"\b(?:assert|check|verify|ensure|require|can|has|is)\w*(?:Own|Access|Permission|Member|Belong|"
-                      r"Author|Allowed)\w*\(")
+                      r"\b(?:assert|check|verify|ensure|require|can|has|is|throwIf|throwUnless)\w*(?:Own|Access|"
+                      r"Permission|Member|Belong|Author|Allowed)\w*\(|\bauthoriz\w*\(")
 
 
 @dataclass
@@ -204,6 +204,13 @@ class DataAccess:
 
     def client_chosen(self) -> list[IdInput]:
         return [i for i in self.inputs if i.origin in CLIENT_CHOSEN]
+
+    def by_parent(self) -> bool:
+        """The filter constrains a foreign key besides the row's own id (``{ id, projectId }``, a list of a
+        project's rows): the rows are selected through a parent whose access a guard may have checked, so
+        whether the caller may reach them is unknown here."""
+        own = {"id", "_id", "uuid", "pk"} | ({f"{snake(table_name(self.table))}_id"} if self.table else set())
+        return any(c.endswith("_id") and c not in own for c in self.constrained)
 
     def scoped_to(self, table: TenantTable | None) -> bool:
         """The access constrains one of the table's keys (or any key, through a join or relation)."""

@@ -156,10 +156,22 @@ def _checked_with_caller(tree: JsTree, node: Node, function: Node, names: set[st
             break
         if call.type != "call_expression":
             continue
-        args = [re.sub(r"\s+", "", tree.text(a)) for a in call_arguments(call)]
+        args = [re.sub(r"\s+", "", tree.text(a)) for a in _flattened(tree, call_arguments(call))]
         if any(a in names for a in args) and any(CALLER.search(a) or policy.words().search(a) for a in args):
             return True
     return False
+
+
+def _flattened(tree: JsTree, args: list[Node]) -> Iterator[Node]:
+    """Arguments, with an object argument's values in its place (``check({ session, projectId: id })``)."""
+    for arg in args:
+        if arg.type != "object":
+            yield arg
+            continue
+        for member in arg.named_children:
+            value = member.child_by_field_name("value") if member.type == "pair" else member
+            if value is not None:
+                yield value
 
 
 def checked_code(tree: JsTree, node: Node, function: Node, operation: str) -> str:

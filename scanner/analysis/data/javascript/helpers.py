@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from scanner.lang.javascript.modules import ModuleGraph
     from scanner.lang.javascript.parse import JsTree
 
+#: Calls that check, log or notify rather than load what the caller asked for.
+NOT_A_LOAD = re.compile(r"^(?:assert|check|verify|ensure|require|throw|audit|log|track|validate|record|emit|send|"
+                        r"notify|publish|enqueue|capture|report)", re.IGNORECASE)
 #: Text that suggests a file reads request data (a cheap prefilter before following its calls).
 REQUEST_MARKERS = re.compile(r"\breq\.(?:params|body|query)|\brequest\.json\(|\bparams\b|searchParams|formData|"
                              r"['\"]use server['\"]|@(?:Param|Body|Query)\(|\binput\.")
@@ -44,6 +47,8 @@ def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableInd
         if not chosen:
             continue
         name = re.sub(r"\s+", "", tree.text(callee))
+        if NOT_A_LOAD.match(name.rsplit(".", 1)[-1]):
+            continue
         definition = graph.function(name, path)
         if definition is None:
             continue
@@ -51,13 +56,44 @@ def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableInd
         if key not in cache:
             cache[key] = [a for a in accesses(definition.module.tree, index, policy, within=definition.node)
                           if any(i.origin == UNKNOWN and i.detail == "argument" for i in a.inputs)]
+        receiving = _receiving(tree, call, definition.module.tree, definition.node)
         function = enclosing_function(call)
         for inner in cache[key]:
+            if not any(i.name == n or i.name.startswith(f"{n}.") for i in inner.inputs for n in receiving):
+                continue
             yield replace(inner, inputs=tuple(chosen), span=tree.span(call), call=f"{name}() -> {inner.call}",
                           function=function_name(tree, function) if function.parent else "",
                           owner_checked=inner.owner_checked or protected(
                               tree, call, function, inner.operation, {i.name for i in chosen}, policy),
                           via=f"{name} ({definition.path}:{definition.line})", scope=function.start_byte)
+
+
+def _receiving(tree: JsTree, call: Node, helper_tree: JsTree, helper: Node) -> set[str]:
+    """The names inside the helper that receive an id from the request: a parameter (``id``), a destructured
+    property (``{ id }``) or a member of a parameter (``args.id``)."""
+    params = helper.child_by_field_name("parameters")
+    params = [p for p in params.named_children if p.type != "comment"] if params is not None else []
+    names: set[str] = set()
+    for arg, param in zip(call_arguments(call), params, strict=False):
+        pattern = param.child_by_field_name("pattern") or param
+        bound = tree_names(helper_tree, pattern)
+        if arg.type == "object":
+            for member in arg.named_children:
+                key = property_key(tree, member) if member.type == "pair" else tree.text(member)
+                value = member.child_by_field_name("value") if member.type == "pair" else member
+                if key and value is not None and ID_NAME.match(key) and origin_of(tree, value).origin == REQUEST:
+                    names.add(f"{helper_tree.text(pattern)}.{key}" if pattern.type == "identifier" else key)
+        elif ID_NAME.match(tree.text(arg).rsplit(".", 1)[-1]) and origin_of(tree, arg).origin == REQUEST:
+            names.update(bound)
+    return names
+
+
+def tree_names(tree: JsTree, pattern: Node) -> set[str]:
+    """Names a parameter pattern binds."""
+    if pattern.type == "identifier":
+        return {tree.text(pattern)}
+    return {tree.text(n) for n in tree.walk(pattern) if n.type in ("shorthand_property_identifier_pattern",
+                                                                     "identifier")}
 
 
 def _id_arguments(tree: JsTree, call: Node) -> Iterator[Node]:

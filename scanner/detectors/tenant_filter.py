@@ -37,12 +37,17 @@ NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations|management/commands|tests?|
 #: Raw SQL is only reported when it selects rows, so a file without WHERE (or UPDATE/DELETE) has none.
 SQL_MARKERS = re.compile(r"\b(?:where|update|delete)\s", re.IGNORECASE)
 JS_KINDS = frozenset({"javascript", "typescript"})
-#: JS/TS code no tenant's request reaches: seeds, migrations, scripts, tests, mocks and stories.
+#: JS/TS code no tenant's request reaches: seeds, migrations, scripts, tests, mocks and stories, and admin
+#: consoles (staff reach every tenant by design).
 JS_NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations?|seeds?|seeders|scripts|tests?|__tests__|__mocks__|e2e|cypress|"
-                                 r"mocks?|fixtures)/|\.(?:test|spec|stories|e2e)\.[cm]?[jt]sx?$|(?:^|/)seed\.[cm]?[jt]s$")
+                                 r"mocks?|fixtures)/|(?:^|/)admin[\w+-]*/|\.(?:test|spec|stories|e2e)\.[cm]?[jt]sx?$|(?:^|/)seed\.[cm]?[jt]s$")
 #: A file with one of these may use a client that bypasses row-level security.
 RLS_BYPASS_MARKERS = re.compile(r"[sS]ervice[_-]?[rR]ole|SERVICE_ROLE|SERVICE_KEY|supabaseAdmin|adminClient")
 SERVICE_ROLE_RULE = "tenant-service-role-unscoped"
+#: Tables whose rows are public by purpose: avatars, logos and branding are served to anyone by id.
+PUBLIC_RESOURCE = re.compile(r"[aA]vatar|[lL]ogo|[bB]randing|[iI]con|[fF]avicon")
+#: Functions for the operator's staff (an instance admin key, an admin console) reach every tenant by design.
+STAFF_FUNCTION = re.compile(r"[aA]dmin|ADMIN|[sS]uperuser|[sS]taff")
 
 
 class TenantFilterDetector(Detector):
@@ -224,7 +229,8 @@ class TenantFilterDetector(Detector):
         from scanner.analysis.data.model import VERBS
 
         chosen = access.client_chosen()
-        if not chosen or access.scoped_to(table) or access.by_parent():
+        if not chosen or access.scoped_to(table) or access.by_parent() or STAFF_FUNCTION.search(
+                f"{access.function} {access.via}") or PUBLIC_RESOURCE.search(access.table or ""):
             return
         ids = ", ".join(i.name if i.detail in ("", i.name) else f"{i.name} ({i.detail})" for i in chosen)
         verb = VERBS[access.operation]

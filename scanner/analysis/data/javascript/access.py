@@ -143,35 +143,38 @@ def protected(tree: JsTree, node: Node, function: Node, operation: str, names: s
     scope = function
     while True:
         if policy.owner_check().search(checked_code(tree, node, scope, operation)) or _checked_with_caller(
-                tree, node, scope, names, policy):
+                tree, node, scope, names, policy, operation):
             return True
         if scope.parent is None:
             return False
         scope = enclosing_function(scope.parent)
 
 
-def _checked_with_caller(tree: JsTree, node: Node, function: Node, names: set[str], policy: KeyPolicy) -> bool:
+def _checked_with_caller(tree: JsTree, node: Node, function: Node, names: set[str], policy: KeyPolicy,
+                         operation: str) -> bool:
+    """A call passes one of ``names`` together with the caller: before a write, anywhere around a read (the read
+    only dispatches to the scoped operation)."""
     for call in tree.walk(function):
-        if call.start_byte >= node.start_byte:
+        if call.type != "call_expression" or node.start_byte <= call.start_byte < node.end_byte:
+            continue  # the access itself
+        if call.start_byte >= node.start_byte and operation != READ:
             break
-        if call.type != "call_expression":
-            continue
         args = [re.sub(r"\s+", "", tree.text(a)) for a in _flattened(tree, call_arguments(call))]
         if any(a in names for a in args) and any(CALLER.search(a) or policy.words().search(a) for a in args):
             return True
     return False
 
 
-def _flattened(tree: JsTree, args: list[Node]) -> Iterator[Node]:
-    """Arguments, with an object argument's values in its place (``check({ session, projectId: id })``)."""
+def _flattened(tree: JsTree, args: list[Node], depth: int = 0) -> Iterator[Node]:
+    """Arguments, with an object argument's values in its place (``check({ session, projectId: id })``), two
+    levels deep."""
     for arg in args:
-        if arg.type != "object":
+        if arg.type != "object" or depth > 1:
             yield arg
             continue
-        for member in arg.named_children:
-            value = member.child_by_field_name("value") if member.type == "pair" else member
-            if value is not None:
-                yield value
+        values = [member.child_by_field_name("value") if member.type == "pair" else member
+                  for member in arg.named_children]
+        yield from _flattened(tree, [v for v in values if v is not None], depth + 1)
 
 
 def checked_code(tree: JsTree, node: Node, function: Node, operation: str) -> str:

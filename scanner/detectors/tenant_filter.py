@@ -226,7 +226,8 @@ class TenantFilterDetector(Detector):
         """One decision per data access, whatever its language: an access that selects rows by an id the
         client chose, on a tenant table (or through a client that bypasses row-level security), without
         constraining the tenant/owner key and without an ownership check afterwards."""
-        from scanner.analysis.data.model import VERBS
+        from scanner.analysis.data.model import READ, VERBS
+        from scanner.analysis.routes.intent import public_reason
 
         chosen = access.client_chosen()
         if not chosen or access.scoped_to(table) or access.by_parent() or STAFF_FUNCTION.search(
@@ -248,6 +249,8 @@ class TenantFilterDetector(Detector):
         if table is None or "tenant-idor-route" not in self.rules:
             return
         route = self._js_route(ctx, access)
+        if route is not None and access.operation == READ and public_reason(route, ctx.config.public_routes):
+            return  # an Open Graph image, a shared page, an OAuth callback: public reads by purpose
         who = f"Route {route.label}" if route is not None else f"Request handler{where}"
         via = f" through {access.via}" if access.via else ""
         keys = "/".join(table.keys) or "tenant key"

@@ -115,7 +115,8 @@ def _owner_check(keys: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"(?:\b(?:{words})|\.(?:email|owner)|\b{caller})\s*{compare}|"
                       rf"{compare}\s*[\w.?()]*\b(?:{words}|email)\b|{compare}\s*[\w.?()]*\b{caller}|"
                       r"\b(?:assert|check|verify|ensure|require|can|has|is|throwIf|throwUnless)\w*(?:Own|Access|"
-                      r"Permission|Member|Belong|Author|Allowed)\w*\(|\bauthoriz\w*\(")
+                      r"Permission|Member|Belong|Author|Allowed)\w*\(|\bauthoriz\w*\(|"
+                      r"\.(?:isPublic|public|visibility|isShared|shared|published|isPublished)\b")
 
 
 @dataclass

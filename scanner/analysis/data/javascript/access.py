@@ -62,7 +62,7 @@ DRIZZLE_TABLE_LINKS = {"from": READ, "update": UPDATE, "delete": DELETE}
 SUPABASE_OPERATIONS = {"select": READ, "update": UPDATE, "delete": DELETE, "upsert": UPSERT}
 SUPABASE_FILTERS = frozenset({"eq", "neq", "in", "match", "filter", "is", "contains", "or"})
 #: Keys and names that hold row ids (``id``, ``fileId``, ``file_ids``).
-ID_NAME = re.compile(r"^(?:_?id|ids|\w*_ids?|\w*Ids?|\w*ID)$")
+ID_NAME = re.compile(r"^(?:_?id|ids|uuid|slug|\w*_ids?|\w*Ids?|\w*ID|\w*Slug)$")
 #: Table and client names from SQL text.
 SQL_STATEMENT = re.compile(r"^\s*(select\b.*?\bfrom|update|delete\s+from)\s+[\"`]?(?:\w+[\"`]?\.)?[\"`]?(\w+)",
                            re.IGNORECASE | re.DOTALL)

@@ -101,14 +101,14 @@ def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | 
         root, links = _chain(tree, node)
         if not links:
             continue
-        access = _sql(tree, node, links) or _supabase(tree, links) or _drizzle(tree, links) \
+        access = _sql(tree, links) or _supabase(tree, links) or _drizzle(tree, links) \
             or _knex(tree, links, index) or _orm(tree, root, links, index, repositories)
         if access is None:
             continue
         table, operation, filters, ids = access
         if operation == READ and _existence_check(tree, node):
             continue
-        if table is not None and index.find(table) is None and not _bypasses_rls(tree, root, node):
+        if table is not None and index.find(table) is None and not _bypasses_rls(tree, root):
             continue
         yield _build(tree, node, root, links, table, operation, filters, ids, policy)
 
@@ -132,7 +132,7 @@ def _build(tree: JsTree, node: Node, root: Node | None, links: list[Link], table
         inputs=inputs, span=tree.span(node), function=function_name(tree, function) if function.parent else "",
         mentions_key=policy.words().search(filter_text) is not None,
         owner_checked=protected(tree, node, function, operation, names, policy),
-        bypasses_rls=_bypasses_rls(tree, root, node), scope=function.start_byte)
+        bypasses_rls=_bypasses_rls(tree, root), scope=function.start_byte)
 
 
 def protected(tree: JsTree, node: Node, function: Node, operation: str, names: set[str], policy: KeyPolicy) -> bool:
@@ -351,7 +351,7 @@ def _knex(tree: JsTree, links: list[Link], index: TableIndex) -> tuple | None:
     return table, operation, [link.node for link in links if link.name.startswith(("where", "andWhere"))], []
 
 
-def _sql(tree: JsTree, call: Node, links: list[Link]) -> tuple | None:
+def _sql(tree: JsTree, links: list[Link]) -> tuple | None:
     last = links[-1]
     if not SQL_RUNNERS.search(last.name) or not last.args:
         return None
@@ -489,7 +489,7 @@ def _local_value(tree: JsTree, name: Node) -> Node | None:
     return None
 
 
-def _bypasses_rls(tree: JsTree, root: Node | None, call: Node) -> bool:
+def _bypasses_rls(tree: JsTree, root: Node | None) -> bool:
     """The chain's client is a Supabase client made with the service-role key (created in this function or
     file, or named as an admin client)."""
     if root is None:

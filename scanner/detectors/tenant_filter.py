@@ -230,8 +230,11 @@ class TenantFilterDetector(Detector):
         from scanner.analysis.routes.intent import public_reason
 
         chosen = access.client_chosen()
-        if not chosen or access.scoped_to(table) or access.by_parent() or STAFF_FUNCTION.search(
+        if not chosen or access.existence_only or access.scoped_to(table) or STAFF_FUNCTION.search(
                 f"{access.function} {access.via}") or PUBLIC_RESOURCE.search(access.table or ""):
+            return
+        route = self._js_route(ctx, access)
+        if route is not None and _guard_checks_parent(route, access.parents()):
             return
         ids = ", ".join(i.name if i.detail in ("", i.name) else f"{i.name} ({i.detail})" for i in chosen)
         verb = VERBS[access.operation]
@@ -248,7 +251,6 @@ class TenantFilterDetector(Detector):
             return
         if table is None or "tenant-idor-route" not in self.rules:
             return
-        route = self._js_route(ctx, access)
         if route is not None and access.operation == READ and public_reason(route, ctx.config.public_routes):
             return  # an Open Graph image, a shared page, an OAuth callback: public reads by purpose
         who = f"Route {route.label}" if route is not None else f"Request handler{where}"
@@ -261,7 +263,8 @@ class TenantFilterDetector(Detector):
             key=key, model=table.name, inputs=[i.name for i in chosen], learned_from=table.origin,
             **({"route": route.label, "handler": route.handler} if route is not None else {}))
 
-    def _js_route(self, ctx: Context, access: DataAccess):
+    @staticmethod
+    def _js_route(ctx: Context, access: DataAccess):
         """The route of this file whose handler holds the access, if the route model knows it."""
         from scanner.analysis.routes.index import routes_in
 
@@ -272,3 +275,11 @@ class TenantFilterDetector(Detector):
                                                                                           span.end_column):
                     return route
         return None
+
+
+def _guard_checks_parent(route, parents: set[str]) -> bool:
+    """A guard of the route checks the caller's access to the parent the rows are selected through
+    (``protectedProjectProcedure`` for rows selected by ``project_id``, ``requireWorkspaceMember`` for
+    ``workspace_id``)."""
+    names = " ".join(guard.name for guard in route.guards).lower()
+    return any(parent.removesuffix("_id").replace("_", "") in names for parent in parents)

@@ -202,16 +202,17 @@ class DataAccess:
     via: str = ""
     #: Where the enclosing function starts (byte offset): accesses of one function share it.
     scope: int = 0
+    #: The row is only tested for existence (a uniqueness check before a create): it discloses nothing.
+    existence_only: bool = False
 
     def client_chosen(self) -> list[IdInput]:
         return [i for i in self.inputs if i.origin in CLIENT_CHOSEN]
 
-    def by_parent(self) -> bool:
-        """The filter constrains a foreign key besides the row's own id (``{ id, projectId }``, a list of a
-        project's rows): the rows are selected through a parent whose access a guard may have checked, so
-        whether the caller may reach them is unknown here."""
+    def parents(self) -> set[str]:
+        """Foreign keys the filter constrains besides the row's own id (``project_id`` in ``{ id, projectId }``):
+        the rows are selected through a parent row."""
         own = {"id", "_id", "uuid", "pk"} | ({f"{snake(table_name(self.table))}_id"} if self.table else set())
-        return any(c.endswith("_id") and c not in own for c in self.constrained)
+        return {c for c in self.constrained if c.endswith("_id") and c not in own}
 
     def scoped_to(self, table: TenantTable | None) -> bool:
         """The access constrains one of the table's keys (or any key, through a join or relation)."""

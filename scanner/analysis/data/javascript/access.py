@@ -32,7 +32,13 @@ from scanner.analysis.data.model import (
     TableIndex,
     snake,
 )
-from scanner.lang.javascript.parse import call_arguments, enclosing_function, property_key, string_value
+from scanner.lang.javascript.parse import (
+    FUNCTION_TYPES,
+    call_arguments,
+    enclosing_function,
+    property_key,
+    string_value,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -106,11 +112,11 @@ def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | 
         if access is None:
             continue
         table, operation, filters, ids = access
-        if operation == READ and _existence_check(tree, node):
-            continue
         if table is not None and index.find(table) is None and not _bypasses_rls(tree, root):
             continue
-        yield _build(tree, node, root, links, table, operation, filters, ids, policy)
+        found = _build(tree, node, root, links, table, operation, filters, ids, policy)
+        found.existence_only = operation == READ and _existence_check(tree, node)
+        yield found
 
 
 def _build(tree: JsTree, node: Node, root: Node | None, links: list[Link], table: str | None, operation: str,
@@ -141,13 +147,14 @@ def protected(tree: JsTree, node: Node, function: Node, operation: str, names: s
     (:meth:`KeyPolicy.owner_check`), or, before it, a call that passes the same id together with the caller
     (``findProviderInOrganization(input.id, ctx.session.activeOrganizationId)``)."""
     scope = function
-    while True:
+    while scope.type in FUNCTION_TYPES:
         if policy.owner_check().search(checked_code(tree, node, scope, operation)) or _checked_with_caller(
                 tree, node, scope, names, policy, operation):
             return True
         if scope.parent is None:
-            return False
+            break
         scope = enclosing_function(scope.parent)
+    return False
 
 
 def _checked_with_caller(tree: JsTree, node: Node, function: Node, names: set[str], policy: KeyPolicy,

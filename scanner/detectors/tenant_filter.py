@@ -234,8 +234,9 @@ class TenantFilterDetector(Detector):
                 f"{access.function} {access.via}") or PUBLIC_RESOURCE.search(access.table or ""):
             return
         route = self._js_route(ctx, access)
-        if route is not None and _guard_checks_parent(route, access.parents()):
-            return
+        parents = access.parents()
+        if parents and (route is None or _guard_checks_parent(route, parents)):
+            return  # selected through a parent that a guard checks (or may check: the route is not known)
         ids = ", ".join(i.name if i.detail in ("", i.name) else f"{i.name} ({i.detail})" for i in chosen)
         verb = VERBS[access.operation]
         where = f" in {access.function}()" if access.function else ""

@@ -226,7 +226,7 @@ class TenantFilterDetector(Detector):
         """One decision per data access, whatever its language: an access that selects rows by an id the
         client chose, on a tenant table (or through a client that bypasses row-level security), without
         constraining the tenant/owner key and without an ownership check afterwards."""
-        from scanner.analysis.data.model import READ, VERBS
+        from scanner.analysis.data.model import READ, VERBS, table_name
         from scanner.analysis.routes.intent import public_reason
 
         chosen = access.client_chosen()
@@ -237,6 +237,8 @@ class TenantFilterDetector(Detector):
         parents = access.parents()
         if parents and (route is None or _guard_checks_parent(route, parents)):
             return  # selected through a parent that a guard checks (or may check: the route is not known)
+        if route is not None and table is not None and _guard_checks_parent(route, {table_name(table.name)}):
+            return  # the guard checks the caller's access to this very row (protectedProjectProcedure, Project)
         ids = ", ".join(i.name if i.detail in ("", i.name) else f"{i.name} ({i.detail})" for i in chosen)
         verb = VERBS[access.operation]
         where = f" in {access.function}()" if access.function else ""
@@ -281,6 +283,10 @@ class TenantFilterDetector(Detector):
 def _guard_checks_parent(route, parents: set[str]) -> bool:
     """A guard of the route checks the caller's access to the parent the rows are selected through
     (``protectedProjectProcedure`` for rows selected by ``project_id``, ``requireWorkspaceMember`` for
-    ``workspace_id``)."""
-    names = " ".join(guard.name for guard in route.guards).lower()
-    return any(parent.removesuffix("_id").replace("_", "") in names for parent in parents)
+    ``workspace_id``): the parent's name is a word (or two adjacent words) of a guard's name."""
+    words: set[str] = set()
+    for guard in route.guards:
+        parts = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", guard.name)
+        words.update(p.lower() for p in parts)
+        words.update((a + b).lower() for a, b in zip(parts, parts[1:], strict=False))
+    return any(parent.removesuffix("_id").replace("_", "") in words for parent in parents)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -288,5 +289,5 @@ def _guard_checks_parent(route, parents: set[str]) -> bool:
     for guard in route.guards:
         parts = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", guard.name)
         words.update(p.lower() for p in parts)
-        words.update((a + b).lower() for a, b in zip(parts, parts[1:], strict=False))
+        words.update((a + b).lower() for a, b in pairwise(parts))
     return any(parent.removesuffix("_id").replace("_", "") in words for parent in parents)

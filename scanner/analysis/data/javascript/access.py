@@ -137,7 +137,8 @@ def _build(tree: JsTree, node: Node, root: Node | None, links: list[Link], table
         table=table, operation=operation, call=_label(tree, root, links), constrained=frozenset(constrained),
         inputs=inputs, span=tree.span(node), function=function_name(tree, function) if function.parent else "",
         mentions_key=policy.words().search(filter_text) is not None,
-        owner_checked=protected(tree, node, function, operation, names, policy),
+        owner_checked=protected(tree, node, function, operation, names, policy)
+        or (operation == READ and _row_checked(tree, node, function)),
         bypasses_rls=_bypasses_rls(tree, root), scope=function.start_byte)
 
 
@@ -201,15 +202,34 @@ def _selects_by_id(tree: JsTree, column: str, value: Node) -> bool:
     return bool(ID_NAME.match(column) or ID_NAME.match(name))
 
 
-def _existence_check(tree: JsTree, call: Node) -> bool:
-    """``const existing = await db.query.x.findFirst(...)``: a uniqueness check before a create, whose row is only
-    tested for existence, discloses nothing."""
+def _row_checked(tree: JsTree, call: Node, function: Node) -> bool:
+    """The loaded row is handed to a check after the read (``validateFlowAPIKey(req, chatflow)``,
+    ``assertCanView(doc, user)``)."""
+    name = _assigned_name(call)
+    if name is None:
+        return False
+    after = tree.source[call.end_byte:function.end_byte].decode("utf-8", errors="replace")
+    return re.search(rf"\b(?:validate|verify|check|assert|ensure|authori[sz]e|can)\w*\([^)]*\b{re.escape(name)}\b",
+                     after) is not None
+
+
+def _assigned_name(call: Node) -> str | None:
+    """``row`` in ``const row = await <call>``."""
     parent = call.parent
     while parent is not None and parent.type in _UNWRAP:
         parent = parent.parent
     if parent is None or parent.type != "variable_declarator":
-        return False
-    return EXISTENCE_NAME.match(tree.text(parent.child_by_field_name("name"))) is not None
+        return None
+    target = parent.child_by_field_name("name")
+    return target.text.decode("utf-8", errors="replace") if target is not None and target.type == "identifier" \
+        else None
+
+
+def _existence_check(tree: JsTree, call: Node) -> bool:
+    """``const existing = await db.query.x.findFirst(...)``: a uniqueness check before a create, whose row is only
+    tested for existence, discloses nothing."""
+    name = _assigned_name(call)
+    return name is not None and EXISTENCE_NAME.match(name) is not None
 
 
 def _continues(call: Node) -> bool:

@@ -227,10 +227,12 @@ class TenantFilterDetector(Detector):
         """One decision per data access, whatever its language: an access that selects rows by an id the
         client chose, on a tenant table (or through a client that bypasses row-level security), without
         constraining the tenant/owner key and without an ownership check afterwards."""
-        from scanner.analysis.data.model import READ, VERBS, table_name
+        from scanner.analysis.data.model import AUTHOR_KEYS, READ, VERBS, table_name
         from scanner.analysis.routes.intent import public_reason
 
         chosen = access.client_chosen()
+        if access.operation == READ and table is not None and set(table.keys) <= set(AUTHOR_KEYS):
+            return  # authored content (reviews, articles, comments) is read by everyone; its author owns changes
         if not chosen or access.existence_only or access.scoped_to(table) or STAFF_FUNCTION.search(
                 f"{access.function} {access.via}") or PUBLIC_RESOURCE.search(access.table or ""):
             return

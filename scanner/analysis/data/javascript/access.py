@@ -99,8 +99,11 @@ class Link:
 def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | None = None) -> Iterator[DataAccess]:
     """Every data access in the file (or in ``within``) whose table is a tenant table, or whose client bypasses
     row-level security."""
-    repositories = dict(re.findall(r"(\w+)\s*[!?]?\s*:\s*(?:Repository|Model|MongoRepository)<(\w+)>",
-                                   tree.source.decode("utf-8", errors="replace")))
+    text = tree.source.decode("utf-8", errors="replace")
+    repositories = dict(re.findall(r"(\w+)\s*[!?]?\s*:\s*(?:Repository|Model|MongoRepository)<(\w+)>", text))
+    # Properties typed as something else (an injected service): ``this.posts.remove`` is not a table's.
+    for name in re.findall(r"(\w+)\s*[!?]?\s*:\s*[A-Z]\w*(?![<\w])", text):
+        repositories.setdefault(name, "")
     for node in tree.walk(within):
         if node.type != "call_expression" or _continues(node):
             continue
@@ -297,12 +300,13 @@ def _orm(tree: JsTree, root: Node | None, links: list[Link], index: TableIndex,
         table = links[-2].name  # prisma.note.findMany, db.reviewsCollection.update, this.noteRepository.find
     elif len(links) >= 2 and links[-2].name.endswith("getRepository") and links[-2].args:
         table = tree.text(links[-2].args[0])  # getRepository(Note).findOneBy
-    elif len(links) == 1 and root is not None and root.type == "identifier":
-        table = tree.text(root)  # BasketModel.findOne
+    elif len(links) == 1 and root is not None and root.type == "identifier" and (
+            tree.text(root)[:1].isupper() or tree.text(root) in index.aliases):
+        table = tree.text(root)  # BasketModel.findOne (a lowercase variable is a loaded row: basket.update(...))
     if table is None:
         return None
     table = repositories.get(table, table)
-    if index.find(table) is None:
+    if not table or index.find(table) is None:
         return None
     args = last.args
     if operation == UPDATE and _interaction(tree, args):

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from scanner.analysis.data.javascript.access import ID_NAME, accesses, protected
 from scanner.analysis.data.javascript.origin import function_name, origin_of
-from scanner.analysis.data.model import REQUEST, UNKNOWN, DataAccess, KeyPolicy, TableIndex
+from scanner.analysis.data.model import DELETE, REQUEST, UNKNOWN, UPDATE, DataAccess, KeyPolicy, TableIndex
+from scanner.lang.javascript.modules import Definition
 from scanner.lang.javascript.parse import call_arguments, enclosing_function, property_key
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 #: Calls that check, log or notify rather than load what the caller asked for.
 NOT_A_LOAD = re.compile(r"^(?:assert|check|verify|ensure|require|throw|audit|log|track|validate|record|emit|send|"
                         r"notify|publish|enqueue|capture|report)", re.IGNORECASE)
+#: Helpers named for a change (``updateArticle``, ``deleteComment``): the rows they load are the rows they change.
+CHANGING_HELPER = re.compile(r"^(update|delete|remove|destroy|edit|patch|rename|archive)", re.IGNORECASE)
 #: Text that suggests a file reads request data (a cheap prefilter before following its calls).
 REQUEST_MARKERS = re.compile(r"\breq\.(?:params|body|query)|\brequest\.json\(|\bparams\b|searchParams|formData|"
                              r"['\"]use server['\"]|@(?:Param|Body|Query)\(|\binput\.")
@@ -40,8 +43,7 @@ def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableInd
         if call.type != "call_expression":
             continue
         callee = call.child_by_field_name("function")
-        if callee is None or callee.type not in ("identifier", "member_expression") or \
-                tree.text(callee).startswith("this."):
+        if callee is None or callee.type not in ("identifier", "member_expression"):
             continue
         chosen = [i for i in (origin_of(tree, v) for v in _id_arguments(tree, call)) if i.origin == REQUEST]
         if not chosen:
@@ -49,7 +51,8 @@ def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableInd
         name = re.sub(r"\s+", "", tree.text(callee))
         if NOT_A_LOAD.match(name.rsplit(".", 1)[-1]):
             continue
-        definition = graph.function(name, path)
+        definition = _injected_method(tree, graph, name, path) if name.startswith("this.") else \
+            graph.function(name, path)
         if definition is None:
             continue
         key = (definition.path, definition.node.start_byte)
@@ -61,11 +64,33 @@ def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableInd
         for inner in cache[key]:
             if not any(i.name == n or i.name.startswith(f"{n}.") for i in inner.inputs for n in receiving):
                 continue
+            verb = CHANGING_HELPER.match(name.rsplit(".", 1)[-1])
+            operation = inner.operation if verb is None else DELETE if verb.group(1).lower() in (
+                "delete", "remove", "destroy") else UPDATE
             yield replace(inner, inputs=tuple(chosen), span=tree.span(call), call=f"{name}() -> {inner.call}",
+                          operation=operation,
                           function=function_name(tree, function) if function.parent else "",
                           owner_checked=inner.owner_checked or protected(
                               tree, call, function, inner.operation, {i.name for i in chosen}, policy),
                           via=f"{name} ({definition.path}:{definition.line})", scope=function.start_byte)
+
+
+def _injected_method(tree: JsTree, graph: ModuleGraph, name: str, path: str) -> Definition | None:
+    """``this.articleService.delete`` in a class whose constructor takes ``articleService: ArticleService``:
+    the ``delete`` method of the project's ``ArticleService`` class (NestJS and other injected services)."""
+    parts = name.split(".")
+    if len(parts) != 3:
+        return None
+    typed = re.search(rf"\b{re.escape(parts[1])}\s*[!?]?\s*:\s*(\w+)", tree.file_text)
+    found = graph.definition(typed.group(1), path) if typed else None
+    if found is None or found.node.type not in ("class_declaration", "class", "abstract_class_declaration"):
+        return None
+    body = found.node.child_by_field_name("body")
+    for member in body.named_children if body is not None else ():
+        if member.type == "method_definition" and found.module.tree.text(member.child_by_field_name("name")) \
+                == parts[2]:
+            return Definition(found.module, parts[2], member)
+    return None
 
 
 def _receiving(tree: JsTree, call: Node, helper_tree: JsTree, helper: Node) -> set[str]:

@@ -45,7 +45,7 @@ JS_NOT_REQUEST_CODE = re.compile(r"(?:^|/)(?:migrations?|seeds?|seeders|scripts|
 #: A file with one of these may use a client that bypasses row-level security.
 RLS_BYPASS_MARKERS = re.compile(r"[sS]ervice[_-]?[rR]ole|SERVICE_ROLE|SERVICE_KEY|supabaseAdmin|adminClient")
 SERVICE_ROLE_RULE = "tenant-service-role-unscoped"
-#: Tables whose rows are public by purpose: avatars, logos and branding are served to anyone by id.
+#: Tables (and files serving reads) that are public by purpose: avatars, logos and branding are served to anyone.
 PUBLIC_RESOURCE = re.compile(r"[aA]vatar|[lL]ogo|[bB]randing|[iI]con|[fF]avicon")
 #: Functions for the operator's staff (an instance admin key, an admin console) reach every tenant by design.
 STAFF_FUNCTION = re.compile(r"[aA]dmin|ADMIN|[sS]uperuser|[sS]taff")
@@ -234,7 +234,8 @@ class TenantFilterDetector(Detector):
         if access.operation == READ and table is not None and set(table.keys) <= set(AUTHOR_KEYS):
             return  # authored content (reviews, articles, comments) is read by everyone; its author owns changes
         if not chosen or access.existence_only or access.scoped_to(table) or STAFF_FUNCTION.search(
-                f"{access.function} {access.via}") or PUBLIC_RESOURCE.search(access.table or ""):
+                f"{access.function} {access.via}") or PUBLIC_RESOURCE.search(access.table or "") or (
+                access.operation == READ and PUBLIC_RESOURCE.search(ctx.artifact.path)):
             return
         route = self._js_route(ctx, access)
         parents = access.parents()

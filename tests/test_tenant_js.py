@@ -110,3 +110,27 @@ def test_broken_and_binary_looking_files_do_not_stop_the_scan(registry):
         "app/api/notes/[id]/route.ts": ROUTE.replace("clinicNote", "note"),
     }, registry)
     assert ("tenant-idor-route", "app/api/notes/[id]/route.ts", 4) in found(result)
+
+
+def test_a_check_in_another_function_of_the_file_does_not_protect_the_access(registry):
+    result = scan({
+        "lib/db/schema.ts": 'export const secrets = pgTable("secrets", { id: text("id"), orgId: text("org_id") })',
+        "lib/secrets.ts": """
+            export const getSecretById = async (secretId: string) => {
+              const [row] = await db.select().from(secrets).where(eq(secrets.id, secretId))
+              return row
+            }
+            export const listForOrg = async (orgId: string, secretId: string) => {
+              await audit(orgId, secretId)
+              return db.select().from(secrets).where(eq(secrets.orgId, orgId))
+            }
+        """,
+        "app/api/secrets/route.ts": """
+            import { getSecretById } from "../../../lib/secrets"
+            export async function GET(request: Request) {
+              const { secretId } = await request.json()
+              return Response.json(await getSecretById(secretId))
+            }
+        """,
+    }, registry)
+    assert found(result) == [("tenant-idor-route", "app/api/secrets/route.ts", 5)]

@@ -157,8 +157,8 @@ class AgentToolsDetector(Detector):
                                               tool.params, tool.gate, effect, url_fetch=url_fetch))
 
     def _js_tools(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.agents.javascript.effects import owner_check_pattern
         from scanner.analysis.agents.javascript.tools import tools
+        from scanner.analysis.data.model import owner_check_pattern
         from scanner.lang.javascript.modules import module_graph
         from scanner.lang.javascript.parse import parse_js
 

@@ -308,18 +308,6 @@ def unowned_read(module: Module, body: Node, params: tuple[str, ...], tool_name:
     return None
 
 
-def owner_check_pattern(tenant_keys: tuple[str, ...], owner_keys: tuple[str, ...]) -> re.Pattern[str]:
-    """A tool body that compares or filters by an owner or tenant key (either spelling) checks ownership."""
-    words = set()
-    for key in (*tenant_keys, *owner_keys, "user_id", "owner_id", "author_id", "created_by"):
-        words.add(re.escape(key))
-        parts = key.split("_")
-        words.add(re.escape(parts[0] + "".join(p.title() for p in parts[1:])))
-    alternation = "|".join(sorted(words))
-    return re.compile(rf"\b(?:{alternation})\b\s*(?::|!==?|===?)|(?:!==?|===?)\s*[\w.?]*\b(?:{alternation}|user\.id)\b"
-                      rf"|\.(?:email|owner)\s*!==?|\buser\.id\b\s*(?:!==?|===?)")
-
-
 def _read_only(tool_name: str) -> bool:
     return bool(READ_ONLY_NAME.search(snake(tool_name)))
 

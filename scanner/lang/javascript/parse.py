@@ -156,6 +156,16 @@ def enclosing_function(node: Node) -> Node:
     return scope
 
 
+def declarations(tree: JsTree, scope: Node) -> Iterator[tuple[Node, Node]]:
+    """(target, value) of every ``const/let/var target = value`` below ``scope``, in document order
+    (declarators without a value are left out)."""
+    for node in tree.walk(scope):
+        if node.type == "variable_declarator":
+            target, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+            if target is not None and value is not None:
+                yield target, value
+
+
 def call_arguments(call: Node) -> list[Node]:
     """The argument expressions of a call or ``new`` expression (comments left out)."""
     args = call.child_by_field_name("arguments")

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scanner.lang.javascript.parse import FUNCTION_TYPES
+from scanner.lang.javascript.parse import FUNCTION_TYPES, declarations
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -71,12 +71,7 @@ def _model_names(module: Module, function: Node) -> set[str]:
     ``const { name, arguments: args } = toolCall.function``)."""
     tree = module.tree
     names: set[str] = set()
-    for node in tree.walk(function):
-        if node.type != "variable_declarator":
-            continue
-        target, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-        if target is None or value is None:
-            continue
+    for target, value in declarations(tree, function):
         value_text = tree.text(value)
         if target.type == "identifier" and MODEL_NAME.search(value_text):
             names.add(tree.text(target))

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from scanner.analysis.agents.model import PromptSink
-from scanner.lang.javascript.parse import JsTree, enclosing_function, property_key, string_value
+from scanner.lang.javascript.parse import JsTree, declarations, enclosing_function, property_key, string_value
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -85,12 +85,7 @@ def _resolve(tree: JsTree, value: Node) -> Node | None:
 def request_names(tree: JsTree, scope: Node) -> set[str]:
     """Variables of ``scope`` read from the request (``const { a } = await req.json()``, ``const q = req.query.q``)."""
     names: set[str] = set()
-    for node in tree.walk(scope):
-        if node.type != "variable_declarator":
-            continue
-        target, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-        if target is None or value is None:
-            continue
+    for target, value in declarations(tree, scope):
         text = tree.text(value)
         if REQUEST_DATA.search(text) or any(re.search(rf"\b{re.escape(n)}\b", text) for n in names):
             names.update(bound_names(tree, target))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from scanner.analysis.web.model import LogCall
 from scanner.analysis.web.sensitive import SAFE_WRAPPERS, sensitive_name
-from scanner.lang.javascript.parse import JsTree, enclosing_function, last_name, string_value
+from scanner.lang.javascript.parse import JsTree, declarations, enclosing_function, last_name, string_value
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -60,11 +60,8 @@ def log_calls(tree: JsTree, prompts: bool) -> Iterator[LogCall]:
 def _carriers(tree: JsTree, scope: Node, prompts: bool) -> dict[str, str]:
     """Variables declared in ``scope`` with a value that holds something sensitive, and what it holds."""
     found: dict[str, str] = {}
-    for node in tree.walk(scope):
-        if node.type != "variable_declarator":
-            continue
-        name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-        if name is None or value is None or name.type != "identifier" or value.type not in CARRYING:
+    for name, value in declarations(tree, scope):
+        if name.type != "identifier" or value.type not in CARRYING:
             continue
         what = _sensitive_value(tree, [value], prompts, found)
         if what:

@@ -26,6 +26,7 @@ from scanner.model import (
     Severity,
     frozen_mapping,
 )
+from scanner.secrets_manifests import EXTRACTORS
 
 _COMMON_REQUIRED = ("id", "title", "kind", "severity", "check", "description", "remediation", "examples")
 _COMMON_OPTIONAL = ("confidence", "cwe", "owasp", "references")
@@ -35,7 +36,7 @@ _KIND_KEYS: dict[str, dict[str, bool]] = {
     "secret": {"provider": True, "regex": True, "keywords": True, "entropy": False, "paths": False,
                "allow": False, "jwt_require": False, "jwt_reject": False, "multiline": False,
                "anchored": False, "literal": False, "pair": False,
-               "names": False},
+               "names": False, "extract": False},
     "code": {"options": False, "languages": False},
     "semgrep": {"semgrep_rule": True, "languages": False},
 }
@@ -370,6 +371,8 @@ def _secret_options(options: dict[str, Any], where: str, eager: bool) -> dict[st
     for key in ("jwt_require", "jwt_reject"):
         if key in options:
             options[key] = _claim_table(options[key], where, key)
+    if "extract" in options and options["extract"] not in EXTRACTORS:
+        raise RuleError(f"{where}: 'extract' must be one of {sorted(EXTRACTORS)}, got {options['extract']!r}")
     if "pair" in options:
         raw = options["pair"]
         options["pair"] = tuple(_pair(item, where) for item in (raw if isinstance(raw, list) else [raw]))

@@ -40,6 +40,7 @@ from scanner.filters import false_positive_reason, generic_rules_apply, is_expir
 from scanner.model import ORIGIN_KINDS, Artifact, Confidence, Rule, frozen_mapping
 from scanner.prefilter import KeywordPrefilter, RuleShape
 from scanner.rules import Pair, key_endings
+from scanner.secrets_manifests import EXTRACTORS, credential_part
 
 
 def belief(rule: Rule, secret: str, context: str = "") -> dict[str, object]:
@@ -120,6 +121,16 @@ def passes_gates(rule: Rule, secret: str, path: str) -> bool:
     if any(pattern.search(secret) for pattern in rule.options["allow"]):
         return False
     return claims_allowed(rule, secret)
+
+
+def extracted_matches(rule: Rule, text: str, path: str) -> Iterator[Match]:
+    """For a rule with an ``extract`` option: the values its extractor reads from the structure of ``text``
+    (a Kubernetes Secret's ``data:``, decoded), reported where they are written, when their credential part
+    passes the rule's gates and the value-level false-positive filters (placeholders, templates)."""
+    for value in EXTRACTORS[rule.options["extract"]](text, rule.options["regex"]):
+        part = credential_part(value)
+        if part and passes_gates(rule, part, path) and not false_positive_reason(part, path, rule):
+            yield Match(rule, value.start, value.end, value.raw)
 
 
 _QUOTES = "\"'`"
@@ -223,6 +234,9 @@ class SecretsDetector(Detector):
             rule = self._ordered[index]
             paths = rule.options.get("paths")
             if paths is not None and not paths.match_file(path):
+                continue
+            if "extract" in rule.options:
+                yield from extracted_matches(rule, text, path)
                 continue
             named = "names" in rule.options
             for match in _regex_matches(rule, text, windows):

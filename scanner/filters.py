@@ -152,12 +152,22 @@ def is_placeholder(c: Candidate) -> bool:
     return bool(_PLACEHOLDER_WORDS.search(c.secret))
 
 
+#: Separators between a token's components (``xoxp-<team>-<user>-...``, ``<id>.<secret>``).
+_COMPONENTS = re.compile(r"[-_.:]")
+#: A component typed three times (``xoxp-1234-1234-1234-...``) is a stand-in: generated components differ.
+REPEATED_COMPONENTS = 3
+
+
 def is_repetitive(c: Candidate) -> bool:
-    """One character repeated, or a typed run like ``abcdefgh``/``12345678`` in the value's body."""
+    """One character repeated, a typed run like ``abcdefgh``/``12345678`` in the value's body, or the same
+    component of three or more characters repeated ``REPEATED_COMPONENTS`` times (``1234-1234-1234``)."""
     body = re.sub(r"^[A-Za-z]+[-_]", "", c.secret)  # ignore a provider prefix such as "sk_live_"
     if len(body) < 8:
         return False
     if len(set(body)) <= 2:
+        return True
+    components = Counter(part for part in _COMPONENTS.split(body) if len(part) >= 3)
+    if components and max(components.values()) >= REPEATED_COMPONENTS:
         return True
     run = longest = 1
     for a, b in pairwise(body):

@@ -33,6 +33,7 @@ RANDOM = fake_key("", 32, seed=5)
     ("aaaaaaaaaaaaaaaa", "repetitive"),
     ("sk_live_abcdefghijklmnop", "repetitive"),
     ("Zx9" + "0123456789" + "Qw", "repetitive"),
+    ("xoxp-1234-1234-1234-" + RANDOM, "repetitive"),  # typed ids around a random part
     ("${STRIPE_SECRET_KEY}", "reference"),
     ("process.env.OPENAI_API_KEY", "reference"),
     ("os.environ['KEY']", "reference"),

@@ -34,7 +34,7 @@ from scanner.paths import MINIFIED_LINE, is_generated_code, is_non_production
 _PLACEHOLDER_WORDS = re.compile(
     r"(?i)(?:x{4,}|\*{3,}|\.{3}|your[-_ ]?(?:api[-_ ]?)?(?:key|token|secret|password)|change[-_ ]?(?:me|this)|"
     r"placeholder|example|dummy|redacted|insert[-_ ]|replace[-_ ]?me|<[^>]*>|^\(\w*\)$|^\[\w*\]$|fake|sample|mock[-_]|"
-    r"(?:^|[-_])your[-_][a-z0-9_-]*(?:key|token|secret|password|here)(?![a-z])|[-_]here$)"
+    r"(?:^|[-_])(?:your|my)[-_][a-z0-9_-]*(?:key|token|secret|password|here)(?![a-z])|[-_]here$)"
 )
 _REFERENCE = re.compile(
     r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_.]*\}?|\$\([^)]*\)|process\.env\.|os\.environ|os\.getenv|import\.meta\.env\.|"
@@ -62,6 +62,9 @@ KNOWN_PUBLIC_SHA256 = frozenset({
     "9d03b692e941d5ace207a9f8048834439f6de98e5c6c1590c22c4f4577c88a42",  # OAuth 1.0 (RFC 5849) example token
     "b8e148545b13c78bc74da2f1a7275dd71e56ddece129d7d2f7b3ecc06f7994da",  # RFC 6750 example bearer token
     "a71b359a87afde133e6d9731de69f8823d62b012072d43749f5dc976505403f5",  # OAuth MAC token draft example id
+    # Azurite's (the Azure Storage emulator's) account key for devstoreaccount1, the same in every install and
+    # printed in Microsoft's documentation (learn.microsoft.com/azure/storage/common/storage-use-azurite)
+    "0011cc25eb4320717494d2703e8cba85743e71b500283c21c8b88147992f9059",
 })
 
 
@@ -79,6 +82,8 @@ _PLACEHOLDER_HOST = re.compile(
     r"(?i)^(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|host\.docker\.internal|"
     r"(?:[\w-]+\.)*(?:example(?:\.(?:com|org|net))?|localhost|test|invalid|local))(?::\d+)?$")
 _URL_HOST = re.compile(r"@([^\s/?#\"'`,;)}\]\\]+)")
+#: The URL a curl command on the line requests, before the value (``curl http://localhost:8080/x -u :pass``).
+_COMMAND_URL = re.compile(r"(?i)\bcurl\b[^|;&\n]*?[\s\"'][a-z][a-z0-9+.-]*://(?:[^/\s\"'`@]*@)?([^/\s\"'`?#]+)")
 _NEXT_URL = re.compile(r"^[\"'`]?[ \t]+[\"'`]?[a-z][a-z0-9+.-]*://(?:[^/\s\"'`@]*@)?([^/\s\"'`?#]+)", re.IGNORECASE)
 #: What precedes a value inside a cloud resource identifier: an AWS ARN, an Azure resource id, a GCP name.
 _RESOURCE_ID = re.compile(r"(?i)(?:^|[\s\"'`=(,])(?:arn:aws[\w-]*:|/subscriptions/[0-9a-f-]{36}/|projects/[\w-]+/"
@@ -292,8 +297,10 @@ def is_natural_language(c: Candidate) -> bool:
 def is_placeholder_host(c: Candidate) -> bool:
     """Credentials for the local machine or a reserved example host: in the URL (``user:pass@localhost``,
     ``@db.example.com``) or in a command whose next word is such a URL (``curl --user u:p
-    http://example.com/``). Documentation and development defaults, not access to anything."""
-    match = (_URL_HOST.match(c.after) or _NEXT_URL.match(c.after)) if c.generic else None
+    http://example.com/``) or that requested one before (``curl http://localhost:8080/x -u :p``).
+    Documentation and development defaults, not access to anything."""
+    match = (_URL_HOST.match(c.after) or _NEXT_URL.match(c.after) or _COMMAND_URL.search(c.before)) \
+        if c.generic else None
     return bool(match and _PLACEHOLDER_HOST.match(match.group(1)))
 
 

@@ -231,7 +231,7 @@ FORMATS: tuple[Format, ...] = (
 PUBLIC = (
     ("Stripe publishable key", "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY", pattern("pk_live_{alnum:99}")),
     ("Google OAuth client ID", "GOOGLE_CLIENT_ID", pattern("{digits:12}-{loweralnum:32}.apps.googleusercontent.com")),
-    ("Sentry DSN", "SENTRY_DSN", pattern("https://{hex:32}@o{digits:6}.ingest.sentry.io/{digits:7}")),
+    ("Sentry DSN", "SENTRY_DSN", pattern("https://{hex:32}" + "@o{digits:6}.ingest.sentry.io/{digits:7}")),
     ("Supabase anon key", "NEXT_PUBLIC_SUPABASE_ANON_KEY", jwt({"iss": "supabase", "ref": "abcdefghijklmnopqrst",
                                                                  "role": "anon"})),
     ("PostHog project key", "NEXT_PUBLIC_POSTHOG_KEY", pattern("phc_{alnum:43}")),

@@ -105,13 +105,13 @@ def _block_values(lines: list[tuple[int, str]], index: int, block_width: int, ki
             first = index
             while index < len(lines) and (not lines[index][1].strip() or _width(lines[index][1]) > entry_width):
                 index += 1
-            body = [(o, t) for o, t in lines[first:index] if t.strip()]
-            if not body:
+            filled = [number for number in range(first, index) if lines[number][1].strip()]
+            if not filled:
                 continue
-            start = body[0][0] + len(body[0][1]) - len(body[0][1].lstrip())
-            end = body[-1][0] + len(body[-1][1].rstrip())
-            raw = "\n".join(t.strip() for _, t in body)
-            yield _value(start, end, raw, entry.group("key"), kind)
+            # the text exactly as written (inner indentation included), so that masking finds it in the file
+            raw = "\n".join(line for _, line in lines[filled[0]:filled[-1] + 1]).strip()
+            start = lines[filled[0]][0] + len(lines[filled[0]][1]) - len(lines[filled[0]][1].lstrip())
+            yield _value(start, start + len(raw), raw, entry.group("key"), kind)
             continue
         text, shift = _unquote(value)
         if text:
@@ -120,9 +120,10 @@ def _block_values(lines: list[tuple[int, str]], index: int, block_width: int, ki
 
 
 def _value(start: int, end: int, raw: str, key: str, kind: str) -> ManifestValue:
+    """A value as written (``raw``) and as meant: decoded for ``data:``, a block scalar's lines dedented."""
     if kind == "data":
         return ManifestValue(start, end, raw, decode(raw), key, "base64")
-    return ManifestValue(start, end, raw, raw, key, "")
+    return ManifestValue(start, end, raw, "\n".join(line.strip() for line in raw.split("\n")), key, "")
 
 
 def kubernetes_secret_values(text: str, secret_kind: re.Pattern[str]) -> Iterator[ManifestValue]:

@@ -6,8 +6,14 @@ import base64
 
 import pytest
 
+from scanner.config import Config
+from scanner.detectors import DETECTORS
+from scanner.engine import Engine
+from scanner.reporters import get_reporter
 from scanner.rules import RuleError, default_registry, parse_rule
 from scanner.secrets_manifests import ManifestValue, credential_part, decode, kubernetes_secret_values
+from scanner.testing import MemorySource
+from tests.conftest import fake_key
 
 #: The rule's regex: which documents are Kubernetes Secrets.
 KIND = default_registry().get("kubernetes-secret-manifest").options["regex"]
@@ -34,8 +40,9 @@ def test_string_data_block_scalars_tabs_and_kind_after_data():
     text = ("apiVersion: v1\ndata:\n\tkey.pem: |\n\t\tAAAA\n\t\tBBBB\n"
             "stringData:\n\tpassword: 'Zx8!kq2Lw'\nkind: 'secret'\n")
     found = values(text)
-    assert [(v.key, v.raw) for v in found] == [("key.pem", "AAAA\nBBBB"), ("password", "Zx8!kq2Lw")]
-    assert text[found[0].start:found[0].end] == "AAAA\n\t\tBBBB"
+    assert [(v.key, v.value) for v in found] == [("key.pem", "AAAABBBB"), ("password", "Zx8!kq2Lw")]
+    assert all(text[v.start:v.end] == v.raw for v in found)  # as written: masking finds it in the file
+    assert found[0].raw == "AAAA\n\t\tBBBB"
     assert found[1].encoding == ""
 
 
@@ -75,3 +82,15 @@ def test_unknown_extractor_is_a_rule_error():
             "keywords": ["kind"], "extract": "helm-values", "examples": {"positive": ["a"], "negative": ["b"]}}
     with pytest.raises(RuleError, match="extract"):
         parse_rule(rule, "test.yaml")
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "html", "text"])
+def test_a_block_scalar_value_never_leaks_line_by_line(registry, fmt):
+    """A value written over several lines is reported as written, so every report masks all of it."""
+    first, second = fake_key("", 64, seed=11), fake_key("", 64, seed=12)
+    manifest = f"apiVersion: v1\nkind: Secret\ndata:\n  tls.key: |\n    {first}\n    {second}\n"
+    engine = Engine(registry, Config(), DETECTORS)
+    result = engine.run([MemorySource({"deploy/tls.yaml": manifest})], root="/x", source_names=["test"])
+    assert [f.rule_id for f in result.findings] == ["kubernetes-secret-manifest"]
+    output = get_reporter(fmt, verbose=True).render(result)
+    assert first not in output and second not in output

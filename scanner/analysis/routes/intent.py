@@ -46,6 +46,13 @@ HTML_SHELL = re.compile(r"TemplateResponse\(|render_template\(|\brender\(\s*requ
 #: A handler that serves files out of a folder of the front end's build or static files.
 SERVES_FILES = re.compile(r"FileResponse\(|send_from_directory\(|send_file\(|StaticFiles\(|sendFile\(")
 STATIC_FOLDER = re.compile(r"build|static|assets|public|dist|frontend|home_directory", re.IGNORECASE)
+#: Reading a file or listing a folder, in either language.
+READS_FILES = re.compile(r"\b(?:readFile|readFileSync|readdir|readdirSync|open|listdir|scandir|read_text|read_bytes"
+                         r"|glob)\s*\(")
+#: A path literal in the handler: something with a slash (``"client/dist/assets/i18n/"``).
+PATH_LITERAL = re.compile(r"""['"`]([\w.@-]*/[\w./@-]*)['"`]""")
+#: Folders of what the project ships: its built front end, static files, translations. Never a user's files.
+BUNDLED_FOLDERS = frozenset({"static", "assets", "dist", "build", "public", "i18n", "locales", "translations"})
 #: One file of the project named in the handler (``open("utils/qr-code.png", "rb")``).
 FIXED_FILE = re.compile(r"""['"][\w./-]+\.(?:png|svg|ico|jpe?g|gif|webp|css|js|html)['"]""")
 #: Path parameters that are secrets themselves: a capability URL (signed links, verification tokens, keys).
@@ -167,7 +174,8 @@ def is_static_page(route: Route) -> bool:
 
 def is_static_asset(route: Route) -> bool:
     """A GET route serving static files: icons, images, fonts, built front-end assets, UI strings,
-    ``.well-known`` documents, or a folder of the build served by file name."""
+    ``.well-known`` documents, a folder of the build served by file name, or what a handler reads out of
+    the project's own bundled files."""
     if not _read_only(route):
         return False
     path, name = _subjects(route)
@@ -175,9 +183,22 @@ def is_static_asset(route: Route) -> bool:
         return True
     if re.search(r"(?:^|_)(?:favicon|logo|avatar|static|assets?|translations)(?:_|$)", name):
         return True
-    if not SERVES_FILES.search(route.code) or _db(route):
+    if _db(route):
         return False
-    return bool(STATIC_FOLDER.search(route.code)) or (not route.path_params and bool(FIXED_FILE.search(route.code)))
+    if SERVES_FILES.search(route.code) and (STATIC_FOLDER.search(route.code) or (
+            not route.path_params and FIXED_FILE.search(route.code))):
+        return True
+    return reads_bundled_files(route)
+
+
+def reads_bundled_files(route: Route) -> bool:
+    """A handler without path parameters that reads files, every one of them by a fixed path into the
+    folders the project ships (``readdir("client/dist/assets/i18n/")``: the list of UI languages): what it
+    answers is the same for every caller and holds no user's data."""
+    if route.path_params or not READS_FILES.search(route.code):
+        return False
+    paths = [p for p in PATH_LITERAL.findall(route.code) if not (route.path or "").endswith(p)]  # not its URL
+    return bool(paths) and all(set(p.lower().split("/")) & BUNDLED_FOLDERS for p in paths)
 
 
 def is_html_shell(route: Route) -> bool:

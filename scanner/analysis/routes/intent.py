@@ -28,6 +28,7 @@ HEALTH = re.compile(r"(?:^|[/_.\-])(?:health|healthz|healthcheck|ready|readyz|re
 OAUTH_CALLBACK = re.compile(r"callbacks?|oauth|authorize|sso|saml|oidc", re.IGNORECASE)
 WEBHOOK = re.compile(r"webhook|hooks?(?:$|[/_.\-])|stripe_events|ipn"
                      r"|(?:slack|teams|discord|telegram|twilio|whatsapp|bot)/(?:events|messages|interactions)"
+                     r"|(?:slack|teams|discord|telegram|twilio|whatsapp)[/_]bot(?:$|[/_.\-])"
                      r"|^/api/messages$", re.IGNORECASE)
 STATIC_PAGES = frozenset({"/", "/index", "/about", "/pricing", "/terms", "/privacy", "/contact", "/faq", "/home",
                           "/landing", "/features", "/docs", "/help"})
@@ -72,7 +73,7 @@ SIGNATURE_CHECK = re.compile(
     r"|RequestValidator|X-Hub-Signature|Stripe-Signature|svix|standardwebhooks|WebhookSignature"
     r"|\bverify_\w*signature\w*\(|constructEvent|verifyWebhook|verifySignature|validateSignature"
     r"|timingSafeEqual|\bWebhook\s*\(|createHmac|\bslack\w*handler\.handle\(|SlackRequestHandler"
-    r"|\.process_activity\(",
+    r"|\.process_activity\(|Bot-Api-Secret-Token",
     re.IGNORECASE,
 )
 #: Handler code that reads or changes stored data, files, or calls a payment provider, in either language.

@@ -60,6 +60,8 @@ FIXED_FILE = re.compile(r"""['"][\w./-]+\.(?:png|svg|ico|jpe?g|gif|webp|css|js|h
 CAPABILITY_PARAM = re.compile(r"(?:^|_)(?:token|signature|signed|secret|key|hash|nonce)(?:_|$)", re.IGNORECASE)
 #: Last path segments of what a front end loads before anyone signs in: its configuration and form options.
 CLIENT_CONFIG = frozenset({"options", "config", "configuration", "client_config", "settings.json"})
+#: A JSON Web Key Set: the public keys others verify this service's tokens with, published on purpose.
+JWKS = re.compile(r"jwks?(?![a-z])", re.IGNORECASE)
 #: Documentation and help pages.
 DOC_SEGMENTS = frozenset({"docs", "doc", "help", "documentation", "guide", "guides"})
 #: Routes that serve what users shared publicly (read-only share links).
@@ -82,7 +84,7 @@ USER_DATA = re.compile(
     r"|\.execute\(|\bopen\(|send_file\(|send_from_directory\(|FileResponse\(|\.read_text\(|\.read_bytes\("
     r"|\.get_object_or_404\(|get_object_or_404\(|\.filter\(|\.find_one\(|\.find\(|\.insert_one\("
     r"|\.save\(\)|\.delete\(\)|\bcursor\(|\b(?:session|db)\s*=\s*(?:session|db)\b|Depends\(\s*get_(?:db|session)\b"
-    r"|\bSessionDep\b|\bDbSession\b",
+    r"|\bSessionDep\b|\bDbSession\b|Depends\(\s*(?:get|generate|create)_\w*(?:db|session)\b|\bdb\.\w+\.\w+\(",
 )
 #: The same in JavaScript/TypeScript: database clients and ORMs, storage, payments, the file system.
 JS_DATA = re.compile(
@@ -247,6 +249,8 @@ def public_reason(route: Route, allowlist: tuple[str, ...]) -> str | None:
     if DECLARED_PUBLIC.search(_snake(route.handler.rsplit(".", 1)[0] if "." in route.handler else "")) or \
             DECLARED_PUBLIC.search(_snake(PurePosixPath(route.file).stem)):
         return "declared public by its controller or module name"
+    if _read_only(route) and not _db(route) and any(JWKS.search(t) for t in (path, name, route.code)):
+        return "publishes public keys (JWKS)"
     if _read_only(route) and path.rstrip("/").rsplit("/", 1)[-1] in CLIENT_CONFIG and not _db(route):
         return "client configuration or UI options"
     if OPTIONAL_AUTH.search(route.code):

@@ -284,8 +284,9 @@ def _read_use(project: JsProject, module: Module, index: ServerIndex, key: Owner
     last = middleware[-1] if middleware else None
     if prefix is not None and last is not None and len(guards) < len(middleware) and _child_key(project, module, last) \
             is None and project.resolver.guard_of(module, last, "middleware") is None:
-        _, target = definition_of(project, module, last)
-        if target is not last and target.type in FUNCTION_TYPES:  # app.use("/logs/:file", serveLogFiles())
+        target_module, target = definition_of(project, module, last)
+        if target is not last and target.type in FUNCTION_TYPES and not _passes_on(target_module, target):
+            # app.use("/logs/:file", serveLogFiles()); a step that ends in ``next()`` is not the endpoint
             index.registrations.setdefault(module.path, []).append(
                 Registration(key, "all", prefix, call, tuple(middleware[:-1]), last))
 

@@ -236,7 +236,7 @@ class _Collector:
             path = path if path is not None else string_value(keyword(call, "rule"))
             self.facts.routes.append(DecoratedRoute(
                 receiver, target.value, path, _methods(call, verb), function, decorator,
-                elements(keyword(call, "dependencies"))))
+                self._dependencies(call)))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -264,10 +264,17 @@ class _Collector:
             if constructor in APP_CONSTRUCTORS and not self.class_stack:
                 framework, role = APP_CONSTRUCTORS[constructor]
                 prefix = string_value(keyword(value, "prefix")) or string_value(keyword(value, "url_prefix")) or ""
-                deps = elements(keyword(value, "dependencies"))
+                deps = self._dependencies(value)
                 self.facts.apps[name] = AppObject(name, framework, role, prefix, deps)
                 if framework == "starlette":
                     self._starlette_routes(name, keyword(value, "routes"))
+
+    def _dependencies(self, call: cst.Call) -> list[cst.BaseExpression]:
+        """``dependencies=[Depends(a), ...]``, also through a module-level name (``dependencies=ADMIN_CHECKS``)."""
+        value = keyword(call, "dependencies")
+        if isinstance(value, cst.Name):
+            value = self.facts.assignments.get(value.value)
+        return elements(value)
 
     def _starlette_routes(self, app: str, routes: cst.BaseExpression | None) -> None:
         for item in elements(routes):
@@ -287,7 +294,7 @@ class _Collector:
         first = positional(node, 0)
         if verb in ("include_router", "register_blueprint") and first is not None:
             prefix = string_value(keyword(node, "prefix")) or string_value(keyword(node, "url_prefix")) or ""
-            self.facts.inclusions.append(Inclusion(receiver, first, prefix, elements(keyword(node, "dependencies"))))
+            self.facts.inclusions.append(Inclusion(receiver, first, prefix, self._dependencies(node)))
         elif verb in ("before_request", "before_app_request", "add_middleware") and first is not None:
             self.facts.guards.append(Guard(receiver, first, verb == "before_app_request"))
         elif verb == "add_url_rule" and first is not None:

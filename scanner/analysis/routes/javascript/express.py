@@ -231,19 +231,24 @@ def _is_middleware(project: JsProject, module: Module, node: Node) -> bool:
 
 
 def _passes_on(module: Module, node: Node) -> bool:
-    """A handler that always hands over to the next one: it takes ``next`` and ends by calling it."""
+    """A middleware, not an endpoint: it takes ``next`` and hands over to it, Express style (``(req, res, next)``
+    ending in ``next()``) or onion style (Koa, Hono: ``async (c, next) => { ...; await next(); ... }``)."""
     if node.type not in FUNCTION_TYPES:
         return False
     returned = _returned_function(node)
     if returned is not None:  # a factory: ``export const step = () => (req, res, next) => {...; next()}``
         node = returned
     params = node.child_by_field_name("parameters")
-    if params is None or len(params.named_children) < 3:
-        return False
+    names = [module.tree.text(p).split(":")[0].strip() for p in params.named_children] if params is not None else []
     body = node.child_by_field_name("body")
-    statements = [c for c in body.named_children if c.type != "comment"] if body is not None else []
-    last = module.tree.text(statements[-1]) if statements else ""
-    return re.fullmatch(r"(?:return\s+)?next\(\s*\);?", last) is not None
+    statements = [module.tree.text(c) for c in body.named_children if c.type != "comment"] if body is not None else []
+    if len(names) >= 3 and statements and _HANDS_OVER.fullmatch(statements[-1]):
+        return True
+    return len(names) == 2 and names[1] == "next" and any(_HANDS_OVER.fullmatch(s) for s in statements)
+
+
+#: A statement that hands the request over to the next handler (``next()``, ``await next();``, ``return next()``).
+_HANDS_OVER = re.compile(r"(?:return\s+)?(?:await\s+)?next\(\s*\);?")
 
 
 def _returned_function(node: Node) -> Node | None:

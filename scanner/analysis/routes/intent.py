@@ -15,8 +15,8 @@ from pathlib import PurePosixPath
 
 from scanner.analysis.routes.model import Route
 
-_AUTH_WORDS = (r"log_?in|sign_?in|sign_?up|register|registration|create_?account|log_?out|sign_?out|forgot|forgot_?password"
-               r"|reset_?password|password_?reset|password_?recovery|recover_?password|otp|mfa|2fa|two_factor"
+_AUTH_WORDS = (r"log_?in|sign_?in|sign_?up|register|registration|create_?account|log_?out|sign_?out|forgot"
+               r"|forgot_?password|reset_?password|password_?reset|password_?recovery|recover_?password|otp|mfa|2fa|two_factor"
                r"|magic_?link|verify_?email|confirm_?email|csrf"
                r"|token|refresh_?token|token_?refresh")
 #: Authentication endpoints: they exist for anonymous callers (``/login``, ``sign_up``, ``/auth/...``,
@@ -62,6 +62,10 @@ CAPABILITY_PARAM = re.compile(r"(?:^|_)(?:token|signature|signed|secret|key|hash
 CLIENT_CONFIG = frozenset({"options", "config", "configuration", "client_config", "settings.json"})
 #: A JSON Web Key Set: the public keys others verify this service's tokens with, published on purpose.
 JWKS = re.compile(r"jwks?(?![a-z])", re.IGNORECASE)
+#: An answer the handler lets shared caches keep and serve to anyone (``Cache-Control: public``, ``s-maxage``,
+#: Django's ``@cache_control(public=True)``): by its own declaration the same for every caller.
+PUBLIC_CACHE = re.compile(r"""Cache-Control['"]?\s*[:,=]\s*[`'"][^`'"]*\b(?:public|s-maxage)\b"""
+                          r"|cache_control\(\s*public\s*=\s*True", re.IGNORECASE)
 #: Documentation and help pages.
 DOC_SEGMENTS = frozenset({"docs", "doc", "help", "documentation", "guide", "guides"})
 #: Routes that serve what users shared publicly (read-only share links).
@@ -251,6 +255,8 @@ def public_reason(route: Route, allowlist: tuple[str, ...]) -> str | None:
         return "declared public by its controller or module name"
     if _read_only(route) and not _db(route) and any(JWKS.search(t) for t in (path, name, route.code)):
         return "publishes public keys (JWKS)"
+    if _read_only(route) and PUBLIC_CACHE.search(route.code):
+        return "declares its answer publicly cacheable (the same for every caller)"
     if _read_only(route) and path.rstrip("/").rsplit("/", 1)[-1] in CLIENT_CONFIG and not _db(route):
         return "client configuration or UI options"
     if OPTIONAL_AUTH.search(route.code):

@@ -36,7 +36,7 @@ IDENTITY_CALL = re.compile(
 IDENTITY_READ = re.compile(
     (r"\b(?:req|request)\.(?:user|auth)\b|\b(?:req|request)\.session\.(?:user|userId)\b|\bcontext\.user\b"
      r"|\bctx\.(?:session|user|auth)\b|\bctx\.state\.user\b|\blocals\.(?:user|session)\b|headers\.authorization\b"
-     r"|headers\[\s*['\"]authorization['\"]|\.get\(\s*['\"]authorization['\"]|\bc\.get\(\s*['\"]jwtPayload['\"]"
+     r"|headers\[\s*['\"]authorization['\"]|\.(?:get|header)\(\s*['\"]authorization['\"]|\bc\.get\(\s*['\"]jwtPayload['\"]"
      r"|\bgetAuthUserId\s*\(|\bctx\.auth\.getUserIdentity\s*\("
      r"|(?:header|get)\(\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
      r"|headers\[\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
@@ -181,6 +181,11 @@ class IdentityResolver:
             definition = self._resolve(module, name) if depth < _MAX_DEPTH else None
             if definition is not None and definition.node.type in FUNCTION_TYPES and definition.node != node:
                 inner = self.of_function(definition.module, definition.node, depth + 1)
+                arguments = call.child_by_field_name("arguments")
+                given = IDENTITY_READ.search(tree.text(arguments)) if arguments is not None else None
+                if given and inner.rejects:  # ``await resolveApiToken(c.req.header("authorization"))``: the
+                    # helper is handed the caller's credential and throws when it does not check out
+                    return Identity(f"{name}({given.group(0).rstrip('( ')})", True, True)
                 if inner.evidence is not None:
                     if inner.is_guard:
                         return Identity(f"{name} -> {inner.evidence}", True, True)

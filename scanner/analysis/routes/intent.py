@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 from scanner.analysis.routes.model import Route
 
 _AUTH_WORDS = (r"log_?in|sign_?in|sign_?up|register|registration|create_?account|log_?out|sign_?out|forgot"
-               r"|forgot_?password|reset_?password|password_?reset|password_?recovery|recover_?password|otp|mfa|2fa|two_factor"
+               r"|forgot_?password|request_?password\w*|reset_?password|password_?reset|password_?recovery|recover_?password|otp|mfa|2fa|two_factor"
                r"|magic_?link|verify_?email|confirm_?email|csrf"
                r"|token|refresh_?token|token_?refresh")
 #: Authentication endpoints: they exist for anonymous callers (``/login``, ``sign_up``, ``/auth/...``,

@@ -72,6 +72,12 @@ def _only_starts_or_ends_sign_in(source: str) -> bool:
                                                               for n in names)
 
 
+def _only_navigates(source: str) -> bool:
+    """A form action whose only calls are a redirect and its plumbing (``return redirect(path)``)."""
+    names = [m.group(1).rsplit(".", 1)[-1] for m in _CALLEE.finditer(_body(source))]
+    return "redirect" in names and all(_HARMLESS.match(n) for n in names) and not DATA_ACCESS.search(source)
+
+
 def _only_sets_a_cookie(source: str) -> bool:
     """A form action that only stores a preference in the caller's own cookie (``cookies().set(...)``, a
     ``Set-Cookie`` header) and touches no data."""
@@ -155,6 +161,8 @@ class JsRoute:
             return "starts or ends a sign-in"
         if _only_sets_a_cookie(self.source):
             return "only stores a preference in the caller's own cookie"
+        if _only_navigates(self.source):
+            return "only sends the caller elsewhere (redirect)"
         return None
 
 

@@ -51,6 +51,9 @@ IDENTITY_READ = re.compile(
      ).replace(r"\.", r"\??\."),  # optional chaining reads the same: req?.user, headers?.authorization
     re.IGNORECASE,
 )
+#: Library calls that act on the signed-in caller only and fail without a session (Supabase's
+#: ``auth.updateUser``): identity established and enforced by the call itself.
+SESSION_BOUND_CALL = re.compile(r"\.auth\.updateUser$")
 #: Middleware from packages that establish identity and reject by themselves when it is missing.
 GATE_CALL = re.compile(
     r"^(?:expressJwt|expressjwt|jwt|bearerAuth|basicAuth|requiresAuth|ClerkExpressRequireAuth|clerkMiddleware"
@@ -193,8 +196,8 @@ class IdentityResolver:
                 elif IDENTITY_CALL.search(name) and SESSION_SOURCE.search(definition.module.tree.text(definition.node)):
                     evidence = evidence or name  # a project ``auth()`` over its own session store
                 continue
-            if IDENTITY_CALL.search(name) or GATE_CALL.search(name):
-                if GATE_CALL.search(name) and not IDENTITY_CALL.search(name):
+            if IDENTITY_CALL.search(name) or GATE_CALL.search(name) or SESSION_BOUND_CALL.search(name):
+                if (GATE_CALL.search(name) and not IDENTITY_CALL.search(name)) or SESSION_BOUND_CALL.search(name):
                     guarded = True
                 evidence = evidence or name
         rejects = bool(REJECTS.search(text))

@@ -24,7 +24,7 @@ ROLE_CODE = re.compile(
     |\bpermissions?\s*(?:==|!=|===|\bin\b|\.includes\(|\.has\()|\bscopes\b|\bis_owner\b|\bisOwner\b
     |\bowner_?[Ii]d\s*(?:==|!=|===|!==)|\bassert_?[Mm]ember\w*\(|\brequire_?[Mm]ember\w*\(|\bcheck_?[Mm]ember\w*\(
     |\bget_?[Mm]embership\w*\(|\bPermissionDenied\b|\bForbidden\w*\(|\bstatus(?:_code)?\s*[=:(]\s*403\b|\b403\b
-    |HTTP_403_FORBIDDEN|\bHTTPStatus\.FORBIDDEN\b|\.can_[a-z]\w*
+    |HTTP_403_FORBIDDEN|['"]FORBIDDEN['"]|\bHTTPStatus\.FORBIDDEN\b|\.can_[a-z]\w*
     |\b(?:throw|assert|ensure|require|check|verify)_?(?:If|if)?_?\w*(?:Allowed|allowed|Permission|permission|Permitted
     |permitted|Role|role|Admin|admin|Owner|owner|Access|access)\w*\(|\bis_?[Aa]llowed\w*\(""",
     re.VERBOSE,

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from scanner.analysis.routes.authorization import checks_role_inline
 from scanner.lang.javascript.modules import FUNCTION_TYPES, Definition, Module, ModuleGraph
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ class Guard:
     name: str  # what runs, e.g. "getServerProfile -> supabase.auth.getUser"
     path: str
     line: int
+    #: Its code also compares the caller's role, permission or membership (``ctx.user.role !== "admin"``).
+    role: bool = False
 
     @property
     def origin(self) -> str:
@@ -142,7 +145,8 @@ class IdentityResolver:
         node = _strip(expression)
         if node.type in FUNCTION_TYPES:
             identity = self.of_function(module, node)
-            return Guard(kind, identity.evidence or "inline", module.path, _line(node)) if identity.is_guard else None
+            return Guard(kind, identity.evidence or "inline", module.path, _line(node),
+                         checks_role_inline(tree.text(node))) if identity.is_guard else None
         callee = node.child_by_field_name("function") if node.type in {"call_expression", "new_expression"} else node
         if node.type == "new_expression":
             callee = node.child_by_field_name("constructor")
@@ -153,12 +157,14 @@ class IdentityResolver:
         if definition is not None and definition.node.type in FUNCTION_TYPES | {"class_declaration", "class"}:
             identity = self.of_function(definition.module, definition.node)
             if identity.is_guard:
-                return Guard(kind, f"{name} -> {identity.evidence}", definition.path, definition.line)
+                return Guard(kind, f"{name} -> {identity.evidence}", definition.path, definition.line,
+                             checks_role_inline(definition.module.tree.text(definition.node)))
             return None
         if definition is not None and definition.node.type == "call_expression":  # ``const auth = jwt({...})``
             identity = self.of_function(definition.module, definition.node)  # ``t.middleware(({ ctx }) => ...)``
             if identity.is_guard:
-                return Guard(kind, f"{name} -> {identity.evidence}", definition.path, definition.line)
+                return Guard(kind, f"{name} -> {identity.evidence}", definition.path, definition.line,
+                             checks_role_inline(definition.module.tree.text(definition.node)))
             inner = definition.node.child_by_field_name("function")
             if inner is not None and _named_gate(definition.module.tree.text(inner)):
                 return Guard(kind, name, definition.path, definition.line)

@@ -57,8 +57,8 @@ def neutral_routes(tree: JsTree, path: str, project: JsProject) -> Iterator[Rout
     module = project.graph.modules.get(path)
     for js in routes_in(tree, path, project):
         code = "\n".join([js.source, *_called_helpers(module, tree, js)])
-        guards = [Guard(g.kind, g.name, g.origin, is_role_guard(g.name) or (g.kind == "inline" and checks_role_inline(
-            code))) for g in js.guards]
+        guards = [Guard(g.kind, g.name, g.origin, g.role or is_role_guard(g.name) or (
+            g.kind == "inline" and checks_role_inline(code))) for g in js.guards]
         methods = js.methods
         if methods == ("ANY",):  # a Pages Router handler that dispatches on req.method
             methods = tuple(dict.fromkeys(_METHOD_TEST.findall(code))) or methods

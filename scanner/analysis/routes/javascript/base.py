@@ -53,10 +53,12 @@ _STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`[^`$]*`")
 
 
 def _answers_a_constant(source: str) -> bool:
-    """A handler that reads nothing and only sends literals (``res.send("alive")``, ``c.json({ ok: true })``)."""
+    """A handler that reads nothing and only sends literals (``res.send("alive")``, ``c.json({ ok: true })``,
+    a NestJS ``return 'Hello World!'``)."""
     body = re.sub(r"[\w$]+\s*:(?!:)", "", _STRING_LITERAL.sub('""', _body(source)))  # literals and object keys
     words = set(re.findall(r"[A-Za-z_$][\w$]*", body))
-    return bool(words & _RESPONDERS) and words <= _CONSTANT_WORDS
+    returns_a_literal = words == {"return"} and '""' in body
+    return (bool(words & _RESPONDERS) or returns_a_literal) and words <= _CONSTANT_WORDS
 
 
 def _body(source: str) -> str:

@@ -67,7 +67,8 @@ JWKS = re.compile(r"jwks?(?![a-z])", re.IGNORECASE)
 PUBLIC_CACHE = re.compile(r"""Cache-Control['"]?\s*[:,=]\s*[`'"][^`'"]*\b(?:public|s-maxage)\b"""
                           r"|cache_control\(\s*public\s*=\s*True", re.IGNORECASE)
 #: Documentation and help pages.
-DOC_SEGMENTS = frozenset({"docs", "doc", "help", "documentation", "guide", "guides"})
+DOC_SEGMENTS = frozenset({"docs", "doc", "help", "documentation", "guide", "guides", "openapi.json", "openapi.yaml",
+                          "swagger.json", "swagger.yaml"})
 #: Routes that serve what users shared publicly (read-only share links).
 SHARED_SEGMENTS = frozenset({"share", "shared"})
 #: Handlers that serve anonymous callers on purpose: identity is optional (``user if authenticated else None``).
@@ -148,7 +149,8 @@ def is_webhook(route: Route) -> bool:
 
 
 def verifies_signature(route: Route) -> bool:
-    return bool(SIGNATURE_CHECK.search(route.code))
+    """The handler, or a project helper it hands the request to, checks the sender's signature."""
+    return bool(SIGNATURE_CHECK.search(route.code) or SIGNATURE_CHECK.search(route.delegate_code))
 
 
 def touches_user_data(route: Route) -> bool:

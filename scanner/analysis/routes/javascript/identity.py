@@ -29,7 +29,7 @@ IDENTITY_CALL = re.compile(
     r"|validateSession|getKindeServerSession|withApiAuthRequired|getUserFromRequest|requireAuth|requireUser"
     r"|requireSession|authenticate|isAuthenticated|ensureAuthenticated|ensureLoggedIn|getClaims)$"
     r"|(?:^|\.)(?:jwt|jsonwebtoken|jose|jws)\.verify$|\.auth\.(?:getUser|getSession|getClaims|protect|api\.getSession)$"
-    r"|^(?:require|ensure|assert|verify|check|validate|get|load)(?:Current|Authed|Authenticated|Logged\w*)?"
+    r"|^(?:require|ensure|assert|verify|check|validate|get|load)(?:Current|Authed|Authenticated|Optional|Logged\w*)?"
     r"(?:User|Session|Auth|Account|Member|Admin|Identity|Viewer|Principal)(?:Id)?$",
     re.IGNORECASE,
 )

@@ -11,6 +11,7 @@ from tests.conftest import run_cli
 APP = """
 from flask import Flask
 from models import Report
+from settings import FLAGS, PROMO
 
 app = Flask(__name__)
 
@@ -20,11 +21,15 @@ def report(report_id):
 
 @app.get("/api/flags")
 def feature_flags():
-    return {"theme": "dark"}
+    return {"theme": FLAGS.theme}
 
 @app.get("/landing-promo")
 def promo():
-    return {"promo": True}
+    return {"promo": PROMO}
+
+@app.get("/api/roadmap")
+def roadmap():
+    return {"roadmap": "coming soon"}
 """
 
 
@@ -55,6 +60,7 @@ def test_severity_is_high_only_when_the_handler_touches_data(tmp_path):
                                           "and touches stored data or files")
     assert found["report"]["evidence"]["route"] == "GET /reports/<int:report_id>"
     assert found["feature_flags"]["severity"] == "medium"
+    assert "roadmap" not in found  # answers a constant: nothing of anyone's to protect
 
 
 def test_public_routes_configuration_allowlists_paths_and_handler_names(tmp_path):

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from scanner.analysis.routes.authorization import checks_role_inline, privileged_action
 from scanner.analysis.routes.intent import data_access, is_webhook, public_reason, verifies_signature
 from scanner.analysis.routes.model import Route
-from scanner.context import Context, Hit
+from scanner.context import Context, Hit, Span
 from scanner.detectors.route_detector import RouteDetector, route_kind
 from scanner.model import Artifact, Severity
 
@@ -138,7 +138,8 @@ class RoutesAuthDetector(RouteDetector):
         why = f"is explicitly public ({opt_outs})" if opt_outs else "has no authentication"
         data = f" and {access}" if access else ""
         return self._hit(ctx, route, rule_id, f"{describe(route)} {why}{data}",
-                         Severity.HIGH if access else Severity.MEDIUM)
+                         Severity.HIGH if access else Severity.MEDIUM, route.guard_site)
 
-    def _hit(self, ctx: Context, route: Route, rule_id: str, message: str, severity: Severity | None = None) -> Hit:
-        return ctx.finding(rule_id, route.span, message=message, severity=severity, **route.evidence())
+    def _hit(self, ctx: Context, route: Route, rule_id: str, message: str, severity: Severity | None = None,
+             span: Span | None = None) -> Hit:
+        return ctx.finding(rule_id, span or route.span, message=message, severity=severity, **route.evidence())

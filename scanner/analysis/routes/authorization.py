@@ -12,19 +12,19 @@ import re
 #: Names of guards that check more than identity: ``admin_required``, ``roles_required``, ``IsAdminUser``,
 #: ``permission_required``, ``requireRole("owner")``, ``RoleChecker(["admin"])``, ``scopes=[...]``.
 ROLE_NAME = re.compile(
-    r"admin|superuser|staff|role|permission|perm\b|owner|scope|privilege|membership|member_required|is_member"
+    r"admin|super_?user|staff|role|permission|perm\b|owner|scope|privilege|membership|member_required|is_member"
     r"|team_member|org_member|workspace_member|acl\b|policy|can_\w+|access_level|rbac",
     re.IGNORECASE,
 )
 #: Code that compares the caller's role, permissions or membership (in a guard or at the top of a handler).
 ROLE_CODE = re.compile(
     r"""\.role\b|!\s*[\w?.]+\??\.(?:is_?)?[aA]dmin\b|\brole\s*(?:==|!=|===|!==|\bin\b|not\s+in\b)|\broles?\s*\.\s*(?:includes|has|some)\(|\[['"]role['"]\]
-    |\bis_admin\b|\bisAdmin\b|\bis_superuser\b|\bis_staff\b|\bhas_perms?\(|\bhas_permission\w*\(|\bhasPermission\w*\(
+    |\bis_admin\b|\bisAdmin\b|\bis_super_?user\b|\bis_staff\b|\bhas_perms?\(|\bhas_permission\w*\(|\bhasPermission\w*\(
     |\bhas_role\w*\(|\bhasRole\w*\(|\brequire_?[Rr]ole\w*\(|\bcheck_?[Pp]ermission\w*\(|\bcan_?[A-Z_]\w*\(
     |\bpermissions?\s*(?:==|!=|===|\bin\b|\.includes\(|\.has\()|\bscopes\b|\bis_owner\b|\bisOwner\b
     |\bowner_?[Ii]d\s*(?:==|!=|===|!==)|\bassert_?[Mm]ember\w*\(|\brequire_?[Mm]ember\w*\(|\bcheck_?[Mm]ember\w*\(
     |\bget_?[Mm]embership\w*\(|\bPermissionDenied\b|\bForbidden\w*\(|\bstatus(?:_code)?\s*[=:(]\s*403\b|\b403\b
-    |HTTP_403_FORBIDDEN|\.can_[a-z]\w*
+    |HTTP_403_FORBIDDEN|['"]FORBIDDEN['"]|\bHTTPStatus\.FORBIDDEN\b|\.can_[a-z]\w*
     |\b(?:throw|assert|ensure|require|check|verify)_?(?:If|if)?_?\w*(?:Allowed|allowed|Permission|permission|Permitted
     |permitted|Role|role|Admin|admin|Owner|owner|Access|access)\w*\(|\bis_?[Aa]llowed\w*\(""",
     re.VERBOSE,

@@ -15,8 +15,8 @@ from pathlib import PurePosixPath
 
 from scanner.analysis.routes.model import Route
 
-_AUTH_WORDS = (r"log_?in|sign_?in|sign_?up|register|registration|log_?out|sign_?out|forgot|forgot_?password"
-               r"|reset_?password|password_?reset|password_?recovery|recover_?password|otp|mfa|2fa|two_factor"
+_AUTH_WORDS = (r"log_?in|sign_?in|sign_?up|register|registration|create_?account|log_?out|sign_?out|forgot"
+               r"|forgot_?password|request_?password\w*|reset_?password|password_?reset|password_?recovery|recover_?password|otp|mfa|2fa|two_factor"
                r"|magic_?link|verify_?email|confirm_?email|csrf"
                r"|token|refresh_?token|token_?refresh")
 #: Authentication endpoints: they exist for anonymous callers (``/login``, ``sign_up``, ``/auth/...``,
@@ -28,6 +28,7 @@ HEALTH = re.compile(r"(?:^|[/_.\-])(?:health|healthz|healthcheck|ready|readyz|re
 OAUTH_CALLBACK = re.compile(r"callbacks?|oauth|authorize|sso|saml|oidc", re.IGNORECASE)
 WEBHOOK = re.compile(r"webhook|hooks?(?:$|[/_.\-])|stripe_events|ipn"
                      r"|(?:slack|teams|discord|telegram|twilio|whatsapp|bot)/(?:events|messages|interactions)"
+                     r"|(?:slack|teams|discord|telegram|twilio|whatsapp)[/_]bot(?:$|[/_.\-])"
                      r"|^/api/messages$", re.IGNORECASE)
 STATIC_PAGES = frozenset({"/", "/index", "/about", "/pricing", "/terms", "/privacy", "/contact", "/faq", "/home",
                           "/landing", "/features", "/docs", "/help"})
@@ -46,14 +47,28 @@ HTML_SHELL = re.compile(r"TemplateResponse\(|render_template\(|\brender\(\s*requ
 #: A handler that serves files out of a folder of the front end's build or static files.
 SERVES_FILES = re.compile(r"FileResponse\(|send_from_directory\(|send_file\(|StaticFiles\(|sendFile\(")
 STATIC_FOLDER = re.compile(r"build|static|assets|public|dist|frontend|home_directory", re.IGNORECASE)
+#: Reading a file or listing a folder, in either language.
+READS_FILES = re.compile(r"\b(?:readFile|readFileSync|readdir|readdirSync|open|listdir|scandir|read_text|read_bytes"
+                         r"|glob)\s*\(")
+#: A path literal in the handler: something with a slash (``"client/dist/assets/i18n/"``).
+PATH_LITERAL = re.compile(r"""['"`]([\w.@-]*/[\w./@-]*)['"`]""")
+#: Folders of what the project ships: its built front end, static files, translations. Never a user's files.
+BUNDLED_FOLDERS = frozenset({"static", "assets", "dist", "build", "public", "i18n", "locales", "translations"})
 #: One file of the project named in the handler (``open("utils/qr-code.png", "rb")``).
 FIXED_FILE = re.compile(r"""['"][\w./-]+\.(?:png|svg|ico|jpe?g|gif|webp|css|js|html)['"]""")
 #: Path parameters that are secrets themselves: a capability URL (signed links, verification tokens, keys).
 CAPABILITY_PARAM = re.compile(r"(?:^|_)(?:token|signature|signed|secret|key|hash|nonce)(?:_|$)", re.IGNORECASE)
 #: Last path segments of what a front end loads before anyone signs in: its configuration and form options.
 CLIENT_CONFIG = frozenset({"options", "config", "configuration", "client_config", "settings.json"})
+#: A JSON Web Key Set: the public keys others verify this service's tokens with, published on purpose.
+JWKS = re.compile(r"jwks?(?![a-z])", re.IGNORECASE)
+#: An answer the handler lets shared caches keep and serve to anyone (``Cache-Control: public``, ``s-maxage``,
+#: Django's ``@cache_control(public=True)``): by its own declaration the same for every caller.
+PUBLIC_CACHE = re.compile(r"""Cache-Control['"]?\s*[:,=]\s*[`'"][^`'"]*\b(?:public|s-maxage)\b"""
+                          r"|cache_control\(\s*public\s*=\s*True", re.IGNORECASE)
 #: Documentation and help pages.
-DOC_SEGMENTS = frozenset({"docs", "doc", "help", "documentation", "guide", "guides"})
+DOC_SEGMENTS = frozenset({"docs", "doc", "help", "documentation", "guide", "guides", "openapi.json", "openapi.yaml",
+                          "swagger.json", "swagger.yaml"})
 #: Routes that serve what users shared publicly (read-only share links).
 SHARED_SEGMENTS = frozenset({"share", "shared"})
 #: Handlers that serve anonymous callers on purpose: identity is optional (``user if authenticated else None``).
@@ -65,7 +80,7 @@ SIGNATURE_CHECK = re.compile(
     r"|RequestValidator|X-Hub-Signature|Stripe-Signature|svix|standardwebhooks|WebhookSignature"
     r"|\bverify_\w*signature\w*\(|constructEvent|verifyWebhook|verifySignature|validateSignature"
     r"|timingSafeEqual|\bWebhook\s*\(|createHmac|\bslack\w*handler\.handle\(|SlackRequestHandler"
-    r"|\.process_activity\(",
+    r"|\.process_activity\(|Bot-Api-Secret-Token",
     re.IGNORECASE,
 )
 #: Handler code that reads or changes stored data, files, or calls a payment provider, in either language.
@@ -74,7 +89,7 @@ USER_DATA = re.compile(
     r"|\.execute\(|\bopen\(|send_file\(|send_from_directory\(|FileResponse\(|\.read_text\(|\.read_bytes\("
     r"|\.get_object_or_404\(|get_object_or_404\(|\.filter\(|\.find_one\(|\.find\(|\.insert_one\("
     r"|\.save\(\)|\.delete\(\)|\bcursor\(|\b(?:session|db)\s*=\s*(?:session|db)\b|Depends\(\s*get_(?:db|session)\b"
-    r"|\bSessionDep\b|\bDbSession\b",
+    r"|\bSessionDep\b|\bDbSession\b|Depends\(\s*(?:get|generate|create)_\w*(?:db|session)\b|\bdb\.\w+\.\w+\(",
 )
 #: The same in JavaScript/TypeScript: database clients and ORMs, storage, payments, the file system.
 JS_DATA = re.compile(
@@ -134,7 +149,8 @@ def is_webhook(route: Route) -> bool:
 
 
 def verifies_signature(route: Route) -> bool:
-    return bool(SIGNATURE_CHECK.search(route.code))
+    """The handler, or a project helper it hands the request to, checks the sender's signature."""
+    return bool(SIGNATURE_CHECK.search(route.code) or SIGNATURE_CHECK.search(route.delegate_code))
 
 
 def touches_user_data(route: Route) -> bool:
@@ -167,7 +183,8 @@ def is_static_page(route: Route) -> bool:
 
 def is_static_asset(route: Route) -> bool:
     """A GET route serving static files: icons, images, fonts, built front-end assets, UI strings,
-    ``.well-known`` documents, or a folder of the build served by file name."""
+    ``.well-known`` documents, a folder of the build served by file name, or what a handler reads out of
+    the project's own bundled files."""
     if not _read_only(route):
         return False
     path, name = _subjects(route)
@@ -175,9 +192,22 @@ def is_static_asset(route: Route) -> bool:
         return True
     if re.search(r"(?:^|_)(?:favicon|logo|avatar|static|assets?|translations)(?:_|$)", name):
         return True
-    if not SERVES_FILES.search(route.code) or _db(route):
+    if _db(route):
         return False
-    return bool(STATIC_FOLDER.search(route.code)) or (not route.path_params and bool(FIXED_FILE.search(route.code)))
+    if SERVES_FILES.search(route.code) and (STATIC_FOLDER.search(route.code) or (
+            not route.path_params and FIXED_FILE.search(route.code))):
+        return True
+    return reads_bundled_files(route)
+
+
+def reads_bundled_files(route: Route) -> bool:
+    """A handler without path parameters that reads files, every one of them by a fixed path into the
+    folders the project ships (``readdir("client/dist/assets/i18n/")``: the list of UI languages): what it
+    answers is the same for every caller and holds no user's data."""
+    if route.path_params or not READS_FILES.search(route.code):
+        return False
+    paths = [p for p in PATH_LITERAL.findall(route.code) if not (route.path or "").endswith(p)]  # not its URL
+    return bool(paths) and all(set(p.lower().split("/")) & BUNDLED_FOLDERS for p in paths)
 
 
 def is_html_shell(route: Route) -> bool:
@@ -225,6 +255,10 @@ def public_reason(route: Route, allowlist: tuple[str, ...]) -> str | None:
     if DECLARED_PUBLIC.search(_snake(route.handler.rsplit(".", 1)[0] if "." in route.handler else "")) or \
             DECLARED_PUBLIC.search(_snake(PurePosixPath(route.file).stem)):
         return "declared public by its controller or module name"
+    if _read_only(route) and not _db(route) and any(JWKS.search(t) for t in (path, name, route.code)):
+        return "publishes public keys (JWKS)"
+    if _read_only(route) and PUBLIC_CACHE.search(route.code):
+        return "declares its answer publicly cacheable (the same for every caller)"
     if _read_only(route) and path.rstrip("/").rsplit("/", 1)[-1] in CLIENT_CONFIG and not _db(route):
         return "client configuration or UI options"
     if OPTIONAL_AUTH.search(route.code):

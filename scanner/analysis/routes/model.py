@@ -108,6 +108,13 @@ class Route:
     #: ``Node``), and the parsed file holding it, for detectors that read syntax.
     node: Any = field(default=None, repr=False)
     module: Any = field(default=None, repr=False)
+    #: Source of the project functions in other files the handler calls directly (one level), for checks
+    #: a handler delegates whole (a webhook handing its request to a helper that verifies the signature).
+    delegate_code: str = ""
+    #: Where a guard belongs when this route has none: the declaration of a view class none of whose
+    #: methods is guarded (the fix is ``permission_classes`` or a decorator on the class, not on one
+    #: method); None: the route's own declaration (``span``).
+    guard_site: Span | None = None
 
     @property
     def label(self) -> str:

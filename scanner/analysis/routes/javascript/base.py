@@ -53,10 +53,12 @@ _STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`[^`$]*`")
 
 
 def _answers_a_constant(source: str) -> bool:
-    """A handler that reads nothing and only sends literals (``res.send("alive")``, ``c.json({ ok: true })``)."""
+    """A handler that reads nothing and only sends literals (``res.send("alive")``, ``c.json({ ok: true })``,
+    a NestJS ``return 'Hello World!'``)."""
     body = re.sub(r"[\w$]+\s*:(?!:)", "", _STRING_LITERAL.sub('""', _body(source)))  # literals and object keys
     words = set(re.findall(r"[A-Za-z_$][\w$]*", body))
-    return bool(words & _RESPONDERS) and words <= _CONSTANT_WORDS
+    returns_a_literal = words == {"return"} and '""' in body
+    return (bool(words & _RESPONDERS) or returns_a_literal) and words <= _CONSTANT_WORDS
 
 
 def _body(source: str) -> str:
@@ -70,6 +72,12 @@ def _only_starts_or_ends_sign_in(source: str) -> bool:
     names = [m.group(1).rsplit(".", 1)[-1] for m in _CALLEE.finditer(_body(source))]
     return any(_SIGN_IN_OUT.match(n) for n in names) and all(_SIGN_IN_OUT.match(n) or _HARMLESS.match(n)
                                                               for n in names)
+
+
+def _only_navigates(source: str) -> bool:
+    """A form action whose only calls are a redirect and its plumbing (``return redirect(path)``)."""
+    names = [m.group(1).rsplit(".", 1)[-1] for m in _CALLEE.finditer(_body(source))]
+    return "redirect" in names and all(_HARMLESS.match(n) for n in names) and not DATA_ACCESS.search(source)
 
 
 def _only_sets_a_cookie(source: str) -> bool:
@@ -155,6 +163,8 @@ class JsRoute:
             return "starts or ends a sign-in"
         if _only_sets_a_cookie(self.source):
             return "only stores a preference in the caller's own cookie"
+        if _only_navigates(self.source):
+            return "only sends the caller elsewhere (redirect)"
         return None
 
 

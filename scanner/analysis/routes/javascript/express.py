@@ -127,8 +127,19 @@ def routes(module: Module, project: JsProject) -> Iterator[JsRoute]:
         all_guards = inherited + local + reg.option_guards + middleware + guards + \
             capability_guard(full, handler_module, handler)
         name = module.tree.text(reg.handler)[:40] if reg.handler.type not in FUNCTION_TYPES else "inline handler"
-        yield JsRoute("express", full, (reg.method.upper(),), name, reg.call, source,
+        yield JsRoute("express", full, (reg.method.upper(),), name, _registered_at(reg.call), source,
                       all_guards, stack=stack)
+
+
+def _registered_at(call: Node) -> Node:
+    """Where a registration reads as one: the call, or, in a chain (``new Hono().get(...).post(...)``), its own
+    arguments (the chain's call starts where the chain does)."""
+    function = call.child_by_field_name("function")
+    receiver = function.child_by_field_name("object") if function is not None and \
+        function.type == "member_expression" else None
+    arguments = call.child_by_field_name("arguments")
+    chained = receiver is not None and receiver.type in ("call_expression", "new_expression")
+    return arguments if chained and arguments is not None else call
 
 
 # -- reading one server file ----------------------------------------------------------------------------------
@@ -150,9 +161,10 @@ def _read_file(project: JsProject, module: Module, index: ServerIndex) -> None:
         args = [a for a in arguments.named_children if a.type != "comment"]
         route_path = None
         if owner.type == "call_expression":  # app.route("/p").get(...).post(...)
-            route_path, owner = _chained_route(module, owner)
-            if route_path is None or owner is None:
-                continue
+            route_path, chained = _chained_route(module, owner)
+            owner = chained if route_path is not None and chained is not None else _chain_root(module, owner)
+        if owner.type in ("new_expression", "call_expression"):  # export const files = new Hono().get(...)...
+            owner = _declared_name(node) or owner
         key = _owner_key(module, owner)
         if method in METHODS:
             _read_registration(project, module, index, key, method, node, args, route_path)
@@ -231,19 +243,24 @@ def _is_middleware(project: JsProject, module: Module, node: Node) -> bool:
 
 
 def _passes_on(module: Module, node: Node) -> bool:
-    """A handler that always hands over to the next one: it takes ``next`` and ends by calling it."""
+    """A middleware, not an endpoint: it takes ``next`` and hands over to it, Express style (``(req, res, next)``
+    ending in ``next()``) or onion style (Koa, Hono: ``async (c, next) => { ...; await next(); ... }``)."""
     if node.type not in FUNCTION_TYPES:
         return False
     returned = _returned_function(node)
     if returned is not None:  # a factory: ``export const step = () => (req, res, next) => {...; next()}``
         node = returned
     params = node.child_by_field_name("parameters")
-    if params is None or len(params.named_children) < 3:
-        return False
+    names = [module.tree.text(p).split(":")[0].strip() for p in params.named_children] if params is not None else []
     body = node.child_by_field_name("body")
-    statements = [c for c in body.named_children if c.type != "comment"] if body is not None else []
-    last = module.tree.text(statements[-1]) if statements else ""
-    return re.fullmatch(r"(?:return\s+)?next\(\s*\);?", last) is not None
+    statements = [module.tree.text(c) for c in body.named_children if c.type != "comment"] if body is not None else []
+    if len(names) >= 3 and statements and _HANDS_OVER.fullmatch(statements[-1]):
+        return True
+    return len(names) == 2 and names[1] == "next" and any(_HANDS_OVER.fullmatch(s) for s in statements)
+
+
+#: A statement that hands the request over to the next handler (``next()``, ``await next();``, ``return next()``).
+_HANDS_OVER = re.compile(r"(?:return\s+)?(?:await\s+)?next\(\s*\);?")
 
 
 def _returned_function(node: Node) -> Node | None:
@@ -284,8 +301,9 @@ def _read_use(project: JsProject, module: Module, index: ServerIndex, key: Owner
     last = middleware[-1] if middleware else None
     if prefix is not None and last is not None and len(guards) < len(middleware) and _child_key(project, module, last) \
             is None and project.resolver.guard_of(module, last, "middleware") is None:
-        _, target = definition_of(project, module, last)
-        if target is not last and target.type in FUNCTION_TYPES:  # app.use("/logs/:file", serveLogFiles())
+        target_module, target = definition_of(project, module, last)
+        if target is not last and target.type in FUNCTION_TYPES and not _passes_on(target_module, target):
+            # app.use("/logs/:file", serveLogFiles()); a step that ends in ``next()`` is not the endpoint
             index.registrations.setdefault(module.path, []).append(
                 Registration(key, "all", prefix, call, tuple(middleware[:-1]), last))
 
@@ -445,6 +463,30 @@ def _chained_route(module: Module, node: Node) -> tuple[str | None, Node | None]
             return (string_value(module.tree, first) if first is not None else None), owner
         current = owner
     return None, None
+
+
+def _chain_root(module: Module, node: Node) -> Node:
+    """``new Hono().get(...).post(...)``: the object a chain of registrations starts from."""
+    current = node
+    while current.type == "call_expression":
+        function = current.child_by_field_name("function")
+        prop = function.child_by_field_name("property") if function is not None and function.type == \
+            "member_expression" else None
+        if prop is None or module.tree.text(prop) not in METHODS | {"use"}:
+            return current
+        current = function.child_by_field_name("object")
+    return current
+
+
+def _declared_name(call: Node) -> Node | None:
+    """The variable a chain of calls is assigned to (``export const sessions = new Hono().get(...).get(...)``)."""
+    top = call
+    while top.parent is not None and top.parent.type == "member_expression" and top.parent.parent is not None \
+            and top.parent.parent.type == "call_expression":
+        top = top.parent.parent
+    declarator = top.parent
+    return declarator.child_by_field_name("name") if declarator is not None and \
+        declarator.type == "variable_declarator" else None
 
 
 def _object_value(module: Module, node: Node, key: str) -> Node | None:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from scanner.analysis.routes.authorization import checks_role_inline
 from scanner.lang.javascript.modules import FUNCTION_TYPES, Definition, Module, ModuleGraph
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ IDENTITY_CALL = re.compile(
     r"|validateSession|getKindeServerSession|withApiAuthRequired|getUserFromRequest|requireAuth|requireUser"
     r"|requireSession|authenticate|isAuthenticated|ensureAuthenticated|ensureLoggedIn|getClaims)$"
     r"|(?:^|\.)(?:jwt|jsonwebtoken|jose|jws)\.verify$|\.auth\.(?:getUser|getSession|getClaims|protect|api\.getSession)$"
-    r"|^(?:require|ensure|assert|verify|check|validate|get|load)(?:Current|Authed|Authenticated|Logged\w*)?"
+    r"|^(?:require|ensure|assert|verify|check|validate|get|load)(?:Current|Authed|Authenticated|Optional|Logged\w*)?"
     r"(?:User|Session|Auth|Account|Member|Admin|Identity|Viewer|Principal)(?:Id)?$",
     re.IGNORECASE,
 )
@@ -36,7 +37,7 @@ IDENTITY_CALL = re.compile(
 IDENTITY_READ = re.compile(
     (r"\b(?:req|request)\.(?:user|auth)\b|\b(?:req|request)\.session\.(?:user|userId)\b|\bcontext\.user\b"
      r"|\bctx\.(?:session|user|auth)\b|\bctx\.state\.user\b|\blocals\.(?:user|session)\b|headers\.authorization\b"
-     r"|headers\[\s*['\"]authorization['\"]|\.get\(\s*['\"]authorization['\"]|\bc\.get\(\s*['\"]jwtPayload['\"]"
+     r"|headers\[\s*['\"]authorization['\"]|\.(?:get|header)\(\s*['\"]authorization['\"]|\bc\.get\(\s*['\"]jwtPayload['\"]"
      r"|\bgetAuthUserId\s*\(|\bctx\.auth\.getUserIdentity\s*\("
      r"|(?:header|get)\(\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
      r"|headers\[\s*['\"](?:x-api-key|api-key|x-auth-token|x-access-token)['\"]"
@@ -51,6 +52,9 @@ IDENTITY_READ = re.compile(
      ).replace(r"\.", r"\??\."),  # optional chaining reads the same: req?.user, headers?.authorization
     re.IGNORECASE,
 )
+#: Library calls that act on the signed-in caller only and fail without a session (Supabase's
+#: ``auth.updateUser``): identity established and enforced by the call itself.
+SESSION_BOUND_CALL = re.compile(r"\.auth\.updateUser$")
 #: Middleware from packages that establish identity and reject by themselves when it is missing.
 GATE_CALL = re.compile(
     r"^(?:expressJwt|expressjwt|jwt|bearerAuth|basicAuth|requiresAuth|ClerkExpressRequireAuth|clerkMiddleware"
@@ -88,6 +92,8 @@ class Guard:
     name: str  # what runs, e.g. "getServerProfile -> supabase.auth.getUser"
     path: str
     line: int
+    #: Its code also compares the caller's role, permission or membership (``ctx.user.role !== "admin"``).
+    role: bool = False
 
     @property
     def origin(self) -> str:
@@ -139,7 +145,8 @@ class IdentityResolver:
         node = _strip(expression)
         if node.type in FUNCTION_TYPES:
             identity = self.of_function(module, node)
-            return Guard(kind, identity.evidence or "inline", module.path, _line(node)) if identity.is_guard else None
+            return Guard(kind, identity.evidence or "inline", module.path, _line(node),
+                         checks_role_inline(tree.text(node))) if identity.is_guard else None
         callee = node.child_by_field_name("function") if node.type in {"call_expression", "new_expression"} else node
         if node.type == "new_expression":
             callee = node.child_by_field_name("constructor")
@@ -150,12 +157,14 @@ class IdentityResolver:
         if definition is not None and definition.node.type in FUNCTION_TYPES | {"class_declaration", "class"}:
             identity = self.of_function(definition.module, definition.node)
             if identity.is_guard:
-                return Guard(kind, f"{name} -> {identity.evidence}", definition.path, definition.line)
+                return Guard(kind, f"{name} -> {identity.evidence}", definition.path, definition.line,
+                             checks_role_inline(definition.module.tree.text(definition.node)))
             return None
         if definition is not None and definition.node.type == "call_expression":  # ``const auth = jwt({...})``
             identity = self.of_function(definition.module, definition.node)  # ``t.middleware(({ ctx }) => ...)``
             if identity.is_guard:
-                return Guard(kind, f"{name} -> {identity.evidence}", definition.path, definition.line)
+                return Guard(kind, f"{name} -> {identity.evidence}", definition.path, definition.line,
+                             checks_role_inline(definition.module.tree.text(definition.node)))
             inner = definition.node.child_by_field_name("function")
             if inner is not None and _named_gate(definition.module.tree.text(inner)):
                 return Guard(kind, name, definition.path, definition.line)
@@ -181,6 +190,11 @@ class IdentityResolver:
             definition = self._resolve(module, name) if depth < _MAX_DEPTH else None
             if definition is not None and definition.node.type in FUNCTION_TYPES and definition.node != node:
                 inner = self.of_function(definition.module, definition.node, depth + 1)
+                arguments = call.child_by_field_name("arguments")
+                given = IDENTITY_READ.search(tree.text(arguments)) if arguments is not None else None
+                if given and inner.rejects:  # ``await resolveApiToken(c.req.header("authorization"))``: the
+                    # helper is handed the caller's credential and throws when it does not check out
+                    return Identity(f"{name}({given.group(0).rstrip('( ')})", True, True)
                 if inner.evidence is not None:
                     if inner.is_guard:
                         return Identity(f"{name} -> {inner.evidence}", True, True)
@@ -188,8 +202,8 @@ class IdentityResolver:
                 elif IDENTITY_CALL.search(name) and SESSION_SOURCE.search(definition.module.tree.text(definition.node)):
                     evidence = evidence or name  # a project ``auth()`` over its own session store
                 continue
-            if IDENTITY_CALL.search(name) or GATE_CALL.search(name):
-                if GATE_CALL.search(name) and not IDENTITY_CALL.search(name):
+            if IDENTITY_CALL.search(name) or GATE_CALL.search(name) or SESSION_BOUND_CALL.search(name):
+                if (GATE_CALL.search(name) and not IDENTITY_CALL.search(name)) or SESSION_BOUND_CALL.search(name):
                     guarded = True
                 evidence = evidence or name
         rejects = bool(REJECTS.search(text))

@@ -57,13 +57,24 @@ def neutral_routes(tree: JsTree, path: str, project: JsProject) -> Iterator[Rout
     module = project.graph.modules.get(path)
     for js in routes_in(tree, path, project):
         code = "\n".join([js.source, *_called_helpers(module, tree, js)])
-        guards = [Guard(g.kind, g.name, g.origin, is_role_guard(g.name) or (g.kind == "inline" and checks_role_inline(
-            code))) for g in js.guards]
+        guards = [Guard(g.kind, g.name, g.origin, g.role or is_role_guard(g.name) or (
+            g.kind == "inline" and checks_role_inline(code))) for g in js.guards]
         methods = js.methods
         if methods == ("ANY",):  # a Pages Router handler that dispatches on req.method
             methods = tuple(dict.fromkeys(_METHOD_TEST.findall(code))) or methods
         yield Route("javascript", js.framework, js.path, methods, js.handler, path, tree.span(js.node), code, guards,
-                    dispatcher=js.is_dispatcher, purpose=js.public_purpose, node=js.node, module=tree)
+                    dispatcher=js.is_dispatcher, purpose=js.public_purpose, node=js.node, module=tree,
+                    delegate_code="\n".join(_delegates(project, path, js)))
+
+
+def _delegates(project: JsProject, path: str, js: JsRoute) -> list[str]:
+    """Source of the project functions in other files that the handler calls directly (one level)."""
+    found = []
+    for name in dict.fromkeys(re.findall(r"(?<![\w.$])([A-Za-z_$][\w$]*)\s*\(", js.source)):
+        definition = project.graph.function(name, path)
+        if definition is not None and definition.path != path:
+            found.append(definition.module.tree.text(definition.node))
+    return found
 
 
 def _called_helpers(module: Module | None, tree: JsTree, js: JsRoute) -> list[str]:

@@ -36,6 +36,7 @@ from scanner.analysis.routes.python.guards import (
     origin,
 )
 from scanner.analysis.routes.python.identity import guards_identity, last_name
+from scanner.analysis.routes.python.purpose import purpose_of
 from scanner.lang.python.resolve import Found, Resolver
 from scanner.lang.python.walk import walk
 
@@ -64,6 +65,8 @@ def build_routes(modules: Mapping[str, ModuleFacts], specs: list,
     routes = unshadowed(WebRoutes(resolver).routes())
     routes.extend(django_routes(resolver))
     routes.extend(spec_routes(resolver, specs))
+    for route in routes:
+        route.purpose = route.purpose or purpose_of(route)
     return routes
 
 

@@ -194,14 +194,19 @@ class _DjangoRoutes:
                                      _declaration(facts, cls), facts.pm.code(cls), path_params=_params(path),
                                      node=cls, module=facts.pm), self._drf_default(protection))
             return
+        routes = []
         for verb, function in own:
             method = Protection(list(protection.guards), list(protection.public), protection.drf, protection.opted_out)
             method.guards += decorators_auth(self.resolver, facts, [d.decorator for d in function.decorators])
             method.guards += inline_guard(facts, function)
-            yield self._finish(Route("python", framework, path, (verb,), f"{found.name}.{function.name.value}",
-                                     facts.path, _declaration(facts, function), facts.pm.code(function),
-                                     path_params=_params(path), node=function, module=facts.pm),
-                               self._drf_default(method))
+            routes.append(self._finish(Route("python", framework, path, (verb,), f"{found.name}.{function.name.value}",
+                                             facts.path, _declaration(facts, function), facts.pm.code(function),
+                                             path_params=_params(path), node=function, module=facts.pm),
+                                       self._drf_default(method)))
+        if not any(route.authenticated for route in routes):  # the class decides nothing: the fix goes there
+            for route in routes:
+                route.guard_site = _declaration(facts, cls)
+        yield from routes
 
     def _drf_default(self, protection: Protection) -> Protection:
         """A DRF view that decides nothing itself gets ``DEFAULT_PERMISSION_CLASSES`` (DRF's own: AllowAny,

@@ -236,7 +236,7 @@ class _Collector:
             path = path if path is not None else string_value(keyword(call, "rule"))
             self.facts.routes.append(DecoratedRoute(
                 receiver, target.value, path, _methods(call, verb), function, decorator,
-                elements(keyword(call, "dependencies"))))
+                self._dependencies(call)))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -263,11 +263,28 @@ class _Collector:
             constructor = dotted(value.func).rsplit(".", 1)[-1]
             if constructor in APP_CONSTRUCTORS and not self.class_stack:
                 framework, role = APP_CONSTRUCTORS[constructor]
-                prefix = string_value(keyword(value, "prefix")) or string_value(keyword(value, "url_prefix")) or ""
-                deps = elements(keyword(value, "dependencies"))
+                prefix = self._prefix(value)
+                deps = self._dependencies(value)
                 self.facts.apps[name] = AppObject(name, framework, role, prefix, deps)
                 if framework == "starlette":
                     self._starlette_routes(name, keyword(value, "routes"))
+
+    def _prefix(self, call: cst.Call) -> str:
+        """``prefix="/api"`` or ``url_prefix=...``, also through a module-level name (``prefix=PREFIX``)."""
+        for name in ("prefix", "url_prefix"):
+            value = keyword(call, name)
+            if isinstance(value, cst.Name):
+                value = self.facts.assignments.get(value.value)
+            if (text := string_value(value)) is not None:
+                return text
+        return ""
+
+    def _dependencies(self, call: cst.Call) -> list[cst.BaseExpression]:
+        """``dependencies=[Depends(a), ...]``, also through a module-level name (``dependencies=ADMIN_CHECKS``)."""
+        value = keyword(call, "dependencies")
+        if isinstance(value, cst.Name):
+            value = self.facts.assignments.get(value.value)
+        return elements(value)
 
     def _starlette_routes(self, app: str, routes: cst.BaseExpression | None) -> None:
         for item in elements(routes):
@@ -286,8 +303,8 @@ class _Collector:
             return
         first = positional(node, 0)
         if verb in ("include_router", "register_blueprint") and first is not None:
-            prefix = string_value(keyword(node, "prefix")) or string_value(keyword(node, "url_prefix")) or ""
-            self.facts.inclusions.append(Inclusion(receiver, first, prefix, elements(keyword(node, "dependencies"))))
+            prefix = self._prefix(node)
+            self.facts.inclusions.append(Inclusion(receiver, first, prefix, self._dependencies(node)))
         elif verb in ("before_request", "before_app_request", "add_middleware") and first is not None:
             self.facts.guards.append(Guard(receiver, first, verb == "before_app_request"))
         elif verb == "add_url_rule" and first is not None:

@@ -42,6 +42,13 @@ _COLUMN_CALLS = {"Column", "mapped_column", "relationship_column"}
 _RELATIONS = {"ForeignKey", "OneToOneField", "ForeignKeyField", "DeferredForeignKey"}
 #: How many foreign-key hops ownership is followed (Feedback -> Step -> Thread -> owner).
 _OWNERSHIP_HOPS = 3
+#: Tables a tenant is usually called (as :func:`~scanner.analysis.data.model.table_name` spells them): a foreign
+#: key to one of these that many models share is the project's tenant key (mealie's ``group_id``, taiga's
+#: ``project``), even when the configuration does not name it.
+TENANT_TABLES = frozenset({"group", "workspace", "team", "org", "organization", "organisation", "project", "account",
+                           "household", "tenant", "company", "space"})
+#: How many models must share such a foreign key for it to be a tenant key.
+LEARNED_KEY_MODELS = 3
 
 
 @dataclass
@@ -88,11 +95,27 @@ class ModelIndex:
     classes: dict[str, list[ModelClass]] = field(default_factory=dict)
     _resolved: dict[str, TenantModel | None] = field(default_factory=dict)
     _mentions: tuple[re.Pattern[str] | None] | None = None
+    _learned: frozenset[str] | None = None
 
     def add(self, model: ModelClass) -> None:
         self.classes.setdefault(model.name, []).append(model)
         self._resolved.clear()
         self._mentions = None
+        self._learned = None
+
+    def learned_keys(self) -> frozenset[str]:
+        """Tenant keys learned from the schema: foreign-key columns to a tenant-like table (:data:`TENANT_TABLES`)
+        that at least :data:`LEARNED_KEY_MODELS` models declare or inherit (``group_id -> groups.id``)."""
+        if self._learned is None:
+            from scanner.analysis.data.model import table_name
+
+            users: dict[str, set[str]] = {}
+            for name in self.classes:
+                for column, target in self._references(name, set()).items():
+                    if table_name(target) in TENANT_TABLES and table_name(name) not in TENANT_TABLES:
+                        users.setdefault(column, set()).add(name)
+            self._learned = frozenset(c for c, names in users.items() if len(names) >= LEARNED_KEY_MODELS)
+        return self._learned
 
     def mention_pattern(self, config: Config) -> re.Pattern[str] | None:
         """A regex matching text that names a tenant-owned model or its table; None when there are none."""
@@ -127,7 +150,7 @@ class ModelIndex:
         if not declared:
             return None
         model = declared[0]
-        wanted = set(config.tenant_keys) | set(config.owner_keys)
+        wanted = set(config.tenant_keys) | set(config.owner_keys) | self.learned_keys()
         references = self._references(name, set())
         relations = frozenset(column[:-3] for column in references if column.endswith("_id"))
         keys = sorted(self._columns(name, set()) & wanted)
@@ -180,6 +203,13 @@ class ModelIndex:
 
 def model_index(facts: ProjectFacts) -> ModelIndex:
     return facts.bucket(BUCKET, ModelIndex)
+
+
+def key_names(facts: ProjectFacts) -> frozenset[str]:
+    """The project's tenant/owner keys (configured and learned from its schema) and, for ``x_id``, the
+    relation ``x``: the names that scope a filter or a check."""
+    keys = {*facts.config.tenant_keys, *facts.config.owner_keys, *model_index(facts).learned_keys()}
+    return frozenset(keys | {k[:-3] for k in keys if k.endswith("_id")})
 
 
 _CLASS = re.compile(r"^class\s+(\w+)\s*\(([^)]*)\)\s*:", re.MULTILINE)

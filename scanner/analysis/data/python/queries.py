@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from scanner.analysis.data.python.models import TenantModel, model_index
+from scanner.analysis.data.python.models import TenantModel, key_names, model_index
 from scanner.context import ProjectFacts
 from scanner.lang.python.functions import ScopedFinder, leaf_name, names_in, parameters, resolve_function
 from scanner.lang.python.parse import PythonModule
@@ -331,8 +331,7 @@ def _given_caller(call: cst.Call, module: PythonModule) -> bool:
 
 def _through_relations(node: cst.CSTNode, facts: ProjectFacts) -> bool:
     """A Django lookup across relations that ends at a tenant or owner: ``member__user=request.user``."""
-    keys = facts.config.tenant_keys + facts.config.owner_keys
-    names = frozenset(keys) | frozenset(k[:-3] for k in keys if k.endswith("_id"))
+    names = key_names(facts)
     return any(isinstance(n, cst.Arg) and n.keyword is not None and "__" in n.keyword.value
                and n.keyword.value.rsplit("__", 1)[-1] in names for n in walk(node))
 
@@ -406,8 +405,7 @@ def scoping_callee(call: cst.Call, module: PythonModule, facts: ProjectFacts) ->
     ref = resolve_function(facts, module, call.func)
     if ref is None:
         return False
-    keys = facts.config.tenant_keys + facts.config.owner_keys
-    names = frozenset(keys) | frozenset(k[:-3] for k in keys if k.endswith("_id"))
+    names = key_names(facts)
     return mentions(ref.node.body, names)
 
 

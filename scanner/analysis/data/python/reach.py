@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from scanner.analysis.data.python.caller import admin_only, by_capability, privileged_branch, request_inputs
+from scanner.analysis.data.python.models import key_names
 from scanner.analysis.data.python.queries import (
     checked_later,
     input_names,
@@ -220,9 +221,7 @@ def _checked(call: cst.Call, names: set[str], function: cst.FunctionDef, module:
                                              or scoping_callee(other, module, facts)):
             return True
     variable = _assigned(call, module)
-    keys = facts.config.tenant_keys + facts.config.owner_keys
-    owner_names = frozenset(keys) | frozenset(k[:-3] for k in keys if k.endswith("_id"))
-    return variable is not None and checked_later(variable, function, owner_names, module, facts)
+    return variable is not None and checked_later(variable, function, key_names(facts), module, facts)
 
 
 def _assigned(call: cst.Call, module: PythonModule) -> str | None:

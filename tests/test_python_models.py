@@ -14,9 +14,7 @@ from scanner.model import Artifact
 def index(files: dict[str, str], config: Config | None = None) -> ProjectFacts:
     facts = ProjectFacts(config or Config())
     for path, code in files.items():
-        module = parse_python(Context(Artifact(path, textwrap.dedent(code), "python"), facts))
-        assert module is not None, path
-        index_models(module, facts)
+        index_models(path, textwrap.dedent(code), facts)
     return facts
 
 

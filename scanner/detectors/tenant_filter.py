@@ -63,10 +63,8 @@ class TenantFilterDetector(Detector):
 
     def __init__(self, rules: list[Rule], config: Config):
         from scanner.analysis.data.model import KeyPolicy
-        from scanner.analysis.data.python.models import key_markers
 
         super().__init__(rules, config)
-        self.key_markers = key_markers(config)
         self.policy = KeyPolicy.of(config)
 
     def wants(self, artifact: Artifact) -> bool:
@@ -85,25 +83,16 @@ class TenantFilterDetector(Detector):
         if artifact.kind != "python":
             self._index_js(artifact, ctx)
             return
-        from scanner.analysis.data.python.models import index_model_outlines, index_models
-        from scanner.lang.python.functions import defer_functions, index_functions
-        from scanner.lang.python.parse import parse_python
+        from scanner.analysis.data.python.models import index_models
+        from scanner.lang.python.functions import defer_functions
 
         if "tenant-idor-route" in self.rules or "tenant-id-from-request" in self.rules:
             from scanner.analysis.routes.python.index import index_routes
 
             index_routes(ctx)
-        if MODEL_MARKERS.search(artifact.text) is None:
-            defer_functions(ctx)
-            return
-        if self.key_markers.search(artifact.text) is None:
-            index_model_outlines(artifact.path, artifact.text, ctx.facts)
-            defer_functions(ctx)
-            return
-        module = parse_python(ctx)
-        if module is not None:
-            index_models(module, ctx.facts)
-            index_functions(ctx, module)
+        if MODEL_MARKERS.search(artifact.text) is not None:
+            index_models(artifact.path, artifact.text, ctx.facts)
+        defer_functions(ctx)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.data.python.models import model_index

@@ -85,13 +85,14 @@ class TenantFilterDetector(Detector):
             return
         from scanner.analysis.data.python.models import index_models
         from scanner.lang.python.functions import defer_functions
+        from scanner.paths import is_test_file
 
         if "tenant-idor-route" in self.rules or "tenant-id-from-request" in self.rules:
             from scanner.analysis.routes.python.index import index_routes
 
             index_routes(ctx)
-        if MODEL_MARKERS.search(artifact.text) is not None:
-            index_models(artifact.path, artifact.text, ctx.facts)
+        if MODEL_MARKERS.search(artifact.text) is not None and not is_test_file(artifact.path):
+            index_models(artifact.path, artifact.text, ctx.facts)  # a test's models are fixtures, not the schema
         defer_functions(ctx)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:

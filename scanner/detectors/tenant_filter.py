@@ -1,11 +1,11 @@
 """Queries on tenant-owned tables that select or change rows without a tenant/owner filter.
 
-Python: the index pass learns tenant-owned models (:mod:`scanner.analysis.data.python.models`) from files
-that declare ORM columns, and project functions (for helpers that add the filter; other files are deferred
-and parsed only when a call leads there). The detect pass parses only files that mention a tenant-owned
-model; every ORM query and raw SQL statement on such a model that selects rows by user-supplied criteria
-and is not scoped is reported (:mod:`scanner.analysis.data.python.queries`,
-:mod:`scanner.analysis.data.python.sql`). libcst is imported only when a file passes these text prefilters.
+Python: the index pass learns tenant-owned models (:mod:`scanner.analysis.data.python.models`, from an
+``ast`` outline of files that declare ORM columns) and keeps every file deferred for the function index (parsed
+only when a call leads there). The detect pass parses only files that mention a tenant-owned model; their ORM
+queries and raw SQL statements become neutral data accesses (:mod:`scanner.analysis.data.python.access`),
+judged by :meth:`TenantFilterDetector.judge` like JS/TS ones; route handlers are followed into helpers
+(:mod:`scanner.analysis.data.python.reach`).
 
 JavaScript/TypeScript: the index pass learns tenant tables from schemas and models
 (:mod:`scanner.analysis.data.javascript.schema`: Prisma, Drizzle, TypeORM, Sequelize, Mongoose, SQL

@@ -1,8 +1,10 @@
 """Which ORM models (and tables) are tenant-owned, learned from the whole project.
 
 A model is tenant-owned when it has a column or foreign key named like a configured tenant key
-(``workspace_id``, ``org_id``...) or owner key (``user_id``, ``coach_id``...), or when the
-configuration lists it in ``tenant_models``. Recognised declarations:
+(``workspace_id``, ``org_id``...) or owner key (``user_id``, ``coach_id``...), or a key learned from the
+schema (:meth:`ModelIndex.learned_keys`: a foreign key to a tenant-like table that many models share), or
+when the configuration lists it in ``tenant_models``. Declarations are read from a stdlib :mod:`ast` outline
+of each file's top-level classes (no libcst parse). Recognised declarations:
 
 - SQLAlchemy declarative: ``workspace_id = Column(...)``, ``= mapped_column(...)``,
   ``workspace_id: Mapped[int]``, ``Column("workspace_id", ...)``;

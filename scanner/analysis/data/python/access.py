@@ -10,6 +10,8 @@ What the Python leaves know goes into the record rather than into a second polic
   helper's caller when the project calls the function (``UNKNOWN``: judged at the route instead, see
   :mod:`scanner.analysis.data.python.reach`), else an argument of a function nobody in the project calls
   (``ENTRY_ARGUMENT``: a view the route model does not know, a handler registered at run time);
+- whether the loaded row is checked: by every caller of a function that reads the request itself, before the
+  call or on the returned row (:func:`~scanner.analysis.data.python.reach.checked_by_callers`);
 - whether only administrators reach it (an ``if`` on an admin flag, an admin-only route guard).
 """
 
@@ -36,7 +38,7 @@ from scanner.analysis.data.model import (
 from scanner.analysis.data.python.caller import admin_only, by_capability, privileged_branch, request_inputs
 from scanner.analysis.data.python.models import TenantModel
 from scanner.analysis.data.python.queries import input_names, is_scoped, queries, vouched
-from scanner.analysis.data.python.reach import enclosing_function, left_to_callers
+from scanner.analysis.data.python.reach import checked_by_callers, enclosing_function, left_to_callers
 from scanner.analysis.data.python.sql import unscoped_sql
 from scanner.context import ProjectFacts
 from scanner.lang.python.parse import PythonModule
@@ -70,11 +72,14 @@ def orm_accesses(module: PythonModule, facts: ProjectFacts, routes: bool) -> Ite
             origin = UNKNOWN
         else:
             origin = ENTRY_ARGUMENT
+        checked = origin in (REQUEST, ENTRY_ARGUMENT) and _OPERATIONS[query.action] == READ and checked_by_callers(
+            query.function, module, facts)
         yield DataAccess(
             table=query.model.name, operation=_OPERATIONS[query.action], call=_short(module.code(query.node)),
             constrained=frozenset(), inputs=tuple(IdInput(name, origin) for name in inputs),
             span=module.span(query.node), function=query.function.name.value if query.function else "",
-            mentions_key=scoped, privileged=privileged_branch(query.node, module) or admin_only(route),
+            mentions_key=scoped, owner_checked=checked,
+            privileged=privileged_branch(query.node, module) or admin_only(route),
             route=route, by_id=query.by_id(), existence_only=query.action == "checks"), tenant_table(query.model)
 
 

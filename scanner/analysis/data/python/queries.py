@@ -44,6 +44,7 @@ _PEEWEE_LOOKUPS = {"get_by_id": "loads", "get": "loads", "get_or_none": "loads",
 _PEEWEE_STATEMENTS = {"select": "loads", "update": "updates", "delete": "deletes"}
 #: Callees that, given the fetched object, check it belongs to the caller.
 _CHECK_HELPER = re.compile(r"^(check|ensure|assert|authori[sz]e|verify|require|enforce)_?|has_\w*perm|has_\w*access"
+                           r"|^_?(?:validate|verify|check)_\w*(?:signature|hmac)"
                            r"|^(?:user_)?can_|^is_\w*(?:owner|member|author|allowed)", re.IGNORECASE)
 _ID_LIKE = re.compile(r"(?:^|_)(?:id|pk|uuid|ids|pks|slug|key)$|[a-z](?:Id|Ids|Pk)$", re.IGNORECASE)
 _NOT_INPUT = frozenset({"self", "cls", "db", "session"})

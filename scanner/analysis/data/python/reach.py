@@ -224,6 +224,29 @@ def _checked(call: cst.Call, names: set[str], function: cst.FunctionDef, module:
     return variable is not None and checked_later(variable, function, key_names(facts), module, facts)
 
 
+def checked_by_callers(function: cst.FunctionDef | None, module: PythonModule, facts: ProjectFacts) -> bool:
+    """Is ``function`` called somewhere in the project, and does every caller check ownership, before the call
+    of the ids it passes (``check_access(user, project_id)``) or after it of the returned row
+    (``project = self._get_project(request)`` then ``self._validate_signature(project, request)``)? The
+    function's own loads are then checked, as a route's would be; one unchecked caller keeps them unchecked."""
+    if function is None or function.name.value in _AMBIGUOUS:
+        return False
+    name = function.name.value
+    sites = 0
+    for other in modules_containing(facts, (f"{name}(",)):
+        for call in calls(other.module):
+            if leaf_name(call.func) != name or call.func is function.name:
+                continue
+            caller = enclosing_function(call, other)
+            if caller is None or caller is function:
+                return False
+            passed = {v for arg in call.args for v in variables_in(arg.value)} - _PLUMBING - {"request"}
+            if not _checked(call, passed, caller, other, facts):
+                return False
+            sites += 1
+    return sites > 0
+
+
 def _assigned(call: cst.Call, module: PythonModule) -> str | None:
     parent = module.parent(call)
     while isinstance(parent, (cst.Await, cst.Call, cst.Arg)):

@@ -259,14 +259,14 @@ class TenantFilterDetector(Detector):
                 PUBLIC_RESOURCE.search(access.table or "") or (
                 access.operation == READ and PUBLIC_RESOURCE.search(ctx.artifact.path)):
             return
-        if not chosen:
-            yield from self._unscoped(ctx, access, table)
-            return
         parents = access.parents()
         if parents and (route is None or _guard_checks_parent(route, parents)):
             return  # selected through a parent that a guard checks (or may check: the route is not known)
         if route is not None and table is not None and _guard_checks_parent(route, {table_name(table.name)}):
             return  # the guard checks the caller's access to this very row (protectedProjectProcedure, Project)
+        if not chosen:
+            yield from self._unscoped(ctx, access, table)
+            return
         ids = ", ".join(i.name if i.detail in ("", i.name) else f"{i.name} ({i.detail})" for i in chosen)
         by = f"by {ids}" if access.by_id else f"by filters on {ids}"
         verb = VERBS[access.operation]

@@ -37,7 +37,7 @@ from scanner.analysis.data.model import (
 )
 from scanner.analysis.data.python.caller import admin_only, by_capability, privileged_branch, request_inputs
 from scanner.analysis.data.python.models import TenantModel
-from scanner.analysis.data.python.queries import input_names, is_scoped, queries, vouched
+from scanner.analysis.data.python.queries import constrained_columns, input_names, is_scoped, queries, vouched
 from scanner.analysis.data.python.reach import checked_by_callers, enclosing_function, left_to_callers
 from scanner.analysis.data.python.sql import unscoped_sql
 from scanner.context import ProjectFacts
@@ -76,7 +76,7 @@ def orm_accesses(module: PythonModule, facts: ProjectFacts, routes: bool) -> Ite
             query.function, module, facts)
         yield DataAccess(
             table=query.model.name, operation=_OPERATIONS[query.action], call=_short(module.code(query.node)),
-            constrained=frozenset(), inputs=tuple(IdInput(name, origin) for name in inputs),
+            constrained=constrained_columns(query), inputs=tuple(IdInput(name, origin) for name in inputs),
             span=module.span(query.node), function=query.function.name.value if query.function else "",
             mentions_key=scoped, owner_checked=checked,
             privileged=privileged_branch(query.node, module) or admin_only(route),

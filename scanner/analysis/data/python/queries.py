@@ -150,6 +150,23 @@ def _climb(module: PythonModule, root: cst.BaseExpression) -> tuple[cst.BaseExpr
         current = call
 
 
+def constrained_columns(query: Query) -> frozenset[str]:
+    """Columns the query's criteria constrain: keywords of its lookups (``filter_by(recipe_id=...)``,
+    ``get(pk=...)``, Django's ``vehicle__owner=`` as ``vehicle_id``) and compared attributes
+    (``Note.recipe_id == x``); a relation (``recipe=recipe``) stands for its foreign key."""
+    methods = CRITERIA_METHODS | _SHORTCUTS | _PEEWEE_LOOKUPS.keys()
+    names: set[str] = set()
+    for call in (n for n in walk(query.node) if isinstance(n, cst.Call) and leaf_name(n.func) in methods):
+        for arg in call.args:
+            if arg.keyword is not None:
+                names.add(arg.keyword.value.split("__", 1)[0])
+            for node in walk(arg.value):
+                if isinstance(node, cst.Comparison) and isinstance(node.left, cst.Attribute):
+                    names.add(node.left.attr.value)
+    return frozenset(name if name.endswith("_id") or name not in query.model.relations else f"{name}_id"
+                     for name in names)
+
+
 def mentions(node: cst.CSTNode, names: frozenset[str]) -> bool:
     """True when ``node`` names one of ``names`` as an attribute, keyword (or Django lookup) or string."""
     finder = _NameFinder(names)

@@ -116,7 +116,8 @@ class ModelIndex:
         return self._learned
 
     def mention_pattern(self, config: Config) -> re.Pattern[str] | None:
-        """A regex matching text that names a tenant-owned model or its table; None when there are none."""
+        """A regex matching text that names a tenant-owned model or its table as declared (case matters: a
+        docstring's "address" is not the model ``Address``); None when there are none."""
         if self._mentions is None:
             words = set()
             for name in self.classes:
@@ -124,7 +125,7 @@ class ModelIndex:
                 if model is not None:
                     words.update(w for w in (model.name, model.table) if w)
             alternatives = "|".join(sorted(map(re.escape, words)))
-            self._mentions = (re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE) if words else None,)
+            self._mentions = (re.compile(rf"\b(?:{alternatives})\b") if words else None,)
         return self._mentions[0]
 
     def tenant_model(self, name: str, config: Config) -> TenantModel | None:

@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 import libcst as cst
 
@@ -278,7 +279,10 @@ def left_to_callers(function: cst.FunctionDef | None, inputs: list[str], facts: 
         owner = module.parent(owner)
     name = function.name.value
     if not isinstance(owner, cst.ClassDef):
-        return called_elsewhere(facts, name) and not _called_from_agent_code(facts, name)
+        # a generic name (split, merge) counts only when used through its module (``bulk_edit.split``)
+        used = _mentioned(facts, f"{PurePosixPath(module.path).stem}.{name}") if name in _AMBIGUOUS \
+            else called_elsewhere(facts, name)
+        return used and not _called_from_agent_code(facts, name)
     if name in _AMBIGUOUS:
         return _mentioned(facts, f"{owner.name.value}.{name}(")
     return called_elsewhere(facts, name)

@@ -10,7 +10,9 @@ What the Python leaves know goes into the record rather than into a second polic
   helper's caller when the project calls the function (``UNKNOWN``: judged at the route instead, see
   :mod:`scanner.analysis.data.python.reach`), else an argument of a function nobody in the project calls
   (``ENTRY_ARGUMENT``: a view the route model does not know, a handler registered at run time);
-- whether the loaded row is checked: by every caller of a function that reads the request itself, before the
+- whether the loaded row is checked: a tenant row (``Workspace``, ``Project``) loaded in a function whose
+  decorator or view class checks the caller's role or membership (the guard resolves the URL's tenant);
+  by every caller of a function that reads the request itself, before the
   call or on the returned row (:func:`~scanner.analysis.data.python.reach.checked_by_callers`);
 - whether only administrators reach it (an ``if`` on an admin flag, an admin-only route guard).
 """
@@ -34,9 +36,17 @@ from scanner.analysis.data.model import (
     DataAccess,
     IdInput,
     TenantTable,
+    snake,
+    table_name,
 )
-from scanner.analysis.data.python.caller import admin_only, by_capability, privileged_branch, request_inputs
-from scanner.analysis.data.python.models import TenantModel
+from scanner.analysis.data.python.caller import (
+    admin_only,
+    by_capability,
+    permission_guarded,
+    privileged_branch,
+    request_inputs,
+)
+from scanner.analysis.data.python.models import TENANT_TABLES, TenantModel, key_names
 from scanner.analysis.data.python.queries import constrained_columns, input_names, is_scoped, queries, vouched
 from scanner.analysis.data.python.reach import checked_by_callers, enclosing_function, left_to_callers
 from scanner.analysis.data.python.sql import unscoped_sql
@@ -72,8 +82,9 @@ def orm_accesses(module: PythonModule, facts: ProjectFacts, routes: bool) -> Ite
             origin = UNKNOWN
         else:
             origin = ENTRY_ARGUMENT
-        checked = origin in (REQUEST, ENTRY_ARGUMENT) and _OPERATIONS[query.action] == READ and checked_by_callers(
-            query.function, module, facts)
+        checked = origin in (REQUEST, ENTRY_ARGUMENT) and (
+            (_is_tenant(query.model, facts) and permission_guarded(query.function, module))
+            or (_OPERATIONS[query.action] == READ and checked_by_callers(query.function, module, facts)))
         yield DataAccess(
             table=query.model.name, operation=_OPERATIONS[query.action], call=_short(module.code(query.node)),
             constrained=constrained_columns(query), inputs=tuple(IdInput(name, origin) for name in inputs),
@@ -103,6 +114,12 @@ def _route(module: PythonModule, function: cst.FunctionDef | None, inputs: list[
 
     route = route_for_function(facts, module.path, function)
     return route if route is not None and request_inputs(route) & set(inputs) else None
+
+
+def _is_tenant(model: TenantModel, facts: ProjectFacts) -> bool:
+    """Is the model a tenant itself (``Workspace``, ``Project``: a tenant-like name, or the table a key names)?"""
+    name = table_name(model.name)
+    return name in TENANT_TABLES or f"{snake(model.name)}_id" in key_names(facts)
 
 
 def _short(code: str, limit: int = 80) -> str:

@@ -82,6 +82,36 @@ def privileged_branch(node: cst.CSTNode, module) -> bool:
     return False
 
 
+#: Guards that check the caller's role or membership (``@allow_permission([ROLE.ADMIN])``,
+#: ``permission_classes = [WorkspaceEntityPermission]``), not merely that someone signed in.
+_PERMISSION_GUARD = re.compile(r"permission|role|member|access", re.IGNORECASE)
+_SIGNED_IN_ONLY = frozenset({"AllowAny", "IsAuthenticated", "IsAuthenticatedOrReadOnly", "login_required",
+                             "permission_classes"})
+
+
+def permission_guarded(function: cst.FunctionDef | None, module) -> bool:
+    """Is ``function`` guarded by a role or membership check: a decorator named for permissions or roles, or
+    its view class's ``permission_classes`` naming a class other than the signed-in-only ones? Such guards
+    check the caller's access to the tenant the URL names (its workspace, its project)."""
+    if function is None:
+        return False
+    if any(_PERMISSION_GUARD.search(leaf_name(d.decorator)) and leaf_name(d.decorator) not in _SIGNED_IN_ONLY
+           for d in function.decorators):
+        return True
+    owner = module.parent(function)
+    while owner is not None and not isinstance(owner, (cst.ClassDef, cst.Module)):
+        owner = module.parent(owner)
+    if not isinstance(owner, cst.ClassDef):
+        return False
+    for line in owner.body.body:
+        for small in getattr(line, "body", ()) if isinstance(line, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value ==
+                                                     "permission_classes" for t in small.targets):
+                elements = small.value.elements if isinstance(small.value, (cst.List, cst.Tuple)) else ()
+                return any(leaf_name(e.value) not in _SIGNED_IN_ONLY for e in elements)
+    return False
+
+
 _PATH_PARAM = re.compile(r"[{<](?:\w+:)?(\w+)[}>]")
 
 

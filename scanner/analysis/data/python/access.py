@@ -14,6 +14,7 @@ What the Python leaves know goes into the record rather than into a second polic
   decorator or view class checks the caller's role or membership (the guard resolves the URL's tenant);
   by every caller of a function that reads the request itself, before the
   call or on the returned row (:func:`~scanner.analysis.data.python.reach.checked_by_callers`);
+- whether it only answers yes or no: an existence test, or a load inside a permission check itself;
 - whether only administrators reach it (an ``if`` on an admin flag, an admin-only route guard).
 """
 
@@ -48,7 +49,12 @@ from scanner.analysis.data.python.caller import (
 )
 from scanner.analysis.data.python.models import TENANT_TABLES, TenantModel, key_names
 from scanner.analysis.data.python.queries import constrained_columns, input_names, is_scoped, queries, vouched
-from scanner.analysis.data.python.reach import checked_by_callers, enclosing_function, left_to_callers
+from scanner.analysis.data.python.reach import (
+    OWNERSHIP_CHECK,
+    checked_by_callers,
+    enclosing_function,
+    left_to_callers,
+)
 from scanner.analysis.data.python.sql import unscoped_sql
 from scanner.context import ProjectFacts
 from scanner.lang.python.parse import PythonModule
@@ -91,7 +97,8 @@ def orm_accesses(module: PythonModule, facts: ProjectFacts, routes: bool) -> Ite
             span=module.span(query.node), function=query.function.name.value if query.function else "",
             mentions_key=scoped, owner_checked=checked,
             privileged=privileged_branch(query.node, module) or admin_only(route),
-            route=route, by_id=query.by_id(), existence_only=query.action == "checks"), tenant_table(query.model)
+            route=route, by_id=query.by_id(),
+            existence_only=query.action == "checks" or _in_check(query.function)), tenant_table(query.model)
 
 
 def sql_accesses(module: PythonModule, facts: ProjectFacts) -> Iterator[tuple[DataAccess, TenantTable]]:
@@ -114,6 +121,12 @@ def _route(module: PythonModule, function: cst.FunctionDef | None, inputs: list[
 
     route = route_for_function(facts, module.path, function)
     return route if route is not None and request_inputs(route) & set(inputs) else None
+
+
+def _in_check(function: cst.FunctionDef | None) -> bool:
+    """Is the query inside a permission or ownership check itself (DRF's ``has_permission``,
+    ``check_project_access``)? What it loads feeds a yes or no, and the check is what guards the route."""
+    return function is not None and bool(OWNERSHIP_CHECK.match(function.name.value))
 
 
 def _is_tenant(model: TenantModel, facts: ProjectFacts) -> bool:

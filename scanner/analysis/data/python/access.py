@@ -43,6 +43,7 @@ from scanner.analysis.data.model import (
 from scanner.analysis.data.python.caller import (
     admin_only,
     by_capability,
+    open_view,
     permission_guarded,
     privileged_branch,
     request_inputs,
@@ -80,7 +81,7 @@ def orm_accesses(module: PythonModule, facts: ProjectFacts, routes: bool) -> Ite
             origin = UNKNOWN
         elif fine:
             origin = SCOPED_ROW  # every id was matched first by a scoped query on the same path
-        elif by_capability(inputs, route):
+        elif by_capability(inputs, route, public=open_view(query.function, module)):
             origin = CAPABILITY
         elif route is not None:
             origin = REQUEST

@@ -10,8 +10,9 @@ What the Python leaves know goes into the record rather than into a second polic
   helper's caller when the project calls the function (``UNKNOWN``: judged at the route instead, see
   :mod:`scanner.analysis.data.python.reach`), else an argument of a function nobody in the project calls
   (``ENTRY_ARGUMENT``: a view the route model does not know, a handler registered at run time);
-- whether the loaded row is checked: a tenant row (``Workspace``, ``Project``) loaded in a function whose
-  decorator or view class checks the caller's role or membership (the guard resolves the URL's tenant);
+- whether the loaded row is checked: a tenant row (``Workspace``, ``Project``) loaded by a URL parameter in
+  a function whose decorator or view class checks the caller's role or membership (the guard resolves the
+  URL's tenant; an id read from the body is not covered);
   by every caller of a function that reads the request itself, before the
   call or on the returned row (:func:`~scanner.analysis.data.python.reach.checked_by_callers`);
 - whether it only answers yes or no: an existence test, or a load inside a permission check itself;
@@ -90,7 +91,7 @@ def orm_accesses(module: PythonModule, facts: ProjectFacts, routes: bool) -> Ite
         else:
             origin = ENTRY_ARGUMENT
         checked = origin in (REQUEST, ENTRY_ARGUMENT) and (
-            (_is_tenant(query.model, facts) and permission_guarded(query.function, module))
+            (_is_tenant(query.model, facts) and "request" not in inputs and permission_guarded(query.function, module))
             or (_OPERATIONS[query.action] == READ and checked_by_callers(query.function, module, facts)))
         yield DataAccess(
             table=query.model.name, operation=_OPERATIONS[query.action], call=_short(module.code(query.node)),

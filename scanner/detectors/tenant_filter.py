@@ -248,7 +248,7 @@ class TenantFilterDetector(Detector):
         constraining the tenant/owner key and without an ownership check afterwards. ``route`` is the route
         whose handler holds the access, if known. An access whose ids are only arguments of a function nothing
         in the project calls is reported as an unscoped query (the caller is unknown, so is the id's origin)."""
-        from scanner.analysis.data.model import AUTHOR_KEYS, READ, VERBS, table_name
+        from scanner.analysis.data.model import AUTHOR_KEYS, READ, REQUEST, TOOL_ARGUMENT, VERBS, table_name
         from scanner.analysis.routes.intent import public_reason
 
         chosen = access.client_chosen()
@@ -259,12 +259,13 @@ class TenantFilterDetector(Detector):
                 PUBLIC_RESOURCE.search(access.table or "") or (
                 access.operation == READ and PUBLIC_RESOURCE.search(ctx.artifact.path)):
             return
+        model_chosen = any(i.origin == TOOL_ARGUMENT for i in chosen)  # no route, no guard checked the parent
         parents = access.parents()
-        if parents and (route is None or _guard_checks_parent(route, parents)):
+        if parents and not model_chosen and (route is None or _guard_checks_parent(route, parents)):
             return  # selected through a parent that a guard checks (or may check: the route is not known)
         if route is not None and table is not None and _guard_checks_parent(route, {table_name(table.name)}):
             return  # the guard checks the caller's access to this very row (protectedProjectProcedure, Project)
-        if not chosen:
+        if not any(i.origin == REQUEST for i in chosen):
             yield from self._unscoped(ctx, access, table)
             return
         ids = ", ".join(i.name if i.detail in ("", i.name) else f"{i.name} ({i.detail})" for i in chosen)
@@ -296,21 +297,23 @@ class TenantFilterDetector(Detector):
             **({"route": route.label, "handler": route.handler} if route is not None else {}))
 
     def _unscoped(self, ctx: Context, access: DataAccess, table: TenantTable | None) -> Iterator[Hit]:
-        """An access selecting rows by the arguments of a function nothing in the project calls."""
-        from scanner.analysis.data.model import VERBS
+        """An access selecting rows by the arguments of a function nothing in the project calls, or that only
+        agent or tool code calls (the model chose them)."""
+        from scanner.analysis.data.model import ENTRY_ARGUMENT, TOOL_ARGUMENT, VERBS
 
         rule = "tenant-sql-unscoped" if access.raw_sql else "tenant-query-unscoped"
         if table is None or rule not in self.rules:
             return
         where = f" in {access.function}()" if access.function else ""
         keys = "/".join(table.keys) or "tenant key"
-        names = ", ".join(i.name for i in access.entry_arguments())
+        unknown_caller = [i for i in access.inputs if i.origin in (ENTRY_ARGUMENT, TOOL_ARGUMENT)]
+        names = ", ".join(i.name for i in unknown_caller)
         what, target = ("Raw SQL", access.table) if access.raw_sql else ("Query", table.name)
         by = f"by {names}" if access.by_id else f"by filters on {names}"
         yield ctx.finding(
             rule, access.span, message=f"{what}{where} {VERBS[access.operation]} {target} {by} without a filter "
                                        f"on {keys} ({access.call})",
-            key=f"{access.table}:{access.call}", model=table.name, inputs=[i.name for i in access.entry_arguments()])
+            key=f"{access.table}:{access.call}", model=table.name, inputs=[i.name for i in unknown_caller])
 
     @staticmethod
     def _js_route(ctx: Context, access: DataAccess):

@@ -8,8 +8,9 @@ What the Python leaves know goes into the record rather than into a second polic
 - where each id comes from: the request when the function is a route handler that reads it (``REQUEST``),
   an earlier scoped query of the same path (``SCOPED_ROW``), a secret the caller holds (``CAPABILITY``), a
   helper's caller when the project calls the function (``UNKNOWN``: judged at the route instead, see
-  :mod:`scanner.analysis.data.python.reach`), else an argument of a function nobody in the project calls
-  (``ENTRY_ARGUMENT``: a view the route model does not know, a handler registered at run time);
+  :mod:`scanner.analysis.data.python.reach`), the model when agent or tool code calls it
+  (``TOOL_ARGUMENT``), else an argument of a function nobody in the project calls (``ENTRY_ARGUMENT``: a
+  view the route model does not know, a handler registered at run time);
 - whether the loaded row is checked: a tenant row (``Workspace``, ``Project``) loaded by a URL parameter in
   a function whose decorator or view class checks the caller's role or membership (the guard resolves the
   URL's tenant; an id read from the body is not covered);
@@ -33,6 +34,7 @@ from scanner.analysis.data.model import (
     READ,
     REQUEST,
     SCOPED_ROW,
+    TOOL_ARGUMENT,
     UNKNOWN,
     UPDATE,
     DataAccess,
@@ -53,6 +55,7 @@ from scanner.analysis.data.python.models import TENANT_TABLES, TenantModel, key_
 from scanner.analysis.data.python.queries import constrained_columns, input_names, is_scoped, queries, vouched
 from scanner.analysis.data.python.reach import (
     OWNERSHIP_CHECK,
+    called_from_agent_code,
     checked_by_callers,
     enclosing_function,
     left_to_callers,
@@ -88,9 +91,11 @@ def orm_accesses(module: PythonModule, facts: ProjectFacts, routes: bool) -> Ite
             origin = REQUEST
         elif left_to_callers(query.function, inputs, facts, module):
             origin = UNKNOWN
+        elif query.function is not None and called_from_agent_code(facts, query.function.name.value):
+            origin = TOOL_ARGUMENT  # a helper agent or tool code calls: the model chose its ids
         else:
             origin = ENTRY_ARGUMENT
-        checked = origin in (REQUEST, ENTRY_ARGUMENT) and (
+        checked = origin in (REQUEST, ENTRY_ARGUMENT, TOOL_ARGUMENT) and (
             (_is_tenant(query.model, facts) and "request" not in inputs and permission_guarded(query.function, module))
             or (_OPERATIONS[query.action] == READ and checked_by_callers(query.function, module, facts)))
         yield DataAccess(

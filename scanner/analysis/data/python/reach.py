@@ -282,7 +282,7 @@ def left_to_callers(function: cst.FunctionDef | None, inputs: list[str], facts: 
         # a generic name (split, merge) counts only when used through its module (``bulk_edit.split``)
         used = _mentioned(facts, f"{PurePosixPath(module.path).stem}.{name}") if name in _AMBIGUOUS \
             else called_elsewhere(facts, name)
-        return used and not _called_from_agent_code(facts, name)
+        return used and not called_from_agent_code(facts, name)
     if name in _AMBIGUOUS:
         return _mentioned(facts, f"{owner.name.value}.{name}(")
     return called_elsewhere(facts, name)
@@ -292,7 +292,7 @@ def left_to_callers(function: cst.FunctionDef | None, inputs: list[str], facts: 
 _AGENT_PATH = re.compile(r"(?:^|/)[^/]*(?:agent|tool)[^/]*(?:/|\.py$)", re.IGNORECASE)
 
 
-def _called_from_agent_code(facts: ProjectFacts, name: str) -> bool:
+def called_from_agent_code(facts: ProjectFacts, name: str) -> bool:
     """Is the plain function ``name`` called from an agent or tool module (``agent/tools.py``)?"""
     call = re.compile(rf"(?<!def )\b{re.escape(name)}\(")
     return any(_AGENT_PATH.search(path) and call.search(ctx.artifact.text)

@@ -14,9 +14,7 @@ from scanner.model import Artifact
 def index(files: dict[str, str], config: Config | None = None) -> ProjectFacts:
     facts = ProjectFacts(config or Config())
     for path, code in files.items():
-        module = parse_python(Context(Artifact(path, textwrap.dedent(code), "python"), facts))
-        assert module is not None, path
-        index_models(module, facts)
+        index_models(path, textwrap.dedent(code), facts)
     return facts
 
 
@@ -141,3 +139,42 @@ def test_ownership_through_a_table_named_foreign_key():
             chat_id = Column(ForeignKey("chats.id"))
     """})
     assert tenant(facts, "Message").keys == ("chat_id",)
+
+
+def test_a_foreign_key_to_a_tenant_table_that_many_models_share_is_learned_as_a_tenant_key():
+    shared = """
+        class Group(Base):
+            __tablename__ = "groups"
+            parent_id = mapped_column(ForeignKey("groups.id"))
+
+        class Recipe(Base):
+            __tablename__ = "recipes"
+            group_id = mapped_column(ForeignKey("groups.id"))
+            project_id = mapped_column(ForeignKey("projects.id"))
+
+        class Shelf(Base):
+            __tablename__ = "shelves"
+            group_id = mapped_column(ForeignKey("groups.id"))
+            project_id = mapped_column(ForeignKey("projects.id"))
+    """
+    facts = index({"app/models.py": shared})
+    assert model_index(facts).learned_keys() == frozenset()  # two models are not "many"
+    assert tenant(facts, "Recipe") is None
+
+    facts = index({"app/models.py": shared, "app/labels.py": """
+        class Label(Base):
+            __tablename__ = "labels"
+            group_id = mapped_column(ForeignKey("groups.id"))
+    """})
+    assert model_index(facts).learned_keys() == frozenset({"group_id"})
+    assert tenant(facts, "Recipe").keys == ("group_id",)
+    assert tenant(facts, "Group") is None  # the tenant table itself is not scoped by its own key
+
+
+def test_a_file_python_cannot_parse_is_left_out_of_the_model_index():
+    facts = index({"app/broken.py": "class Note(Base):\n    workspace_id = Column(\n", "app/ok.py": """
+        class Task(Base):
+            workspace_id = Column(Integer)
+    """})
+    assert tenant(facts, "Task").keys == ("workspace_id",)
+    assert tenant(facts, "Note") is None

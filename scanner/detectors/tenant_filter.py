@@ -1,11 +1,11 @@
 """Queries on tenant-owned tables that select or change rows without a tenant/owner filter.
 
-Python: the index pass learns tenant-owned models (:mod:`scanner.analysis.data.python.models`) from files
-that declare ORM columns, and project functions (for helpers that add the filter; other files are deferred
-and parsed only when a call leads there). The detect pass parses only files that mention a tenant-owned
-model; every ORM query and raw SQL statement on such a model that selects rows by user-supplied criteria
-and is not scoped is reported (:mod:`scanner.analysis.data.python.queries`,
-:mod:`scanner.analysis.data.python.sql`). libcst is imported only when a file passes these text prefilters.
+Python: the index pass learns tenant-owned models (:mod:`scanner.analysis.data.python.models`, from an
+``ast`` outline of files that declare ORM columns) and keeps every file deferred for the function index (parsed
+only when a call leads there). The detect pass parses only files that mention a tenant-owned model; their ORM
+queries and raw SQL statements become neutral data accesses (:mod:`scanner.analysis.data.python.access`),
+judged by :meth:`TenantFilterDetector.judge` like JS/TS ones; route handlers are followed into helpers
+(:mod:`scanner.analysis.data.python.reach`).
 
 JavaScript/TypeScript: the index pass learns tenant tables from schemas and models
 (:mod:`scanner.analysis.data.javascript.schema`: Prisma, Drizzle, TypeORM, Sequelize, Mongoose, SQL
@@ -63,10 +63,8 @@ class TenantFilterDetector(Detector):
 
     def __init__(self, rules: list[Rule], config: Config):
         from scanner.analysis.data.model import KeyPolicy
-        from scanner.analysis.data.python.models import key_markers
 
         super().__init__(rules, config)
-        self.key_markers = key_markers(config)
         self.policy = KeyPolicy.of(config)
 
     def wants(self, artifact: Artifact) -> bool:
@@ -85,25 +83,17 @@ class TenantFilterDetector(Detector):
         if artifact.kind != "python":
             self._index_js(artifact, ctx)
             return
-        from scanner.analysis.data.python.models import index_model_outlines, index_models
-        from scanner.lang.python.functions import defer_functions, index_functions
-        from scanner.lang.python.parse import parse_python
+        from scanner.analysis.data.python.models import index_models
+        from scanner.lang.python.functions import defer_functions
+        from scanner.paths import is_test_file
 
         if "tenant-idor-route" in self.rules or "tenant-id-from-request" in self.rules:
             from scanner.analysis.routes.python.index import index_routes
 
             index_routes(ctx)
-        if MODEL_MARKERS.search(artifact.text) is None:
-            defer_functions(ctx)
-            return
-        if self.key_markers.search(artifact.text) is None:
-            index_model_outlines(artifact.path, artifact.text, ctx.facts)
-            defer_functions(ctx)
-            return
-        module = parse_python(ctx)
-        if module is not None:
-            index_models(module, ctx.facts)
-            index_functions(ctx, module)
+        if MODEL_MARKERS.search(artifact.text) is not None and not is_test_file(artifact.path):
+            index_models(artifact.path, artifact.text, ctx.facts)  # a test's models are fixtures, not the schema
+        defer_functions(ctx)
 
     def detect(self, artifact: Artifact, ctx: Context) -> Iterator[Hit]:
         from scanner.analysis.data.python.models import model_index
@@ -187,69 +177,25 @@ class TenantFilterDetector(Detector):
                         handler=route.handler, model=found.query.model.name, inputs=list(found.inputs))
 
     def _orm(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.data.python.caller import admin_only, by_capability, privileged_branch
-        from scanner.analysis.data.python.queries import input_names, is_scoped, queries, vouched
-        from scanner.analysis.data.python.reach import left_to_callers
+        from scanner.analysis.data.model import SCOPED_ROW
+        from scanner.analysis.data.python.access import orm_accesses
 
-        found = [(query, input_names(query)) for query in queries(module, ctx.facts)]
+        found = list(orm_accesses(module, ctx.facts, routes="tenant-idor-route" in self.rules))
         ctx.examined("tenant-isolation", "tenant-owned model query", len(found))
-        found = [(query, inputs, is_scoped(query, module, ctx.facts)) for query, inputs in found if inputs]
-        settled = vouched(found, module)
-        ok = sum(settled)
+        ok = sum(1 for access, table in found if access.scoped_to(table) or all(
+            i.origin == SCOPED_ROW for i in access.inputs))
         if ok:
             ctx.evidence("tenant-isolation", f"scoped to the tenant or owner: {ok} of {len(found)} quer"
                          f"{'ies' if len(found) != 1 else 'y'} on tenant-owned models selecting by user input in "
                          f"{ctx.artifact.path}")
-        for (query, inputs, _), fine in zip(found, settled, strict=True):
-            if fine:
-                continue
-            how = "by id" if query.by_id() else "by user-supplied filters"
-            keys = "/".join(query.model.keys) or "tenant key"
-            key = f"{query.model.name}:{module.code(query.node)}"
-            route = self._route(ctx, query.function, inputs)
-            if route is None and left_to_callers(query.function, inputs, ctx.facts, module):
-                continue
-            if by_capability(inputs, route) or privileged_branch(query.node, module) or admin_only(route):
-                continue  # looked up by a secret (an API key, a signed token) or a public code; an admin's path
-            if route is not None:
-                yield ctx.finding(
-                    "tenant-idor-route", module.span(query.node),
-                    message=f"Route {route.label} {query.action} {query.model.name} {how} ({', '.join(inputs)}) "
-                            f"from the request without a {keys} filter: any signed-in user can reach other "
-                            f"tenants' rows", key=key, model=query.model.name, inputs=inputs, route=route.label,
-                    handler=route.handler)
-            elif "tenant-query-unscoped" in self.rules:
-                where = f" in {query.function.name.value}()" if query.function else ""
-                yield ctx.finding(
-                    "tenant-query-unscoped", module.span(query.node),
-                    message=f"Query{where} {query.action} {query.model.name} {how} ({', '.join(inputs)}) "
-                            f"without a {keys} filter", key=key, model=query.model.name, inputs=inputs)
-
-    def _route(self, ctx: Context, function, inputs: list[str]):
-        """The route whose handler is ``function`` when the query's inputs come from its path or body."""
-        if function is None or "tenant-idor-route" not in self.rules:
-            return None
-        from scanner.analysis.routes.python.index import route_for_function
-
-        route = route_for_function(ctx.facts, ctx.artifact.path, function)
-        if route is None:
-            return None
-        from scanner.analysis.data.python.caller import request_inputs
-
-        return route if request_inputs(route) & set(inputs) else None
+        for access, table in found:
+            yield from self.judge(ctx, access, table, access.route)
 
     def _sql(self, module, ctx: Context) -> Iterator[Hit]:
-        from scanner.analysis.data.python.reach import enclosing_function, left_to_callers
-        from scanner.analysis.data.python.sql import unscoped_sql
+        from scanner.analysis.data.python.access import sql_accesses
 
-        for raw in unscoped_sql(module, ctx.facts):
-            if left_to_callers(enclosing_function(raw.node, module), [], ctx.facts, module):
-                continue
-            keys = "/".join(raw.model.keys) or "tenant key"
-            yield ctx.finding(
-                "tenant-sql-unscoped", module.span(raw.node),
-                message=f"Raw SQL {raw.verb.upper()} on tenant table {raw.table} without a {keys} condition",
-                key=f"{raw.table}:{module.code(raw.node)}", model=raw.model.name, table=raw.table)
+        for access, table in sql_accesses(module, ctx.facts):
+            yield from self.judge(ctx, access, table, None)
 
     # -- JavaScript / TypeScript over the neutral data-access model ------------------------------------------------
     def _index_js(self, artifact: Artifact, ctx: Context) -> None:
@@ -294,29 +240,36 @@ class TenantFilterDetector(Detector):
                     if table is not None and access.scoped_to(table) for i in access.inputs}
         for access, table in zip(found, tables, strict=True):
             if not all((access.scope, i.name) in verified for i in access.client_chosen()):
-                yield from self.judge(ctx, access, table)
+                yield from self.judge(ctx, access, table, self._js_route(ctx, access))
 
-    def judge(self, ctx: Context, access: DataAccess, table: TenantTable | None) -> Iterator[Hit]:
+    def judge(self, ctx: Context, access: DataAccess, table: TenantTable | None, route) -> Iterator[Hit]:
         """One decision per data access, whatever its language: an access that selects rows by an id the
         client chose, on a tenant table (or through a client that bypasses row-level security), without
-        constraining the tenant/owner key and without an ownership check afterwards."""
-        from scanner.analysis.data.model import AUTHOR_KEYS, READ, VERBS, table_name
+        constraining the tenant/owner key and without an ownership check afterwards. ``route`` is the route
+        whose handler holds the access, if known. An access whose ids are only arguments of a function nothing
+        in the project calls is reported as an unscoped query (the caller is unknown, so is the id's origin)."""
+        from scanner.analysis.data.model import AUTHOR_KEYS, READ, REQUEST, TOOL_ARGUMENT, VERBS, table_name
         from scanner.analysis.routes.intent import public_reason
 
         chosen = access.client_chosen()
-        if access.operation == READ and table is not None and set(table.keys) <= set(AUTHOR_KEYS):
+        if access.operation == READ and table is not None and table.keys and set(table.keys) <= set(AUTHOR_KEYS):
             return  # authored content (reviews, articles, comments) is read by everyone; its author owns changes
-        if not chosen or access.existence_only or access.scoped_to(table) or STAFF_FUNCTION.search(
-                f"{access.function} {access.via}") or PUBLIC_RESOURCE.search(access.table or "") or (
+        if not (chosen or access.entry_arguments()) or access.existence_only or access.scoped_to(table) or \
+                access.privileged or STAFF_FUNCTION.search(f"{access.function} {access.via}") or \
+                PUBLIC_RESOURCE.search(access.table or "") or (
                 access.operation == READ and PUBLIC_RESOURCE.search(ctx.artifact.path)):
             return
-        route = self._js_route(ctx, access)
+        model_chosen = any(i.origin == TOOL_ARGUMENT for i in chosen)  # no route, no guard checked the parent
         parents = access.parents()
-        if parents and (route is None or _guard_checks_parent(route, parents)):
+        if parents and not model_chosen and (route is None or _guard_checks_parent(route, parents)):
             return  # selected through a parent that a guard checks (or may check: the route is not known)
         if route is not None and table is not None and _guard_checks_parent(route, {table_name(table.name)}):
             return  # the guard checks the caller's access to this very row (protectedProjectProcedure, Project)
+        if not any(i.origin == REQUEST for i in chosen):
+            yield from self._unscoped(ctx, access, table)
+            return
         ids = ", ".join(i.name if i.detail in ("", i.name) else f"{i.name} ({i.detail})" for i in chosen)
+        by = f"by {ids}" if access.by_id else f"by filters on {ids}"
         verb = VERBS[access.operation]
         where = f" in {access.function}()" if access.function else ""
         target = f"{table.name if table is not None else access.table}" if access.table else "a stored procedure"
@@ -338,10 +291,29 @@ class TenantFilterDetector(Detector):
         keys = "/".join(table.keys) or "tenant key"
         yield ctx.finding(
             "tenant-idor-route", access.span,
-            message=f"{who} {verb} {table.name}{via} by {ids} from the request without a filter on {keys} or an "
+            message=f"{who} {verb} {table.name}{via} {by} from the request without a filter on {keys} or an "
                     f"ownership check ({access.call}): any signed-in user can reach other tenants' rows",
             key=key, model=table.name, inputs=[i.name for i in chosen], learned_from=table.origin,
             **({"route": route.label, "handler": route.handler} if route is not None else {}))
+
+    def _unscoped(self, ctx: Context, access: DataAccess, table: TenantTable | None) -> Iterator[Hit]:
+        """An access selecting rows by the arguments of a function nothing in the project calls, or that only
+        agent or tool code calls (the model chose them)."""
+        from scanner.analysis.data.model import ENTRY_ARGUMENT, TOOL_ARGUMENT, VERBS
+
+        rule = "tenant-sql-unscoped" if access.raw_sql else "tenant-query-unscoped"
+        if table is None or rule not in self.rules:
+            return
+        where = f" in {access.function}()" if access.function else ""
+        keys = "/".join(table.keys) or "tenant key"
+        unknown_caller = [i for i in access.inputs if i.origin in (ENTRY_ARGUMENT, TOOL_ARGUMENT)]
+        names = ", ".join(i.name for i in unknown_caller)
+        what, target = ("Raw SQL", access.table) if access.raw_sql else ("Query", table.name)
+        by = f"by {names}" if access.by_id else f"by filters on {names}"
+        yield ctx.finding(
+            rule, access.span, message=f"{what}{where} {VERBS[access.operation]} {target} {by} without a filter "
+                                       f"on {keys} ({access.call})",
+            key=f"{access.table}:{access.call}", model=table.name, inputs=[i.name for i in unknown_caller])
 
     @staticmethod
     def _js_route(ctx: Context, access: DataAccess):

@@ -1,9 +1,9 @@
 """The language-neutral data-access model: which tables hold tenant data, and every read, update and delete on
 them with the keys it constrains and where its ids come from.
 
-Per-language extractors (``javascript/``; the Python side keeps its own model for now) build
-:class:`TenantTable`\\ s in the index pass and :class:`DataAccess`\\ es in the detect pass; the tenant detector
-decides over these alone. Names are compared by :func:`table_name` (``BasketModel``, ``baskets``,
+Per-language extractors (``javascript/``, ``python/access.py``) build :class:`TenantTable`\\ s and
+:class:`DataAccess`\\ es; the tenant detector decides over these alone. Names are compared by
+:func:`table_name` (``BasketModel``, ``baskets``,
 ``prisma.basket``, ``basketRepository`` are one table) and keys by :func:`snake` (``teamId``, ``TeamId`` and
 ``team_id`` are one key).
 """
@@ -28,6 +28,10 @@ REQUEST = "request"  # path, query, body, headers, form data, a server action's 
 TOOL_ARGUMENT = "tool argument"  # filled by the model in an LLM tool call
 SCOPED_ROW = "scoped row"  # a value loaded by a query scoped to the caller
 SESSION = "session"  # the signed-in user or their tenant
+CAPABILITY = "capability"  # a secret the caller holds (an API key, a signed token): holding it authorizes
+#: An argument of a function nothing in the project calls (a view the route model does not know, a handler
+#: registered at run time): whoever calls it chooses the id, but it is not known to be the request.
+ENTRY_ARGUMENT = "entry argument"
 UNKNOWN = "unknown"
 #: Origins that an attacker chooses: an unscoped load by one of these reaches other tenants' rows.
 CLIENT_CHOSEN = frozenset({REQUEST, TOOL_ARGUMENT})
@@ -204,9 +208,20 @@ class DataAccess:
     scope: int = 0
     #: The row is only tested for existence (a uniqueness check before a create): it discloses nothing.
     existence_only: bool = False
+    #: Only administrators reach it (a branch on an admin flag, an admin-only route guard).
+    privileged: bool = False
+    #: The route whose handler holds the access, when the extractor resolved it (else the detector looks).
+    route: object | None = None
+    #: The criteria name an id (``id``, ``*_id``); False for searches by content.
+    by_id: bool = True
+    #: A raw SQL statement rather than an ORM or client call.
+    raw_sql: bool = False
 
     def client_chosen(self) -> list[IdInput]:
         return [i for i in self.inputs if i.origin in CLIENT_CHOSEN]
+
+    def entry_arguments(self) -> list[IdInput]:
+        return [i for i in self.inputs if i.origin == ENTRY_ARGUMENT]
 
     def parents(self) -> set[str]:
         """Foreign keys the filter constrains besides the row's own id (``project_id`` in ``{ id, projectId }``):

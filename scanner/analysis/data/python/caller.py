@@ -42,16 +42,18 @@ MEMBERSHIP = re.compile(r"member|access|permission|authori[sz]|allowed|can_|belo
 _SECRET = re.compile(r"(?:^|_)(?:key|token|secret|signature|sig|hash|nonce|otp|auth_code|ping_key|api_key)s?$"
                      r"|[a-z](?:Key|Token|Secret|Signature)$", re.IGNORECASE)
 #: Unguessable references (``<uuid:code>``): a capability on a route nobody signs in to.
-_OPAQUE = re.compile(r"(?:^|_)(?:code|uuid|guid|slug)$", re.IGNORECASE)
+_OPAQUE = re.compile(r"(?:^|_)(?:code|uuid|guid|slug|anchor)$", re.IGNORECASE)
 
 
-def by_capability(inputs: list[str] | tuple[str, ...], route: Route | None) -> bool:
+def by_capability(inputs: list[str] | tuple[str, ...], route: Route | None, public: bool = False) -> bool:
     """Is the lookup keyed by a secret the caller holds (an API key, a signed token), or, on a public
-    route, by an unguessable code? Holding it is the authorization (ping URLs, badges, unsubscribe links)."""
+    route (``public``: a view class open to anyone), by an unguessable code? Holding it is the authorization
+    (ping URLs, badges, unsubscribe links, published boards)."""
     names = [n for n in inputs if n != "request"]
     if any(_SECRET.search(n) for n in names):
         return True
-    return bool(names) and route is not None and not route.authenticated and all(_OPAQUE.search(n) for n in names)
+    public = public or (route is not None and not route.authenticated)
+    return bool(names) and public and all(_OPAQUE.search(n) for n in names)
 
 
 #: A branch condition that admits only privileged callers: ``if account.is_admin_id:``, ``if user.is_staff``.
@@ -80,6 +82,48 @@ def privileged_branch(node: cst.CSTNode, module) -> bool:
             return True
         child, parent = parent, module.parent(parent)
     return False
+
+
+#: Guards that check the caller's role or membership (``@allow_permission([ROLE.ADMIN])``,
+#: ``permission_classes = [WorkspaceEntityPermission]``), not merely that someone signed in.
+_PERMISSION_GUARD = re.compile(r"permission|role|member|access", re.IGNORECASE)
+_SIGNED_IN_ONLY = frozenset({"AllowAny", "IsAuthenticated", "IsAuthenticatedOrReadOnly", "login_required",
+                             "permission_classes"})
+
+
+def open_view(function: cst.FunctionDef | None, module) -> bool:
+    """Is ``function`` a method of a view class whose ``permission_classes`` admit anyone (``[AllowAny]``)?"""
+    names = _permission_classes(function, module)
+    return names is not None and set(names) <= {"AllowAny"} and bool(names)
+
+
+def _permission_classes(function: cst.FunctionDef | None, module) -> list[str] | None:
+    """The leaf names in the enclosing class's ``permission_classes = [...]``, or None without one."""
+    owner = module.parent(function) if function is not None else None
+    while owner is not None and not isinstance(owner, (cst.ClassDef, cst.Module)):
+        owner = module.parent(owner)
+    if not isinstance(owner, cst.ClassDef):
+        return None
+    for line in owner.body.body:
+        for small in line.body if isinstance(line, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value ==
+                                                     "permission_classes" for t in small.targets):
+                elements = small.value.elements if isinstance(small.value, (cst.List, cst.Tuple)) else ()
+                return [leaf_name(e.value) for e in elements]
+    return None
+
+
+def permission_guarded(function: cst.FunctionDef | None, module) -> bool:
+    """Is ``function`` guarded by a role or membership check: a decorator named for permissions or roles, or
+    its view class's ``permission_classes`` naming a class other than the signed-in-only ones? Such guards
+    check the caller's access to the tenant the URL names (its workspace, its project)."""
+    if function is None:
+        return False
+    if any(_PERMISSION_GUARD.search(leaf_name(d.decorator)) and leaf_name(d.decorator) not in _SIGNED_IN_ONLY
+           for d in function.decorators):
+        return True
+    names = _permission_classes(function, module)
+    return names is not None and any(name not in _SIGNED_IN_ONLY for name in names)
 
 
 _PATH_PARAM = re.compile(r"[{<](?:\w+:)?(\w+)[}>]")

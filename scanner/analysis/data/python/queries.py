@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from scanner.analysis.data.python.models import TenantModel, model_index
+from scanner.analysis.data.python.models import TenantModel, key_names, model_index
 from scanner.context import ProjectFacts
 from scanner.lang.python.functions import ScopedFinder, leaf_name, names_in, parameters, resolve_function
 from scanner.lang.python.parse import PythonModule
@@ -44,6 +44,7 @@ _PEEWEE_LOOKUPS = {"get_by_id": "loads", "get": "loads", "get_or_none": "loads",
 _PEEWEE_STATEMENTS = {"select": "loads", "update": "updates", "delete": "deletes"}
 #: Callees that, given the fetched object, check it belongs to the caller.
 _CHECK_HELPER = re.compile(r"^(check|ensure|assert|authori[sz]e|verify|require|enforce)_?|has_\w*perm|has_\w*access"
+                           r"|^_?(?:validate|verify|check)_\w*(?:signature|hmac)"
                            r"|^(?:user_)?can_|^is_\w*(?:owner|member|author|allowed)", re.IGNORECASE)
 _ID_LIKE = re.compile(r"(?:^|_)(?:id|pk|uuid|ids|pks|slug|key)$|[a-z](?:Id|Ids|Pk)$", re.IGNORECASE)
 _NOT_INPUT = frozenset({"self", "cls", "db", "session"})
@@ -147,6 +148,23 @@ def _climb(module: PythonModule, root: cst.BaseExpression) -> tuple[cst.BaseExpr
         elif method in _EXISTENCE:
             action = "checks"
         current = call
+
+
+def constrained_columns(query: Query) -> frozenset[str]:
+    """Columns the query's criteria constrain: keywords of its lookups (``filter_by(recipe_id=...)``,
+    ``get(pk=...)``, Django's ``vehicle__owner=`` as ``vehicle_id``) and compared attributes
+    (``Note.recipe_id == x``); a relation (``recipe=recipe``) stands for its foreign key."""
+    methods = CRITERIA_METHODS | _SHORTCUTS | _PEEWEE_LOOKUPS.keys()
+    names: set[str] = set()
+    for call in (n for n in walk(query.node) if isinstance(n, cst.Call) and leaf_name(n.func) in methods):
+        for arg in call.args:
+            if arg.keyword is not None:
+                names.add(arg.keyword.value.split("__", 1)[0])
+            for node in walk(arg.value):
+                if isinstance(node, cst.Comparison) and isinstance(node.left, cst.Attribute):
+                    names.add(node.left.attr.value)
+    return frozenset(name if name.endswith("_id") or name not in query.model.relations else f"{name}_id"
+                     for name in names)
 
 
 def mentions(node: cst.CSTNode, names: frozenset[str]) -> bool:
@@ -331,8 +349,7 @@ def _given_caller(call: cst.Call, module: PythonModule) -> bool:
 
 def _through_relations(node: cst.CSTNode, facts: ProjectFacts) -> bool:
     """A Django lookup across relations that ends at a tenant or owner: ``member__user=request.user``."""
-    keys = facts.config.tenant_keys + facts.config.owner_keys
-    names = frozenset(keys) | frozenset(k[:-3] for k in keys if k.endswith("_id"))
+    names = key_names(facts)
     return any(isinstance(n, cst.Arg) and n.keyword is not None and "__" in n.keyword.value
                and n.keyword.value.rsplit("__", 1)[-1] in names for n in walk(node))
 
@@ -406,8 +423,7 @@ def scoping_callee(call: cst.Call, module: PythonModule, facts: ProjectFacts) ->
     ref = resolve_function(facts, module, call.func)
     if ref is None:
         return False
-    keys = facts.config.tenant_keys + facts.config.owner_keys
-    names = frozenset(keys) | frozenset(k[:-3] for k in keys if k.endswith("_id"))
+    names = key_names(facts)
     return mentions(ref.node.body, names)
 
 

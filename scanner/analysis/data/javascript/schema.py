@@ -23,7 +23,8 @@ _DRIZZLE = re.compile(r"\b(\w+)\s*=\s*(?:\w+\.)?(?:pg|mysql|sqlite)Table\(\s*['\
 _FIELD = re.compile(r"(?:^|[{,;]|\n)\s*(?:@\w+\([^)]*\)\s*)*(?:(?:public|private|readonly|declare)\s+)*"
                     r"['\"]?(\w+)['\"]?\s*[!?]?\s*:")
 _COLUMN_NAME = re.compile(r"\w+\(\s*['\"`](\w+)['\"`]")
-_ENTITY = re.compile(r"@Entity\([^)]*\)\s*(?:export\s+)?(?:default\s+)?class\s+(\w+)")
+_ENTITY = re.compile(r"@Entity\([^)]*\)\s*(?:@\w+\((?:[^()]|\([^()]*\))*\)\s*)*(?:export\s+)?(?:default\s+)?"
+                     r"(?:abstract\s+)?class\s+(\w+)")
 _RELATION = re.compile(r"@(?:ManyToOne|OneToOne)\([^@]*?\)\s*(?:@\w+\([^)]*\)\s*)*(?:public\s+|readonly\s+)*(\w+)")
 _DEFINE = re.compile(r"\.define\(\s*['\"`](\w+)['\"`]\s*,\s*\{")
 _INIT = re.compile(r"\b(\w+)\.init\(\s*\{")

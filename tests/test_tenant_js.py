@@ -134,3 +134,43 @@ def test_a_check_in_another_function_of_the_file_does_not_protect_the_access(reg
         """,
     }, registry)
     assert found(result) == [("tenant-idor-route", "app/api/secrets/route.ts", 5)]
+
+
+def _chain_of_helpers(depth: int) -> dict[str, str]:
+    """A route calling ``step1``, which calls ``step2``... across files; the last one loads the note."""
+    files = {"prisma/schema.prisma": "model Note {\n  id String @id\n  userId String\n}\n"}
+    for level in range(1, depth + 1):
+        body = f"return step{level + 1}(ref{level})" if level < depth else \
+            f"return prisma.note.findUnique({{ where: {{ id: ref{level} }} }})"
+        imports = f'import {{ step{level + 1} }} from "./step{level + 1}"\n' if level < depth else ""
+        files[f"lib/step{level}.ts"] = f"{imports}export async function step{level}(ref{level}: string) {{ {body} }}\n"
+    files["app/api/notes/[id]/route.ts"] = (
+        'import { step1 } from "../../../../lib/step1"\n'
+        "export async function GET(request: Request, { params }: { params: { id: string } }) {\n"
+        "  return Response.json(await step1(params.id))\n}\n")
+    return files
+
+
+def test_helpers_are_followed_four_calls_deep_across_files_and_no_further(registry):
+    assert found(scan(_chain_of_helpers(4), registry)) == [("tenant-idor-route", "app/api/notes/[id]/route.ts", 3)]
+    assert found(scan(_chain_of_helpers(5), registry)) == []
+
+
+def test_recursive_helpers_end(registry):
+    result = scan({
+        "prisma/schema.prisma": "model Note {\n  id String @id\n  userId String\n}\n",
+        "lib/notes.ts": """
+            export async function walk(noteId: string): Promise<unknown> {
+              const note = await prisma.note.findUnique({ where: { id: noteId } })
+              return note?.parentId ? walk(note.parentId) : again(noteId)
+            }
+            export async function again(ref: string): Promise<unknown> { return walk(ref) }
+        """,
+        "app/api/notes/[id]/route.ts": """
+            import { walk } from "../../../../lib/notes"
+            export async function GET(request: Request, { params }: { params: { id: string } }) {
+              return Response.json(await walk(params.id))
+            }
+        """,
+    }, registry)
+    assert found(result) == [("tenant-idor-route", "app/api/notes/[id]/route.ts", 4)]

@@ -113,6 +113,9 @@ def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | 
     # Properties typed as something else (an injected service): ``this.posts.remove`` is not a table's.
     for name in re.findall(r"(\w+)\s*[!?]?\s*:\s*[A-Z]\w*(?![<\w])", text):
         repositories.setdefault(name, "")
+    custom = re.search(r"\bclass\s+\w+\s+extends\s+\w*Repository<(\w+)>", text)
+    if custom:  # a custom repository: this.findOne(...) queries its entity
+        repositories["this"] = custom.group(1)
     for node in tree.walk(within):
         if node.type != "call_expression" or _continues(node):
             continue
@@ -319,6 +322,8 @@ def _orm(tree: JsTree, root: Node | None, links: list[Link], index: TableIndex,
     elif len(links) == 1 and root is not None and root.type == "identifier" and (
             tree.text(root)[:1].isupper() or tree.text(root) in index.aliases):
         table = tree.text(root)  # BasketModel.findOne (a lowercase variable is a loaded row: basket.update(...))
+    elif len(links) == 1 and root is not None and root.type == "this" and "this" in repositories:
+        table = "this"  # class NoteRepository extends Repository<Note> { ... this.findOneBy({ id }) }
     if table is None:
         return None
     table = repositories.get(table, table)

@@ -40,6 +40,11 @@ def found(result) -> list[tuple[str, str, int]]:
      "post", ("owner_id",)),
     ("src/order.entity.ts", "@Entity()\nexport class Order {\n  @ManyToOne(() => User) user: User\n}", "order",
      ("user_id",)),
+    ("src/card.entity.ts", '@Entity({ tableName: "cards" })\n@Index({ properties: ["ownerId"] })\nexport class Card {\n'
+     "  @Property() ownerId!: string\n}", "card", ("owner_id",)),
+    ("models/Doc.ts", '@Scopes(() => ({ withTeam: { include: [{ model: Team }] } }))\n@Table({ tableName: "docs" })\n'
+     "class Doc extends Model {\n  @ForeignKey(() => Team)\n  @Column(DataType.UUID)\n  teamId: string\n}", "doc",
+     ("team_id",)),
     ("models/index.js", "Comment.belongsTo(Workspace)", "comment", ("workspace_id",)),
     ("models/card.js", 'const cardSchema = new Schema({ ownerId: String })\nconst Card = model("Card", cardSchema)',
      "card", ("owner_id",)),

@@ -113,6 +113,9 @@ def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | 
     # Properties typed as something else (an injected service): ``this.posts.remove`` is not a table's.
     for name in re.findall(r"(\w+)\s*[!?]?\s*:\s*[A-Z]\w*(?![<\w])", text):
         repositories.setdefault(name, "")
+    for entity, name in re.findall(r"@InjectRepository\(\s*(\w+)[^)]*\)\s*(?:(?:private|public|protected|readonly)\s+)*"
+                                   r"(\w+)", text):
+        repositories[name] = entity  # @InjectRepository(Note) private readonly notes: NoteRepository
     custom = re.search(r"\bclass\s+\w+\s+extends\s+\w*Repository<(\w+)>", text)
     if custom:  # a custom repository: this.findOne(...) queries its entity
         repositories["this"] = custom.group(1)

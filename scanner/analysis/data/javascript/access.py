@@ -325,6 +325,8 @@ def _orm(tree: JsTree, root: Node | None, links: list[Link], index: TableIndex,
     elif len(links) == 1 and root is not None and root.type == "identifier" and (
             tree.text(root)[:1].isupper() or tree.text(root) in index.aliases):
         table = tree.text(root)  # BasketModel.findOne (a lowercase variable is a loaded row: basket.update(...))
+    elif len(links) == 1 and root is not None and root.type == "identifier" and _repository_of(tree, root):
+        table = _repository_of(tree, root)  # const notes = dataSource.getRepository(Note); notes.findOneBy(...)
     elif len(links) == 1 and root is not None and root.type == "this" and "this" in repositories:
         table = "this"  # class NoteRepository extends Repository<Note> { ... this.findOneBy({ id }) }
     if table is None:
@@ -374,7 +376,7 @@ def _builder(tree: JsTree, root: Node | None, links: list[Link], repositories: d
     elif start and links[start - 1].name.endswith("getRepository") and links[start - 1].args:
         table = tree.text(links[start - 1].args[0])  # dataSource.getRepository(Note).createQueryBuilder("n")
     elif start == 0 and root is not None and root.type == "identifier":
-        table = tree.text(root)  # notes.createQueryBuilder("n")
+        table = _repository_of(tree, root) or tree.text(root)  # notes.createQueryBuilder("n")
     for link in links[start + 1:]:
         if link.name in ("insert", "relation"):
             return None
@@ -386,6 +388,13 @@ def _builder(tree: JsTree, root: Node | None, links: list[Link], repositories: d
         return None
     filters = [link.node for link in links[start + 1:] if BUILDER_FILTERS.match(link.name) and link.args]
     return repositories.get(table, table), operation, filters, []
+
+
+def _repository_of(tree: JsTree, name: Node) -> str | None:
+    """``Note`` when ``name`` holds ``dataSource.getRepository(Note)`` (or ``manager.getRepository(Note)``)."""
+    value = _local_value(tree, name)
+    found = re.search(r"getRepository\(\s*(\w+)\s*\)\s*$", tree.text(value)) if value is not None else None
+    return found.group(1) if found else None
 
 
 def _whole_builder(tree: JsTree, root: Node | None, links: list[Link]) -> tuple[Node | None, list[Link]]:

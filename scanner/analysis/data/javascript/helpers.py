@@ -60,7 +60,12 @@ def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableInd
         chosen = [i for i in (origin_of(tree, v) for v in _id_arguments(tree, call)) if i.origin == REQUEST]
         if not chosen:
             continue
+        seen = set()  # one access per query shape at a call, however many paths lead there
         for inner, name, definition in _followed(tree, call, path, graph, index, policy, cache, _from_request, 0):
+            shape = (inner.table, inner.operation, inner.constrained, inner.mentions_key, inner.owner_checked)
+            if shape in seen:
+                continue
+            seen.add(shape)
             function = enclosing_function(call)
             yield _lifted(tree, call, name, definition, inner, chosen, policy,
                           function_name(tree, function) if function.parent else "", function.start_byte)

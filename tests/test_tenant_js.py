@@ -179,3 +179,26 @@ def test_recursive_helpers_end(registry):
         """,
     }, registry)
     assert found(result) == [("tenant-idor-route", "app/api/notes/[id]/route.ts", 4)]
+
+
+def test_one_finding_per_call_however_many_helper_paths_reach_the_query(registry):
+    result = scan({
+        "prisma/schema.prisma": "model Server {\n  id String @id\n  orgId String\n}\n",
+        "lib/servers.ts": """
+            export const findServer = (serverId: string) => prisma.server.findUnique({ where: { id: serverId } })
+            export const runRemote = async (serverId: string, cmd: string) => (await findServer(serverId)).ssh(cmd)
+            export const restartProxy = async (serverId: string) => {
+              await runRemote(serverId, "stop")
+              await runRemote(serverId, "start")
+              return findServer(serverId)
+            }
+        """,
+        "app/api/proxy/route.ts": """
+            import { restartProxy } from "../../../lib/servers"
+            export async function POST(request: Request) {
+              const { serverId } = await request.json()
+              return Response.json(await restartProxy(serverId))
+            }
+        """,
+    }, registry)
+    assert found(result) == [("tenant-idor-route", "app/api/proxy/route.ts", 5)]

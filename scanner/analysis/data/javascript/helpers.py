@@ -51,9 +51,9 @@ MAX_DEPTH = 3
 
 
 def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableIndex, policy: KeyPolicy,
-                    cache: dict[tuple[str, int], list[DataAccess]]) -> Iterator[DataAccess]:
+                    cache: dict[tuple[str, int, int], list[DataAccess]]) -> Iterator[DataAccess]:
     """Accesses reached through project helpers called with an id from the request (``cache``: each helper's
-    accesses by parameter, shared by the project's files)."""
+    accesses by parameter and depth, shared by the project's files)."""
     for call in tree.walk():
         if call.type != "call_expression":
             continue
@@ -111,7 +111,7 @@ def _reached(definition: Definition, graph: ModuleGraph, index: TableIndex, poli
              depth: int) -> list[DataAccess]:
     """The accesses of helper ``definition`` that select rows by one of its parameters: in its body, and
     through the helpers it passes a parameter to (``this.notes.findById(noteId)``), as if at that call."""
-    key = (definition.path, definition.node.start_byte)
+    key = (definition.path, definition.node.start_byte, depth)  # a helper seen deeper is followed less far
     if key in cache:
         return cache[key]
     cache[key] = []  # a recursive helper reaches nothing more through itself

@@ -35,7 +35,7 @@ def found(result) -> list[tuple[str, str, int]]:
 
 @pytest.mark.parametrize(("path", "text", "table", "keys"), [
     ("prisma/schema.prisma", "model Doc {\n  id String @id\n  team Team @relation(fields: [tid], references: [id])\n}",
-     "doc", ("team_id",)),
+     "doc", ("team_id", "tid")),
     ("db/schema.ts", 'export const posts = pgTable("posts", { id: serial("id"), writer: integer("owner_id") })',
      "post", ("owner_id",)),
     ("src/order.entity.ts", "@Entity()\nexport class Order {\n  @ManyToOne(() => User) user: User\n}", "order",

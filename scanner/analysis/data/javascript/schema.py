@@ -19,6 +19,7 @@ MARKERS = re.compile(r"@Entity\b|\bmodel\s+\w+\s*\{|Table\(|\.define\(|\.init\(|
 
 _PRISMA_MODEL = re.compile(r"^\s*model\s+(\w+)\s*\{", re.MULTILINE)
 _PRISMA_FIELD = re.compile(r"^\s*(\w+)\s+(\w+)", re.MULTILINE)
+_PRISMA_FOREIGN_KEY = re.compile(r"@relation\([^)]*?\bfields:\s*\[\s*(\w+)\s*\]")
 _DRIZZLE = re.compile(r"\b(\w+)\s*=\s*(?:\w+\.)?(?:pg|mysql|sqlite)Table\(\s*['\"`](\w+)['\"`]\s*,\s*\{")
 _FIELD = re.compile(r"(?:^|[{,;]|\n)\s*(?:@\w+\([^)]*\)\s*)*(?:(?:public|private|readonly|declare)\s+)*"
                     r"['\"]?(\w+)['\"]?\s*[!?]?\s*:")
@@ -61,6 +62,10 @@ def _prisma(path: str, text: str, policy: KeyPolicy, index: TableIndex) -> None:
             key = policy.key_of(name) if relation or snake(name) in policy.keys else None
             if key:
                 keys.append(key)
+                # The relation's own foreign key holds the same key: ``user User @relation(fields: [userUid])``.
+                end = body.find("\n", field_match.end())
+                rest = body[field_match.end():end if end >= 0 else None]
+                keys.extend(snake(f) for f in _PRISMA_FOREIGN_KEY.findall(rest))
         _add(index, match.group(1), keys, path, text, match.start(), "prisma", match.group(1))
 
 

@@ -91,8 +91,10 @@ ADMIN_CLIENT = re.compile(r"^(?:supabaseAdmin|adminClient|supabaseService|servic
 #: Variables that hold a row only to test whether it exists.
 EXISTENCE_NAME = re.compile(r"^(?:existing|exists|alreadyExists|duplicate|taken|conflict|isTaken)\w*$", re.IGNORECASE)
 #: An argument that passes the caller (their session, user or tenant) to a check.
-CALLER = re.compile(r"^(?:ctx|session|user|currentUser|req\.user|request\.user|ctx\.session|ctx\.user)$|"
+CALLER = re.compile(r"^(?:ctx|session|user|auth|currentUser|req\.user|request\.user|ctx\.session|ctx\.user)$|"
                     r"^(?:ctx\.)?(?:session|user|auth)\??\.")
+#: A call that checks the caller's right to a row (``canUpdateReport(auth, report)``, ``assertOwner(user, doc)``).
+CHECK_CALL = re.compile(r"^(?:can|check|assert|verify|ensure|authori[sz]e|require|has|is)(?:[A-Z_]|$)")
 _UNWRAP = frozenset({"await_expression", "parenthesized_expression", "non_null_expression", "as_expression"})
 
 
@@ -181,17 +183,38 @@ def protected(tree: JsTree, node: Node, function: Node, operation: str, names: s
 
 def _checked_with_caller(tree: JsTree, node: Node, function: Node, names: set[str], policy: KeyPolicy,
                          operation: str) -> bool:
-    """A call passes one of ``names`` together with the caller: before a write, anywhere around a read (the read
-    only dispatches to the scoped operation)."""
+    """A call passes one of ``names`` (or the row loaded by it: ``canUpdateReport(auth, report)`` after ``const
+    report = await getReport(reportId)``) together with the caller: before a write, anywhere around a read (the
+    read only dispatches to the scoped operation)."""
+    rows = _rows_loaded_by(tree, function, names)
     for call in tree.walk(function):
         if call.type != "call_expression" or node.start_byte <= call.start_byte < node.end_byte:
             continue  # the access itself
         if call.start_byte >= node.start_byte and operation != READ:
             break
         args = [re.sub(r"\s+", "", tree.text(a)) for a in _flattened(tree, call_arguments(call))]
-        if any(a in names for a in args) and any(CALLER.search(a) or policy.words().search(a) for a in args):
+        checks = CHECK_CALL.match(tree.text(call.child_by_field_name("function") or call).rsplit(".", 1)[-1])
+        selected = any(a in names or (checks and a in rows) for a in args)
+        if selected and any(CALLER.search(a) or policy.words().search(a) for a in args):
             return True
     return False
+
+
+def _rows_loaded_by(tree: JsTree, function: Node, names: set[str]) -> set[str]:
+    """Variables of ``function`` assigned the result of a call given one of ``names`` (``report`` in ``const
+    report = await getReport(reportId)``)."""
+    rows = set()
+    for node in tree.walk(function):
+        if node.type != "variable_declarator":
+            continue
+        target, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        while value is not None and value.type in _UNWRAP and value.named_children:
+            value = value.named_children[0]
+        if target is not None and target.type == "identifier" and value is not None and \
+                value.type == "call_expression" and any(
+                    re.sub(r"\s+", "", tree.text(a)) in names for a in call_arguments(value)):
+            rows.add(tree.text(target))
+    return rows
 
 
 def _flattened(tree: JsTree, args: list[Node], depth: int = 0) -> Iterator[Node]:

@@ -19,6 +19,7 @@ from scanner.analysis.data.javascript.access import ID_NAME, accesses, protected
 from scanner.analysis.data.javascript.origin import function_name, origin_of
 from scanner.analysis.data.model import (
     DELETE,
+    READ,
     REQUEST,
     UNKNOWN,
     UPDATE,
@@ -41,6 +42,8 @@ NOT_A_LOAD = re.compile(r"^(?:assert|check|verify|ensure|require|throw|audit|log
                         r"notify|publish|enqueue|capture|report)", re.IGNORECASE)
 #: Helpers named for a change (``updateArticle``, ``deleteComment``): the rows they load are the rows they change.
 CHANGING_HELPER = re.compile(r"^(update|delete|remove|destroy|edit|patch|rename|archive)", re.IGNORECASE)
+#: Helpers named for public data (``getPublicChatbotConfig``, ``getSharedLink``): their reads are public by purpose.
+PUBLIC_HELPER = re.compile(r"Public|Shared|Published")
 #: Text that suggests a file reads request data (a cheap prefilter before following its calls).
 REQUEST_MARKERS = re.compile(r"\breq\.(?:params|body|query)|\brequest\.json\(|\bparams\b|searchParams|formData|"
                              r"['\"]use server['\"]|@(?:Param|Body|Query)\(|\binput\.")
@@ -102,7 +105,10 @@ def _followed(tree: JsTree, call: Node, path: str, graph: ModuleGraph, index: Ta
     receiving = _receiving(tree, call, definition.module.tree, definition.node, passes)
     if not receiving:
         return
+    public = PUBLIC_HELPER.search(name.rsplit(".", 1)[-1]) is not None
     for inner in _reached(definition, graph, index, policy, cache, depth):
+        if public and inner.operation == READ:
+            continue  # getPublicChatbotConfig(id): what it reads is published by purpose
         if any(i.name == n or i.name.startswith(f"{n}.") for i in inner.inputs for n in receiving):
             yield inner, name, definition
 

@@ -95,9 +95,10 @@ CALLER = re.compile(r"^(?:ctx|session|user|auth|currentUser|req\.user|request\.u
                     r"^(?:ctx\.)?(?:session|user|auth)\??\.")
 #: Columns that select published rows (``{ id, isPublic: true }``): a read of those is public by purpose.
 VISIBILITY = frozenset({"is_public", "public", "published", "is_published", "is_shared", "shared"})
-#: A presented secret compared with a stored one.
+#: A presented secret compared with a stored or configured one (``timingSafeEqual``, ``config.token !== token``,
+#: ``req.query.secret !== process.env.REVALIDATE_TOKEN``): whoever holds the secret may reach the row.
 SECRET_CHECK = re.compile(r"timingSafeEqual\(|\b\w*(?:[tT]oken|[sS]ecret|[aA]pi[kK]ey|[pP]assword)\w*\s*!==?|"
-                          r"!==?\s*[\w.?]*(?:[tT]oken|[sS]ecret|[aA]pi[kK]ey|[pP]assword)\b")
+                          r"!==?\s*[\w.?]*(?:[tT]oken|[sS]ecret|[aA]pi[kK]ey|[pP]assword|TOKEN|SECRET)\b")
 #: A call that checks the caller's right to a row (``canUpdateReport(auth, report)``, ``assertOwner(user, doc)``).
 CHECK_CALL = re.compile(r"^(?:can|check|assert|verify|ensure|authori[sz]e|require|has|is)(?:[A-Z_]|$)")
 _UNWRAP = frozenset({"await_expression", "parenthesized_expression", "non_null_expression", "as_expression"})
@@ -166,8 +167,8 @@ def _build(tree: JsTree, node: Node, root: Node | None, links: list[Link], table
         inputs=inputs, span=tree.span(node), function=function_name(tree, function) if function.parent else "",
         mentions_key=policy.words().search(filter_text) is not None,
         owner_checked=protected(tree, node, function, operation, names, policy)
-        or (operation == READ and (_row_checked(tree, node, function) or bool(constrained & VISIBILITY)
-                                   or _secret_checked(tree, node, function))),
+        or SECRET_CHECK.search(checked_code(tree, node, function, operation)) is not None
+        or (operation == READ and (_row_checked(tree, node, function) or bool(constrained & VISIBILITY))),
         bypasses_rls=_bypasses_rls(tree, root), scope=function.start_byte)
 
 
@@ -250,13 +251,6 @@ def _selects_by_id(tree: JsTree, column: str, value: Node) -> bool:
     (``eq("key", docId)``). Other filters (``username``, ``email``) look rows up, and are left out."""
     name = tree.text(value).rsplit(".", 1)[-1].strip("()")
     return bool(ID_NAME.match(column) or ID_NAME.match(name))
-
-
-def _secret_checked(tree: JsTree, call: Node, function: Node) -> bool:
-    """After the read, a secret the caller presented is compared with the row's (``timingSafeEqual``,
-    ``config.token !== token``): whoever knows the row's token may use it."""
-    after = tree.source[call.end_byte:function.end_byte].decode("utf-8", errors="replace")
-    return SECRET_CHECK.search(after) is not None
 
 
 def _row_checked(tree: JsTree, call: Node, function: Node) -> bool:

@@ -97,7 +97,8 @@ CALLER = re.compile(r"^(?:ctx|session|user|auth|currentUser|req\.user|request\.u
 VISIBILITY = frozenset({"is_public", "public", "published", "is_published", "is_shared", "shared"})
 #: A presented secret compared with a stored or configured one (``timingSafeEqual``, ``config.token !== token``,
 #: ``req.query.secret !== process.env.REVALIDATE_TOKEN``): whoever holds the secret may reach the row.
-SECRET_CHECK = re.compile(r"timingSafeEqual\(|\b\w*(?:[tT]oken|[sS]ecret|[aA]pi[kK]ey|[pP]assword)\w*\s*!==?|"
+SECRET_CHECK = re.compile(r"timingSafeEqual\(|\b\w*(?:[tT]oken|[sS]ecret|[aA]pi[kK]ey|[pP]assword)\w*\s*!==?(?!=)"
+                          r"(?!\s*(?:null|undefined|\"\"|''|``)(?!\w))|"
                           r"!==?\s*[\w.?]*(?:[tT]oken|[sS]ecret|[aA]pi[kK]ey|[pP]assword|TOKEN|SECRET)\b")
 #: A call that checks the caller's right to a row (``canUpdateReport(auth, report)``, ``assertOwner(user, doc)``).
 CHECK_CALL = re.compile(r"^(?:can|check|assert|verify|ensure|authori[sz]e|require|has|is)(?:[A-Z_]|$)")

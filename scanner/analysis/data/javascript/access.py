@@ -99,7 +99,9 @@ VISIBILITY = frozenset({"is_public", "public", "published", "is_published", "is_
 #: ``req.query.secret !== process.env.REVALIDATE_TOKEN``): whoever holds the secret may reach the row.
 SECRET_CHECK = re.compile(r"timingSafeEqual\(|\b\w*(?:[tT]oken|[sS]ecret|[aA]pi[kK]ey|[pP]assword)\w*\s*!==?(?!=)"
                           r"(?!\s*(?:null|undefined|\"\"|''|``)(?!\w))|"
-                          r"!==?\s*[\w.?]*(?:[tT]oken|[sS]ecret|[aA]pi[kK]ey|[pP]assword|TOKEN|SECRET)\b")
+                          r"!==?\s*[^;)\n]{0,60}?(?:[tT]oken|[sS]ecret|[aA]pi[kK]ey|[pP]assword|TOKEN|SECRET)\b")
+#: Query calls that only count or test existence.
+COUNTING = frozenset({"count", "countBy", "countDocuments", "getCount", "getExists", "exists", "existsBy"})
 #: A call that checks the caller's right to a row (``canUpdateReport(auth, report)``, ``assertOwner(user, doc)``).
 CHECK_CALL = re.compile(r"^(?:can|check|assert|verify|ensure|authori[sz]e|require|has|is)(?:[A-Z_]|$)")
 _UNWRAP = frozenset({"await_expression", "parenthesized_expression", "non_null_expression", "as_expression"})
@@ -143,7 +145,7 @@ def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | 
         if table is not None and index.find(table) is None and not _bypasses_rls(tree, root):
             continue
         found = _build(tree, node, root, links, table, operation, filters, ids, policy)
-        found.existence_only = operation == READ and _existence_check(tree, node)
+        found.existence_only = operation == READ and (_existence_check(tree, node) or _counts(tree, links))
         yield found
 
 
@@ -170,7 +172,20 @@ def _build(tree: JsTree, node: Node, root: Node | None, links: list[Link], table
         owner_checked=protected(tree, node, function, operation, names, policy)
         or SECRET_CHECK.search(checked_code(tree, node, function, operation)) is not None
         or (operation == READ and (_row_checked(tree, node, function) or bool(constrained & VISIBILITY))),
-        bypasses_rls=_bypasses_rls(tree, root), scope=function.start_byte)
+        bypasses_rls=_bypasses_rls(tree, root), scope=_named_scope(function).start_byte)
+
+
+def _named_scope(function: Node) -> Node:
+    """The function an inline callback belongs to (``db.transaction(async (tx) => ...)`` inside a handler): its
+    accesses share the handler's scope, so a scoped query of the handler verifies their ids too."""
+    scope = function
+    while scope.type in ("arrow_function", "function_expression", "function") and scope.parent is not None \
+            and scope.parent.type == "arguments":
+        outer = enclosing_function(scope.parent)
+        if outer.parent is None:
+            break  # a handler passed to a router: it is the scope
+        scope = outer
+    return scope
 
 
 def protected(tree: JsTree, node: Node, function: Node, operation: str, names: set[str], policy: KeyPolicy) -> bool:
@@ -282,6 +297,13 @@ def _existence_check(tree: JsTree, call: Node) -> bool:
     tested for existence, discloses nothing."""
     name = _assigned_name(call)
     return name is not None and EXISTENCE_NAME.match(name) is not None
+
+
+def _counts(tree: JsTree, links: list[Link]) -> bool:
+    """The query only counts rows (``count``, ``getExists``, ``select({ count: sql`count(*)` })``): a slug or id
+    already taken tells whether it exists, nothing more."""
+    return any(link.name in COUNTING or (link.name == "select" and link.args and re.search(
+        r"\bcount\(", tree.text(link.args[0]), re.IGNORECASE)) for link in links)
 
 
 def _continues(call: Node) -> bool:

@@ -35,11 +35,16 @@ def found(result) -> list[tuple[str, str, int]]:
 
 @pytest.mark.parametrize(("path", "text", "table", "keys"), [
     ("prisma/schema.prisma", "model Doc {\n  id String @id\n  team Team @relation(fields: [tid], references: [id])\n}",
-     "doc", ("team_id",)),
+     "doc", ("team_id", "tid")),
     ("db/schema.ts", 'export const posts = pgTable("posts", { id: serial("id"), writer: integer("owner_id") })',
      "post", ("owner_id",)),
     ("src/order.entity.ts", "@Entity()\nexport class Order {\n  @ManyToOne(() => User) user: User\n}", "order",
      ("user_id",)),
+    ("src/card.entity.ts", '@Entity({ tableName: "cards" })\n@Index({ properties: ["ownerId"] })\nexport class Card {\n'
+     "  @Property() ownerId!: string\n}", "card", ("owner_id",)),
+    ("models/Doc.ts", '@Scopes(() => ({ withTeam: { include: [{ model: Team }] } }))\n@Table({ tableName: "docs" })\n'
+     "class Doc extends Model {\n  @ForeignKey(() => Team)\n  @Column(DataType.UUID)\n  teamId: string\n}", "doc",
+     ("team_id",)),
     ("models/index.js", "Comment.belongsTo(Workspace)", "comment", ("workspace_id",)),
     ("models/card.js", 'const cardSchema = new Schema({ ownerId: String })\nconst Card = model("Card", cardSchema)',
      "card", ("owner_id",)),
@@ -134,3 +139,66 @@ def test_a_check_in_another_function_of_the_file_does_not_protect_the_access(reg
         """,
     }, registry)
     assert found(result) == [("tenant-idor-route", "app/api/secrets/route.ts", 5)]
+
+
+def _chain_of_helpers(depth: int) -> dict[str, str]:
+    """A route calling ``step1``, which calls ``step2``... across files; the last one loads the note."""
+    files = {"prisma/schema.prisma": "model Note {\n  id String @id\n  userId String\n}\n"}
+    for level in range(1, depth + 1):
+        body = f"return step{level + 1}(ref{level})" if level < depth else \
+            f"return prisma.note.findUnique({{ where: {{ id: ref{level} }} }})"
+        imports = f'import {{ step{level + 1} }} from "./step{level + 1}"\n' if level < depth else ""
+        files[f"lib/step{level}.ts"] = f"{imports}export async function step{level}(ref{level}: string) {{ {body} }}\n"
+    files["app/api/notes/[id]/route.ts"] = (
+        'import { step1 } from "../../../../lib/step1"\n'
+        "export async function GET(request: Request, { params }: { params: { id: string } }) {\n"
+        "  return Response.json(await step1(params.id))\n}\n")
+    return files
+
+
+def test_helpers_are_followed_four_calls_deep_across_files_and_no_further(registry):
+    assert found(scan(_chain_of_helpers(4), registry)) == [("tenant-idor-route", "app/api/notes/[id]/route.ts", 3)]
+    assert found(scan(_chain_of_helpers(5), registry)) == []
+
+
+def test_recursive_helpers_end(registry):
+    result = scan({
+        "prisma/schema.prisma": "model Note {\n  id String @id\n  userId String\n}\n",
+        "lib/notes.ts": """
+            export async function walk(noteId: string): Promise<unknown> {
+              const note = await prisma.note.findUnique({ where: { id: noteId } })
+              return note?.parentId ? walk(note.parentId) : again(noteId)
+            }
+            export async function again(ref: string): Promise<unknown> { return walk(ref) }
+        """,
+        "app/api/notes/[id]/route.ts": """
+            import { walk } from "../../../../lib/notes"
+            export async function GET(request: Request, { params }: { params: { id: string } }) {
+              return Response.json(await walk(params.id))
+            }
+        """,
+    }, registry)
+    assert found(result) == [("tenant-idor-route", "app/api/notes/[id]/route.ts", 4)]
+
+
+def test_one_finding_per_call_however_many_helper_paths_reach_the_query(registry):
+    result = scan({
+        "prisma/schema.prisma": "model Server {\n  id String @id\n  orgId String\n}\n",
+        "lib/servers.ts": """
+            export const findServer = (serverId: string) => prisma.server.findUnique({ where: { id: serverId } })
+            export const runRemote = async (serverId: string, cmd: string) => (await findServer(serverId)).ssh(cmd)
+            export const restartProxy = async (serverId: string) => {
+              await runRemote(serverId, "stop")
+              await runRemote(serverId, "start")
+              return findServer(serverId)
+            }
+        """,
+        "app/api/proxy/route.ts": """
+            import { restartProxy } from "../../../lib/servers"
+            export async function POST(request: Request) {
+              const { serverId } = await request.json()
+              return Response.json(await restartProxy(serverId))
+            }
+        """,
+    }, registry)
+    assert found(result) == [("tenant-idor-route", "app/api/proxy/route.ts", 5)]

@@ -51,9 +51,10 @@ ORM_METHODS = {
                      "findAll", "findByPk", "findById", "find", "findOneBy", "findBy", "findOneOrFail",
                      "findOneByOrFail", "findAndCountAll", "findAndCount", "count", "countBy"), READ),
     **dict.fromkeys(("update", "updateMany", "updateOne", "findByIdAndUpdate", "findOneAndUpdate",
-                     "replaceOne", "findOneAndReplace", "increment", "decrement"), UPDATE),
+                     "replaceOne", "findOneAndReplace", "increment", "decrement", "nativeUpdate"), UPDATE),
     **dict.fromkeys(("delete", "deleteMany", "deleteOne", "destroy", "remove", "findByIdAndDelete",
-                     "findByIdAndRemove", "findOneAndDelete", "findOneAndRemove", "softDelete"), DELETE),
+                     "findByIdAndRemove", "findOneAndDelete", "findOneAndRemove", "softDelete", "nativeDelete"),
+                    DELETE),
     "upsert": UPSERT,
 }
 #: Links after the query that only run or shape it (``.then(...)``, Mongoose ``.lean().exec()``).
@@ -66,6 +67,14 @@ INTERACTION = re.compile(r"like|vote|view|clap|reaction|star|upvote|downvote|fol
 BY_ID = frozenset({"findByPk", "findById", "findByIdAndUpdate", "findByIdAndDelete", "findByIdAndRemove"})
 DRIZZLE_TABLE_LINKS = {"from": READ, "update": UPDATE, "delete": DELETE}
 SUPABASE_OPERATIONS = {"select": READ, "update": UPDATE, "delete": DELETE, "upsert": UPSERT}
+#: The last call of a TypeORM query builder, which runs it.
+BUILDER_RUNS = frozenset({"getOne", "getOneOrFail", "getMany", "getManyAndCount", "getRawOne", "getRawMany",
+                          "getRawAndEntities", "getCount", "getExists", "execute", "stream"})
+#: Builder calls that add conditions (their text may also name a key through a join).
+BUILDER_FILTERS = re.compile(r"^(?:(?:and|or)?[wW]here\w*|\w*[jJ]oin\w*)$")
+#: ``d.id = :id``, ``"d"."teamId" IN (:...ids)``: a builder condition's column and parameter.
+BUILDER_CONDITION = re.compile(r"[\"`]?(\w+)[\"`]?\s*(?:=|\bin\b|<|>|\blike\b|@>)\s*\(?\s*:(?:\.\.\.)?(\w+)",
+                               re.IGNORECASE)
 SUPABASE_FILTERS = frozenset({"eq", "neq", "in", "match", "filter", "is", "contains", "or"})
 #: Keys and names that hold row ids (``id``, ``fileId``, ``file_ids``).
 ID_NAME = re.compile(r"^(?:_?id|ids|uuid|slug|\w*_ids?|\w*Ids?|\w*ID|\w*Slug)$")
@@ -82,8 +91,19 @@ ADMIN_CLIENT = re.compile(r"^(?:supabaseAdmin|adminClient|supabaseService|servic
 #: Variables that hold a row only to test whether it exists.
 EXISTENCE_NAME = re.compile(r"^(?:existing|exists|alreadyExists|duplicate|taken|conflict|isTaken)\w*$", re.IGNORECASE)
 #: An argument that passes the caller (their session, user or tenant) to a check.
-CALLER = re.compile(r"^(?:ctx|session|user|currentUser|req\.user|request\.user|ctx\.session|ctx\.user)$|"
+CALLER = re.compile(r"^(?:ctx|session|user|auth|currentUser|req\.user|request\.user|ctx\.session|ctx\.user)$|"
                     r"^(?:ctx\.)?(?:session|user|auth)\??\.")
+#: Columns that select published rows (``{ id, isPublic: true }``): a read of those is public by purpose.
+VISIBILITY = frozenset({"is_public", "public", "published", "is_published", "is_shared", "shared"})
+#: A presented secret compared with a stored or configured one (``timingSafeEqual``, ``config.token !== token``,
+#: ``req.query.secret !== process.env.REVALIDATE_TOKEN``): whoever holds the secret may reach the row.
+SECRET_CHECK = re.compile(r"timingSafeEqual\(|\b\w*(?:[tT]oken|[sS]ecret|[aA]pi[kK]ey|[pP]assword)\w*\s*!==?(?!=)"
+                          r"(?!\s*(?:null|undefined|\"\"|''|``)(?!\w))|"
+                          r"!==?\s*[^;)\n]{0,60}?(?:[tT]oken|[sS]ecret|[aA]pi[kK]ey|[pP]assword|TOKEN|SECRET)\b")
+#: Query calls that only count or test existence.
+COUNTING = frozenset({"count", "countBy", "countDocuments", "getCount", "getExists", "exists", "existsBy"})
+#: A call that checks the caller's right to a row (``canUpdateReport(auth, report)``, ``assertOwner(user, doc)``).
+CHECK_CALL = re.compile(r"^(?:can|check|assert|verify|ensure|authori[sz]e|require|has|is)(?:[A-Z_]|$)")
 _UNWRAP = frozenset({"await_expression", "parenthesized_expression", "non_null_expression", "as_expression"})
 
 
@@ -100,17 +120,24 @@ def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | 
     """Every data access in the file (or in ``within``) whose table is a tenant table, or whose client bypasses
     row-level security."""
     text = tree.source.decode("utf-8", errors="replace")
-    repositories = dict(re.findall(r"(\w+)\s*[!?]?\s*:\s*(?:Repository|Model|MongoRepository)<(\w+)>", text))
+    repositories = dict(re.findall(r"(\w+)\s*[!?]?\s*:\s*(?:\w*Repository|Model)<(\w+)>", text))
     # Properties typed as something else (an injected service): ``this.posts.remove`` is not a table's.
     for name in re.findall(r"(\w+)\s*[!?]?\s*:\s*[A-Z]\w*(?![<\w])", text):
         repositories.setdefault(name, "")
+    for entity, name in re.findall(r"@InjectRepository\(\s*(\w+)[^)]*\)\s*(?:(?:private|public|protected|readonly)\s+)*"
+                                   r"(\w+)", text):
+        repositories[name] = entity  # @InjectRepository(Note) private readonly notes: NoteRepository
+    custom = re.search(r"\bclass\s+\w+\s+extends\s+\w*Repository<(\w+)>", text)
+    if custom:  # a custom repository: this.findOne(...) queries its entity
+        repositories["this"] = custom.group(1)
     for node in tree.walk(within):
         if node.type != "call_expression" or _continues(node):
             continue
         root, links = _chain(tree, node)
         if not links:
             continue
-        access = _sql(tree, links) or _supabase(tree, links) or _drizzle(tree, links) \
+        access = _sql(tree, links) or _supabase(tree, links) or _builder(tree, root, links, repositories) \
+            or _drizzle(tree, links) \
             or _knex(tree, links, index) or _orm(tree, root, links, index, repositories)
         if access is None:
             continue
@@ -118,7 +145,7 @@ def accesses(tree: JsTree, index: TableIndex, policy: KeyPolicy, within: Node | 
         if table is not None and index.find(table) is None and not _bypasses_rls(tree, root):
             continue
         found = _build(tree, node, root, links, table, operation, filters, ids, policy)
-        found.existence_only = operation == READ and _existence_check(tree, node)
+        found.existence_only = operation == READ and (_existence_check(tree, node) or _counts(tree, links))
         yield found
 
 
@@ -129,6 +156,8 @@ def _build(tree: JsTree, node: Node, root: Node | None, links: list[Link], table
     for item in filters:
         columns, selectors = _filter_parts(tree, item)
         constrained.update(columns)
+        # A relation named for a key (MikroORM ``{ workspace }``, TypeORM ``{ team: { id } }``) constrains it.
+        constrained.update(k for k in map(policy.key_of, columns) if k)
         values.extend(value for column, value in selectors if _selects_by_id(tree, column, value))
     if ids:
         constrained.add("id")
@@ -141,8 +170,22 @@ def _build(tree: JsTree, node: Node, root: Node | None, links: list[Link], table
         inputs=inputs, span=tree.span(node), function=function_name(tree, function) if function.parent else "",
         mentions_key=policy.words().search(filter_text) is not None,
         owner_checked=protected(tree, node, function, operation, names, policy)
-        or (operation == READ and _row_checked(tree, node, function)),
-        bypasses_rls=_bypasses_rls(tree, root), scope=function.start_byte)
+        or SECRET_CHECK.search(checked_code(tree, node, function, operation)) is not None
+        or (operation == READ and (_row_checked(tree, node, function) or bool(constrained & VISIBILITY))),
+        bypasses_rls=_bypasses_rls(tree, root), scope=_named_scope(function).start_byte)
+
+
+def _named_scope(function: Node) -> Node:
+    """The function an inline callback belongs to (``db.transaction(async (tx) => ...)`` inside a handler): its
+    accesses share the handler's scope, so a scoped query of the handler verifies their ids too."""
+    scope = function
+    while scope.type in ("arrow_function", "function_expression", "function") and scope.parent is not None \
+            and scope.parent.type == "arguments":
+        outer = enclosing_function(scope.parent)
+        if outer.parent is None:
+            break  # a handler passed to a router: it is the scope
+        scope = outer
+    return scope
 
 
 def protected(tree: JsTree, node: Node, function: Node, operation: str, names: set[str], policy: KeyPolicy) -> bool:
@@ -163,17 +206,38 @@ def protected(tree: JsTree, node: Node, function: Node, operation: str, names: s
 
 def _checked_with_caller(tree: JsTree, node: Node, function: Node, names: set[str], policy: KeyPolicy,
                          operation: str) -> bool:
-    """A call passes one of ``names`` together with the caller: before a write, anywhere around a read (the read
-    only dispatches to the scoped operation)."""
+    """A call passes one of ``names`` (or the row loaded by it: ``canUpdateReport(auth, report)`` after ``const
+    report = await getReport(reportId)``) together with the caller: before a write, anywhere around a read (the
+    read only dispatches to the scoped operation)."""
+    rows = _rows_loaded_by(tree, function, names)
     for call in tree.walk(function):
         if call.type != "call_expression" or node.start_byte <= call.start_byte < node.end_byte:
             continue  # the access itself
         if call.start_byte >= node.start_byte and operation != READ:
             break
         args = [re.sub(r"\s+", "", tree.text(a)) for a in _flattened(tree, call_arguments(call))]
-        if any(a in names for a in args) and any(CALLER.search(a) or policy.words().search(a) for a in args):
+        checks = CHECK_CALL.match(tree.text(call.child_by_field_name("function") or call).rsplit(".", 1)[-1])
+        selected = any(a in names or (checks and a in rows) for a in args)
+        if selected and any(CALLER.search(a) or policy.words().search(a) for a in args):
             return True
     return False
+
+
+def _rows_loaded_by(tree: JsTree, function: Node, names: set[str]) -> set[str]:
+    """Variables of ``function`` assigned the result of a call given one of ``names`` (``report`` in ``const
+    report = await getReport(reportId)``)."""
+    rows = set()
+    for node in tree.walk(function):
+        if node.type != "variable_declarator":
+            continue
+        target, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        while value is not None and value.type in _UNWRAP and value.named_children:
+            value = value.named_children[0]
+        if target is not None and target.type == "identifier" and value is not None and \
+                value.type == "call_expression" and any(
+                    re.sub(r"\s+", "", tree.text(a)) in names for a in call_arguments(value)):
+            rows.add(tree.text(target))
+    return rows
 
 
 def _flattened(tree: JsTree, args: list[Node], depth: int = 0) -> Iterator[Node]:
@@ -233,6 +297,13 @@ def _existence_check(tree: JsTree, call: Node) -> bool:
     tested for existence, discloses nothing."""
     name = _assigned_name(call)
     return name is not None and EXISTENCE_NAME.match(name) is not None
+
+
+def _counts(tree: JsTree, links: list[Link]) -> bool:
+    """The query only counts rows (``count``, ``getExists``, ``select({ count: sql`count(*)` })``): a slug or id
+    already taken tells whether it exists, nothing more."""
+    return any(link.name in COUNTING or (link.name == "select" and link.args and re.search(
+        r"\bcount\(", tree.text(link.args[0]), re.IGNORECASE)) for link in links)
 
 
 def _continues(call: Node) -> bool:
@@ -296,19 +367,26 @@ def _orm(tree: JsTree, root: Node | None, links: list[Link], index: TableIndex,
     if operation is None or last.args is None:
         return None
     table = None
-    if len(links) >= 2 and links[-2].args is None:
+    args = last.args
+    entity = tree.text(args[0]) if args and args[0].type == "identifier" else ""
+    if entity[:1].isupper() and index.find(entity) is not None and (root is not None or len(links) > 1):
+        table, args = entity, args[1:]  # an entity manager: em.findOne(Note, { id }), manager.delete(Note, id)
+    elif len(links) >= 2 and links[-2].args is None:
         table = links[-2].name  # prisma.note.findMany, db.reviewsCollection.update, this.noteRepository.find
     elif len(links) >= 2 and links[-2].name.endswith("getRepository") and links[-2].args:
         table = tree.text(links[-2].args[0])  # getRepository(Note).findOneBy
     elif len(links) == 1 and root is not None and root.type == "identifier" and (
             tree.text(root)[:1].isupper() or tree.text(root) in index.aliases):
         table = tree.text(root)  # BasketModel.findOne (a lowercase variable is a loaded row: basket.update(...))
+    elif len(links) == 1 and root is not None and root.type == "identifier" and _repository_of(tree, root):
+        table = _repository_of(tree, root)  # const notes = dataSource.getRepository(Note); notes.findOneBy(...)
+    elif len(links) == 1 and root is not None and root.type == "this" and "this" in repositories:
+        table = "this"  # class NoteRepository extends Repository<Note> { ... this.findOneBy({ id }) }
     if table is None:
         return None
     table = repositories.get(table, table)
     if not table or index.find(table) is None:
         return None
-    args = last.args
     if operation == UPDATE and _interaction(tree, args):
         return None
     where = next((w for w in (_member(tree, a, "where") for a in args) if w is not None), None)
@@ -331,6 +409,65 @@ def _interaction(tree: JsTree, args: list[Node]) -> bool:
             if pair.type == "pair"]
     keys = [k for k in keys if not k.startswith("$") and k not in ("where", "data", "_id", "id", "multi")]
     return bool(keys) and all(INTERACTION.search(k) for k in keys)
+
+
+def _builder(tree: JsTree, root: Node | None, links: list[Link], repositories: dict[str, str]) -> tuple | None:
+    """A TypeORM query builder at the call that runs it: ``repo.createQueryBuilder("d").where("d.id = :id",
+    { id }).getOne()``, ``manager.createQueryBuilder().update(Note).set(...).where(...).execute()``, also when
+    the builder is kept in a variable and its conditions are added by later statements."""
+    if links[-1].name not in BUILDER_RUNS or links[-1].args is None:
+        return None
+    root, links = _whole_builder(tree, root, links)
+    start = next((i for i, link in enumerate(links) if link.name == "createQueryBuilder"), None)
+    if start is None:
+        return None
+    head, table, operation = links[start], None, READ
+    if head.args and head.args[0].type == "identifier":
+        table = tree.text(head.args[0])  # manager.createQueryBuilder(Note, "n")
+    elif start and links[start - 1].args is None:
+        table = links[start - 1].name  # this.noteRepository.createQueryBuilder("n")
+    elif start and links[start - 1].name.endswith("getRepository") and links[start - 1].args:
+        table = tree.text(links[start - 1].args[0])  # dataSource.getRepository(Note).createQueryBuilder("n")
+    elif start == 0 and root is not None and root.type == "identifier":
+        table = _repository_of(tree, root) or tree.text(root)  # notes.createQueryBuilder("n")
+    for link in links[start + 1:]:
+        if link.name in ("insert", "relation"):
+            return None
+        if link.name in ("update", "delete", "softDelete"):
+            operation = UPDATE if link.name == "update" else DELETE
+        if link.name in ("update", "from") and link.args and link.args[0].type == "identifier":
+            table = tree.text(link.args[0])  # .update(Note), .delete().from(Note), .select().from(Note, "n")
+    if table is None:
+        return None
+    filters = [link.node for link in links[start + 1:] if BUILDER_FILTERS.match(link.name) and link.args]
+    return repositories.get(table, table), operation, filters, []
+
+
+def _repository_of(tree: JsTree, name: Node) -> str | None:
+    """``Note`` when ``name`` holds ``dataSource.getRepository(Note)`` (or ``manager.getRepository(Note)``)."""
+    value = _local_value(tree, name)
+    found = re.search(r"getRepository\(\s*(\w+)\s*\)\s*$", tree.text(value)) if value is not None else None
+    return found.group(1) if found else None
+
+
+def _whole_builder(tree: JsTree, root: Node | None, links: list[Link]) -> tuple[Node | None, list[Link]]:
+    """``qb.getMany()`` where ``const qb = repo.createQueryBuilder("d")`` and ``qb.andWhere(...)`` statements
+    came between: the declaration's chain, then those statements' links, then ``links``."""
+    if root is None or root.type != "identifier" or any(link.name == "createQueryBuilder" for link in links):
+        return root, links
+    value = _local_value(tree, root)
+    if value is None or value.type not in ("call_expression", "await_expression") or \
+            "createQueryBuilder" not in tree.text(value):
+        return root, links
+    start, chain = _chain(tree, value)
+    name = tree.text(root)
+    added = []
+    for node in tree.walk(enclosing_function(root)):
+        if node.type == "call_expression" and node.end_byte <= links[0].node.start_byte and not _continues(node):
+            other, more = _chain(tree, node)
+            if other is not None and other.type == "identifier" and tree.text(other) == name:
+                added.extend(more)
+    return start, [*chain, *added, *links]
 
 
 def _drizzle(tree: JsTree, links: list[Link]) -> tuple | None:
@@ -437,7 +574,14 @@ def _filter_parts(tree: JsTree, node: Node) -> tuple[set[str], list[tuple[str, N
         callee = tree.text(node.child_by_field_name("function") or node)
         args = call_arguments(node)
         name = callee.rsplit(".", 1)[-1]
-        if name in ("and", "or"):
+        condition = next((i for i, a in enumerate(args) if a.type in ("string", "template_string")
+                          and BUILDER_CONDITION.search(tree.text(a))), None)
+        if condition is not None and BUILDER_FILTERS.match(name):
+            merge(_builder_condition(tree, args[condition], args[condition + 1:condition + 2]))
+        elif name == "whereInIds" and args:
+            columns.add("id")
+            values.append(("id", args[0]))
+        elif name in ("and", "or"):
             for arg in args:
                 merge(_filter_parts(tree, arg))
         elif name in ("eq", "inArray", "like", "ilike", "neq", "in", "is", "where", "andWhere", "match", "filter"):
@@ -456,6 +600,19 @@ def _filter_parts(tree: JsTree, node: Node) -> tuple[set[str], list[tuple[str, N
         where = SQL_WHERE.search(tree.text(node))
         if where:
             columns.update(snake(c) for c in SQL_COLUMN.findall(where.group(1)))
+    return columns, values
+
+
+def _builder_condition(tree: JsTree, condition: Node,
+                       parameters: list[Node]) -> tuple[set[str], list[tuple[str, Node]]]:
+    """``"d.id = :id AND d.teamId = :teamId", { id, teamId }``: the columns and each parameter's value."""
+    columns: set[str] = set()
+    values: list[tuple[str, Node]] = []
+    for column, parameter in BUILDER_CONDITION.findall(tree.text(condition)):
+        columns.add(snake(column))
+        value = _member(tree, parameters[0], parameter) if parameters else None
+        if value is not None:
+            values.append((snake(column), value))
     return columns, values
 
 

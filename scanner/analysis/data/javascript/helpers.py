@@ -1,21 +1,33 @@
 """Data access through project helpers: a handler passes an id from the request to a function (often in
 another file, ``getNoteById(params.id)`` in ``lib/queries.ts``) whose query selects rows by that parameter.
 
-The helper's own accesses are read once per helper (:func:`~.access.accesses` over its body); an unscoped one
-that selects by one of the helper's parameters becomes an access at the call site, with the caller's inputs,
-the caller's ownership check, and ``via`` naming the helper. One level deep.
+Each helper is summarised once (:func:`_reached`): its own accesses (:func:`~.access.accesses` over its body)
+that select by one of its parameters, and, up to :data:`MAX_DEPTH` calls further, the accesses of the helpers it
+passes those parameters to (a controller's service's repository), whatever each level names them. An unscoped
+one that the call site's id reaches becomes an access at the call site, with the caller's inputs, the caller's
+ownership check, and ``via`` naming the chain of helpers.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from scanner.analysis.data.javascript.access import ID_NAME, accesses, protected
 from scanner.analysis.data.javascript.origin import function_name, origin_of
-from scanner.analysis.data.model import DELETE, REQUEST, UNKNOWN, UPDATE, DataAccess, KeyPolicy, TableIndex
+from scanner.analysis.data.model import (
+    DELETE,
+    READ,
+    REQUEST,
+    UNKNOWN,
+    UPDATE,
+    DataAccess,
+    IdInput,
+    KeyPolicy,
+    TableIndex,
+)
 from scanner.lang.javascript.modules import Definition
 from scanner.lang.javascript.parse import call_arguments, enclosing_function, property_key
 
@@ -30,49 +42,149 @@ NOT_A_LOAD = re.compile(r"^(?:assert|check|verify|ensure|require|throw|audit|log
                         r"notify|publish|enqueue|capture|report)", re.IGNORECASE)
 #: Helpers named for a change (``updateArticle``, ``deleteComment``): the rows they load are the rows they change.
 CHANGING_HELPER = re.compile(r"^(update|delete|remove|destroy|edit|patch|rename|archive)", re.IGNORECASE)
+#: Helpers named for public data (``getPublicChatbotConfig``, ``getSharedLink``): their reads are public by purpose.
+PUBLIC_HELPER = re.compile(r"Public|Shared|Published")
 #: Text that suggests a file reads request data (a cheap prefilter before following its calls).
 REQUEST_MARKERS = re.compile(r"\breq\.(?:params|body|query)|\brequest\.json\(|\bparams\b|searchParams|formData|"
                              r"['\"]use server['\"]|@(?:Param|Body|Query)\(|\binput\.")
 
 
+#: Helper calls followed below the handler's own call (route -> service -> repository -> query).
+MAX_DEPTH = 3
+
+
 def helper_accesses(tree: JsTree, path: str, graph: ModuleGraph, index: TableIndex, policy: KeyPolicy,
-                    cache: dict[tuple[str, int], list[DataAccess]]) -> Iterator[DataAccess]:
+                    cache: dict[tuple[str, int, int], list[DataAccess]]) -> Iterator[DataAccess]:
     """Accesses reached through project helpers called with an id from the request (``cache``: each helper's
-    accesses by parameter, shared by the project's files)."""
+    accesses by parameter and depth, shared by the project's files)."""
     for call in tree.walk():
         if call.type != "call_expression":
-            continue
-        callee = call.child_by_field_name("function")
-        if callee is None or callee.type not in ("identifier", "member_expression"):
             continue
         chosen = [i for i in (origin_of(tree, v) for v in _id_arguments(tree, call)) if i.origin == REQUEST]
         if not chosen:
             continue
-        name = re.sub(r"\s+", "", tree.text(callee))
-        if NOT_A_LOAD.match(name.rsplit(".", 1)[-1]):
-            continue
-        definition = _injected_method(tree, graph, name, path) if name.startswith("this.") else \
-            graph.function(name, path)
-        if definition is None:
-            continue
-        key = (definition.path, definition.node.start_byte)
-        if key not in cache:
-            cache[key] = [a for a in accesses(definition.module.tree, index, policy, within=definition.node)
-                          if any(i.origin == UNKNOWN and i.detail == "argument" for i in a.inputs)]
-        receiving = _receiving(tree, call, definition.module.tree, definition.node)
-        function = enclosing_function(call)
-        for inner in cache[key]:
-            if not any(i.name == n or i.name.startswith(f"{n}.") for i in inner.inputs for n in receiving):
+        seen = set()  # one access per query shape at a call, however many paths lead there
+        for inner, name, definition in _followed(tree, call, path, graph, index, policy, cache, _from_request, 0):
+            shape = (inner.table, inner.operation, inner.constrained, inner.mentions_key, inner.owner_checked)
+            if shape in seen:
                 continue
-            verb = CHANGING_HELPER.match(name.rsplit(".", 1)[-1])
-            operation = inner.operation if verb is None else DELETE if verb.group(1).lower() in (
-                "delete", "remove", "destroy") else UPDATE
-            yield replace(inner, inputs=tuple(chosen), span=tree.span(call), call=f"{name}() -> {inner.call}",
-                          operation=operation,
-                          function=function_name(tree, function) if function.parent else "",
-                          owner_checked=inner.owner_checked or protected(
-                              tree, call, function, inner.operation, {i.name for i in chosen}, policy),
-                          via=f"{name} ({definition.path}:{definition.line})", scope=function.start_byte)
+            seen.add(shape)
+            function = enclosing_function(call)
+            yield _lifted(tree, call, name, definition, inner, chosen, policy,
+                          function_name(tree, function) if function.parent else "", function.start_byte)
+
+
+def _from_request(tree: JsTree, name: str, value: Node) -> bool:
+    """An id from the request: a handler's argument that a helper receives."""
+    return _id_named(name) and origin_of(tree, value).origin == REQUEST
+
+
+def _from_argument(tree: JsTree, name: str, value: Node) -> bool:
+    """One of the calling helper's own parameters, whatever either side names it (``this.load(key)``)."""
+    return _is_argument(origin_of(tree, value))
+
+
+def _is_argument(found: IdInput) -> bool:
+    return found.origin == UNKNOWN and found.detail == "argument"
+
+
+def _followed(tree: JsTree, call: Node, path: str, graph: ModuleGraph, index: TableIndex, policy: KeyPolicy,
+              cache: dict, passes: Callable[[JsTree, str, Node], bool],
+              depth: int) -> Iterator[tuple[DataAccess, str, Definition]]:
+    """The accesses of the project function ``call`` reaches that select rows by a value ``passes`` accepts
+    (from the request, or the calling helper's own argument), with the callee's name and definition."""
+    callee = call.child_by_field_name("function")
+    if callee is None or callee.type not in ("identifier", "member_expression"):
+        return
+    name = re.sub(r"\s+", "", tree.text(callee))
+    if NOT_A_LOAD.match(name.rsplit(".", 1)[-1]):
+        return
+    definition = _definition(tree, call, graph, name, path)
+    if definition is None or definition.node == enclosing_function(call):
+        return
+    receiving = _receiving(tree, call, definition.module.tree, definition.node, passes)
+    if not receiving:
+        return
+    public = PUBLIC_HELPER.search(name.rsplit(".", 1)[-1]) is not None
+    for inner in _reached(definition, graph, index, policy, cache, depth):
+        if public and inner.operation == READ:
+            continue  # getPublicChatbotConfig(id): what it reads is published by purpose
+        if any(i.name == n or i.name.startswith(f"{n}.") for i in inner.inputs for n in receiving):
+            yield inner, name, definition
+
+
+def _reached(definition: Definition, graph: ModuleGraph, index: TableIndex, policy: KeyPolicy, cache: dict,
+             depth: int) -> list[DataAccess]:
+    """The accesses of helper ``definition`` that select rows by one of its parameters: in its body, and
+    through the helpers it passes a parameter to (``this.notes.findById(noteId)``), as if at that call."""
+    key = (definition.path, definition.node.start_byte, depth)  # a helper seen deeper is followed less far
+    if key in cache:
+        return cache[key]
+    cache[key] = []  # a recursive helper reaches nothing more through itself
+    tree = definition.module.tree
+    found = [a for a in accesses(tree, index, policy, within=definition.node)
+             if any(_is_argument(i) for i in a.inputs)]
+    if depth < MAX_DEPTH:
+        for call in tree.walk(definition.node):
+            if call.type != "call_expression":
+                continue
+            passed = [i for i in (origin_of(tree, v) for v in _flat_arguments(tree, call)) if _is_argument(i)]
+            if not passed:
+                continue
+            for inner, name, callee in _followed(tree, call, definition.path, graph, index, policy, cache,
+                                                 _from_argument, depth + 1):
+                function = enclosing_function(call)
+                found.append(_lifted(tree, call, name, callee, inner, passed, policy,
+                                     function_name(tree, function), function.start_byte))
+    cache[key] = found
+    return found
+
+
+def _lifted(tree: JsTree, call: Node, name: str, definition: Definition, inner: DataAccess,
+            inputs: list[IdInput], policy: KeyPolicy, function: str, scope: int) -> DataAccess:
+    """``inner`` (an access of the helper ``call`` reaches) as an access at ``call``: with the caller's inputs
+    and ownership check, and the helper in ``via``; a helper named for a change changes the rows it loads."""
+    verb = CHANGING_HELPER.match(name.rsplit(".", 1)[-1])
+    operation = inner.operation if verb is None else DELETE if verb.group(1).lower() in (
+        "delete", "remove", "destroy") else UPDATE
+    via = f"{name} ({definition.path}:{definition.line})"
+    return replace(inner, inputs=tuple(inputs), span=tree.span(call), operation=operation,
+                   call=f"{name}() -> {inner.call}", function=function,
+                   owner_checked=inner.owner_checked or protected(
+                       tree, call, enclosing_function(call), inner.operation, {i.name for i in inputs}, policy),
+                   via=f"{via} -> {inner.via}" if inner.via else via, scope=scope)
+
+
+def _definition(tree: JsTree, call: Node, graph: ModuleGraph, name: str, path: str) -> Definition | None:
+    """The project function a call reaches: ``f``/``ns.f`` through the module graph, ``this.method`` in the
+    enclosing class, ``this.service.method`` through the service's type."""
+    parts = name.split(".")
+    if parts[0] == "this" and len(parts) == 2:
+        return _own_method(tree, call, graph, path, parts[1])
+    if parts[0] == "this":
+        return _injected_method(tree, graph, name, path)
+    found = graph.function(name, path)
+    if found is None and len(parts) == 2:  # export default { getNote, ... }: a shorthand member of a module object
+        holder = graph.definition(parts[0], path)
+        if holder is not None and holder.node.type == "object" and any(
+                m.type == "shorthand_property_identifier" and holder.module.tree.text(m) == parts[1]
+                for m in holder.node.named_children):
+            found = graph.function(parts[1], holder.path)
+    return found
+
+
+def _own_method(tree: JsTree, call: Node, graph: ModuleGraph, path: str, name: str) -> Definition | None:
+    """``this.findOwned(id)``: the method ``findOwned`` of the class holding the call."""
+    body = call.parent
+    while body is not None and body.type != "class_body":
+        body = body.parent
+    module = graph.modules.get(path)
+    if body is None or module is None:
+        return None
+    for member in body.named_children:
+        if member.type == "method_definition" and tree.text(member.child_by_field_name("name")) == name:
+            return Definition(module, name, member)
+    return None
 
 
 def _injected_method(tree: JsTree, graph: ModuleGraph, name: str, path: str) -> Definition | None:
@@ -93,8 +205,9 @@ def _injected_method(tree: JsTree, graph: ModuleGraph, name: str, path: str) -> 
     return None
 
 
-def _receiving(tree: JsTree, call: Node, helper_tree: JsTree, helper: Node) -> set[str]:
-    """The names inside the helper that receive an id from the request: a parameter (``id``), a destructured
+def _receiving(tree: JsTree, call: Node, helper_tree: JsTree, helper: Node,
+               passes: Callable[[JsTree, str, Node], bool]) -> set[str]:
+    """The names inside the helper that receive an id ``passes`` accepts: a parameter (``id``), a destructured
     property (``{ id }``) or a member of a parameter (``args.id``)."""
     params = helper.child_by_field_name("parameters")
     params = [p for p in params.named_children if p.type != "comment"] if params is not None else []
@@ -106,9 +219,9 @@ def _receiving(tree: JsTree, call: Node, helper_tree: JsTree, helper: Node) -> s
             for member in arg.named_children:
                 key = property_key(tree, member) if member.type == "pair" else tree.text(member)
                 value = member.child_by_field_name("value") if member.type == "pair" else member
-                if key and value is not None and ID_NAME.match(key) and origin_of(tree, value).origin == REQUEST:
+                if key and value is not None and passes(tree, key, value):
                     names.add(f"{helper_tree.text(pattern)}.{key}" if pattern.type == "identifier" else key)
-        elif ID_NAME.match(tree.text(arg).rsplit(".", 1)[-1]) and origin_of(tree, arg).origin == REQUEST:
+        elif passes(tree, tree.text(arg), arg):
             names.update(bound)
     return names
 
@@ -132,5 +245,23 @@ def _id_arguments(tree: JsTree, call: Node) -> Iterator[Node]:
                         yield value
                 elif member.type == "shorthand_property_identifier" and ID_NAME.match(tree.text(member)):
                     yield member
-        elif ID_NAME.match(tree.text(arg).rsplit(".", 1)[-1]):
+        elif _id_named(tree.text(arg)):
             yield arg
+
+
+def _flat_arguments(tree: JsTree, call: Node) -> Iterator[Node]:
+    """Every argument, with an object argument's values in its place."""
+    for arg in call_arguments(call):
+        if arg.type != "object":
+            yield arg
+            continue
+        for member in arg.named_children:
+            value = member.child_by_field_name("value") if member.type == "pair" else member
+            if value is not None:
+                yield value
+
+
+def _id_named(text: str) -> bool:
+    """``id``, ``params.noteId``, ``+id``, ``Number(id)``, ``id.toString()``: a value named as an id."""
+    words = re.findall(r"[A-Za-z_$][\w$]*", text)
+    return any(ID_NAME.match(word) for word in words[-2:])

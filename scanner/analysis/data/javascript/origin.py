@@ -67,7 +67,7 @@ def origin_of(tree: JsTree, node: Node, steps: int = 0) -> IdInput:
             found = origin_of(tree, callee.child_by_field_name("object"), steps + 1)
             return IdInput(text, found.origin, found.detail)
         return IdInput(text, UNKNOWN)
-    if node.type in ("array", "template_string", "binary_expression", "ternary_expression"):
+    if node.type in ("array", "template_string", "binary_expression", "ternary_expression", "unary_expression"):
         for child in node.named_children:
             found = origin_of(tree, child, steps + 1)
             if found.origin == REQUEST:

@@ -19,12 +19,17 @@ MARKERS = re.compile(r"@Entity\b|\bmodel\s+\w+\s*\{|Table\(|\.define\(|\.init\(|
 
 _PRISMA_MODEL = re.compile(r"^\s*model\s+(\w+)\s*\{", re.MULTILINE)
 _PRISMA_FIELD = re.compile(r"^\s*(\w+)\s+(\w+)", re.MULTILINE)
+_PRISMA_FOREIGN_KEY = re.compile(r"@relation\([^)]*?\bfields:\s*\[\s*(\w+)\s*\]")
 _DRIZZLE = re.compile(r"\b(\w+)\s*=\s*(?:\w+\.)?(?:pg|mysql|sqlite)Table\(\s*['\"`](\w+)['\"`]\s*,\s*\{")
 _FIELD = re.compile(r"(?:^|[{,;]|\n)\s*(?:@\w+\([^)]*\)\s*)*(?:(?:public|private|readonly|declare)\s+)*"
                     r"['\"]?(\w+)['\"]?\s*[!?]?\s*:")
 _COLUMN_NAME = re.compile(r"\w+\(\s*['\"`](\w+)['\"`]")
-_ENTITY = re.compile(r"@Entity\([^)]*\)\s*(?:export\s+)?(?:default\s+)?class\s+(\w+)")
-_RELATION = re.compile(r"@(?:ManyToOne|OneToOne)\([^@]*?\)\s*(?:@\w+\([^)]*\)\s*)*(?:public\s+|readonly\s+)*(\w+)")
+#: A TypeORM/MikroORM ``@Entity(...)`` or sequelize-typescript ``@Table(...)`` decorator, and the class it
+#: decorates (other decorators, however nested, may come between).
+_ENTITY = re.compile(r"@(?:Entity|Table)\b")
+_CLASS = re.compile(r"\bclass\s+(\w+)")
+_RELATION = re.compile(r"@(?:ManyToOne|OneToOne|BelongsTo)\([^@]*?\)\s*(?:@\w+\([^)]*\)\s*)*"
+                       r"(?:public\s+|readonly\s+)*(\w+)")
 _DEFINE = re.compile(r"\.define\(\s*['\"`](\w+)['\"`]\s*,\s*\{")
 _INIT = re.compile(r"\b(\w+)\.init\(\s*\{")
 _BELONGS = re.compile(r"\b(\w+)\.belongsTo\(\s*(\w+)")
@@ -57,6 +62,10 @@ def _prisma(path: str, text: str, policy: KeyPolicy, index: TableIndex) -> None:
             key = policy.key_of(name) if relation or snake(name) in policy.keys else None
             if key:
                 keys.append(key)
+                # The relation's own foreign key holds the same key: ``user User @relation(fields: [userUid])``.
+                end = body.find("\n", field_match.end())
+                rest = body[field_match.end():end if end >= 0 else None]
+                keys.extend(snake(f) for f in _PRISMA_FOREIGN_KEY.findall(rest))
         _add(index, match.group(1), keys, path, text, match.start(), "prisma", match.group(1))
 
 
@@ -73,9 +82,13 @@ def _code(path: str, text: str, policy: KeyPolicy, index: TableIndex) -> None:
         columns = [*_fields(body), *_COLUMN_NAME.findall(body)]
         _add(index, match.group(2), _keys(columns, policy), path, text, match.start(), "drizzle", match.group(1))
     for match in _ENTITY.finditer(text):
-        body = _braced(text, text.find("{", match.end()))
+        declared = _CLASS.search(text, match.end(), match.end() + 4000)
+        if declared is None or _ENTITY.search(text, match.end(), declared.start()):
+            continue
+        body = _braced(text, text.find("{", declared.end()))
         columns = [*_fields(body), *_RELATION.findall(body)]
-        _add(index, match.group(1), _keys(columns, policy), path, text, match.start(), "typeorm", match.group(1))
+        how = "sequelize" if text.startswith("@Table", match.start()) else "typeorm"
+        _add(index, declared.group(1), _keys(columns, policy), path, text, match.start(), how, declared.group(1))
     for match in _DEFINE.finditer(text):
         body = _braced(text, match.end() - 1)
         owner = re.search(r"\b(\w+)\s*=\s*[\w.]*$", text[max(0, match.start() - 80):match.start()])

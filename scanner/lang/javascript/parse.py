@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from scanner.context import Span
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Node, Tree
 
     from scanner.context import Context
 
@@ -60,13 +60,16 @@ class JsTree:
 
     source: bytes
     ctx: Context
-    _root: Node | None = None
+    _tree: Tree | None = None
 
     @property
     def root(self) -> Node:
-        if self._root is None:
-            self._root = _parser(dialect_of(self.ctx.artifact.path)).parse(self.source).root_node
-        return self._root
+        """The root node, a new Python object on every access: py-tree-sitter caches each node's ``children`` on
+        the node object, so a root kept here would pin a Python object for every node ever walked (about 26
+        bytes per byte of source, more than the tree itself). Nodes of one tree compare equal however reached."""
+        if self._tree is None:
+            self._tree = _parser(dialect_of(self.ctx.artifact.path)).parse(self.source)
+        return self._tree.root_node
 
     @property
     def file_text(self) -> str:

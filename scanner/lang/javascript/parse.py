@@ -12,7 +12,7 @@ it is cached as *transient*, so the engine drops it when a pass over the file en
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
@@ -61,6 +61,10 @@ class JsTree:
     source: bytes
     ctx: Context
     _tree: Tree | None = None
+    #: How many times the source was parsed: nodes of different parses are different nodes.
+    parses: int = 0
+    #: Called with the tree on each use of :attr:`root` (the module graph's record of recently used trees).
+    on_use: Callable[[JsTree], None] | None = None
 
     @property
     def root(self) -> Node:
@@ -69,7 +73,19 @@ class JsTree:
         bytes per byte of source, more than the tree itself). Nodes of one tree compare equal however reached."""
         if self._tree is None:
             self._tree = _parser(dialect_of(self.ctx.artifact.path)).parse(self.source)
+            self.parses += 1
+        if self.on_use is not None:
+            self.on_use(self)
         return self._tree.root_node
+
+    @property
+    def parsed(self) -> bool:
+        return self._tree is not None
+
+    def drop(self) -> None:
+        """Free the parsed tree (about 18 bytes per byte of source); the next use of :attr:`root` parses again.
+        Only for trees whose holders keep no nodes across the drop (the module graph, see ``trim``)."""
+        self._tree = None
 
     @property
     def file_text(self) -> str:

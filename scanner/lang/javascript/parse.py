@@ -3,9 +3,11 @@
 One tree per artifact, cached on its Context. tree-sitter tolerates syntax errors, so a broken file
 still yields the parts that parse. Positions come back as character-based spans for ``ctx.finding``.
 
-Memory: a tree costs about 45 bytes per byte of source (a 10 MB file: 460 MB), so trees are bounded three
-ways. The tree is built on first use of :attr:`JsTree.root` (checks that only read the text parse nothing);
-it is cached as *transient*, so the engine drops it when a pass over the file ends; and files over
+Memory: a tree costs about 18 bytes per byte of source, and the Python node objects of a walk about 26 more,
+so trees are bounded four ways. The tree is built on first use of :attr:`JsTree.root` (checks that only read
+the text parse nothing), and no node object is kept on it (a new root per access); it is cached as
+*transient*, so the engine drops it when a pass over the file ends; the module graph keeps the trees of its
+modules within a budget (``modules.TREE_BUDGET``, :meth:`JsTree.drop`); and files over
 :data:`MAX_PARSE_BYTES`, minified files and build output are not parsed for code checks (an empty tree and a
 ``not-parsed`` notice; the secret rules still read all of their text).
 """

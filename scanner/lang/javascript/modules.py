@@ -46,8 +46,9 @@ _SOURCE_FOR = {".js": (".ts", ".tsx", ".js", ".jsx"), ".jsx": (".tsx", ".jsx"), 
                ".cjs": (".cts", ".cjs")}
 _MAX_HOPS = 12
 #: Bytes of module source whose trees the graph keeps parsed between files (a tree costs about 18 bytes per
-#: byte of source): enough for the modules a project's files keep looking up, whatever the project's size.
-TREE_BUDGET = 8 * 1024 * 1024
+#: byte of source), the most recently used. Measured on documenso (11 MB of TypeScript): peak 322 MB with
+#: 8 MB, 182 MB with 2 MB, 140 MB with 0 (every tree freed between files), for about 3% more CPU than with 8 MB.
+TREE_BUDGET = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ class ProjectFacts:
 
     config: Config
     buckets: dict[str, Any] = field(default_factory=dict)
+    #: Called whenever a pass over an artifact ends (:meth:`Context.release`): a fact that caches what it can
+    #: rebuild (the JS/TS module graph's parsed trees) trims itself there, between files.
+    on_release: list[Callable[[], None]] = field(default_factory=list)
 
     def bucket(self, name: str, factory: Callable[[], T]) -> T:
         """The shared object stored under ``name``, created by ``factory`` on first use."""
@@ -117,10 +120,14 @@ class Context:
         self._transient.discard(key)
 
     def release(self) -> None:
-        """Drop transient cached values (the engine calls this after each pass over the artifact)."""
+        """Drop transient cached values (the engine calls this after each pass over the artifact) and let the project's
+        facts trim their caches."""
         for key in self._transient:
             self._cache.pop(key, None)
         self._transient.clear()
+        self._line_starts = None  # a Python int per line; cheap to rebuild for the next pass
+        for trim in self.facts.on_release:
+            trim()
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset in the artifact's text."""

@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -118,7 +118,7 @@ class Engine:
         clock = time.perf_counter()
         facts = ProjectFacts(self.config)
         findings: list[Finding] = []
-        deferred: list[Context] = []
+        deferred: deque[Context] = deque()
         notices: list[Notice] = []
         names: dict[str, Origin] = {}  # every artifact's path: file names are scanned for secrets too
         count = 0
@@ -131,7 +131,8 @@ class Engine:
                 count += 1
                 names.setdefault(art.path, art.origin)
                 self._first_pass(Context(art, facts), findings, notices, deferred)
-        for ctx in deferred:
+        while deferred:  # each artifact let go once detected (its routes and caches with it)
+            ctx = deferred.popleft()
             names.setdefault(ctx.artifact.path, ctx.artifact.origin)
             findings.extend(self._detect(ctx, self.indexing))
             ctx.release()
@@ -171,7 +172,7 @@ class Engine:
         )
 
     def _first_pass(self, ctx: Context, findings: list[Finding], notices: list[Notice],
-                    deferred: list[Context]) -> None:
+                    deferred: deque[Context]) -> None:
         """Streaming detection and the index pass on one artifact, sharing one Context (and so its parse,
         its recognised secrets and its coverage); an artifact an indexing detector wants is kept for its
         detect pass (and finished there)."""
@@ -180,7 +181,7 @@ class Engine:
             notices.extend(ctx.notices)
             self.coverage.merge(ctx.coverage)
 
-    def _in_process(self, facts: ProjectFacts, findings: list[Finding], deferred: list[Context],
+    def _in_process(self, facts: ProjectFacts, findings: list[Finding], deferred: deque[Context],
                     names: dict[str, Origin]) -> Callable[[Iterable[Artifact]], Iterator[Artifact]]:
         """A filter for artifacts on their way to the pool: those an indexing detector wants are scanned
         wholly in this process (every finding of an artifact must see every secret found in it)."""
@@ -346,7 +347,7 @@ class Engine:
         )
 
 
-def _index(ctx: Context, indexing: list[Detector], deferred: list[Context], time_budget: float | None) -> bool:
+def _index(ctx: Context, indexing: list[Detector], deferred: deque[Context], time_budget: float | None) -> bool:
     """Run the index pass of every indexing detector that wants ``ctx``'s artifact; keep ``ctx`` for detect."""
     wanting = [d for d in indexing if _reads(d, ctx)]
     budget = _Budget(ctx, time_budget)

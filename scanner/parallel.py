@@ -14,6 +14,7 @@ in a worker.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
@@ -79,6 +80,10 @@ def detect_in_pool(engine: Engine, artifacts: Iterable[Artifact], jobs: int
         return
     global _ENGINE
     _ENGINE = engine
+    # Objects that exist now are left out of the workers' garbage collections: a collection writes to the
+    # header of every object it visits, which would copy each page of the parent's memory into every worker
+    # (forked pages are shared only until written).
+    gc.freeze()
     pool = multiprocessing.get_context("fork").Pool(jobs)
     try:
         pending: deque = deque()
@@ -91,6 +96,7 @@ def detect_in_pool(engine: Engine, artifacts: Iterable[Artifact], jobs: int
     finally:
         pool.terminate()
         pool.join()
+        gc.unfreeze()
         _ENGINE = None
 
 

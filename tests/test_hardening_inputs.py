@@ -216,8 +216,12 @@ def test_js_tree_is_built_lazily_and_released():
 
     ctx = Context(Artifact("src/app.js", "const a = 1;\n", "javascript"), ProjectFacts(Config()))
     tree = parse_js(ctx)
-    assert tree._root is None  # nothing parsed until a check walks the tree
+    assert tree._tree is None  # nothing parsed until a check walks the tree
     assert tree.root.type == "program"
+    # no node object is kept by the tree (py-tree-sitter caches children on each node object), and nodes of
+    # one tree compare equal however they were reached
+    assert tree.root is not tree.root and tree.root == tree.root
+    assert tree.root.children[0] == tree.root.children[0]
     ctx.release()
     assert CACHE_KEY not in ctx._cache
 

@@ -132,3 +132,39 @@ def test_package_json_subpath_imports_and_sveltekit_lib_alias():
     assert graph.resolve("#cfg", "server/a.js") == "lib/util.tsx"  # a conditional target: its import condition
     assert graph.resolve("#app/missing", "app/routes/x.tsx") is None
     assert graph.resolve("$lib/server/auth", "web/src/routes/+page.server.ts") == "web/src/lib/server/auth.ts"
+
+
+def test_declarations_are_found_again_after_the_tree_is_freed():
+    graph = graph_of({
+        "lib/auth.ts": "export function requireUser() { return 1 }\nexport const admin = { check() {} };\n"
+                       "class Session {}\nexport default Session;\n",
+        "app/route.ts": 'import { requireUser, admin } from "../lib/auth";\nimport Session from "../lib/auth";\n',
+    })
+    module = graph.modules["lib/auth.ts"]
+    before = {name: (node.type, node.start_byte, node.end_byte) for name, node in module.declarations.items()}
+    assert set(before) == {"requireUser", "admin", "Session"}
+    module.declarations.forget()
+    module.tree.drop()
+    assert "admin" in module.declarations and not module.tree.parsed  # asking what is declared parses nothing
+    found = graph.function("requireUser", "app/route.ts")
+    assert module.tree.parsed
+    assert (found.path, found.node.type, found.line) == ("lib/auth.ts", "function_declaration", 1)
+    assert found.node == module.tree.root.children[0].child_by_field_name("declaration")  # of the new parse
+    assert {name: (node.type, node.start_byte, node.end_byte)
+            for name, node in module.declarations.items()} == before
+    assert graph.exported("lib/auth.ts", "default").node.type == "class_declaration"
+
+
+def test_the_graph_keeps_at_most_its_budget_of_trees_parsed(monkeypatch):
+    from scanner.lang.javascript import modules
+
+    files = {"app.ts": "".join(f'import {{ f{index} }} from "./lib/m{index}";\n' for index in range(6))}
+    files.update({f"lib/m{index}.ts": f"export function f{index}() {{ return {index} }}\n" for index in range(6)})
+    graph = graph_of(files)
+    size = len(files["lib/m0.ts"])
+    monkeypatch.setattr(modules, "TREE_BUDGET", 2 * size)
+    graph.trim()
+    assert [p for p, m in graph.modules.items() if m.tree.parsed] == ["lib/m4.ts", "lib/m5.ts"]  # the latest used
+    assert graph.function("f1", "app.ts").node.type == "function_declaration"  # parsed again when used
+    graph.trim()
+    assert sorted(p for p, m in graph.modules.items() if m.tree.parsed) == ["lib/m1.ts", "lib/m5.ts"]

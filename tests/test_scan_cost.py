@@ -94,14 +94,15 @@ def _scan(root: Path):
 
 
 def test_each_js_file_is_parsed_at_most_once_per_scan(tmp_path, monkeypatch):
-    """The module graph keeps the trees it registers, so the detect pass reuses them (it used to parse again)."""
+    """The module graph keeps the trees it registers (within its budget, ``modules.TREE_BUDGET``), so the detect
+    pass reuses them (it used to parse again)."""
     from scanner.lang.javascript import parse as js_parse
 
     parsed: Counter[str] = Counter()
     root_property = js_parse.JsTree.root
 
     def counting_root(tree):
-        if tree._root is None:
+        if not tree.parsed:
             parsed[tree.ctx.artifact.path] += 1
         return root_property.fget(tree)
 

@@ -71,8 +71,9 @@ def routes_in(ctx: Context) -> list[Route]:
         from scanner.analysis.routes.javascript.routes import neutral_routes
         from scanner.lang.javascript.parse import parse_js
 
+        # transient: a route's nodes would keep the file's tree alive after the pass (the module graph frees it)
         return ctx.cached("js-routes", lambda: list(neutral_routes(parse_js(ctx), ctx.artifact.path,
-                                                                   js_project(ctx.facts))))
+                                                                   js_project(ctx.facts))), transient=True)
     from scanner.analysis.routes.python.index import routes_in as python_routes
 
     return python_routes(ctx.facts, ctx.artifact.path)

@@ -3,16 +3,18 @@
 One tree per artifact, cached on its Context. tree-sitter tolerates syntax errors, so a broken file
 still yields the parts that parse. Positions come back as character-based spans for ``ctx.finding``.
 
-Memory: a tree costs about 45 bytes per byte of source (a 10 MB file: 460 MB), so trees are bounded three
-ways. The tree is built on first use of :attr:`JsTree.root` (checks that only read the text parse nothing);
-it is cached as *transient*, so the engine drops it when a pass over the file ends; and files over
+Memory: a tree costs about 18 bytes per byte of source, and the Python node objects of a walk about 26 more,
+so trees are bounded four ways. The tree is built on first use of :attr:`JsTree.root` (checks that only read
+the text parse nothing), and no node object is kept on it (a new root per access); it is cached as
+*transient*, so the engine drops it when a pass over the file ends; the module graph keeps the trees of its
+modules within a budget (``modules.TREE_BUDGET``, :meth:`JsTree.drop`); and files over
 :data:`MAX_PARSE_BYTES`, minified files and build output are not parsed for code checks (an empty tree and a
 ``not-parsed`` notice; the secret rules still read all of their text).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from scanner.context import Span
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Node, Tree
 
     from scanner.context import Context
 
@@ -60,13 +62,32 @@ class JsTree:
 
     source: bytes
     ctx: Context
-    _root: Node | None = None
+    _tree: Tree | None = None
+    #: How many times the source was parsed: nodes of different parses are different nodes.
+    parses: int = 0
+    #: Called with the tree on each use of :attr:`root` (the module graph's record of recently used trees).
+    on_use: Callable[[JsTree], None] | None = None
 
     @property
     def root(self) -> Node:
-        if self._root is None:
-            self._root = _parser(dialect_of(self.ctx.artifact.path)).parse(self.source).root_node
-        return self._root
+        """The root node, a new Python object on every access: py-tree-sitter caches each node's ``children`` on
+        the node object, so a root kept here would pin a Python object for every node ever walked (about 26
+        bytes per byte of source, more than the tree itself). Nodes of one tree compare equal however reached."""
+        if self._tree is None:
+            self._tree = _parser(dialect_of(self.ctx.artifact.path)).parse(self.source)
+            self.parses += 1
+        if self.on_use is not None:
+            self.on_use(self)
+        return self._tree.root_node
+
+    @property
+    def parsed(self) -> bool:
+        return self._tree is not None
+
+    def drop(self) -> None:
+        """Free the parsed tree (about 18 bytes per byte of source); the next use of :attr:`root` parses again.
+        Only for trees whose holders keep no nodes across the drop (the module graph, see ``trim``)."""
+        self._tree = None
 
     @property
     def file_text(self) -> str:

@@ -168,3 +168,12 @@ def test_the_graph_keeps_at_most_its_budget_of_trees_parsed(monkeypatch):
     assert graph.function("f1", "app.ts").node.type == "function_declaration"  # parsed again when used
     graph.trim()
     assert sorted(p for p, m in graph.modules.items() if m.tree.parsed) == ["lib/m1.ts", "lib/m5.ts"]
+
+
+def test_a_shorthand_member_of_a_default_exported_object_is_its_function():
+    graph = graph_of({
+        "services/notes.ts": "async function getNote(id) {}\nexport default { getNote, other: () => 1 };\n",
+        "routes/notes.ts": 'import notes from "../services/notes";\n',
+    })
+    assert graph.function("notes.getNote", "routes/notes.ts").name == "getNote"
+    assert graph.function("notes.missing", "routes/notes.ts") is None

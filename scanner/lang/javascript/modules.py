@@ -360,7 +360,10 @@ class ModuleGraph:
                 found = self._exported(found.module, member, 0)
             elif found.node.type == "object":
                 value = _object_member(found.module.tree, found.node, member)
-                found = self._follow(found.module, member, value, 0) if value is not None else None
+                if value is not None and value.type == "shorthand_property_identifier":  # { getNote }
+                    found = self._local(found.module, member, 0)
+                else:
+                    found = self._follow(found.module, member, value, 0) if value is not None else None
             else:
                 return None
         return found if found is not None and found.name != "*" else None
@@ -684,6 +687,8 @@ def _object_member(tree: JsTree, node: Node, member: str) -> Node | None:
             key = pair.child_by_field_name("name")
             if key is not None and tree.text(key) == member:
                 return pair
+        elif pair.type == "shorthand_property_identifier" and tree.text(pair) == member:
+            return pair
     return None
 
 

@@ -163,14 +163,7 @@ def _definition(tree: JsTree, call: Node, graph: ModuleGraph, name: str, path: s
         return _own_method(tree, call, graph, path, parts[1])
     if parts[0] == "this":
         return _injected_method(tree, graph, name, path)
-    found = graph.function(name, path)
-    if found is None and len(parts) == 2:  # export default { getNote, ... }: a shorthand member of a module object
-        holder = graph.definition(parts[0], path)
-        if holder is not None and holder.node.type == "object" and any(
-                m.type == "shorthand_property_identifier" and holder.module.tree.text(m) == parts[1]
-                for m in holder.node.named_children):
-            found = graph.function(parts[1], holder.path)
-    return found
+    return graph.function(name, path)
 
 
 def _own_method(tree: JsTree, call: Node, graph: ModuleGraph, path: str, name: str) -> Definition | None:
